@@ -1,0 +1,433 @@
+use std::path::Path;
+use std::sync::{Arc, RwLock};
+
+use borsh::BorshDeserialize;
+use jmt::storage::{HasPreimage, LeafNode, Node, NodeKey, TreeReader, TreeUpdateBatch};
+use jmt::{KeyHash, OwnedValue, RootHash, Sha256Jmt, Version};
+use redb::{Database, ReadTransaction, ReadableDatabase, ReadableTable, TableDefinition, WriteTransaction};
+use tracing::{debug, info};
+
+use crate::error::{Error, Result};
+use crate::overlay::WriteSet;
+use crate::proof::MerkleProof;
+use crate::substore::{Substore, OUTER_TAG};
+
+type Bytes = &'static [u8];
+
+/// JMT nodes: `tag || borsh(NodeKey)` → `borsh(Node)`.
+const NODES: TableDefinition<Bytes, Bytes> = TableDefinition::new("jmt_nodes");
+/// Versioned values: `tag || key_hash || be64(version)` → `0` (deleted) or `1 || value`.
+const VALUES: TableDefinition<Bytes, Bytes> = TableDefinition::new("jmt_values");
+/// The latest value of every live key (full state key), for prefix scans and fast reads.
+const FLAT: TableDefinition<Bytes, Bytes> = TableDefinition::new("flat");
+/// Nodes that a version made stale: `be64(stale_since) || tag || borsh(NodeKey)`.
+const STALE_NODES: TableDefinition<Bytes, Bytes> = TableDefinition::new("stale_nodes");
+/// Value versions that a later version superseded: `be64(stale_since) || values-key`.
+const STALE_VALUES: TableDefinition<Bytes, Bytes> = TableDefinition::new("stale_values");
+/// Key preimages for non-existence proofs: `tag || key_hash` → local key.
+const PREIMAGES: TableDefinition<Bytes, Bytes> = TableDefinition::new("preimages");
+const META: TableDefinition<&str, Bytes> = TableDefinition::new("meta");
+
+const META_LATEST: &str = "latest";
+const META_EARLIEST: &str = "earliest";
+
+/// What a commit produced.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CommitInfo {
+    pub version: u64,
+    pub app_hash: [u8; 32],
+}
+
+#[derive(Clone, Debug)]
+pub struct StorageConfig {
+    /// Versions to keep behind the latest; 0 keeps every version.
+    pub keep_recent: u64,
+}
+
+impl Default for StorageConfig {
+    fn default() -> Self {
+        StorageConfig { keep_recent: 0 }
+    }
+}
+
+/// The on-disk store. Cheap to clone; every clone sees the same database.
+#[derive(Clone)]
+pub struct Storage {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    db: Database,
+    config: StorageConfig,
+    latest: RwLock<Option<CommitInfo>>,
+}
+
+/// The tree updates a block would make, computed before it is committed.
+pub struct PreparedCommit {
+    info: CommitInfo,
+    batches: Vec<(u8, TreeUpdateBatch)>,
+    writes: WriteSet,
+}
+
+impl PreparedCommit {
+    pub fn info(&self) -> CommitInfo {
+        self.info
+    }
+}
+
+impl Storage {
+    pub fn open(path: impl AsRef<Path>, config: StorageConfig) -> Result<Self> {
+        let db = Database::create(path.as_ref())?;
+        let txn = db.begin_write()?;
+        for table in [NODES, VALUES, FLAT, STALE_NODES, STALE_VALUES, PREIMAGES] {
+            txn.open_table(table)?;
+        }
+        txn.open_table(META)?;
+        txn.commit()?;
+        let latest = {
+            let read = db.begin_read()?;
+            let meta = read.open_table(META)?;
+            let latest = meta.get(META_LATEST)?.map(|v| decode_commit_info(v.value())).transpose()?;
+            latest
+        };
+        info!(path = %path.as_ref().display(), latest = ?latest.map(|l| l.version), "opened store");
+        Ok(Storage { inner: Arc::new(Inner { db, config, latest: RwLock::new(latest) }) })
+    }
+
+    /// The last committed version and app hash, or `None` before the first commit.
+    pub fn latest(&self) -> Option<CommitInfo> {
+        *self.inner.latest.read().unwrap_or_else(|p| p.into_inner())
+    }
+
+    pub fn latest_version(&self) -> u64 {
+        self.latest().map_or(0, |l| l.version)
+    }
+
+    /// The oldest version whose state is still kept.
+    pub fn earliest_version(&self) -> Result<u64> {
+        let read = self.inner.db.begin_read()?;
+        let meta = read.open_table(META)?;
+        let earliest = meta.get(META_EARLIEST)?.map(|v| be64(v.value())).transpose()?;
+        Ok(earliest.unwrap_or(0))
+    }
+
+    /// The latest committed value of a full state key.
+    pub fn get_latest(&self, key: &[u8]) -> Result<Option<Vec<u8>>> {
+        let read = self.inner.db.begin_read()?;
+        let flat = read.open_table(FLAT)?;
+        Ok(flat.get(key)?.map(|v| v.value().to_vec()))
+    }
+
+    pub fn prefix_latest(&self, prefix: &[u8]) -> Result<Vec<(Vec<u8>, Vec<u8>)>> {
+        let read = self.inner.db.begin_read()?;
+        let flat = read.open_table(FLAT)?;
+        let mut out = Vec::new();
+        for item in flat.range::<&[u8]>(prefix..)? {
+            let (k, v) = item?;
+            if !k.value().starts_with(prefix) {
+                break;
+            }
+            out.push((k.value().to_vec(), v.value().to_vec()));
+        }
+        Ok(out)
+    }
+
+    /// The value of a full state key at a past version.
+    pub fn get_at(&self, key: &[u8], version: u64) -> Result<Option<Vec<u8>>> {
+        self.check_version(version)?;
+        let (substore, local) = Substore::route(key);
+        let read = self.inner.db.begin_read()?;
+        let view = TreeView::new(&read, substore.tag(), None)?;
+        Ok(view.value_at(KeyHash::with::<sha2::Sha256>(local), version)?)
+    }
+
+    /// The value of `key` at `version` with a two-level proof (substore, then outer tree).
+    pub fn get_with_proof(&self, key: &[u8], version: u64) -> Result<(Option<Vec<u8>>, MerkleProof)> {
+        self.check_version(version)?;
+        let (substore, local) = Substore::route(key);
+        let read = self.inner.db.begin_read()?;
+        let inner_view = TreeView::new(&read, substore.tag(), None)?;
+        let (value, inner) = Sha256Jmt::new(&inner_view).get_with_ics23_proof(local.to_vec(), version)?;
+        let outer_view = TreeView::new(&read, OUTER_TAG, None)?;
+        let (root, outer) =
+            Sha256Jmt::new(&outer_view).get_with_ics23_proof(substore.name().as_bytes().to_vec(), version)?;
+        let substore_root = root.ok_or_else(|| Error::Tree(format!("no root for substore {}", substore.name())))?;
+        Ok((value, MerkleProof { proofs: vec![inner, outer], substore_root }))
+    }
+
+    /// The root of one substore at a version.
+    pub fn substore_root(&self, substore: Substore, version: u64) -> Result<[u8; 32]> {
+        let read = self.inner.db.begin_read()?;
+        let view = TreeView::new(&read, substore.tag(), None)?;
+        Ok(Sha256Jmt::new(&view).get_root_hash(version)?.0)
+    }
+
+    fn check_version(&self, version: u64) -> Result<()> {
+        let latest = self.latest_version();
+        let earliest = self.earliest_version()?;
+        if version == 0 || version > latest || version < earliest {
+            return Err(Error::VersionUnavailable { requested: version, latest, earliest });
+        }
+        Ok(())
+    }
+
+    /// Computes the app hash that `writes` would give at `version`, without writing anything.
+    pub fn prepare(&self, writes: WriteSet, version: u64) -> Result<PreparedCommit> {
+        let latest = self.latest();
+        if let Some(l) = latest {
+            if version != l.version + 1 {
+                return Err(Error::Tree(format!("version {version} does not follow {}", l.version)));
+            }
+        }
+        // A fresh store starts from empty trees one version before the first block.
+        let fresh_base = latest.is_none().then(|| version.saturating_sub(1));
+        let read = self.inner.db.begin_read()?;
+        let mut per_substore: Vec<Vec<(KeyHash, Option<OwnedValue>)>> = vec![Vec::new(); Substore::ALL.len()];
+        for (key, value) in writes.iter() {
+            let (substore, local) = Substore::route(key);
+            let idx = Substore::ALL.iter().position(|s| *s == substore).unwrap_or(0);
+            per_substore[idx].push((KeyHash::with::<sha2::Sha256>(local), value.clone()));
+        }
+        let mut batches = Vec::new();
+        let mut outer_set = Vec::new();
+        for (substore, set) in Substore::ALL.iter().zip(per_substore) {
+            let view = TreeView::new(&read, substore.tag(), fresh_base)?;
+            let (root, batch) = Sha256Jmt::new(&view).put_value_set(set, version)?;
+            outer_set.push((KeyHash::with::<sha2::Sha256>(substore.name()), Some(root.0.to_vec())));
+            batches.push((substore.tag(), batch));
+        }
+        let view = TreeView::new(&read, OUTER_TAG, fresh_base)?;
+        let (RootHash(app_hash), outer_batch) = Sha256Jmt::new(&view).put_value_set(outer_set, version)?;
+        batches.push((OUTER_TAG, outer_batch));
+        Ok(PreparedCommit { info: CommitInfo { version, app_hash }, batches, writes })
+    }
+
+    /// Writes a prepared block in one redb transaction, then prunes old versions.
+    pub fn commit(&self, prepared: PreparedCommit) -> Result<CommitInfo> {
+        let info = prepared.info;
+        let txn = self.inner.db.begin_write()?;
+        write_batches(&txn, &prepared.batches)?;
+        write_flat(&txn, &prepared.writes)?;
+        write_outer_preimages(&txn)?;
+        {
+            let mut meta = txn.open_table(META)?;
+            meta.insert(META_LATEST, encode_commit_info(&info).as_slice())?;
+            if meta.get(META_EARLIEST)?.is_none() {
+                meta.insert(META_EARLIEST, info.version.to_be_bytes().as_slice())?;
+            }
+        }
+        if self.inner.config.keep_recent > 0 && info.version > self.inner.config.keep_recent {
+            prune(&txn, info.version - self.inner.config.keep_recent)?;
+        }
+        txn.commit()?;
+        *self.inner.latest.write().unwrap_or_else(|p| p.into_inner()) = Some(info);
+        debug!(version = info.version, app_hash = %hex(&info.app_hash), "committed");
+        Ok(info)
+    }
+}
+
+fn write_batches(txn: &WriteTransaction, batches: &[(u8, TreeUpdateBatch)]) -> Result<()> {
+    let mut nodes = txn.open_table(NODES)?;
+    let mut values = txn.open_table(VALUES)?;
+    let mut stale_nodes = txn.open_table(STALE_NODES)?;
+    let mut stale_values = txn.open_table(STALE_VALUES)?;
+    for (tag, batch) in batches {
+        for (key, node) in batch.node_batch.nodes() {
+            nodes.insert(node_row(*tag, key)?.as_slice(), borsh_bytes(node)?.as_slice())?;
+        }
+        for ((version, key_hash), value) in batch.node_batch.values() {
+            // The value this one supersedes becomes stale at this version.
+            let prefix = value_row(*tag, key_hash, 0);
+            let prior = values
+                .range::<&[u8]>(prefix.as_slice()..value_row(*tag, key_hash, *version).as_slice())?
+                .next_back()
+                .transpose()?
+                .map(|(k, _)| k.value().to_vec());
+            if let Some(prior) = prior {
+                let mut stale = version.to_be_bytes().to_vec();
+                stale.extend_from_slice(&prior);
+                stale_values.insert(stale.as_slice(), &[][..])?;
+            }
+            let row = value_row(*tag, key_hash, *version);
+            let encoded = match value {
+                Some(v) => [&[1u8][..], v].concat(),
+                None => vec![0u8],
+            };
+            values.insert(row.as_slice(), encoded.as_slice())?;
+        }
+        for stale in &batch.stale_node_index_batch {
+            let mut row = stale.stale_since_version.to_be_bytes().to_vec();
+            row.extend_from_slice(&node_row(*tag, &stale.node_key)?);
+            stale_nodes.insert(row.as_slice(), &[][..])?;
+        }
+    }
+    Ok(())
+}
+
+fn write_flat(txn: &WriteTransaction, writes: &WriteSet) -> Result<()> {
+    let mut flat = txn.open_table(FLAT)?;
+    let mut preimages = txn.open_table(PREIMAGES)?;
+    for (key, value) in writes.iter() {
+        let (substore, local) = Substore::route(key);
+        let mut row = vec![substore.tag()];
+        row.extend_from_slice(&KeyHash::with::<sha2::Sha256>(local).0);
+        preimages.insert(row.as_slice(), local)?;
+        match value {
+            Some(v) => {
+                flat.insert(key.as_slice(), v.as_slice())?;
+            }
+            None => {
+                flat.remove(key.as_slice())?;
+            }
+        }
+    }
+    Ok(())
+}
+
+fn write_outer_preimages(txn: &WriteTransaction) -> Result<()> {
+    let mut preimages = txn.open_table(PREIMAGES)?;
+    for substore in Substore::ALL {
+        let mut row = vec![OUTER_TAG];
+        row.extend_from_slice(&KeyHash::with::<sha2::Sha256>(substore.name()).0);
+        preimages.insert(row.as_slice(), substore.name().as_bytes())?;
+    }
+    Ok(())
+}
+
+/// Deletes nodes and values that no version at or after `keep_from` can reach.
+fn prune(txn: &WriteTransaction, keep_from: u64) -> Result<()> {
+    let bound = keep_from.to_be_bytes();
+    let mut removed = 0usize;
+    {
+        let mut stale_nodes = txn.open_table(STALE_NODES)?;
+        let mut nodes = txn.open_table(NODES)?;
+        let rows: Vec<Vec<u8>> = stale_nodes
+            .range::<&[u8]>(..=&bound[..])?
+            .map(|r| r.map(|(k, _)| k.value().to_vec()))
+            .collect::<Result<_, _>>()?;
+        for row in rows {
+            nodes.remove(&row[8..])?;
+            stale_nodes.remove(row.as_slice())?;
+            removed += 1;
+        }
+    }
+    {
+        let mut stale_values = txn.open_table(STALE_VALUES)?;
+        let mut values = txn.open_table(VALUES)?;
+        let rows: Vec<Vec<u8>> = stale_values
+            .range::<&[u8]>(..=&bound[..])?
+            .map(|r| r.map(|(k, _)| k.value().to_vec()))
+            .collect::<Result<_, _>>()?;
+        for row in rows {
+            values.remove(&row[8..])?;
+            stale_values.remove(row.as_slice())?;
+            removed += 1;
+        }
+    }
+    let mut meta = txn.open_table(META)?;
+    meta.insert(META_EARLIEST, bound.as_slice())?;
+    if removed > 0 {
+        debug!(keep_from, removed, "pruned");
+    }
+    Ok(())
+}
+
+/// A read-only view of one tree, for the JMT.
+struct TreeView {
+    nodes: redb::ReadOnlyTable<Bytes, Bytes>,
+    preimages: redb::ReadOnlyTable<Bytes, Bytes>,
+    values: redb::ReadOnlyTable<Bytes, Bytes>,
+    tag: u8,
+    /// On a fresh store, the version whose root is the empty tree.
+    fresh_base: Option<Version>,
+}
+
+impl TreeView {
+    fn new(read: &ReadTransaction, tag: u8, fresh_base: Option<Version>) -> Result<Self> {
+        Ok(TreeView { nodes: read.open_table(NODES)?, preimages: read.open_table(PREIMAGES)?, values: read.open_table(VALUES)?, tag, fresh_base })
+    }
+
+    fn value_at(&self, key_hash: KeyHash, max_version: Version) -> Result<Option<OwnedValue>> {
+        let lo = value_row(self.tag, &key_hash, 0);
+        let hi = value_row(self.tag, &key_hash, max_version);
+        let last = self.values.range::<&[u8]>(lo.as_slice()..=hi.as_slice())?.next_back().transpose()?;
+        Ok(match last {
+            None => None,
+            Some((_, v)) => match v.value() {
+                [1, rest @ ..] => Some(rest.to_vec()),
+                _ => None,
+            },
+        })
+    }
+}
+
+impl TreeReader for TreeView {
+    fn get_node_option(&self, node_key: &NodeKey) -> anyhow::Result<Option<Node>> {
+        let row = node_row(self.tag, node_key)?;
+        if let Some(bytes) = self.nodes.get(row.as_slice())? {
+            return Ok(Some(Node::try_from_slice(bytes.value())?));
+        }
+        let is_fresh_root =
+            self.fresh_base == Some(node_key.version()) && node_key.nibble_path().num_nibbles() == 0;
+        Ok(is_fresh_root.then_some(Node::Null))
+    }
+
+    fn get_value_option(&self, max_version: Version, key_hash: KeyHash) -> anyhow::Result<Option<OwnedValue>> {
+        Ok(self.value_at(key_hash, max_version)?)
+    }
+
+    fn get_rightmost_leaf(&self) -> anyhow::Result<Option<(NodeKey, LeafNode)>> {
+        // Only the JMT's snapshot restore asks for this; the chain does not restore that way.
+        anyhow::bail!("rightmost-leaf lookup is not supported by this store")
+    }
+}
+
+impl HasPreimage for TreeView {
+    fn preimage(&self, key_hash: KeyHash) -> anyhow::Result<Option<Vec<u8>>> {
+        let mut row = vec![self.tag];
+        row.extend_from_slice(&key_hash.0);
+        Ok(self.preimages.get(row.as_slice())?.map(|v| v.value().to_vec()))
+    }
+}
+
+fn node_row(tag: u8, key: &NodeKey) -> Result<Vec<u8>> {
+    let mut row = vec![tag];
+    row.extend_from_slice(&borsh_bytes(key)?);
+    Ok(row)
+}
+
+fn value_row(tag: u8, key_hash: &KeyHash, version: Version) -> Vec<u8> {
+    let mut row = Vec::with_capacity(41);
+    row.push(tag);
+    row.extend_from_slice(&key_hash.0);
+    row.extend_from_slice(&version.to_be_bytes());
+    row
+}
+
+fn borsh_bytes<T: borsh::BorshSerialize>(value: &T) -> Result<Vec<u8>> {
+    borsh::to_vec(value).map_err(|e| Error::Decode { what: "borsh", reason: e.to_string() })
+}
+
+fn encode_commit_info(info: &CommitInfo) -> Vec<u8> {
+    [&info.version.to_be_bytes()[..], &info.app_hash[..]].concat()
+}
+
+fn decode_commit_info(bytes: &[u8]) -> Result<CommitInfo> {
+    if bytes.len() != 40 {
+        return Err(Error::Corrupt { key: META_LATEST.into(), reason: format!("{} bytes", bytes.len()) });
+    }
+    let mut app_hash = [0u8; 32];
+    app_hash.copy_from_slice(&bytes[8..]);
+    Ok(CommitInfo { version: be64(&bytes[..8])?, app_hash })
+}
+
+fn be64(bytes: &[u8]) -> Result<u64> {
+    let arr: [u8; 8] = bytes
+        .try_into()
+        .map_err(|_| Error::Corrupt { key: "version".into(), reason: format!("{} bytes", bytes.len()) })?;
+    Ok(u64::from_be_bytes(arr))
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02X}")).collect()
+}

@@ -1,0 +1,25 @@
+//! Estuary's persistent, versioned Merkle store.
+//!
+//! State is split into substores (`main`, `ibc`), each a Jellyfish Merkle tree kept in one redb
+//! file. An outer tree maps each substore name to its root; the outer root is the app hash. This is
+//! the Cosmos SDK two-level shape, so a proof of an IBC path is two chained ICS-23 proofs.
+//!
+//! Execution never clones state: a block accumulates its writes in a [`PendingBlock`], each
+//! transaction in a [`TxOverlay`] over it, and [`Storage::commit`] writes a block as one redb
+//! transaction.
+
+mod db;
+mod error;
+mod gas;
+mod overlay;
+mod proof;
+mod state;
+mod substore;
+
+pub use db::{CommitInfo, Storage, StorageConfig};
+pub use error::{Error, Result};
+pub use gas::{GasConfig, GasMeter};
+pub use overlay::{PendingBlock, TxOverlay, WriteSet};
+pub use proof::{proof_specs, verify_membership, verify_non_membership, MerkleProof};
+pub use state::{StateRead, StateReadExt, StateWrite, StateWriteExt};
+pub use substore::Substore;

@@ -1,0 +1,77 @@
+use crate::error::{Error, Result};
+
+/// Reads of state at one point in time. Keys are full state keys (see [`crate::Substore::route`]).
+pub trait StateRead {
+    fn get_raw(&self, key: &[u8]) -> Result<Option<Vec<u8>>>;
+    /// Every key starting with `prefix`, in key order, with its value.
+    fn prefix_raw(&self, prefix: &[u8]) -> Result<Vec<(Vec<u8>, Vec<u8>)>>;
+}
+
+/// Writes to a pending overlay; nothing reaches disk until the block is committed.
+pub trait StateWrite: StateRead {
+    fn put_raw(&mut self, key: Vec<u8>, value: Vec<u8>) -> Result<()>;
+    fn delete(&mut self, key: Vec<u8>) -> Result<()>;
+}
+
+/// Typed reads for the chain's own values, encoded with borsh.
+pub trait StateReadExt: StateRead {
+    fn get<T: borsh::BorshDeserialize>(&self, key: &[u8]) -> Result<Option<T>> {
+        match self.get_raw(key)? {
+            None => Ok(None),
+            Some(bytes) => T::try_from_slice(&bytes).map(Some).map_err(|e| Error::Corrupt {
+                key: String::from_utf8_lossy(key).into_owned(),
+                reason: e.to_string(),
+            }),
+        }
+    }
+
+    fn get_proto<T: prost::Message + Default>(&self, key: &[u8]) -> Result<Option<T>> {
+        match self.get_raw(key)? {
+            None => Ok(None),
+            Some(bytes) => T::decode(bytes.as_slice()).map(Some).map_err(|e| Error::Corrupt {
+                key: String::from_utf8_lossy(key).into_owned(),
+                reason: e.to_string(),
+            }),
+        }
+    }
+}
+impl<S: StateRead + ?Sized> StateReadExt for S {}
+
+pub trait StateWriteExt: StateWrite {
+    fn put<T: borsh::BorshSerialize>(&mut self, key: Vec<u8>, value: &T) -> Result<()> {
+        let bytes = borsh::to_vec(value).map_err(|e| Error::Decode { what: "borsh", reason: e.to_string() })?;
+        self.put_raw(key, bytes)
+    }
+
+    fn put_proto<T: prost::Message>(&mut self, key: Vec<u8>, value: &T) -> Result<()> {
+        self.put_raw(key, value.encode_to_vec())
+    }
+}
+impl<S: StateWrite + ?Sized> StateWriteExt for S {}
+
+impl<S: StateRead + ?Sized> StateRead for &S {
+    fn get_raw(&self, key: &[u8]) -> Result<Option<Vec<u8>>> {
+        (**self).get_raw(key)
+    }
+    fn prefix_raw(&self, prefix: &[u8]) -> Result<Vec<(Vec<u8>, Vec<u8>)>> {
+        (**self).prefix_raw(prefix)
+    }
+}
+
+impl<S: StateRead + ?Sized> StateRead for &mut S {
+    fn get_raw(&self, key: &[u8]) -> Result<Option<Vec<u8>>> {
+        (**self).get_raw(key)
+    }
+    fn prefix_raw(&self, prefix: &[u8]) -> Result<Vec<(Vec<u8>, Vec<u8>)>> {
+        (**self).prefix_raw(prefix)
+    }
+}
+
+impl<S: StateWrite + ?Sized> StateWrite for &mut S {
+    fn put_raw(&mut self, key: Vec<u8>, value: Vec<u8>) -> Result<()> {
+        (**self).put_raw(key, value)
+    }
+    fn delete(&mut self, key: Vec<u8>) -> Result<()> {
+        (**self).delete(key)
+    }
+}
