@@ -15,8 +15,10 @@ mod overlay;
 mod proof;
 mod state;
 mod substore;
+mod views;
 
-pub use db::{CommitInfo, Storage, StorageConfig};
+pub use db::{CommitInfo, PreparedCommit, Storage, StorageConfig};
+pub use views::{MemState, VersionView};
 pub use error::{Error, Result};
 pub use gas::{GasConfig, GasMeter};
 pub use overlay::{PendingBlock, TxOverlay, WriteSet};

@@ -1,1 +1,40 @@
-//! placeholder
+//! The auth module: accounts with their public key, account number and sequence.
+//!
+//! Other modules use accounts through [`AuthKeeper`] / [`AuthReader`], never through the keys.
+
+mod account;
+mod genesis;
+mod keeper;
+mod query;
+mod state_key;
+
+pub use account::{Account, AuthParams};
+pub use genesis::{AuthGenesis, GenesisAccount};
+pub use keeper::{AuthKeeper, AuthReader};
+
+use estuary_sdk::store::{StateRead, StateWrite};
+use estuary_sdk::{Component, TxResult};
+
+/// The `auth` component.
+#[derive(Default)]
+pub struct Auth;
+
+impl Component for Auth {
+    type Genesis = AuthGenesis;
+
+    fn name(&self) -> &'static str {
+        "auth"
+    }
+
+    fn init_genesis(&self, state: &mut dyn StateWrite, genesis: &AuthGenesis) -> TxResult {
+        genesis::init(state, genesis)
+    }
+
+    fn export_genesis(&self, state: &dyn StateRead) -> TxResult<AuthGenesis> {
+        genesis::export(state)
+    }
+
+    fn query(&self, state: &dyn StateRead, path: &str, data: &[u8]) -> Option<TxResult<Vec<u8>>> {
+        query::handle(state, path, data)
+    }
+}

@@ -1,1 +1,53 @@
-//! placeholder
+//! The bank module: balances per account and denomination, total supply, and `MsgSend`.
+//!
+//! Other modules move, mint and burn tokens through [`BankKeeper`]; they never touch the keys.
+
+mod events;
+mod genesis;
+mod keeper;
+mod msgs;
+mod query;
+mod state_key;
+
+pub use genesis::{BankGenesis, BankParams, GenesisBalance};
+pub use keeper::{BankKeeper, BankReader};
+pub use msgs::MSG_SEND;
+
+use estuary_sdk::store::{StateRead, StateWrite};
+use estuary_sdk::{Address, Any, Component, TxContext, TxResult};
+
+/// The `bank` component.
+#[derive(Default)]
+pub struct Bank;
+
+impl Component for Bank {
+    type Genesis = BankGenesis;
+
+    fn name(&self) -> &'static str {
+        "bank"
+    }
+
+    fn init_genesis(&self, state: &mut dyn StateWrite, genesis: &BankGenesis) -> TxResult {
+        genesis::init(state, genesis)
+    }
+
+    fn export_genesis(&self, state: &dyn StateRead) -> TxResult<BankGenesis> {
+        genesis::export(state)
+    }
+
+    fn msg_type_urls(&self) -> &'static [&'static str] {
+        &[MSG_SEND]
+    }
+
+    fn msg_signers(&self, msg: &Any) -> TxResult<Vec<Address>> {
+        msgs::signers(msg)
+    }
+
+    fn deliver_msg(&self, ctx: &mut TxContext<'_>, msg: &Any) -> TxResult {
+        msgs::deliver(ctx, msg)
+    }
+
+    fn query(&self, state: &dyn StateRead, path: &str, data: &[u8]) -> Option<TxResult<Vec<u8>>> {
+        query::handle(state, path, data)
+    }
+}

@@ -1,1 +1,27 @@
-//! placeholder
+//! The module framework every Estuary module is written against.
+//!
+//! A module implements [`Component`]: it owns a typed genesis slice, handles messages by protobuf
+//! type URL, answers queries at gRPC method paths, and may act at the start and end of a block.
+//! Modules reach each other only through keeper traits (extension traits on state) that each
+//! module exports; the app assembles them with a [`ModuleManager`].
+
+mod address;
+mod coin;
+mod component;
+mod context;
+mod error;
+mod event;
+
+pub use address::{Address, ACCOUNT_PREFIX};
+pub use coin::{parse_coins, Amount, Coin, Denom};
+pub use component::{BlockInfo, Component, EndBlockOutput, Module, ModuleManager, ValidatorUpdate};
+pub use context::TxContext;
+pub use error::{TxError, TxResult};
+pub use event::{Event, EventAttribute};
+
+pub use estuary_store as store;
+pub use prost_types_any::Any;
+
+mod prost_types_any {
+    pub use cosmrs::Any;
+}

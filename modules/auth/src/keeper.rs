@@ -1,0 +1,61 @@
+use estuary_sdk::store::{StateRead, StateReadExt, StateWrite, StateWriteExt};
+use estuary_sdk::{Address, TxError, TxResult};
+
+use crate::account::{Account, AuthParams};
+use crate::state_key;
+
+/// Reads of accounts, for any module.
+pub trait AuthReader: StateRead {
+    fn account(&self, address: &Address) -> TxResult<Option<Account>> {
+        Ok(self.get(&state_key::account(address))?)
+    }
+
+    fn auth_params(&self) -> TxResult<AuthParams> {
+        Ok(self.get(&state_key::params())?.unwrap_or_default())
+    }
+
+    fn accounts(&self) -> TxResult<Vec<Account>> {
+        let mut out = Vec::new();
+        for (key, bytes) in self.prefix_raw(state_key::PREFIX_ACCOUNT.as_bytes())? {
+            let account = borsh::from_slice(&bytes).map_err(|e| {
+                TxError::Internal(format!("corrupt account {}: {e}", String::from_utf8_lossy(&key)))
+            })?;
+            out.push(account);
+        }
+        Ok(out)
+    }
+}
+impl<S: StateRead + ?Sized> AuthReader for S {}
+
+/// Writes to accounts, for the ante handler and for modules that credit new addresses.
+pub trait AuthKeeper: StateWrite {
+    fn set_account(&mut self, account: &Account) -> TxResult {
+        Ok(self.put(state_key::account(&account.address), account)?)
+    }
+
+    /// The account at `address`, created with the next account number if it does not exist.
+    fn ensure_account(&mut self, address: &Address) -> TxResult<Account> {
+        if let Some(account) = self.account(address)? {
+            return Ok(account);
+        }
+        let number: u64 = self.get(&state_key::next_account_number())?.unwrap_or(0);
+        let next = number.checked_add(1).ok_or_else(|| TxError::Internal("account numbers exhausted".into()))?;
+        self.put(state_key::next_account_number(), &next)?;
+        let account = Account { address: *address, pub_key: None, account_number: number, sequence: 0 };
+        self.set_account(&account)?;
+        Ok(account)
+    }
+
+    fn set_auth_params(&mut self, params: &AuthParams) -> TxResult {
+        Ok(self.put(state_key::params(), params)?)
+    }
+
+    fn set_next_account_number(&mut self, next: u64) -> TxResult {
+        Ok(self.put(state_key::next_account_number(), &next)?)
+    }
+
+    fn next_account_number(&self) -> TxResult<u64> {
+        Ok(self.get(&state_key::next_account_number())?.unwrap_or(0))
+    }
+}
+impl<S: StateWrite + ?Sized> AuthKeeper for S {}

@@ -1,0 +1,150 @@
+use estuary_auth::AuthKeeper;
+use estuary_sdk::store::{StateRead, StateReadExt, StateWrite, StateWriteExt};
+use estuary_sdk::{Address, Amount, Coin, Denom, Event, TxError, TxResult};
+
+use crate::events;
+use crate::genesis::BankParams;
+use crate::state_key;
+
+/// Reads of balances and supply, for any module.
+pub trait BankReader: StateRead {
+    fn balance(&self, address: &Address, denom: &Denom) -> TxResult<Amount> {
+        Ok(self.get::<Amount>(&state_key::balance(address, denom))?.unwrap_or(0))
+    }
+
+    /// Every non-zero balance of `address`, by denomination.
+    fn balances(&self, address: &Address) -> TxResult<Vec<Coin>> {
+        let prefix = state_key::balances_of(address);
+        let mut out = Vec::new();
+        for (key, bytes) in self.prefix_raw(&prefix)? {
+            let denom = String::from_utf8_lossy(&key[prefix.len()..]).into_owned();
+            out.push(Coin { denom: Denom::new(denom)?, amount: decode_amount(&key, &bytes)? });
+        }
+        Ok(out)
+    }
+
+    fn supply(&self, denom: &Denom) -> TxResult<Amount> {
+        Ok(self.get::<Amount>(&state_key::supply(denom))?.unwrap_or(0))
+    }
+
+    fn total_supply(&self) -> TxResult<Vec<Coin>> {
+        let prefix = state_key::PREFIX_SUPPLY.as_bytes();
+        let mut out = Vec::new();
+        for (key, bytes) in self.prefix_raw(prefix)? {
+            let denom = String::from_utf8_lossy(&key[prefix.len()..]).into_owned();
+            out.push(Coin { denom: Denom::new(denom)?, amount: decode_amount(&key, &bytes)? });
+        }
+        Ok(out)
+    }
+
+    /// Every account's balances, for genesis export.
+    fn all_balances(&self) -> TxResult<Vec<(Address, Coin)>> {
+        let prefix = state_key::PREFIX_BALANCE.as_bytes();
+        let mut out = Vec::new();
+        for (key, bytes) in self.prefix_raw(prefix)? {
+            let rest = String::from_utf8_lossy(&key[prefix.len()..]).into_owned();
+            let (hex_addr, denom) = rest
+                .split_once('/')
+                .ok_or_else(|| TxError::Internal(format!("malformed balance key {rest}")))?;
+            let raw = decode_hex20(hex_addr)?;
+            out.push((Address(raw), Coin { denom: Denom::new(denom)?, amount: decode_amount(&key, &bytes)? }));
+        }
+        Ok(out)
+    }
+
+    fn bank_params(&self) -> TxResult<BankParams> {
+        Ok(self.get(&state_key::params())?.unwrap_or_default())
+    }
+}
+impl<S: StateRead + ?Sized> BankReader for S {}
+
+/// Moves, mints and burns tokens. Every operation checks its arithmetic and fails whole.
+pub trait BankKeeper: StateWrite {
+    /// Moves `coins` from `from` to `to`, creating `to`'s account if needed.
+    fn send(&mut self, from: &Address, to: &Address, coins: &[Coin]) -> TxResult<Vec<Event>> {
+        for coin in coins {
+            self.sub_balance(from, coin)?;
+            self.add_balance(to, coin)?;
+        }
+        self.ensure_account(to)?;
+        Ok(vec![
+            events::coin_spent(from, coins),
+            events::coin_received(to, coins),
+            events::transfer(from, to, coins),
+        ])
+    }
+
+    /// Creates `coins` in `to`'s account and adds them to the supply.
+    fn mint(&mut self, to: &Address, coins: &[Coin]) -> TxResult<Vec<Event>> {
+        for coin in coins {
+            let supply = self.supply(&coin.denom)?;
+            let supply = supply
+                .checked_add(coin.amount)
+                .ok_or_else(|| TxError::InvalidCoins(format!("supply of {} would overflow", coin.denom)))?;
+            self.put(state_key::supply(&coin.denom), &supply)?;
+            self.add_balance(to, coin)?;
+        }
+        self.ensure_account(to)?;
+        Ok(vec![events::coin_received(to, coins), events::coinbase(to, coins)])
+    }
+
+    /// Destroys `coins` held by `from` and removes them from the supply.
+    fn burn(&mut self, from: &Address, coins: &[Coin]) -> TxResult<Vec<Event>> {
+        for coin in coins {
+            self.sub_balance(from, coin)?;
+            let supply = self.supply(&coin.denom)?;
+            let supply = supply
+                .checked_sub(coin.amount)
+                .ok_or_else(|| TxError::Internal(format!("supply of {} below a balance", coin.denom)))?;
+            self.set_amount(state_key::supply(&coin.denom), supply)?;
+        }
+        Ok(vec![events::coin_spent(from, coins), events::burn(from, coins)])
+    }
+
+    fn sub_balance(&mut self, address: &Address, coin: &Coin) -> TxResult {
+        let have = self.balance(address, &coin.denom)?;
+        let left = have.checked_sub(coin.amount).ok_or_else(|| {
+            TxError::InsufficientFunds(format!("spendable balance {have}{} is smaller than {coin}", coin.denom))
+        })?;
+        self.set_amount(state_key::balance(address, &coin.denom), left)
+    }
+
+    fn add_balance(&mut self, address: &Address, coin: &Coin) -> TxResult {
+        let have = self.balance(address, &coin.denom)?;
+        let sum = have
+            .checked_add(coin.amount)
+            .ok_or_else(|| TxError::InvalidCoins(format!("balance of {} would overflow", coin.denom)))?;
+        self.set_amount(state_key::balance(address, &coin.denom), sum)
+    }
+
+    /// Stores an amount; zero removes the key, so state holds no empty balances.
+    fn set_amount(&mut self, key: Vec<u8>, amount: Amount) -> TxResult {
+        if amount == 0 {
+            Ok(self.delete(key)?)
+        } else {
+            Ok(self.put(key, &amount)?)
+        }
+    }
+
+    fn set_bank_params(&mut self, params: &BankParams) -> TxResult {
+        Ok(self.put(state_key::params(), params)?)
+    }
+}
+impl<S: StateWrite + ?Sized> BankKeeper for S {}
+
+fn decode_amount(key: &[u8], bytes: &[u8]) -> TxResult<Amount> {
+    borsh::from_slice(bytes)
+        .map_err(|e| TxError::Internal(format!("corrupt amount under {}: {e}", String::from_utf8_lossy(key))))
+}
+
+fn decode_hex20(s: &str) -> TxResult<[u8; 20]> {
+    let mut out = [0u8; 20];
+    if s.len() != 40 {
+        return Err(TxError::Internal(format!("malformed address in key: {s}")));
+    }
+    for (i, chunk) in s.as_bytes().chunks(2).enumerate() {
+        let pair = std::str::from_utf8(chunk).map_err(|e| TxError::Internal(e.to_string()))?;
+        out[i] = u8::from_str_radix(pair, 16).map_err(|e| TxError::Internal(format!("{s}: {e}")))?;
+    }
+    Ok(out)
+}

@@ -1,0 +1,165 @@
+use estuary_store::{StateRead, StateWrite};
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+
+use crate::address::Address;
+use crate::context::TxContext;
+use crate::error::{TxError, TxResult};
+use crate::event::Event;
+use crate::Any;
+
+/// The block a hook or message runs in.
+#[derive(Clone, Debug, Default)]
+pub struct BlockInfo {
+    pub height: u64,
+    pub time_unix_nanos: i128,
+    pub chain_id: String,
+    pub proposer: Vec<u8>,
+}
+
+/// A change to CometBFT's validator set: an ed25519 key and its new power (0 removes it).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ValidatorUpdate {
+    pub ed25519_pubkey: [u8; 32],
+    pub power: u64,
+}
+
+#[derive(Debug, Default)]
+pub struct EndBlockOutput {
+    pub validator_updates: Vec<ValidatorUpdate>,
+    pub events: Vec<Event>,
+}
+
+/// One module: its genesis slice, messages, queries and block hooks.
+pub trait Component: Send + Sync + 'static {
+    /// This module's typed slice of the app genesis.
+    type Genesis: Serialize + DeserializeOwned + Default;
+
+    fn name(&self) -> &'static str;
+
+    fn init_genesis(&self, state: &mut dyn StateWrite, genesis: &Self::Genesis) -> TxResult;
+    fn export_genesis(&self, state: &dyn StateRead) -> TxResult<Self::Genesis>;
+
+    fn begin_block(&self, _state: &mut dyn StateWrite, _block: &BlockInfo) -> TxResult<Vec<Event>> {
+        Ok(Vec::new())
+    }
+    fn end_block(&self, _state: &mut dyn StateWrite, _block: &BlockInfo) -> TxResult<EndBlockOutput> {
+        Ok(EndBlockOutput::default())
+    }
+
+    /// The protobuf type URLs this module handles.
+    fn msg_type_urls(&self) -> &'static [&'static str] {
+        &[]
+    }
+    /// Who must sign `msg`, decoded from its fields.
+    fn msg_signers(&self, msg: &Any) -> TxResult<Vec<Address>> {
+        Err(TxError::UnknownRequest(format!("unrecognized message type: {}", msg.type_url)))
+    }
+    fn deliver_msg(&self, ctx: &mut TxContext<'_>, msg: &Any) -> TxResult {
+        let _ = ctx;
+        Err(TxError::UnknownRequest(format!("unrecognized message type: {}", msg.type_url)))
+    }
+
+    /// Answers an ABCI query at a gRPC method path (`/cosmos.bank.v1beta1.Query/Balance`), or
+    /// `None` when the path is not this module's.
+    fn query(&self, _state: &dyn StateRead, _path: &str, _data: &[u8]) -> Option<TxResult<Vec<u8>>> {
+        None
+    }
+}
+
+/// The object-safe face of a [`Component`], with its genesis slice as JSON.
+pub trait Module: Send + Sync {
+    fn name(&self) -> &'static str;
+    fn init_genesis_json(&self, state: &mut dyn StateWrite, genesis: &serde_json::Value) -> TxResult;
+    fn export_genesis_json(&self, state: &dyn StateRead) -> TxResult<serde_json::Value>;
+    fn default_genesis_json(&self) -> serde_json::Value;
+    fn begin_block(&self, state: &mut dyn StateWrite, block: &BlockInfo) -> TxResult<Vec<Event>>;
+    fn end_block(&self, state: &mut dyn StateWrite, block: &BlockInfo) -> TxResult<EndBlockOutput>;
+    fn msg_type_urls(&self) -> &'static [&'static str];
+    fn msg_signers(&self, msg: &Any) -> TxResult<Vec<Address>>;
+    fn deliver_msg(&self, ctx: &mut TxContext<'_>, msg: &Any) -> TxResult;
+    fn query(&self, state: &dyn StateRead, path: &str, data: &[u8]) -> Option<TxResult<Vec<u8>>>;
+}
+
+impl<C: Component> Module for C {
+    fn name(&self) -> &'static str {
+        Component::name(self)
+    }
+    fn init_genesis_json(&self, state: &mut dyn StateWrite, genesis: &serde_json::Value) -> TxResult {
+        let typed: C::Genesis = serde_json::from_value(genesis.clone())
+            .map_err(|e| TxError::InvalidRequest(format!("{} genesis: {e}", Component::name(self))))?;
+        self.init_genesis(state, &typed)
+    }
+    fn export_genesis_json(&self, state: &dyn StateRead) -> TxResult<serde_json::Value> {
+        let typed = self.export_genesis(state)?;
+        serde_json::to_value(typed).map_err(|e| TxError::Internal(format!("{} genesis: {e}", Component::name(self))))
+    }
+    fn default_genesis_json(&self) -> serde_json::Value {
+        serde_json::to_value(C::Genesis::default()).unwrap_or(serde_json::Value::Null)
+    }
+    fn begin_block(&self, state: &mut dyn StateWrite, block: &BlockInfo) -> TxResult<Vec<Event>> {
+        Component::begin_block(self, state, block)
+    }
+    fn end_block(&self, state: &mut dyn StateWrite, block: &BlockInfo) -> TxResult<EndBlockOutput> {
+        Component::end_block(self, state, block)
+    }
+    fn msg_type_urls(&self) -> &'static [&'static str] {
+        Component::msg_type_urls(self)
+    }
+    fn msg_signers(&self, msg: &Any) -> TxResult<Vec<Address>> {
+        Component::msg_signers(self, msg)
+    }
+    fn deliver_msg(&self, ctx: &mut TxContext<'_>, msg: &Any) -> TxResult {
+        Component::deliver_msg(self, ctx, msg)
+    }
+    fn query(&self, state: &dyn StateRead, path: &str, data: &[u8]) -> Option<TxResult<Vec<u8>>> {
+        Component::query(self, state, path, data)
+    }
+}
+
+/// The app's modules in their declared order: genesis, begin-block and end-block hooks run in
+/// this order, and messages are routed by type URL.
+pub struct ModuleManager {
+    modules: Vec<Box<dyn Module>>,
+}
+
+impl ModuleManager {
+    pub fn new(modules: Vec<Box<dyn Module>>) -> Self {
+        ModuleManager { modules }
+    }
+
+    pub fn modules(&self) -> impl Iterator<Item = &dyn Module> {
+        self.modules.iter().map(|m| m.as_ref())
+    }
+
+    /// The module that handles `type_url`.
+    pub fn route(&self, type_url: &str) -> TxResult<&dyn Module> {
+        self.modules()
+            .find(|m| m.msg_type_urls().contains(&type_url))
+            .ok_or_else(|| TxError::UnknownRequest(format!("unrecognized message type: {type_url}")))
+    }
+
+    /// Initialises every module from its slice of `app_state` (a JSON object keyed by module).
+    pub fn init_genesis(&self, state: &mut dyn StateWrite, app_state: &serde_json::Value) -> TxResult {
+        for module in self.modules() {
+            let slice = app_state.get(module.name()).cloned().unwrap_or(serde_json::Value::Null);
+            let slice = if slice.is_null() { module.default_genesis_json() } else { slice };
+            module.init_genesis_json(state, &slice)?;
+        }
+        Ok(())
+    }
+
+    pub fn export_genesis(&self, state: &dyn StateRead) -> TxResult<serde_json::Value> {
+        let mut out = serde_json::Map::new();
+        for module in self.modules() {
+            out.insert(module.name().to_string(), module.export_genesis_json(state)?);
+        }
+        Ok(serde_json::Value::Object(out))
+    }
+
+    pub fn query(&self, state: &dyn StateRead, path: &str, data: &[u8]) -> TxResult<Vec<u8>> {
+        self.modules()
+            .find_map(|m| m.query(state, path, data))
+            .unwrap_or_else(|| Err(TxError::UnknownRequest(format!("unknown query path {path}"))))
+    }
+}

@@ -1,0 +1,50 @@
+use estuary_sdk::{Address, Any, Event, TxContext, TxError, TxResult};
+use prost::Message;
+
+use crate::keeper::{set_power, ValidatorsReader};
+
+pub const MSG_SET_VALIDATOR_POWER: &str = "/estuary.validators.v1.MsgSetValidatorPower";
+
+/// Sets a validator's voting power; only the genesis admin may send it. Power 0 removes it.
+#[derive(Clone, PartialEq, Message)]
+pub struct MsgSetValidatorPower {
+    #[prost(string, tag = "1")]
+    pub authority: String,
+    #[prost(string, tag = "2")]
+    pub name: String,
+    /// The ed25519 consensus key, 32 bytes.
+    #[prost(bytes = "vec", tag = "3")]
+    pub pub_key: Vec<u8>,
+    #[prost(uint64, tag = "4")]
+    pub power: u64,
+}
+
+fn decode(msg: &Any) -> TxResult<MsgSetValidatorPower> {
+    MsgSetValidatorPower::decode(msg.value.as_slice()).map_err(|e| TxError::Decode(format!("MsgSetValidatorPower: {e}")))
+}
+
+pub fn signers(msg: &Any) -> TxResult<Vec<Address>> {
+    Ok(vec![Address::parse(&decode(msg)?.authority)?])
+}
+
+pub fn deliver(ctx: &mut TxContext<'_>, msg: &Any) -> TxResult {
+    let m = decode(msg)?;
+    let authority = Address::parse(&m.authority)?;
+    let admin = ctx.state().validators_admin()?;
+    if admin != Some(authority) || !ctx.is_signer(&authority) {
+        return Err(TxError::Unauthorized(format!("{authority} may not change validator powers")));
+    }
+    let key: [u8; 32] = m
+        .pub_key
+        .as_slice()
+        .try_into()
+        .map_err(|_| TxError::InvalidPubKey("ed25519 keys are 32 bytes".into()))?;
+    set_power(ctx.state, &m.name, key, m.power)?;
+    ctx.emit(
+        Event::new("set_validator_power")
+            .attr("pub_key", hex::encode(key))
+            .attr("power", m.power)
+            .attr("authority", authority),
+    );
+    Ok(())
+}

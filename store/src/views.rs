@@ -1,0 +1,77 @@
+use std::collections::BTreeMap;
+
+use crate::db::Storage;
+use crate::error::{Error, Result};
+use crate::state::{StateRead, StateWrite};
+
+/// The latest committed state.
+impl StateRead for Storage {
+    fn get_raw(&self, key: &[u8]) -> Result<Option<Vec<u8>>> {
+        self.get_latest(key)
+    }
+    fn prefix_raw(&self, prefix: &[u8]) -> Result<Vec<(Vec<u8>, Vec<u8>)>> {
+        self.prefix_latest(prefix)
+    }
+}
+
+/// State as of one past version. Point reads only: the Merkle trees are keyed by hash, so listing
+/// a prefix is possible only at the latest version.
+pub struct VersionView {
+    storage: Storage,
+    version: u64,
+}
+
+impl Storage {
+    /// A read view at `version` (the latest version reads the flat table, which can list).
+    pub fn at(&self, version: u64) -> VersionView {
+        VersionView { storage: self.clone(), version }
+    }
+}
+
+impl StateRead for VersionView {
+    fn get_raw(&self, key: &[u8]) -> Result<Option<Vec<u8>>> {
+        if self.version == self.storage.latest_version() {
+            return self.storage.get_latest(key);
+        }
+        self.storage.get_at(key, self.version)
+    }
+    fn prefix_raw(&self, prefix: &[u8]) -> Result<Vec<(Vec<u8>, Vec<u8>)>> {
+        if self.version == self.storage.latest_version() {
+            return self.storage.prefix_latest(prefix);
+        }
+        Err(Error::VersionUnavailable {
+            requested: self.version,
+            latest: self.storage.latest_version(),
+            earliest: self.storage.latest_version(),
+        })
+    }
+}
+
+/// State held in memory, for checking a genesis file without a database.
+#[derive(Default, Clone, Debug)]
+pub struct MemState(pub BTreeMap<Vec<u8>, Vec<u8>>);
+
+impl StateRead for MemState {
+    fn get_raw(&self, key: &[u8]) -> Result<Option<Vec<u8>>> {
+        Ok(self.0.get(key).cloned())
+    }
+    fn prefix_raw(&self, prefix: &[u8]) -> Result<Vec<(Vec<u8>, Vec<u8>)>> {
+        Ok(self
+            .0
+            .range(prefix.to_vec()..)
+            .take_while(|(k, _)| k.starts_with(prefix))
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect())
+    }
+}
+
+impl StateWrite for MemState {
+    fn put_raw(&mut self, key: Vec<u8>, value: Vec<u8>) -> Result<()> {
+        self.0.insert(key, value);
+        Ok(())
+    }
+    fn delete(&mut self, key: Vec<u8>) -> Result<()> {
+        self.0.remove(&key);
+        Ok(())
+    }
+}
