@@ -1,1 +1,6 @@
-fn main() {}
+fn main() {
+    if let Err(err) = estuary_app::cli::run() {
+        eprintln!("Error: {err:#}");
+        std::process::exit(1);
+    }
+}

@@ -18,7 +18,10 @@ pub fn validate_chain_id(id: &str) -> Result<u64, ChainIdError> {
     if id.len() > 50 {
         return Err(ChainIdError::TooLong(id.into()));
     }
-    if !id.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c)) {
+    if !id
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
+    {
         return Err(ChainIdError::BadCharacter(id.into()));
     }
     Ok(revision_number(id))
@@ -26,7 +29,9 @@ pub fn validate_chain_id(id: &str) -> Result<u64, ChainIdError> {
 
 fn revision_number(id: &str) -> u64 {
     // ibc-go's rule: `^.*[^\n-]-[1-9][0-9]*$`.
-    let Some((name, rev)) = id.rsplit_once('-') else { return 0 };
+    let Some((name, rev)) = id.rsplit_once('-') else {
+        return 0;
+    };
     let well_formed = !name.is_empty()
         && !name.ends_with('-')
         && rev.chars().next().is_some_and(|c| ('1'..='9').contains(&c))

@@ -13,9 +13,15 @@ use crate::chain_id::{validate_chain_id, ChainIdError};
 #[derive(Debug, Error)]
 pub enum GenesisError {
     #[error("reading {path}: {source}")]
-    Io { path: String, source: std::io::Error },
+    Io {
+        path: String,
+        source: std::io::Error,
+    },
     #[error("parsing {path}: {source}")]
-    Parse { path: String, source: serde_json::Error },
+    Parse {
+        path: String,
+        source: serde_json::Error,
+    },
     #[error(transparent)]
     ChainId(#[from] ChainIdError),
     #[error("initial_height {0:?} is not a positive integer")]
@@ -23,7 +29,10 @@ pub enum GenesisError {
     #[error("genesis_time {0:?} is not an RFC 3339 time")]
     GenesisTime(String),
     #[error("module {module}: {source}")]
-    Module { module: &'static str, source: TxError },
+    Module {
+        module: &'static str,
+        source: TxError,
+    },
     #[error("{0}")]
     Invalid(String),
 }
@@ -73,13 +82,19 @@ impl GenesisDoc {
 
     pub fn load(path: &Path) -> Result<GenesisDoc, GenesisError> {
         let p = path.display().to_string();
-        let text = std::fs::read_to_string(path).map_err(|source| GenesisError::Io { path: p.clone(), source })?;
+        let text = std::fs::read_to_string(path).map_err(|source| GenesisError::Io {
+            path: p.clone(),
+            source,
+        })?;
         serde_json::from_str(&text).map_err(|source| GenesisError::Parse { path: p, source })
     }
 
     pub fn save(&self, path: &Path) -> Result<(), GenesisError> {
         let p = path.display().to_string();
-        let text = serde_json::to_string_pretty(self).map_err(|source| GenesisError::Parse { path: p.clone(), source })?;
+        let text = serde_json::to_string_pretty(self).map_err(|source| GenesisError::Parse {
+            path: p.clone(),
+            source,
+        })?;
         std::fs::write(path, text + "\n").map_err(|source| GenesisError::Io { path: p, source })
     }
 
@@ -94,8 +109,18 @@ impl GenesisDoc {
     pub fn add_account(&mut self, address: Address, coins: Vec<Coin>) {
         let auth = &mut self.app_state.auth;
         if !auth.accounts.iter().any(|a| a.address == address) {
-            let number = auth.accounts.iter().map(|a| a.account_number + 1).max().unwrap_or(0);
-            auth.accounts.push(GenesisAccount { address, pub_key: None, account_number: number, sequence: 0 });
+            let number = auth
+                .accounts
+                .iter()
+                .map(|a| a.account_number + 1)
+                .max()
+                .unwrap_or(0);
+            auth.accounts.push(GenesisAccount {
+                address,
+                pub_key: None,
+                account_number: number,
+                sequence: 0,
+            });
         }
         let bank = &mut self.app_state.bank;
         match bank.balances.iter_mut().find(|b| b.address == address) {
@@ -106,12 +131,26 @@ impl GenesisDoc {
         bank.supply.clear();
     }
 
-    pub fn add_validator(&mut self, name: &str, ed25519_pubkey_b64: &str, power: u64) -> Result<(), GenesisError> {
+    pub fn add_validator(
+        &mut self,
+        name: &str,
+        ed25519_pubkey_b64: &str,
+        power: u64,
+    ) -> Result<(), GenesisError> {
         let v = &mut self.app_state.validators;
-        if v.validators.iter().any(|x| x.pub_key == ed25519_pubkey_b64 || x.name == name) {
-            return Err(GenesisError::Invalid(format!("validator {name} is already in genesis")));
+        if v.validators
+            .iter()
+            .any(|x| x.pub_key == ed25519_pubkey_b64 || x.name == name)
+        {
+            return Err(GenesisError::Invalid(format!(
+                "validator {name} is already in genesis"
+            )));
         }
-        v.validators.push(GenesisValidator { name: name.into(), pub_key: ed25519_pubkey_b64.into(), power });
+        v.validators.push(GenesisValidator {
+            name: name.into(),
+            pub_key: ed25519_pubkey_b64.into(),
+            power,
+        });
         Ok(())
     }
 
@@ -123,22 +162,40 @@ impl GenesisDoc {
             return Err(GenesisError::GenesisTime(self.genesis_time.clone()));
         }
         if self.app_state.validators.validators.is_empty() {
-            return Err(GenesisError::Invalid("genesis has no validators (use `estuaryd genesis add-validator`)".into()));
+            return Err(GenesisError::Invalid(
+                "genesis has no validators (use `estuaryd genesis add-validator`)".into(),
+            ));
         }
         let mut state = MemState::default();
         let s = &self.app_state;
-        Auth.init_genesis(&mut state, &s.auth).map_err(|source| GenesisError::Module { module: "auth", source })?;
-        Bank.init_genesis(&mut state, &s.bank).map_err(|source| GenesisError::Module { module: "bank", source })?;
+        Auth.init_genesis(&mut state, &s.auth)
+            .map_err(|source| GenesisError::Module {
+                module: "auth",
+                source,
+            })?;
+        Bank.init_genesis(&mut state, &s.bank)
+            .map_err(|source| GenesisError::Module {
+                module: "bank",
+                source,
+            })?;
         Validators
             .init_genesis(&mut state, &s.validators)
-            .map_err(|source| GenesisError::Module { module: "validators", source })?;
+            .map_err(|source| GenesisError::Module {
+                module: "validators",
+                source,
+            })?;
         Ok(())
     }
 }
 
 fn looks_like_rfc3339(t: &str) -> bool {
     let b = t.as_bytes();
-    b.len() >= 20 && b[4] == b'-' && b[7] == b'-' && b[10] == b'T' && b[13] == b':' && (t.ends_with('Z') || t.contains('+'))
+    b.len() >= 20
+        && b[4] == b'-'
+        && b[7] == b'-'
+        && b[10] == b'T'
+        && b[13] == b':'
+        && (t.ends_with('Z') || t.contains('+'))
 }
 
 #[cfg(test)]
@@ -147,7 +204,8 @@ mod tests {
 
     fn doc() -> GenesisDoc {
         let mut d = GenesisDoc::new("estuary-1", "2026-01-01T00:00:00Z".into()).unwrap();
-        d.add_validator("v0", "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=", 10).unwrap();
+        d.add_validator("v0", "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=", 10)
+            .unwrap();
         d
     }
 
@@ -169,7 +227,10 @@ mod tests {
         d.app_state.bank.supply = vec![Coin::new(5, "stake").unwrap()];
         d.add_account(Address([1; 20]), vec![Coin::new(100, "stake").unwrap()]);
         d.app_state.bank.supply = vec![Coin::new(5, "stake").unwrap()];
-        assert!(matches!(d.validate(), Err(GenesisError::Module { module: "bank", .. })));
+        assert!(matches!(
+            d.validate(),
+            Err(GenesisError::Module { module: "bank", .. })
+        ));
 
         let mut d = doc();
         d.app_state.validators.validators.clear();
@@ -180,7 +241,10 @@ mod tests {
         assert!(matches!(d.validate(), Err(GenesisError::GenesisTime(_))));
 
         let mut d = doc();
-        d.add_account(Address([1; 20]), vec![Coin::new(u128::MAX, "stake").unwrap()]);
+        d.add_account(
+            Address([1; 20]),
+            vec![Coin::new(u128::MAX, "stake").unwrap()],
+        );
         d.add_account(Address([2; 20]), vec![Coin::new(1, "stake").unwrap()]);
         assert!(d.validate().is_err(), "supply overflow must be caught");
     }

@@ -4,7 +4,9 @@ use std::sync::{Arc, RwLock};
 use borsh::BorshDeserialize;
 use jmt::storage::{HasPreimage, LeafNode, Node, NodeKey, TreeReader, TreeUpdateBatch};
 use jmt::{KeyHash, OwnedValue, RootHash, Sha256Jmt, Version};
-use redb::{Database, ReadTransaction, ReadableDatabase, ReadableTable, TableDefinition, WriteTransaction};
+use redb::{
+    Database, ReadTransaction, ReadableDatabase, ReadableTable, TableDefinition, WriteTransaction,
+};
 use tracing::{debug, info};
 
 use crate::error::{Error, Result};
@@ -87,11 +89,20 @@ impl Storage {
         let latest = {
             let read = db.begin_read()?;
             let meta = read.open_table(META)?;
-            let latest = meta.get(META_LATEST)?.map(|v| decode_commit_info(v.value())).transpose()?;
+            let latest = meta
+                .get(META_LATEST)?
+                .map(|v| decode_commit_info(v.value()))
+                .transpose()?;
             latest
         };
         info!(path = %path.as_ref().display(), latest = ?latest.map(|l| l.version), "opened store");
-        Ok(Storage { inner: Arc::new(Inner { db, config, latest: RwLock::new(latest) }) })
+        Ok(Storage {
+            inner: Arc::new(Inner {
+                db,
+                config,
+                latest: RwLock::new(latest),
+            }),
+        })
     }
 
     /// The last committed version and app hash, or `None` before the first commit.
@@ -107,7 +118,10 @@ impl Storage {
     pub fn earliest_version(&self) -> Result<u64> {
         let read = self.inner.db.begin_read()?;
         let meta = read.open_table(META)?;
-        let earliest = meta.get(META_EARLIEST)?.map(|v| be64(v.value())).transpose()?;
+        let earliest = meta
+            .get(META_EARLIEST)?
+            .map(|v| be64(v.value()))
+            .transpose()?;
         Ok(earliest.unwrap_or(0))
     }
 
@@ -142,17 +156,29 @@ impl Storage {
     }
 
     /// The value of `key` at `version` with a two-level proof (substore, then outer tree).
-    pub fn get_with_proof(&self, key: &[u8], version: u64) -> Result<(Option<Vec<u8>>, MerkleProof)> {
+    pub fn get_with_proof(
+        &self,
+        key: &[u8],
+        version: u64,
+    ) -> Result<(Option<Vec<u8>>, MerkleProof)> {
         self.check_version(version)?;
         let (substore, local) = Substore::route(key);
         let read = self.inner.db.begin_read()?;
         let inner_view = TreeView::new(&read, substore.tag(), None)?;
-        let (value, inner) = Sha256Jmt::new(&inner_view).get_with_ics23_proof(local.to_vec(), version)?;
+        let (value, inner) =
+            Sha256Jmt::new(&inner_view).get_with_ics23_proof(local.to_vec(), version)?;
         let outer_view = TreeView::new(&read, OUTER_TAG, None)?;
-        let (root, outer) =
-            Sha256Jmt::new(&outer_view).get_with_ics23_proof(substore.name().as_bytes().to_vec(), version)?;
-        let substore_root = root.ok_or_else(|| Error::Tree(format!("no root for substore {}", substore.name())))?;
-        Ok((value, MerkleProof { proofs: vec![inner, outer], substore_root }))
+        let (root, outer) = Sha256Jmt::new(&outer_view)
+            .get_with_ics23_proof(substore.name().as_bytes().to_vec(), version)?;
+        let substore_root =
+            root.ok_or_else(|| Error::Tree(format!("no root for substore {}", substore.name())))?;
+        Ok((
+            value,
+            MerkleProof {
+                proofs: vec![inner, outer],
+                substore_root,
+            },
+        ))
     }
 
     /// The root of one substore at a version.
@@ -166,7 +192,11 @@ impl Storage {
         let latest = self.latest_version();
         let earliest = self.earliest_version()?;
         if version == 0 || version > latest || version < earliest {
-            return Err(Error::VersionUnavailable { requested: version, latest, earliest });
+            return Err(Error::VersionUnavailable {
+                requested: version,
+                latest,
+                earliest,
+            });
         }
         Ok(())
     }
@@ -176,16 +206,23 @@ impl Storage {
         let latest = self.latest();
         if let Some(l) = latest {
             if version != l.version + 1 {
-                return Err(Error::Tree(format!("version {version} does not follow {}", l.version)));
+                return Err(Error::Tree(format!(
+                    "version {version} does not follow {}",
+                    l.version
+                )));
             }
         }
         // A fresh store starts from empty trees one version before the first block.
         let fresh_base = latest.is_none().then(|| version.saturating_sub(1));
         let read = self.inner.db.begin_read()?;
-        let mut per_substore: Vec<Vec<(KeyHash, Option<OwnedValue>)>> = vec![Vec::new(); Substore::ALL.len()];
+        let mut per_substore: Vec<Vec<(KeyHash, Option<OwnedValue>)>> =
+            vec![Vec::new(); Substore::ALL.len()];
         for (key, value) in writes.iter() {
             let (substore, local) = Substore::route(key);
-            let idx = Substore::ALL.iter().position(|s| *s == substore).unwrap_or(0);
+            let idx = Substore::ALL
+                .iter()
+                .position(|s| *s == substore)
+                .unwrap_or(0);
             per_substore[idx].push((KeyHash::with::<sha2::Sha256>(local), value.clone()));
         }
         let mut batches = Vec::new();
@@ -193,13 +230,21 @@ impl Storage {
         for (substore, set) in Substore::ALL.iter().zip(per_substore) {
             let view = TreeView::new(&read, substore.tag(), fresh_base)?;
             let (root, batch) = Sha256Jmt::new(&view).put_value_set(set, version)?;
-            outer_set.push((KeyHash::with::<sha2::Sha256>(substore.name()), Some(root.0.to_vec())));
+            outer_set.push((
+                KeyHash::with::<sha2::Sha256>(substore.name()),
+                Some(root.0.to_vec()),
+            ));
             batches.push((substore.tag(), batch));
         }
         let view = TreeView::new(&read, OUTER_TAG, fresh_base)?;
-        let (RootHash(app_hash), outer_batch) = Sha256Jmt::new(&view).put_value_set(outer_set, version)?;
+        let (RootHash(app_hash), outer_batch) =
+            Sha256Jmt::new(&view).put_value_set(outer_set, version)?;
         batches.push((OUTER_TAG, outer_batch));
-        Ok(PreparedCommit { info: CommitInfo { version, app_hash }, batches, writes })
+        Ok(PreparedCommit {
+            info: CommitInfo { version, app_hash },
+            batches,
+            writes,
+        })
     }
 
     /// Writes a prepared block in one redb transaction, then prunes old versions.
@@ -233,7 +278,10 @@ fn write_batches(txn: &WriteTransaction, batches: &[(u8, TreeUpdateBatch)]) -> R
     let mut stale_values = txn.open_table(STALE_VALUES)?;
     for (tag, batch) in batches {
         for (key, node) in batch.node_batch.nodes() {
-            nodes.insert(node_row(*tag, key)?.as_slice(), borsh_bytes(node)?.as_slice())?;
+            nodes.insert(
+                node_row(*tag, key)?.as_slice(),
+                borsh_bytes(node)?.as_slice(),
+            )?;
         }
         for ((version, key_hash), value) in batch.node_batch.values() {
             // The value this one supersedes becomes stale at this version.
@@ -344,13 +392,23 @@ struct TreeView {
 
 impl TreeView {
     fn new(read: &ReadTransaction, tag: u8, fresh_base: Option<Version>) -> Result<Self> {
-        Ok(TreeView { nodes: read.open_table(NODES)?, preimages: read.open_table(PREIMAGES)?, values: read.open_table(VALUES)?, tag, fresh_base })
+        Ok(TreeView {
+            nodes: read.open_table(NODES)?,
+            preimages: read.open_table(PREIMAGES)?,
+            values: read.open_table(VALUES)?,
+            tag,
+            fresh_base,
+        })
     }
 
     fn value_at(&self, key_hash: KeyHash, max_version: Version) -> Result<Option<OwnedValue>> {
         let lo = value_row(self.tag, &key_hash, 0);
         let hi = value_row(self.tag, &key_hash, max_version);
-        let last = self.values.range::<&[u8]>(lo.as_slice()..=hi.as_slice())?.next_back().transpose()?;
+        let last = self
+            .values
+            .range::<&[u8]>(lo.as_slice()..=hi.as_slice())?
+            .next_back()
+            .transpose()?;
         Ok(match last {
             None => None,
             Some((_, v)) => match v.value() {
@@ -367,12 +425,16 @@ impl TreeReader for TreeView {
         if let Some(bytes) = self.nodes.get(row.as_slice())? {
             return Ok(Some(Node::try_from_slice(bytes.value())?));
         }
-        let is_fresh_root =
-            self.fresh_base == Some(node_key.version()) && node_key.nibble_path().num_nibbles() == 0;
+        let is_fresh_root = self.fresh_base == Some(node_key.version())
+            && node_key.nibble_path().num_nibbles() == 0;
         Ok(is_fresh_root.then_some(Node::Null))
     }
 
-    fn get_value_option(&self, max_version: Version, key_hash: KeyHash) -> anyhow::Result<Option<OwnedValue>> {
+    fn get_value_option(
+        &self,
+        max_version: Version,
+        key_hash: KeyHash,
+    ) -> anyhow::Result<Option<OwnedValue>> {
         Ok(self.value_at(key_hash, max_version)?)
     }
 
@@ -386,7 +448,10 @@ impl HasPreimage for TreeView {
     fn preimage(&self, key_hash: KeyHash) -> anyhow::Result<Option<Vec<u8>>> {
         let mut row = vec![self.tag];
         row.extend_from_slice(&key_hash.0);
-        Ok(self.preimages.get(row.as_slice())?.map(|v| v.value().to_vec()))
+        Ok(self
+            .preimages
+            .get(row.as_slice())?
+            .map(|v| v.value().to_vec()))
     }
 }
 
@@ -405,7 +470,10 @@ fn value_row(tag: u8, key_hash: &KeyHash, version: Version) -> Vec<u8> {
 }
 
 fn borsh_bytes<T: borsh::BorshSerialize>(value: &T) -> Result<Vec<u8>> {
-    borsh::to_vec(value).map_err(|e| Error::Decode { what: "borsh", reason: e.to_string() })
+    borsh::to_vec(value).map_err(|e| Error::Decode {
+        what: "borsh",
+        reason: e.to_string(),
+    })
 }
 
 fn encode_commit_info(info: &CommitInfo) -> Vec<u8> {
@@ -414,17 +482,24 @@ fn encode_commit_info(info: &CommitInfo) -> Vec<u8> {
 
 fn decode_commit_info(bytes: &[u8]) -> Result<CommitInfo> {
     if bytes.len() != 40 {
-        return Err(Error::Corrupt { key: META_LATEST.into(), reason: format!("{} bytes", bytes.len()) });
+        return Err(Error::Corrupt {
+            key: META_LATEST.into(),
+            reason: format!("{} bytes", bytes.len()),
+        });
     }
     let mut app_hash = [0u8; 32];
     app_hash.copy_from_slice(&bytes[8..]);
-    Ok(CommitInfo { version: be64(&bytes[..8])?, app_hash })
+    Ok(CommitInfo {
+        version: be64(&bytes[..8])?,
+        app_hash,
+    })
 }
 
 fn be64(bytes: &[u8]) -> Result<u64> {
-    let arr: [u8; 8] = bytes
-        .try_into()
-        .map_err(|_| Error::Corrupt { key: "version".into(), reason: format!("{} bytes", bytes.len()) })?;
+    let arr: [u8; 8] = bytes.try_into().map_err(|_| Error::Corrupt {
+        key: "version".into(),
+        reason: format!("{} bytes", bytes.len()),
+    })?;
     Ok(u64::from_be_bytes(arr))
 }
 

@@ -10,7 +10,11 @@ pub enum Error {
     #[error("corrupt value under key {key}: {reason}")]
     Corrupt { key: String, reason: String },
     #[error("version {requested} is not available (latest {latest}, earliest kept {earliest})")]
-    VersionUnavailable { requested: u64, latest: u64, earliest: u64 },
+    VersionUnavailable {
+        requested: u64,
+        latest: u64,
+        earliest: u64,
+    },
     #[error("out of gas: limit {limit}, wanted {wanted}")]
     OutOfGas { limit: u64, wanted: u64 },
     #[error("decode {what}: {reason}")]

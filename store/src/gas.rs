@@ -34,7 +34,11 @@ pub struct GasMeter {
 
 impl GasMeter {
     pub fn new(limit: u64) -> Self {
-        GasMeter { limit, used: 0, config: GasConfig::default() }
+        GasMeter {
+            limit,
+            used: 0,
+            config: GasConfig::default(),
+        }
     }
 
     /// A meter that never runs out, for genesis and block hooks.
@@ -47,7 +51,10 @@ impl GasMeter {
         if wanted > self.limit {
             // Record the overrun so the result reports what was attempted, as the SDK does.
             self.used = self.limit;
-            return Err(Error::OutOfGas { limit: self.limit, wanted });
+            return Err(Error::OutOfGas {
+                limit: self.limit,
+                wanted,
+            });
         }
         self.used = wanted;
         Ok(())
@@ -63,13 +70,19 @@ impl GasMeter {
 
     pub(crate) fn charge_read(&mut self, value_len: usize) -> Result<()> {
         let c = self.config;
-        self.consume(c.read_flat.saturating_add(c.read_per_byte.saturating_mul(value_len as u64)))
+        self.consume(
+            c.read_flat
+                .saturating_add(c.read_per_byte.saturating_mul(value_len as u64)),
+        )
     }
 
     pub(crate) fn charge_write(&mut self, key_len: usize, value_len: usize) -> Result<()> {
         let c = self.config;
         let bytes = (key_len + value_len) as u64;
-        self.consume(c.write_flat.saturating_add(c.write_per_byte.saturating_mul(bytes)))
+        self.consume(
+            c.write_flat
+                .saturating_add(c.write_per_byte.saturating_mul(bytes)),
+        )
     }
 
     pub(crate) fn charge_delete(&mut self) -> Result<()> {
@@ -95,7 +108,10 @@ mod tests {
         let mut m = GasMeter::new(2500);
         m.charge_read(10).unwrap();
         assert_eq!(m.used(), 1030);
-        assert!(matches!(m.charge_write(1, 1), Err(Error::OutOfGas { limit: 2500, .. })));
+        assert!(matches!(
+            m.charge_write(1, 1),
+            Err(Error::OutOfGas { limit: 2500, .. })
+        ));
         assert_eq!(m.used(), 2500);
     }
 }

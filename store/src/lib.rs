@@ -18,10 +18,10 @@ mod substore;
 mod views;
 
 pub use db::{CommitInfo, PreparedCommit, Storage, StorageConfig};
-pub use views::{MemState, VersionView};
 pub use error::{Error, Result};
 pub use gas::{GasConfig, GasMeter};
 pub use overlay::{PendingBlock, TxOverlay, WriteSet};
 pub use proof::{proof_specs, verify_membership, verify_non_membership, MerkleProof};
 pub use state::{StateRead, StateReadExt, StateWrite, StateWriteExt};
 pub use substore::Substore;
+pub use views::{MemState, VersionView};

@@ -71,7 +71,10 @@ pub struct PendingBlock {
 
 impl PendingBlock {
     pub fn new(storage: Storage) -> Self {
-        PendingBlock { storage, writes: WriteSet::default() }
+        PendingBlock {
+            storage,
+            writes: WriteSet::default(),
+        }
     }
 
     pub fn absorb(&mut self, tx_writes: WriteSet) {
@@ -100,7 +103,9 @@ impl StateRead for PendingBlock {
     }
 
     fn prefix_raw(&self, prefix: &[u8]) -> Result<Vec<(Vec<u8>, Vec<u8>)>> {
-        Ok(self.writes.merge_prefix(prefix, self.storage.prefix_latest(prefix)?))
+        Ok(self
+            .writes
+            .merge_prefix(prefix, self.storage.prefix_latest(prefix)?))
     }
 }
 
@@ -126,7 +131,11 @@ pub struct TxOverlay<'a> {
 
 impl<'a> TxOverlay<'a> {
     pub fn new(parent: &'a dyn StateRead, gas: GasMeter) -> Self {
-        TxOverlay { parent, writes: WriteSet::default(), gas: RefCell::new(gas) }
+        TxOverlay {
+            parent,
+            writes: WriteSet::default(),
+            gas: RefCell::new(gas),
+        }
     }
 
     pub fn gas_used(&self) -> u64 {
@@ -148,12 +157,16 @@ impl StateRead for TxOverlay<'_> {
             Some(v) => v.cloned(),
             None => self.parent.get_raw(key)?,
         };
-        self.gas.borrow_mut().charge_read(value.as_ref().map_or(0, Vec::len))?;
+        self.gas
+            .borrow_mut()
+            .charge_read(value.as_ref().map_or(0, Vec::len))?;
         Ok(value)
     }
 
     fn prefix_raw(&self, prefix: &[u8]) -> Result<Vec<(Vec<u8>, Vec<u8>)>> {
-        let items = self.writes.merge_prefix(prefix, self.parent.prefix_raw(prefix)?);
+        let items = self
+            .writes
+            .merge_prefix(prefix, self.parent.prefix_raw(prefix)?);
         let bytes = items.iter().map(|(k, v)| k.len() + v.len()).sum();
         self.gas.borrow_mut().charge_iter(items.len(), bytes)?;
         Ok(items)

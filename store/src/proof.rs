@@ -20,33 +20,59 @@ pub fn proof_specs() -> Vec<ProofSpec> {
 }
 
 /// Checks that `key` (local to `substore`) holds `value` under `app_hash`.
-pub fn verify_membership(proof: &MerkleProof, app_hash: &[u8], substore: Substore, key: &[u8], value: &[u8]) -> bool {
+pub fn verify_membership(
+    proof: &MerkleProof,
+    app_hash: &[u8],
+    substore: Substore,
+    key: &[u8],
+    value: &[u8],
+) -> bool {
     let [inner, outer] = match proof.proofs.as_slice() {
         [a, b] => [a, b],
         _ => return false,
     };
     let spec = jmt::ics23_spec();
-    let Some(Proof::Exist(exist)) = &inner.proof else { return false };
-    let Ok(root) = ics23::calculate_existence_root::<HostFunctionsManager>(exist) else { return false };
+    let Some(Proof::Exist(exist)) = &inner.proof else {
+        return false;
+    };
+    let Ok(root) = ics23::calculate_existence_root::<HostFunctionsManager>(exist) else {
+        return false;
+    };
     ics23::verify_membership::<HostFunctionsManager>(inner, &spec, &root, key, value)
         && verify_substore_root(outer, app_hash, substore, &root)
 }
 
 /// Checks that `key` (local to `substore`) is absent under `app_hash`.
-pub fn verify_non_membership(proof: &MerkleProof, app_hash: &[u8], substore: Substore, key: &[u8]) -> bool {
+pub fn verify_non_membership(
+    proof: &MerkleProof,
+    app_hash: &[u8],
+    substore: Substore,
+    key: &[u8],
+) -> bool {
     let [inner, outer] = match proof.proofs.as_slice() {
         [a, b] => [a, b],
         _ => return false,
     };
     let spec = jmt::ics23_spec();
-    let Some(Proof::Nonexist(non)) = &inner.proof else { return false };
-    let Some(neighbour) = non.left.as_ref().or(non.right.as_ref()) else { return false };
-    let Ok(root) = ics23::calculate_existence_root::<HostFunctionsManager>(neighbour) else { return false };
+    let Some(Proof::Nonexist(non)) = &inner.proof else {
+        return false;
+    };
+    let Some(neighbour) = non.left.as_ref().or(non.right.as_ref()) else {
+        return false;
+    };
+    let Ok(root) = ics23::calculate_existence_root::<HostFunctionsManager>(neighbour) else {
+        return false;
+    };
     ics23::verify_non_membership::<HostFunctionsManager>(inner, &spec, &root, key)
         && verify_substore_root(outer, app_hash, substore, &root)
 }
 
-fn verify_substore_root(outer: &CommitmentProof, app_hash: &[u8], substore: Substore, root: &[u8]) -> bool {
+fn verify_substore_root(
+    outer: &CommitmentProof,
+    app_hash: &[u8],
+    substore: Substore,
+    root: &[u8],
+) -> bool {
     let spec = jmt::ics23_spec();
     ics23::verify_membership::<HostFunctionsManager>(
         outer,

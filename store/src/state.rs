@@ -18,20 +18,24 @@ pub trait StateReadExt: StateRead {
     fn get<T: borsh::BorshDeserialize>(&self, key: &[u8]) -> Result<Option<T>> {
         match self.get_raw(key)? {
             None => Ok(None),
-            Some(bytes) => T::try_from_slice(&bytes).map(Some).map_err(|e| Error::Corrupt {
-                key: String::from_utf8_lossy(key).into_owned(),
-                reason: e.to_string(),
-            }),
+            Some(bytes) => T::try_from_slice(&bytes)
+                .map(Some)
+                .map_err(|e| Error::Corrupt {
+                    key: String::from_utf8_lossy(key).into_owned(),
+                    reason: e.to_string(),
+                }),
         }
     }
 
     fn get_proto<T: prost::Message + Default>(&self, key: &[u8]) -> Result<Option<T>> {
         match self.get_raw(key)? {
             None => Ok(None),
-            Some(bytes) => T::decode(bytes.as_slice()).map(Some).map_err(|e| Error::Corrupt {
-                key: String::from_utf8_lossy(key).into_owned(),
-                reason: e.to_string(),
-            }),
+            Some(bytes) => T::decode(bytes.as_slice())
+                .map(Some)
+                .map_err(|e| Error::Corrupt {
+                    key: String::from_utf8_lossy(key).into_owned(),
+                    reason: e.to_string(),
+                }),
         }
     }
 }
@@ -39,7 +43,10 @@ impl<S: StateRead + ?Sized> StateReadExt for S {}
 
 pub trait StateWriteExt: StateWrite {
     fn put<T: borsh::BorshSerialize>(&mut self, key: Vec<u8>, value: &T) -> Result<()> {
-        let bytes = borsh::to_vec(value).map_err(|e| Error::Decode { what: "borsh", reason: e.to_string() })?;
+        let bytes = borsh::to_vec(value).map_err(|e| Error::Decode {
+            what: "borsh",
+            reason: e.to_string(),
+        })?;
         self.put_raw(key, bytes)
     }
 

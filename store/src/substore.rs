@@ -53,8 +53,14 @@ mod tests {
 
     #[test]
     fn routes_by_prefix() {
-        assert_eq!(Substore::route(b"ibc/clients/x"), (Substore::Ibc, &b"clients/x"[..]));
-        assert_eq!(Substore::route(b"bank/balance"), (Substore::Main, &b"bank/balance"[..]));
+        assert_eq!(
+            Substore::route(b"ibc/clients/x"),
+            (Substore::Ibc, &b"clients/x"[..])
+        );
+        assert_eq!(
+            Substore::route(b"bank/balance"),
+            (Substore::Main, &b"bank/balance"[..])
+        );
         assert_eq!(Substore::Ibc.full_key(b"a"), b"ibc/a".to_vec());
     }
 }

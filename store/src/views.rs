@@ -24,7 +24,10 @@ pub struct VersionView {
 impl Storage {
     /// A read view at `version` (the latest version reads the flat table, which can list).
     pub fn at(&self, version: u64) -> VersionView {
-        VersionView { storage: self.clone(), version }
+        VersionView {
+            storage: self.clone(),
+            version,
+        }
     }
 }
 

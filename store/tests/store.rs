@@ -8,7 +8,9 @@ fn commit(storage: &Storage, version: u64, kvs: &[(&str, Option<&str>)]) -> Comm
     let mut block = PendingBlock::new(storage.clone());
     for (k, v) in kvs {
         match v {
-            Some(v) => block.put_raw(k.as_bytes().to_vec(), v.as_bytes().to_vec()).unwrap(),
+            Some(v) => block
+                .put_raw(k.as_bytes().to_vec(), v.as_bytes().to_vec())
+                .unwrap(),
             None => block.delete(k.as_bytes().to_vec()).unwrap(),
         }
     }
@@ -24,13 +26,20 @@ fn survives_reopen_with_same_app_hash() {
     let dir = tempfile::tempdir().unwrap();
     let info = {
         let s = open(&dir, 0);
-        commit(&s, 1, &[("bank/a", Some("1")), ("ibc/clients/x", Some("cs"))]);
+        commit(
+            &s,
+            1,
+            &[("bank/a", Some("1")), ("ibc/clients/x", Some("cs"))],
+        );
         commit(&s, 2, &[("bank/b", Some("2"))])
     };
     let s = open(&dir, 0);
     assert_eq!(s.latest(), Some(info));
     assert_eq!(s.get_latest(b"bank/a").unwrap(), Some(b"1".to_vec()));
-    assert_eq!(s.get_latest(b"ibc/clients/x").unwrap(), Some(b"cs".to_vec()));
+    assert_eq!(
+        s.get_latest(b"ibc/clients/x").unwrap(),
+        Some(b"cs".to_vec())
+    );
     // The next version builds on the reopened trees.
     let next = commit(&s, 3, &[("bank/a", None)]);
     assert_ne!(next.app_hash, info.app_hash);
@@ -41,11 +50,23 @@ fn survives_reopen_with_same_app_hash() {
 #[test]
 fn same_writes_give_same_app_hash_in_any_order() {
     let (d1, d2) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
-    let a = commit(&open(&d1, 0), 5, &[("x", Some("1")), ("y", Some("2")), ("ibc/z", Some("3"))]);
-    let b = commit(&open(&d2, 0), 5, &[("ibc/z", Some("3")), ("y", Some("2")), ("x", Some("1"))]);
+    let a = commit(
+        &open(&d1, 0),
+        5,
+        &[("x", Some("1")), ("y", Some("2")), ("ibc/z", Some("3"))],
+    );
+    let b = commit(
+        &open(&d2, 0),
+        5,
+        &[("ibc/z", Some("3")), ("y", Some("2")), ("x", Some("1"))],
+    );
     assert_eq!(a.app_hash, b.app_hash);
     let d3 = tempfile::tempdir().unwrap();
-    let c = commit(&open(&d3, 0), 5, &[("x", Some("1")), ("y", Some("2")), ("ibc/z", Some("4"))]);
+    let c = commit(
+        &open(&d3, 0),
+        5,
+        &[("x", Some("1")), ("y", Some("2")), ("ibc/z", Some("4"))],
+    );
     assert_ne!(a.app_hash, c.app_hash);
 }
 
@@ -59,35 +80,83 @@ fn empty_blocks_keep_versions_contiguous() {
     assert_eq!(one.app_hash, two.app_hash);
     assert_eq!(two.app_hash, three.app_hash);
     assert_eq!(s.get_at(b"k", 3).unwrap(), Some(b"v".to_vec()));
-    assert!(s.prepare(WriteSet::default(), 5).is_err(), "versions must follow each other");
+    assert!(
+        s.prepare(WriteSet::default(), 5).is_err(),
+        "versions must follow each other"
+    );
 }
 
 #[test]
 fn ibc_proofs_verify_against_app_hash() {
     let dir = tempfile::tempdir().unwrap();
     let s = open(&dir, 0);
-    commit(&s, 1, &[("ibc/connections/connection-0", Some("conn")), ("ibc/a", Some("1")), ("bank/x", Some("y"))]);
-    let info = commit(&s, 2, &[("ibc/commitments/ports/transfer/channels/channel-0/sequences/1", Some("c1"))]);
+    commit(
+        &s,
+        1,
+        &[
+            ("ibc/connections/connection-0", Some("conn")),
+            ("ibc/a", Some("1")),
+            ("bank/x", Some("y")),
+        ],
+    );
+    let info = commit(
+        &s,
+        2,
+        &[(
+            "ibc/commitments/ports/transfer/channels/channel-0/sequences/1",
+            Some("c1"),
+        )],
+    );
 
     let key = b"commitments/ports/transfer/channels/channel-0/sequences/1";
     let (value, proof) = s.get_with_proof(&Substore::Ibc.full_key(key), 2).unwrap();
     assert_eq!(value.as_deref(), Some(&b"c1"[..]));
     assert_eq!(proof.proofs.len(), 2);
-    assert!(verify_membership(&proof, &info.app_hash, Substore::Ibc, key, b"c1"));
-    assert!(!verify_membership(&proof, &info.app_hash, Substore::Ibc, key, b"c2"), "wrong value");
-    assert!(!verify_membership(&proof, &[0u8; 32], Substore::Ibc, key, b"c1"), "wrong root");
-    assert!(!verify_membership(&proof, &info.app_hash, Substore::Main, key, b"c1"), "wrong substore");
+    assert!(verify_membership(
+        &proof,
+        &info.app_hash,
+        Substore::Ibc,
+        key,
+        b"c1"
+    ));
+    assert!(
+        !verify_membership(&proof, &info.app_hash, Substore::Ibc, key, b"c2"),
+        "wrong value"
+    );
+    assert!(
+        !verify_membership(&proof, &[0u8; 32], Substore::Ibc, key, b"c1"),
+        "wrong root"
+    );
+    assert!(
+        !verify_membership(&proof, &info.app_hash, Substore::Main, key, b"c1"),
+        "wrong substore"
+    );
 
     let absent = b"receipts/ports/transfer/channels/channel-0/sequences/9";
-    let (value, proof) = s.get_with_proof(&Substore::Ibc.full_key(absent), 2).unwrap();
+    let (value, proof) = s
+        .get_with_proof(&Substore::Ibc.full_key(absent), 2)
+        .unwrap();
     assert_eq!(value, None);
-    assert!(verify_non_membership(&proof, &info.app_hash, Substore::Ibc, absent));
-    assert!(!verify_non_membership(&proof, &info.app_hash, Substore::Ibc, key), "present key");
+    assert!(verify_non_membership(
+        &proof,
+        &info.app_hash,
+        Substore::Ibc,
+        absent
+    ));
+    assert!(
+        !verify_non_membership(&proof, &info.app_hash, Substore::Ibc, key),
+        "present key"
+    );
 
     // A proof at an older height verifies against that height's app hash only.
     let (old, proof1) = s.get_with_proof(&Substore::Ibc.full_key(key), 1).unwrap();
     assert_eq!(old, None);
-    assert!(!verify_non_membership(&proof1, &info.app_hash, Substore::Ibc, key));
+    assert!(!verify_non_membership(
+        &proof1,
+        &info.app_hash,
+        Substore::Ibc,
+        key
+    ));
 }
 
 #[test]
@@ -98,7 +167,10 @@ fn pruning_drops_old_versions_but_keeps_recent() {
         commit(&s, v, &[("counter", Some(&v.to_string()))]);
     }
     assert_eq!(s.earliest_version().unwrap(), 4);
-    assert!(matches!(s.get_at(b"counter", 2), Err(Error::VersionUnavailable { .. })));
+    assert!(matches!(
+        s.get_at(b"counter", 2),
+        Err(Error::VersionUnavailable { .. })
+    ));
     assert_eq!(s.get_at(b"counter", 4).unwrap(), Some(b"4".to_vec()));
     assert_eq!(s.get_at(b"counter", 6).unwrap(), Some(b"6".to_vec()));
     let (v, proof) = s.get_with_proof(b"counter", 5).unwrap();
@@ -110,14 +182,23 @@ fn pruning_drops_old_versions_but_keeps_recent() {
 fn overlays_layer_and_drop() {
     let dir = tempfile::tempdir().unwrap();
     let s = open(&dir, 0);
-    commit(&s, 1, &[("p/a", Some("1")), ("p/b", Some("2")), ("q", Some("3"))]);
+    commit(
+        &s,
+        1,
+        &[("p/a", Some("1")), ("p/b", Some("2")), ("q", Some("3"))],
+    );
     let mut block = PendingBlock::new(s.clone());
     block.put_raw(b"p/c".to_vec(), b"4".to_vec()).unwrap();
     {
         let mut tx = TxOverlay::new(&block, GasMeter::new(1_000_000));
         tx.delete(b"p/a".to_vec()).unwrap();
         tx.put_raw(b"p/b".to_vec(), b"20".to_vec()).unwrap();
-        let items: Vec<_> = tx.prefix_raw(b"p/").unwrap().into_iter().map(|(k, _)| k).collect();
+        let items: Vec<_> = tx
+            .prefix_raw(b"p/")
+            .unwrap()
+            .into_iter()
+            .map(|(k, _)| k)
+            .collect();
         assert_eq!(items, vec![b"p/b".to_vec(), b"p/c".to_vec()]);
         assert!(tx.gas_used() > 0);
         // Dropped: nothing reaches the block.
@@ -128,7 +209,11 @@ fn overlays_layer_and_drop() {
     let (writes, _) = tx.into_parts();
     block.absorb(writes);
     assert_eq!(block.get_raw(b"p/b").unwrap(), Some(b"20".to_vec()));
-    assert_eq!(s.get_latest(b"p/b").unwrap(), Some(b"2".to_vec()), "disk untouched until commit");
+    assert_eq!(
+        s.get_latest(b"p/b").unwrap(),
+        Some(b"2".to_vec()),
+        "disk untouched until commit"
+    );
 }
 
 #[test]
@@ -138,5 +223,8 @@ fn out_of_gas_stops_a_write() {
     let block = PendingBlock::new(s);
     let mut tx = TxOverlay::new(&block, GasMeter::new(2100));
     tx.put_raw(b"a".to_vec(), b"1".to_vec()).unwrap();
-    assert!(matches!(tx.put_raw(b"b".to_vec(), b"2".to_vec()), Err(Error::OutOfGas { .. })));
+    assert!(matches!(
+        tx.put_raw(b"b".to_vec(), b"2".to_vec()),
+        Err(Error::OutOfGas { .. })
+    ));
 }

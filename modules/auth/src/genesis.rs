@@ -32,20 +32,33 @@ pub fn init(state: &mut dyn StateWrite, genesis: &AuthGenesis) -> TxResult {
     let mut seen_numbers = std::collections::BTreeSet::new();
     for g in &genesis.accounts {
         if state.account(&g.address)?.is_some() {
-            return Err(TxError::InvalidRequest(format!("duplicate genesis account {}", g.address)));
+            return Err(TxError::InvalidRequest(format!(
+                "duplicate genesis account {}",
+                g.address
+            )));
         }
         if !seen_numbers.insert(g.account_number) {
-            return Err(TxError::InvalidRequest(format!("duplicate account number {}", g.account_number)));
+            return Err(TxError::InvalidRequest(format!(
+                "duplicate account number {}",
+                g.account_number
+            )));
         }
         let pub_key = match &g.pub_key {
             None => None,
             Some(b64) => Some(
                 base64::engine::general_purpose::STANDARD
                     .decode(b64)
-                    .map_err(|e| TxError::InvalidPubKey(format!("genesis account {}: {e}", g.address)))?,
+                    .map_err(|e| {
+                        TxError::InvalidPubKey(format!("genesis account {}: {e}", g.address))
+                    })?,
             ),
         };
-        let account = Account { address: g.address, pub_key, account_number: g.account_number, sequence: g.sequence };
+        let account = Account {
+            address: g.address,
+            pub_key,
+            account_number: g.account_number,
+            sequence: g.sequence,
+        };
         state.set_account(&account)?;
         next = next.max(g.account_number.saturating_add(1));
     }
@@ -58,11 +71,16 @@ pub fn export(state: &dyn StateRead) -> TxResult<AuthGenesis> {
         .into_iter()
         .map(|a| GenesisAccount {
             address: a.address,
-            pub_key: a.pub_key.map(|k| base64::engine::general_purpose::STANDARD.encode(k)),
+            pub_key: a
+                .pub_key
+                .map(|k| base64::engine::general_purpose::STANDARD.encode(k)),
             account_number: a.account_number,
             sequence: a.sequence,
         })
         .collect();
     accounts.sort_by_key(|a| a.account_number);
-    Ok(AuthGenesis { params: state.auth_params()?, accounts })
+    Ok(AuthGenesis {
+        params: state.auth_params()?,
+        accounts,
+    })
 }

@@ -18,7 +18,10 @@ pub trait AuthReader: StateRead {
         let mut out = Vec::new();
         for (key, bytes) in self.prefix_raw(state_key::PREFIX_ACCOUNT.as_bytes())? {
             let account = borsh::from_slice(&bytes).map_err(|e| {
-                TxError::Internal(format!("corrupt account {}: {e}", String::from_utf8_lossy(&key)))
+                TxError::Internal(format!(
+                    "corrupt account {}: {e}",
+                    String::from_utf8_lossy(&key)
+                ))
             })?;
             out.push(account);
         }
@@ -39,9 +42,16 @@ pub trait AuthKeeper: StateWrite {
             return Ok(account);
         }
         let number: u64 = self.get(&state_key::next_account_number())?.unwrap_or(0);
-        let next = number.checked_add(1).ok_or_else(|| TxError::Internal("account numbers exhausted".into()))?;
+        let next = number
+            .checked_add(1)
+            .ok_or_else(|| TxError::Internal("account numbers exhausted".into()))?;
         self.put(state_key::next_account_number(), &next)?;
-        let account = Account { address: *address, pub_key: None, account_number: number, sequence: 0 };
+        let account = Account {
+            address: *address,
+            pub_key: None,
+            account_number: number,
+            sequence: 0,
+        };
         self.set_account(&account)?;
         Ok(account)
     }

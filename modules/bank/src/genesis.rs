@@ -15,7 +15,9 @@ pub struct BankParams {
 
 impl Default for BankParams {
     fn default() -> Self {
-        BankParams { default_send_enabled: true }
+        BankParams {
+            default_send_enabled: true,
+        }
     }
 }
 
@@ -40,16 +42,19 @@ pub fn init(state: &mut dyn StateWrite, genesis: &BankGenesis) -> TxResult {
     for entry in &genesis.balances {
         for coin in &entry.coins {
             let total = totals.entry(coin.denom.clone()).or_default();
-            *total = total
-                .checked_add(coin.amount)
-                .ok_or_else(|| TxError::InvalidCoins(format!("genesis supply of {} overflows", coin.denom)))?;
+            *total = total.checked_add(coin.amount).ok_or_else(|| {
+                TxError::InvalidCoins(format!("genesis supply of {} overflows", coin.denom))
+            })?;
             // Minting checks overflow per account and keeps supply in step.
             state.mint(&entry.address, std::slice::from_ref(coin))?;
         }
     }
     if !genesis.supply.is_empty() {
-        let declared: BTreeMap<Denom, Amount> =
-            genesis.supply.iter().map(|c| (c.denom.clone(), c.amount)).collect();
+        let declared: BTreeMap<Denom, Amount> = genesis
+            .supply
+            .iter()
+            .map(|c| (c.denom.clone(), c.amount))
+            .collect();
         if declared != totals {
             return Err(TxError::InvalidCoins(format!(
                 "genesis supply {:?} does not equal the sum of balances {:?}",
@@ -67,7 +72,10 @@ pub fn export(state: &dyn StateRead) -> TxResult<BankGenesis> {
     }
     Ok(BankGenesis {
         params: state.bank_params()?,
-        balances: by_address.into_iter().map(|(address, coins)| GenesisBalance { address, coins }).collect(),
+        balances: by_address
+            .into_iter()
+            .map(|(address, coins)| GenesisBalance { address, coins })
+            .collect(),
         supply: state.total_supply()?,
     })
 }

@@ -9,7 +9,9 @@ use crate::state_key;
 /// Reads of balances and supply, for any module.
 pub trait BankReader: StateRead {
     fn balance(&self, address: &Address, denom: &Denom) -> TxResult<Amount> {
-        Ok(self.get::<Amount>(&state_key::balance(address, denom))?.unwrap_or(0))
+        Ok(self
+            .get::<Amount>(&state_key::balance(address, denom))?
+            .unwrap_or(0))
     }
 
     /// Every non-zero balance of `address`, by denomination.
@@ -18,7 +20,10 @@ pub trait BankReader: StateRead {
         let mut out = Vec::new();
         for (key, bytes) in self.prefix_raw(&prefix)? {
             let denom = String::from_utf8_lossy(&key[prefix.len()..]).into_owned();
-            out.push(Coin { denom: Denom::new(denom)?, amount: decode_amount(&key, &bytes)? });
+            out.push(Coin {
+                denom: Denom::new(denom)?,
+                amount: decode_amount(&key, &bytes)?,
+            });
         }
         Ok(out)
     }
@@ -32,7 +37,10 @@ pub trait BankReader: StateRead {
         let mut out = Vec::new();
         for (key, bytes) in self.prefix_raw(prefix)? {
             let denom = String::from_utf8_lossy(&key[prefix.len()..]).into_owned();
-            out.push(Coin { denom: Denom::new(denom)?, amount: decode_amount(&key, &bytes)? });
+            out.push(Coin {
+                denom: Denom::new(denom)?,
+                amount: decode_amount(&key, &bytes)?,
+            });
         }
         Ok(out)
     }
@@ -47,7 +55,13 @@ pub trait BankReader: StateRead {
                 .split_once('/')
                 .ok_or_else(|| TxError::Internal(format!("malformed balance key {rest}")))?;
             let raw = decode_hex20(hex_addr)?;
-            out.push((Address(raw), Coin { denom: Denom::new(denom)?, amount: decode_amount(&key, &bytes)? }));
+            out.push((
+                Address(raw),
+                Coin {
+                    denom: Denom::new(denom)?,
+                    amount: decode_amount(&key, &bytes)?,
+                },
+            ));
         }
         Ok(out)
     }
@@ -78,14 +92,17 @@ pub trait BankKeeper: StateWrite {
     fn mint(&mut self, to: &Address, coins: &[Coin]) -> TxResult<Vec<Event>> {
         for coin in coins {
             let supply = self.supply(&coin.denom)?;
-            let supply = supply
-                .checked_add(coin.amount)
-                .ok_or_else(|| TxError::InvalidCoins(format!("supply of {} would overflow", coin.denom)))?;
+            let supply = supply.checked_add(coin.amount).ok_or_else(|| {
+                TxError::InvalidCoins(format!("supply of {} would overflow", coin.denom))
+            })?;
             self.put(state_key::supply(&coin.denom), &supply)?;
             self.add_balance(to, coin)?;
         }
         self.ensure_account(to)?;
-        Ok(vec![events::coin_received(to, coins), events::coinbase(to, coins)])
+        Ok(vec![
+            events::coin_received(to, coins),
+            events::coinbase(to, coins),
+        ])
     }
 
     /// Destroys `coins` held by `from` and removes them from the supply.
@@ -93,27 +110,33 @@ pub trait BankKeeper: StateWrite {
         for coin in coins {
             self.sub_balance(from, coin)?;
             let supply = self.supply(&coin.denom)?;
-            let supply = supply
-                .checked_sub(coin.amount)
-                .ok_or_else(|| TxError::Internal(format!("supply of {} below a balance", coin.denom)))?;
+            let supply = supply.checked_sub(coin.amount).ok_or_else(|| {
+                TxError::Internal(format!("supply of {} below a balance", coin.denom))
+            })?;
             self.set_amount(state_key::supply(&coin.denom), supply)?;
         }
-        Ok(vec![events::coin_spent(from, coins), events::burn(from, coins)])
+        Ok(vec![
+            events::coin_spent(from, coins),
+            events::burn(from, coins),
+        ])
     }
 
     fn sub_balance(&mut self, address: &Address, coin: &Coin) -> TxResult {
         let have = self.balance(address, &coin.denom)?;
         let left = have.checked_sub(coin.amount).ok_or_else(|| {
-            TxError::InsufficientFunds(format!("spendable balance {have}{} is smaller than {coin}", coin.denom))
+            TxError::InsufficientFunds(format!(
+                "spendable balance {have}{} is smaller than {coin}",
+                coin.denom
+            ))
         })?;
         self.set_amount(state_key::balance(address, &coin.denom), left)
     }
 
     fn add_balance(&mut self, address: &Address, coin: &Coin) -> TxResult {
         let have = self.balance(address, &coin.denom)?;
-        let sum = have
-            .checked_add(coin.amount)
-            .ok_or_else(|| TxError::InvalidCoins(format!("balance of {} would overflow", coin.denom)))?;
+        let sum = have.checked_add(coin.amount).ok_or_else(|| {
+            TxError::InvalidCoins(format!("balance of {} would overflow", coin.denom))
+        })?;
         self.set_amount(state_key::balance(address, &coin.denom), sum)
     }
 
@@ -133,8 +156,12 @@ pub trait BankKeeper: StateWrite {
 impl<S: StateWrite + ?Sized> BankKeeper for S {}
 
 fn decode_amount(key: &[u8], bytes: &[u8]) -> TxResult<Amount> {
-    borsh::from_slice(bytes)
-        .map_err(|e| TxError::Internal(format!("corrupt amount under {}: {e}", String::from_utf8_lossy(key))))
+    borsh::from_slice(bytes).map_err(|e| {
+        TxError::Internal(format!(
+            "corrupt amount under {}: {e}",
+            String::from_utf8_lossy(key)
+        ))
+    })
 }
 
 fn decode_hex20(s: &str) -> TxResult<[u8; 20]> {
@@ -144,7 +171,8 @@ fn decode_hex20(s: &str) -> TxResult<[u8; 20]> {
     }
     for (i, chunk) in s.as_bytes().chunks(2).enumerate() {
         let pair = std::str::from_utf8(chunk).map_err(|e| TxError::Internal(e.to_string()))?;
-        out[i] = u8::from_str_radix(pair, 16).map_err(|e| TxError::Internal(format!("{s}: {e}")))?;
+        out[i] =
+            u8::from_str_radix(pair, 16).map_err(|e| TxError::Internal(format!("{s}: {e}")))?;
     }
     Ok(out)
 }

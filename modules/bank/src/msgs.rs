@@ -16,7 +16,8 @@ struct Send {
 }
 
 fn decode_send(msg: &Any) -> TxResult<Send> {
-    let raw = MsgSend::decode(msg.value.as_slice()).map_err(|e| TxError::Decode(format!("MsgSend: {e}")))?;
+    let raw = MsgSend::decode(msg.value.as_slice())
+        .map_err(|e| TxError::Decode(format!("MsgSend: {e}")))?;
     let from = Address::parse(&raw.from_address)?;
     let to = Address::parse(&raw.to_address)?;
     if raw.amount.is_empty() {
@@ -27,10 +28,15 @@ fn decode_send(msg: &Any) -> TxResult<Send> {
     for c in &raw.amount {
         let coin = Coin::from_proto(c)?;
         if coin.amount == 0 {
-            return Err(TxError::InvalidCoins(format!("{coin}: amounts must be positive")));
+            return Err(TxError::InvalidCoins(format!(
+                "{coin}: amounts must be positive"
+            )));
         }
         if !denoms.insert(coin.denom.clone()) {
-            return Err(TxError::InvalidCoins(format!("duplicate denomination {}", coin.denom)));
+            return Err(TxError::InvalidCoins(format!(
+                "duplicate denomination {}",
+                coin.denom
+            )));
         }
         coins.push(coin);
     }
@@ -44,10 +50,17 @@ pub fn signers(msg: &Any) -> TxResult<Vec<Address>> {
 pub fn deliver(ctx: &mut TxContext<'_>, msg: &Any) -> TxResult {
     let send = decode_send(msg)?;
     if !ctx.is_signer(&send.from) {
-        return Err(TxError::Unauthorized(format!("{} did not sign this transaction", send.from)));
+        return Err(TxError::Unauthorized(format!(
+            "{} did not sign this transaction",
+            send.from
+        )));
     }
     if !ctx.state().bank_params()?.default_send_enabled {
-        return Err(TxError::Module { codespace: "bank", code: 5, log: "transfers are currently disabled".into() });
+        return Err(TxError::Module {
+            codespace: "bank",
+            code: 5,
+            log: "transfers are currently disabled".into(),
+        });
     }
     let events = ctx.state.send(&send.from, &send.to, &send.coins)?;
     for e in events {

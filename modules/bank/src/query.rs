@@ -34,7 +34,10 @@ fn balance(state: &dyn StateRead, data: &[u8]) -> TxResult<Vec<u8>> {
     let denom = Denom::new(req.denom)?;
     let amount = state.balance(&address, &denom)?;
     let coin = Coin { denom, amount }.to_proto();
-    Ok(pb::QueryBalanceResponse { balance: Some(coin) }.encode_to_vec())
+    Ok(pb::QueryBalanceResponse {
+        balance: Some(coin),
+    }
+    .encode_to_vec())
 }
 
 fn all_balances(state: &dyn StateRead, data: &[u8]) -> TxResult<Vec<u8>> {
@@ -44,7 +47,10 @@ fn all_balances(state: &dyn StateRead, data: &[u8]) -> TxResult<Vec<u8>> {
     let total = coins.len() as u64;
     Ok(pb::QueryAllBalancesResponse {
         balances: coins.iter().map(Coin::to_proto).collect(),
-        pagination: Some(PageResponse { next_key: vec![], total }),
+        pagination: Some(PageResponse {
+            next_key: vec![],
+            total,
+        }),
     }
     .encode_to_vec())
 }
@@ -54,7 +60,10 @@ fn total_supply(state: &dyn StateRead) -> TxResult<Vec<u8>> {
     let total = coins.len() as u64;
     Ok(pb::QueryTotalSupplyResponse {
         supply: coins.iter().map(Coin::to_proto).collect(),
-        pagination: Some(PageResponse { next_key: vec![], total }),
+        pagination: Some(PageResponse {
+            next_key: vec![],
+            total,
+        }),
     }
     .encode_to_vec())
 }
@@ -63,5 +72,8 @@ fn supply_of(state: &dyn StateRead, data: &[u8]) -> TxResult<Vec<u8>> {
     let req: pb::QuerySupplyOfRequest = decode(data)?;
     let denom = Denom::new(req.denom)?;
     let amount = state.supply(&denom)?;
-    Ok(pb::QuerySupplyOfResponse { amount: Some(Coin { denom, amount }.to_proto()) }.encode_to_vec())
+    Ok(pb::QuerySupplyOfResponse {
+        amount: Some(Coin { denom, amount }.to_proto()),
+    }
+    .encode_to_vec())
 }

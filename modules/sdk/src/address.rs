@@ -25,15 +25,16 @@ impl Address {
     }
 
     pub fn from_slice(bytes: &[u8]) -> Result<Address, TxError> {
-        let arr: [u8; 20] = bytes
-            .try_into()
-            .map_err(|_| TxError::InvalidAddress(format!("address must be 20 bytes, got {}", bytes.len())))?;
+        let arr: [u8; 20] = bytes.try_into().map_err(|_| {
+            TxError::InvalidAddress(format!("address must be 20 bytes, got {}", bytes.len()))
+        })?;
         Ok(Address(arr))
     }
 
     /// Parses a bech32 address, which must carry this chain's prefix.
     pub fn parse(s: &str) -> Result<Address, TxError> {
-        let id = AccountId::from_str(s).map_err(|e| TxError::InvalidAddress(format!("{s:?}: {e}")))?;
+        let id =
+            AccountId::from_str(s).map_err(|e| TxError::InvalidAddress(format!("{s:?}: {e}")))?;
         if id.prefix() != ACCOUNT_PREFIX {
             return Err(TxError::InvalidAddress(format!(
                 "{s:?}: prefix {:?}, expected {ACCOUNT_PREFIX:?}",
@@ -45,7 +46,9 @@ impl Address {
 
     pub fn to_bech32(&self) -> String {
         // The prefix is a valid constant, so encoding cannot fail.
-        AccountId::new(ACCOUNT_PREFIX, &self.0).map(|a| a.to_string()).unwrap_or_default()
+        AccountId::new(ACCOUNT_PREFIX, &self.0)
+            .map(|a| a.to_string())
+            .unwrap_or_default()
     }
 
     pub fn hex(&self) -> String {
@@ -96,7 +99,10 @@ mod tests {
         assert!(s.starts_with("estuary1"));
         assert_eq!(Address::parse(&s).unwrap(), a);
         let cosmos = AccountId::new("cosmos", &[7u8; 20]).unwrap().to_string();
-        assert!(matches!(Address::parse(&cosmos), Err(TxError::InvalidAddress(_))));
+        assert!(matches!(
+            Address::parse(&cosmos),
+            Err(TxError::InvalidAddress(_))
+        ));
         assert!(Address::parse("estuary1notbech32").is_err());
     }
 }

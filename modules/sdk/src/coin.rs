@@ -64,17 +64,26 @@ pub struct Coin {
 
 impl Coin {
     pub fn new(amount: Amount, denom: &str) -> Result<Coin, TxError> {
-        Ok(Coin { denom: Denom::new(denom)?, amount })
+        Ok(Coin {
+            denom: Denom::new(denom)?,
+            amount,
+        })
     }
 
     /// Converts the protobuf coin of a message, rejecting what does not fit.
     pub fn from_proto(c: &cosmrs::proto::cosmos::base::v1beta1::Coin) -> Result<Coin, TxError> {
         let amount = parse_amount(&c.amount)?;
-        Ok(Coin { denom: Denom::new(c.denom.clone())?, amount })
+        Ok(Coin {
+            denom: Denom::new(c.denom.clone())?,
+            amount,
+        })
     }
 
     pub fn to_proto(&self) -> cosmrs::proto::cosmos::base::v1beta1::Coin {
-        cosmrs::proto::cosmos::base::v1beta1::Coin { denom: self.denom.0.clone(), amount: self.amount.to_string() }
+        cosmrs::proto::cosmos::base::v1beta1::Coin {
+            denom: self.denom.0.clone(),
+            amount: self.amount.to_string(),
+        }
     }
 }
 
@@ -93,18 +102,26 @@ impl fmt::Debug for Coin {
 /// Parses a non-negative decimal amount; rejects signs, blanks and values past u128.
 pub fn parse_amount(s: &str) -> Result<Amount, TxError> {
     if s.is_empty() || !s.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(TxError::InvalidCoins(format!("invalid amount {s:?}: must be a non-negative integer")));
+        return Err(TxError::InvalidCoins(format!(
+            "invalid amount {s:?}: must be a non-negative integer"
+        )));
     }
-    s.parse::<u128>().map_err(|_| TxError::InvalidCoins(format!("amount {s} overflows 128 bits")))
+    s.parse::<u128>()
+        .map_err(|_| TxError::InvalidCoins(format!("amount {s} overflows 128 bits")))
 }
 
 /// Parses `"10stake,5uatom"` (the CLI's coin syntax).
 pub fn parse_coins(s: &str) -> Result<Vec<Coin>, TxError> {
     let mut coins = Vec::new();
     for part in s.split(',').map(str::trim).filter(|p| !p.is_empty()) {
-        let split = part.find(|c: char| !c.is_ascii_digit()).unwrap_or(part.len());
+        let split = part
+            .find(|c: char| !c.is_ascii_digit())
+            .unwrap_or(part.len());
         let (amount, denom) = part.split_at(split);
-        coins.push(Coin { amount: parse_amount(amount)?, denom: Denom::new(denom)? });
+        coins.push(Coin {
+            amount: parse_amount(amount)?,
+            denom: Denom::new(denom)?,
+        });
     }
     Ok(coins)
 }
@@ -130,18 +147,31 @@ mod tests {
     fn parses_and_rejects_amounts() {
         assert_eq!(parse_amount("0").unwrap(), 0);
         assert_eq!(parse_amount(&u128::MAX.to_string()).unwrap(), u128::MAX);
-        for bad in ["", "-1", "+1", "1.5", "340282366920938463463374607431768211456", " 1"] {
+        for bad in [
+            "",
+            "-1",
+            "+1",
+            "1.5",
+            "340282366920938463463374607431768211456",
+            " 1",
+        ] {
             assert!(parse_amount(bad).is_err(), "{bad:?} must be rejected");
         }
     }
 
     #[test]
     fn parses_coin_lists() {
-        let c = parse_coins("10stake, 5ibc/27394FB092D2ECCD56123C74F36E4C1F926001CEADA9CA97EA622B25F41E5EB2").unwrap();
+        let c = parse_coins(
+            "10stake, 5ibc/27394FB092D2ECCD56123C74F36E4C1F926001CEADA9CA97EA622B25F41E5EB2",
+        )
+        .unwrap();
         assert_eq!(c.len(), 2);
         assert_eq!(c[0].to_string(), "10stake");
         assert!(parse_coins("10").is_err());
-        assert!(parse_coins("10s").is_err(), "denoms are at least 3 characters");
+        assert!(
+            parse_coins("10s").is_err(),
+            "denoms are at least 3 characters"
+        );
         assert!(parse_coins("1x$y").is_err());
     }
 }

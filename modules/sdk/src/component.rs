@@ -43,7 +43,11 @@ pub trait Component: Send + Sync + 'static {
     fn begin_block(&self, _state: &mut dyn StateWrite, _block: &BlockInfo) -> TxResult<Vec<Event>> {
         Ok(Vec::new())
     }
-    fn end_block(&self, _state: &mut dyn StateWrite, _block: &BlockInfo) -> TxResult<EndBlockOutput> {
+    fn end_block(
+        &self,
+        _state: &mut dyn StateWrite,
+        _block: &BlockInfo,
+    ) -> TxResult<EndBlockOutput> {
         Ok(EndBlockOutput::default())
     }
 
@@ -53,16 +57,27 @@ pub trait Component: Send + Sync + 'static {
     }
     /// Who must sign `msg`, decoded from its fields.
     fn msg_signers(&self, msg: &Any) -> TxResult<Vec<Address>> {
-        Err(TxError::UnknownRequest(format!("unrecognized message type: {}", msg.type_url)))
+        Err(TxError::UnknownRequest(format!(
+            "unrecognized message type: {}",
+            msg.type_url
+        )))
     }
     fn deliver_msg(&self, ctx: &mut TxContext<'_>, msg: &Any) -> TxResult {
         let _ = ctx;
-        Err(TxError::UnknownRequest(format!("unrecognized message type: {}", msg.type_url)))
+        Err(TxError::UnknownRequest(format!(
+            "unrecognized message type: {}",
+            msg.type_url
+        )))
     }
 
     /// Answers an ABCI query at a gRPC method path (`/cosmos.bank.v1beta1.Query/Balance`), or
     /// `None` when the path is not this module's.
-    fn query(&self, _state: &dyn StateRead, _path: &str, _data: &[u8]) -> Option<TxResult<Vec<u8>>> {
+    fn query(
+        &self,
+        _state: &dyn StateRead,
+        _path: &str,
+        _data: &[u8],
+    ) -> Option<TxResult<Vec<u8>>> {
         None
     }
 }
@@ -70,7 +85,11 @@ pub trait Component: Send + Sync + 'static {
 /// The object-safe face of a [`Component`], with its genesis slice as JSON.
 pub trait Module: Send + Sync {
     fn name(&self) -> &'static str;
-    fn init_genesis_json(&self, state: &mut dyn StateWrite, genesis: &serde_json::Value) -> TxResult;
+    fn init_genesis_json(
+        &self,
+        state: &mut dyn StateWrite,
+        genesis: &serde_json::Value,
+    ) -> TxResult;
     fn export_genesis_json(&self, state: &dyn StateRead) -> TxResult<serde_json::Value>;
     fn default_genesis_json(&self) -> serde_json::Value;
     fn begin_block(&self, state: &mut dyn StateWrite, block: &BlockInfo) -> TxResult<Vec<Event>>;
@@ -85,14 +104,20 @@ impl<C: Component> Module for C {
     fn name(&self) -> &'static str {
         Component::name(self)
     }
-    fn init_genesis_json(&self, state: &mut dyn StateWrite, genesis: &serde_json::Value) -> TxResult {
-        let typed: C::Genesis = serde_json::from_value(genesis.clone())
-            .map_err(|e| TxError::InvalidRequest(format!("{} genesis: {e}", Component::name(self))))?;
+    fn init_genesis_json(
+        &self,
+        state: &mut dyn StateWrite,
+        genesis: &serde_json::Value,
+    ) -> TxResult {
+        let typed: C::Genesis = serde_json::from_value(genesis.clone()).map_err(|e| {
+            TxError::InvalidRequest(format!("{} genesis: {e}", Component::name(self)))
+        })?;
         self.init_genesis(state, &typed)
     }
     fn export_genesis_json(&self, state: &dyn StateRead) -> TxResult<serde_json::Value> {
         let typed = self.export_genesis(state)?;
-        serde_json::to_value(typed).map_err(|e| TxError::Internal(format!("{} genesis: {e}", Component::name(self))))
+        serde_json::to_value(typed)
+            .map_err(|e| TxError::Internal(format!("{} genesis: {e}", Component::name(self))))
     }
     fn default_genesis_json(&self) -> serde_json::Value {
         serde_json::to_value(C::Genesis::default()).unwrap_or(serde_json::Value::Null)
@@ -136,14 +161,27 @@ impl ModuleManager {
     pub fn route(&self, type_url: &str) -> TxResult<&dyn Module> {
         self.modules()
             .find(|m| m.msg_type_urls().contains(&type_url))
-            .ok_or_else(|| TxError::UnknownRequest(format!("unrecognized message type: {type_url}")))
+            .ok_or_else(|| {
+                TxError::UnknownRequest(format!("unrecognized message type: {type_url}"))
+            })
     }
 
     /// Initialises every module from its slice of `app_state` (a JSON object keyed by module).
-    pub fn init_genesis(&self, state: &mut dyn StateWrite, app_state: &serde_json::Value) -> TxResult {
+    pub fn init_genesis(
+        &self,
+        state: &mut dyn StateWrite,
+        app_state: &serde_json::Value,
+    ) -> TxResult {
         for module in self.modules() {
-            let slice = app_state.get(module.name()).cloned().unwrap_or(serde_json::Value::Null);
-            let slice = if slice.is_null() { module.default_genesis_json() } else { slice };
+            let slice = app_state
+                .get(module.name())
+                .cloned()
+                .unwrap_or(serde_json::Value::Null);
+            let slice = if slice.is_null() {
+                module.default_genesis_json()
+            } else {
+                slice
+            };
             module.init_genesis_json(state, &slice)?;
         }
         Ok(())
@@ -152,7 +190,10 @@ impl ModuleManager {
     pub fn export_genesis(&self, state: &dyn StateRead) -> TxResult<serde_json::Value> {
         let mut out = serde_json::Map::new();
         for module in self.modules() {
-            out.insert(module.name().to_string(), module.export_genesis_json(state)?);
+            out.insert(
+                module.name().to_string(),
+                module.export_genesis_json(state)?,
+            );
         }
         Ok(serde_json::Value::Object(out))
     }
@@ -160,6 +201,10 @@ impl ModuleManager {
     pub fn query(&self, state: &dyn StateRead, path: &str, data: &[u8]) -> TxResult<Vec<u8>> {
         self.modules()
             .find_map(|m| m.query(state, path, data))
-            .unwrap_or_else(|| Err(TxError::UnknownRequest(format!("unknown query path {path}"))))
+            .unwrap_or_else(|| {
+                Err(TxError::UnknownRequest(format!(
+                    "unknown query path {path}"
+                )))
+            })
     }
 }

@@ -14,8 +14,17 @@ pub struct TxContext<'a> {
 }
 
 impl<'a> TxContext<'a> {
-    pub fn new(state: &'a mut dyn StateWrite, signers: &'a [Address], block: &'a BlockInfo) -> Self {
-        TxContext { state, signers, block, events: Vec::new() }
+    pub fn new(
+        state: &'a mut dyn StateWrite,
+        signers: &'a [Address],
+        block: &'a BlockInfo,
+    ) -> Self {
+        TxContext {
+            state,
+            signers,
+            block,
+            events: Vec::new(),
+        }
     }
 
     pub fn emit(&mut self, event: Event) {

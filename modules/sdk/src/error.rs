@@ -6,7 +6,9 @@ use thiserror::Error;
 pub enum TxError {
     #[error("tx parse error: {0}")]
     Decode(String),
-    #[error("account sequence mismatch, expected {expected}, got {got}: incorrect account sequence")]
+    #[error(
+        "account sequence mismatch, expected {expected}, got {got}: incorrect account sequence"
+    )]
     WrongSequence { expected: u64, got: u64 },
     #[error("{0}: unauthorized")]
     Unauthorized(String),
@@ -42,7 +44,11 @@ pub enum TxError {
     InvalidGasLimit(String),
     /// A module's own error, with its codespace and code.
     #[error("{log}")]
-    Module { codespace: &'static str, code: u32, log: String },
+    Module {
+        codespace: &'static str,
+        code: u32,
+        log: String,
+    },
     /// The store failed: not the transaction's fault, and not deterministic. The node must stop.
     #[error("internal error: {0}")]
     Internal(String),
@@ -73,7 +79,9 @@ impl TxError {
             TimeoutHeight(_) => ("sdk", 30),
             NotFound(_) => ("sdk", 38),
             InvalidGasLimit(_) => ("sdk", 41),
-            Module { codespace, code, .. } => (codespace, *code),
+            Module {
+                codespace, code, ..
+            } => (codespace, *code),
             Internal(_) => ("undefined", 1),
         }
     }

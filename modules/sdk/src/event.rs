@@ -16,15 +16,25 @@ pub struct EventAttribute {
 
 impl Event {
     pub fn new(kind: impl Into<String>) -> Event {
-        Event { kind: kind.into(), attributes: Vec::new() }
+        Event {
+            kind: kind.into(),
+            attributes: Vec::new(),
+        }
     }
 
     pub fn attr(mut self, key: impl Into<String>, value: impl ToString) -> Event {
-        self.attributes.push(EventAttribute { key: key.into(), value: value.to_string(), index: true });
+        self.attributes.push(EventAttribute {
+            key: key.into(),
+            value: value.to_string(),
+            index: true,
+        });
         self
     }
 
     pub fn get(&self, key: &str) -> Option<&str> {
-        self.attributes.iter().find(|a| a.key == key).map(|a| a.value.as_str())
+        self.attributes
+            .iter()
+            .find(|a| a.key == key)
+            .map(|a| a.value.as_str())
     }
 }

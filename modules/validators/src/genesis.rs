@@ -29,9 +29,12 @@ impl GenesisValidator {
         let bytes = base64::engine::general_purpose::STANDARD
             .decode(&self.pub_key)
             .map_err(|e| TxError::InvalidPubKey(format!("validator {}: {e}", self.name)))?;
-        bytes
-            .try_into()
-            .map_err(|_| TxError::InvalidPubKey(format!("validator {}: ed25519 keys are 32 bytes", self.name)))
+        bytes.try_into().map_err(|_| {
+            TxError::InvalidPubKey(format!(
+                "validator {}: ed25519 keys are 32 bytes",
+                self.name
+            ))
+        })
     }
 }
 
@@ -43,14 +46,22 @@ pub fn init(state: &mut dyn StateWrite, genesis: &ValidatorsGenesis) -> TxResult
     for v in &genesis.validators {
         let key = v.key_bytes()?;
         if v.power == 0 {
-            return Err(TxError::InvalidRequest(format!("genesis validator {} has no power", v.name)));
+            return Err(TxError::InvalidRequest(format!(
+                "genesis validator {} has no power",
+                v.name
+            )));
         }
         if state.validator(&key)?.is_some() {
-            return Err(TxError::InvalidRequest(format!("duplicate genesis validator {}", v.name)));
+            return Err(TxError::InvalidRequest(format!(
+                "duplicate genesis validator {}",
+                v.name
+            )));
         }
         total = total.saturating_add(v.power);
         if total > MAX_TOTAL_POWER {
-            return Err(TxError::InvalidRequest("total genesis voting power is too large".into()));
+            return Err(TxError::InvalidRequest(
+                "total genesis voting power is too large".into(),
+            ));
         }
         set_power(state, &v.name, key, v.power)?;
     }
@@ -69,5 +80,8 @@ pub fn export(state: &dyn StateRead) -> TxResult<ValidatorsGenesis> {
             power: v.power,
         })
         .collect();
-    Ok(ValidatorsGenesis { admin: state.validators_admin()?, validators })
+    Ok(ValidatorsGenesis {
+        admin: state.validators_admin()?,
+        validators,
+    })
 }

@@ -22,7 +22,10 @@ pub trait ValidatorsReader: StateRead {
         let mut out = Vec::new();
         for (key, bytes) in self.prefix_raw(state_key::PREFIX_VALIDATOR.as_bytes())? {
             out.push(borsh::from_slice(&bytes).map_err(|e| {
-                TxError::Internal(format!("corrupt validator {}: {e}", String::from_utf8_lossy(&key)))
+                TxError::Internal(format!(
+                    "corrupt validator {}: {e}",
+                    String::from_utf8_lossy(&key)
+                ))
             })?);
         }
         Ok(out)
@@ -39,16 +42,28 @@ pub trait ValidatorsReader: StateRead {
 impl<S: StateRead + ?Sized> ValidatorsReader for S {}
 
 /// Sets a validator's power (0 removes it) and queues the update for CometBFT.
-pub fn set_power(state: &mut dyn StateWrite, name: &str, pub_key: [u8; 32], power: u64) -> TxResult {
+pub fn set_power(
+    state: &mut dyn StateWrite,
+    name: &str,
+    pub_key: [u8; 32],
+    power: u64,
+) -> TxResult {
     let mut set = state.validator_set()?;
     set.retain(|v| v.pub_key != pub_key);
-    let remaining: u64 = set.iter().try_fold(0u64, |acc, v| acc.checked_add(v.power)).unwrap_or(u64::MAX);
+    let remaining: u64 = set
+        .iter()
+        .try_fold(0u64, |acc, v| acc.checked_add(v.power))
+        .unwrap_or(u64::MAX);
     let total = remaining.saturating_add(power);
     if total == 0 {
-        return Err(TxError::InvalidRequest("the validator set cannot become empty".into()));
+        return Err(TxError::InvalidRequest(
+            "the validator set cannot become empty".into(),
+        ));
     }
     if total > MAX_TOTAL_POWER {
-        return Err(TxError::InvalidRequest(format!("total voting power {total} exceeds {MAX_TOTAL_POWER}")));
+        return Err(TxError::InvalidRequest(format!(
+            "total voting power {total} exceeds {MAX_TOTAL_POWER}"
+        )));
     }
     if power == 0 {
         state.delete(state_key::validator(&pub_key))?;
@@ -57,9 +72,18 @@ pub fn set_power(state: &mut dyn StateWrite, name: &str, pub_key: [u8; 32], powe
             Some(existing) if name.is_empty() => existing.name,
             _ => name.to_string(),
         };
-        state.put(state_key::validator(&pub_key), &Validator { name, pub_key, power })?;
+        state.put(
+            state_key::validator(&pub_key),
+            &Validator {
+                name,
+                pub_key,
+                power,
+            },
+        )?;
     }
-    let mut pending: Vec<(Vec<u8>, u64)> = state.get(&state_key::pending_updates())?.unwrap_or_default();
+    let mut pending: Vec<(Vec<u8>, u64)> = state
+        .get(&state_key::pending_updates())?
+        .unwrap_or_default();
     pending.retain(|(k, _)| k.as_slice() != pub_key.as_slice());
     pending.push((pub_key.to_vec(), power));
     state.put(state_key::pending_updates(), &pending)?;
@@ -67,7 +91,9 @@ pub fn set_power(state: &mut dyn StateWrite, name: &str, pub_key: [u8; 32], powe
 }
 
 pub fn take_pending_updates(state: &mut dyn StateWrite) -> TxResult<Vec<ValidatorUpdate>> {
-    let pending: Vec<(Vec<u8>, u64)> = state.get(&state_key::pending_updates())?.unwrap_or_default();
+    let pending: Vec<(Vec<u8>, u64)> = state
+        .get(&state_key::pending_updates())?
+        .unwrap_or_default();
     if pending.is_empty() {
         return Ok(Vec::new());
     }
@@ -75,9 +101,13 @@ pub fn take_pending_updates(state: &mut dyn StateWrite) -> TxResult<Vec<Validato
     pending
         .into_iter()
         .map(|(key, power)| {
-            let ed25519_pubkey: [u8; 32] =
-                key.try_into().map_err(|_| TxError::Internal("pending update key is not 32 bytes".into()))?;
-            Ok(ValidatorUpdate { ed25519_pubkey, power })
+            let ed25519_pubkey: [u8; 32] = key
+                .try_into()
+                .map_err(|_| TxError::Internal("pending update key is not 32 bytes".into()))?;
+            Ok(ValidatorUpdate {
+                ed25519_pubkey,
+                power,
+            })
         })
         .collect()
 }

@@ -36,8 +36,15 @@ impl Component for Validators {
         genesis::export(state)
     }
 
-    fn end_block(&self, state: &mut dyn StateWrite, _block: &BlockInfo) -> TxResult<EndBlockOutput> {
-        Ok(EndBlockOutput { validator_updates: keeper::take_pending_updates(state)?, events: vec![] })
+    fn end_block(
+        &self,
+        state: &mut dyn StateWrite,
+        _block: &BlockInfo,
+    ) -> TxResult<EndBlockOutput> {
+        Ok(EndBlockOutput {
+            validator_updates: keeper::take_pending_updates(state)?,
+            events: vec![],
+        })
     }
 
     fn msg_type_urls(&self) -> &'static [&'static str] {

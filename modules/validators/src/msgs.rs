@@ -20,7 +20,8 @@ pub struct MsgSetValidatorPower {
 }
 
 fn decode(msg: &Any) -> TxResult<MsgSetValidatorPower> {
-    MsgSetValidatorPower::decode(msg.value.as_slice()).map_err(|e| TxError::Decode(format!("MsgSetValidatorPower: {e}")))
+    MsgSetValidatorPower::decode(msg.value.as_slice())
+        .map_err(|e| TxError::Decode(format!("MsgSetValidatorPower: {e}")))
 }
 
 pub fn signers(msg: &Any) -> TxResult<Vec<Address>> {
@@ -32,7 +33,9 @@ pub fn deliver(ctx: &mut TxContext<'_>, msg: &Any) -> TxResult {
     let authority = Address::parse(&m.authority)?;
     let admin = ctx.state().validators_admin()?;
     if admin != Some(authority) || !ctx.is_signer(&authority) {
-        return Err(TxError::Unauthorized(format!("{authority} may not change validator powers")));
+        return Err(TxError::Unauthorized(format!(
+            "{authority} may not change validator powers"
+        )));
     }
     let key: [u8; 32] = m
         .pub_key

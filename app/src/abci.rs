@@ -1,0 +1,221 @@
+//! The ABCI 2.0 face of the app for CometBFT v0.38: translates requests into [`App`] calls and
+//! results back into protobuf. No chain logic lives here.
+
+use std::sync::Arc;
+
+use estuary_sdk::{BlockInfo, Event, ValidatorUpdate};
+use tendermint_abci::Application;
+use tendermint_proto::v0_38::abci as pb;
+use tendermint_proto::v0_38::crypto::{public_key, ProofOp, ProofOps, PublicKey};
+use tracing::{info, warn};
+
+use crate::app::{App, TxOutcome};
+
+#[derive(Clone)]
+pub struct AbciApp {
+    app: Arc<App>,
+}
+
+impl AbciApp {
+    pub fn new(app: Arc<App>) -> Self {
+        AbciApp { app }
+    }
+}
+
+impl Application for AbciApp {
+    fn info(&self, _req: pb::RequestInfo) -> pb::ResponseInfo {
+        let last = self.app.last_commit();
+        pb::ResponseInfo {
+            data: "estuary".into(),
+            version: env!("CARGO_PKG_VERSION").into(),
+            app_version: 1,
+            last_block_height: last.map_or(0, |l| l.version as i64),
+            last_block_app_hash: last.map_or(Vec::new(), |l| l.app_hash.to_vec()).into(),
+        }
+    }
+
+    fn init_chain(&self, req: pb::RequestInitChain) -> pb::ResponseInitChain {
+        let initial_height = u64::try_from(req.initial_height).unwrap_or(1).max(1);
+        match self
+            .app
+            .init_chain(&req.chain_id, initial_height, &req.app_state_bytes)
+        {
+            Ok(out) => pb::ResponseInitChain {
+                consensus_params: None,
+                validators: out.validators.iter().map(validator_update).collect(),
+                app_hash: out.app_hash.to_vec().into(),
+            },
+            Err(e) => {
+                // CometBFT cannot be told "bad genesis" other than by the app refusing to go on.
+                tracing::error!(%e, "genesis is invalid");
+                std::process::exit(78)
+            }
+        }
+    }
+
+    fn query(&self, req: pb::RequestQuery) -> pb::ResponseQuery {
+        let height = u64::try_from(req.height).unwrap_or(0);
+        let out = crate::query::handle(&self.app, &req.path, &req.data, height, req.prove);
+        let proof_ops = out.proof.map(|proof| {
+            let names = [
+                String::from_utf8_lossy(&req.data).into_owned(),
+                substore_of(&req.path),
+            ];
+            ProofOps {
+                ops: proof
+                    .proofs
+                    .iter()
+                    .zip(names)
+                    .map(|(p, key)| ProofOp {
+                        r#type: "ics23:jmt".into(),
+                        key: key.into_bytes(),
+                        data: prost::Message::encode_to_vec(p),
+                    })
+                    .collect(),
+            }
+        });
+        pb::ResponseQuery {
+            code: out.code,
+            log: out.log,
+            info: String::new(),
+            index: 0,
+            key: out.key.into(),
+            value: out.value.into(),
+            proof_ops,
+            height: out.height as i64,
+            codespace: out.codespace,
+        }
+    }
+
+    fn check_tx(&self, req: pb::RequestCheckTx) -> pb::ResponseCheckTx {
+        let out = self.app.check_tx(&req.tx);
+        pb::ResponseCheckTx {
+            code: out.code,
+            data: Default::default(),
+            log: out.log,
+            info: String::new(),
+            gas_wanted: out.gas_wanted as i64,
+            gas_used: out.gas_used as i64,
+            events: out.events.iter().map(event).collect(),
+            codespace: out.codespace,
+        }
+    }
+
+    fn prepare_proposal(&self, req: pb::RequestPrepareProposal) -> pb::ResponsePrepareProposal {
+        let max = usize::try_from(req.max_tx_bytes).unwrap_or(0);
+        let mut total = 0usize;
+        let mut txs = Vec::with_capacity(req.txs.len());
+        for tx in req.txs {
+            if total + tx.len() > max {
+                break;
+            }
+            match self.app.check_proposal_tx(&tx) {
+                Ok(()) => {
+                    total += tx.len();
+                    txs.push(tx);
+                }
+                Err(e) => warn!(%e, "dropping an invalid transaction from the proposal"),
+            }
+        }
+        pb::ResponsePrepareProposal { txs }
+    }
+
+    fn process_proposal(&self, req: pb::RequestProcessProposal) -> pb::ResponseProcessProposal {
+        use pb::response_process_proposal::ProposalStatus;
+        let bad = req
+            .txs
+            .iter()
+            .find_map(|tx| self.app.check_proposal_tx(tx).err());
+        let status = match bad {
+            None => ProposalStatus::Accept,
+            Some(e) => {
+                warn!(height = req.height, %e, "rejecting a proposal with an invalid transaction");
+                ProposalStatus::Reject
+            }
+        };
+        pb::ResponseProcessProposal {
+            status: status as i32,
+        }
+    }
+
+    fn finalize_block(&self, req: pb::RequestFinalizeBlock) -> pb::ResponseFinalizeBlock {
+        let time_unix_nanos = req
+            .time
+            .as_ref()
+            .map_or(0, |t| t.seconds as i128 * 1_000_000_000 + t.nanos as i128);
+        let info = BlockInfo {
+            height: u64::try_from(req.height).unwrap_or(0),
+            time_unix_nanos,
+            chain_id: String::new(),
+            proposer: req.proposer_address.to_vec(),
+        };
+        let txs: Vec<Vec<u8>> = req.txs.iter().map(|t| t.to_vec()).collect();
+        let out = self.app.finalize_block(info, &txs);
+        if !out.validator_updates.is_empty() {
+            info!(
+                height = req.height,
+                updates = out.validator_updates.len(),
+                "validator set changes"
+            );
+        }
+        pb::ResponseFinalizeBlock {
+            events: out.events.iter().map(event).collect(),
+            tx_results: out.tx_results.iter().map(tx_result).collect(),
+            validator_updates: out.validator_updates.iter().map(validator_update).collect(),
+            consensus_param_updates: None,
+            app_hash: out.app_hash.to_vec().into(),
+        }
+    }
+
+    fn commit(&self) -> pb::ResponseCommit {
+        let (info, retain_height) = self.app.commit();
+        tracing::debug!(height = info.version, "committed");
+        pb::ResponseCommit {
+            retain_height: retain_height as i64,
+        }
+    }
+}
+
+fn substore_of(path: &str) -> String {
+    path.strip_prefix("store/")
+        .and_then(|r| r.strip_suffix("/key"))
+        .unwrap_or("")
+        .to_string()
+}
+
+fn event(e: &Event) -> pb::Event {
+    pb::Event {
+        r#type: e.kind.clone(),
+        attributes: e
+            .attributes
+            .iter()
+            .map(|a| pb::EventAttribute {
+                key: a.key.clone(),
+                value: a.value.clone(),
+                index: a.index,
+            })
+            .collect(),
+    }
+}
+
+fn tx_result(r: &TxOutcome) -> pb::ExecTxResult {
+    pb::ExecTxResult {
+        code: r.code,
+        data: Default::default(),
+        log: r.log.clone(),
+        info: String::new(),
+        gas_wanted: r.gas_wanted as i64,
+        gas_used: r.gas_used as i64,
+        events: r.events.iter().map(event).collect(),
+        codespace: r.codespace.clone(),
+    }
+}
+
+fn validator_update(v: &ValidatorUpdate) -> pb::ValidatorUpdate {
+    pb::ValidatorUpdate {
+        pub_key: Some(PublicKey {
+            sum: Some(public_key::Sum::Ed25519(v.ed25519_pubkey.to_vec())),
+        }),
+        power: v.power as i64,
+    }
+}

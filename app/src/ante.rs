@@ -1,0 +1,233 @@
+//! The ante handler: what every transaction must pass before its messages run — fee, signer
+//! accounts, sequences and signatures. Its writes (fee paid, sequences bumped) stay even when a
+//! message later fails, as in the Cosmos SDK.
+
+use base64::Engine;
+use cosmrs::proto::cosmos::tx::v1beta1::SignDoc;
+use estuary_auth::{AuthKeeper, AuthParams, AuthReader};
+use estuary_bank::BankKeeper;
+use estuary_sdk::store::TxOverlay;
+use estuary_sdk::{Address, Coin, Event, ModuleManager, TxError, TxResult};
+use k256::ecdsa::signature::Verifier;
+use prost::Message;
+
+use crate::tx::DecodedTx;
+
+/// The module account that collects fees.
+pub const FEE_COLLECTOR: &str = "fee_collector";
+
+/// A minimum gas price a node asks of transactions entering its mempool.
+#[derive(Clone, Debug, PartialEq)]
+pub struct GasPrice {
+    /// Price per unit of gas, in millionths of `denom` (so `0.025stake` is 25_000).
+    pub micro_amount: u128,
+    pub denom: String,
+}
+
+pub struct AnteInput<'a> {
+    pub chain_id: &'a str,
+    pub height: u64,
+    pub params: &'a AuthParams,
+    /// Only CheckTx enforces the node's own minimum gas prices.
+    pub min_gas_prices: &'a [GasPrice],
+}
+
+/// Runs the ante checks and returns the signers (in message order) and the ante events.
+pub fn run(
+    state: &mut TxOverlay<'_>,
+    tx: &DecodedTx,
+    modules: &ModuleManager,
+    input: &AnteInput<'_>,
+) -> TxResult<(Vec<Address>, Vec<Event>)> {
+    state.consume_gas(
+        input
+            .params
+            .tx_size_cost_per_byte
+            .saturating_mul(tx.len as u64),
+    )?;
+    if tx.timeout_height != 0 && input.height > tx.timeout_height {
+        return Err(TxError::TimeoutHeight(format!(
+            "block height {} is past the tx's timeout height {}",
+            input.height, tx.timeout_height
+        )));
+    }
+    let signers = signers(tx, modules)?;
+    check_min_gas_price(tx, input.min_gas_prices)?;
+    let payer = match &tx.fee_payer {
+        Some(p) => Address::parse(p)?,
+        None => signers[0],
+    };
+    if !signers.contains(&payer) {
+        return Err(TxError::Unauthorized(format!(
+            "fee payer {payer} did not sign"
+        )));
+    }
+    let mut events = Vec::new();
+    if !tx.fee.is_empty() {
+        state
+            .send(&payer, &Address::module(FEE_COLLECTOR), &tx.fee)
+            .map_err(|e| match e {
+                TxError::InsufficientFunds(m) => {
+                    TxError::InsufficientFunds(format!("insufficient fees; {m}"))
+                }
+                other => other,
+            })?;
+    }
+    events.push(
+        Event::new("tx")
+            .attr("fee", coins_string(&tx.fee))
+            .attr("fee_payer", payer),
+    );
+    for (i, signer) in signers.iter().enumerate() {
+        let seq = verify_signer(state, tx, i, signer, input)?;
+        events.push(Event::new("tx").attr("acc_seq", format!("{signer}/{seq}")));
+        let sig = base64::engine::general_purpose::STANDARD.encode(&tx.signatures[i]);
+        events.push(Event::new("tx").attr("signature", sig));
+    }
+    Ok((signers, events))
+}
+
+/// The unique signers of all messages, in order of first appearance (the SDK's `GetSigners`).
+fn signers(tx: &DecodedTx, modules: &ModuleManager) -> TxResult<Vec<Address>> {
+    let mut out: Vec<Address> = Vec::new();
+    for msg in &tx.messages {
+        for s in modules.route(&msg.type_url)?.msg_signers(msg)? {
+            if !out.contains(&s) {
+                out.push(s);
+            }
+        }
+    }
+    if out.len() != tx.signer_infos.len() {
+        return Err(TxError::Unauthorized(format!(
+            "wrong number of signers; expected {}, got {}",
+            out.len(),
+            tx.signer_infos.len()
+        )));
+    }
+    Ok(out)
+}
+
+/// Checks signer `i`'s key, sequence and signature; bumps its sequence. Returns the sequence used.
+fn verify_signer(
+    state: &mut TxOverlay<'_>,
+    tx: &DecodedTx,
+    i: usize,
+    signer: &Address,
+    input: &AnteInput<'_>,
+) -> TxResult<u64> {
+    let info = &tx.signer_infos[i];
+    let mut account = state
+        .account(signer)?
+        .ok_or_else(|| TxError::UnknownAddress(format!("account {signer} does not exist")))?;
+    let pub_key = match (&info.pub_key, &account.pub_key) {
+        (Some(given), Some(stored)) if given != stored => {
+            return Err(TxError::InvalidPubKey(format!(
+                "key does not match the one registered for {signer}"
+            )))
+        }
+        (Some(given), _) => given.clone(),
+        (None, Some(stored)) => stored.clone(),
+        (None, None) => {
+            return Err(TxError::InvalidPubKey(format!(
+                "no public key known for {signer}"
+            )))
+        }
+    };
+    if address_of(&pub_key)? != *signer {
+        return Err(TxError::InvalidPubKey(format!(
+            "pubKey does not match signer address {signer}"
+        )));
+    }
+    if info.sequence != account.sequence {
+        return Err(TxError::WrongSequence {
+            expected: account.sequence,
+            got: info.sequence,
+        });
+    }
+    state.consume_gas(input.params.sig_verify_cost_secp256k1)?;
+    let sign_doc = SignDoc {
+        body_bytes: tx.body_bytes.clone(),
+        auth_info_bytes: tx.auth_info_bytes.clone(),
+        chain_id: input.chain_id.to_string(),
+        account_number: account.account_number,
+    };
+    if !verify_secp256k1(&pub_key, &sign_doc.encode_to_vec(), &tx.signatures[i]) {
+        return Err(TxError::Unauthorized(format!(
+            "signature verification failed; please verify account number ({}) and chain-id ({})",
+            account.account_number, input.chain_id
+        )));
+    }
+    let used = account.sequence;
+    account.sequence = account.sequence.saturating_add(1);
+    account.pub_key = Some(pub_key);
+    state.set_account(&account)?;
+    Ok(used)
+}
+
+/// The Cosmos address of a compressed secp256k1 key: `ripemd160(sha256(key))`.
+pub fn address_of(pub_key: &[u8]) -> TxResult<Address> {
+    let tm = tendermint::PublicKey::from_raw_secp256k1(pub_key)
+        .ok_or_else(|| TxError::InvalidPubKey("not a secp256k1 point".into()))?;
+    let pk = cosmrs::crypto::PublicKey::from(tm);
+    let id = pk
+        .account_id(estuary_sdk::ACCOUNT_PREFIX)
+        .map_err(|e| TxError::InvalidPubKey(e.to_string()))?;
+    Address::from_slice(&id.to_bytes())
+}
+
+/// ECDSA over sha256 of `msg`; 64-byte `r || s` with low `s` (k256 rejects high `s`).
+pub fn verify_secp256k1(pub_key: &[u8], msg: &[u8], sig: &[u8]) -> bool {
+    let Ok(key) = k256::ecdsa::VerifyingKey::from_sec1_bytes(pub_key) else {
+        return false;
+    };
+    let Ok(sig) = k256::ecdsa::Signature::from_slice(sig) else {
+        return false;
+    };
+    key.verify(msg, &sig).is_ok()
+}
+
+fn check_min_gas_price(tx: &DecodedTx, prices: &[GasPrice]) -> TxResult {
+    if prices.is_empty() || prices.iter().all(|p| p.micro_amount == 0) {
+        return Ok(());
+    }
+    // Any one listed denomination paying enough suffices, as in the SDK.
+    for price in prices {
+        let required = price
+            .micro_amount
+            .saturating_mul(tx.gas_limit as u128)
+            .div_ceil(1_000_000);
+        let paid = tx
+            .fee
+            .iter()
+            .find(|c| c.denom.as_str() == price.denom)
+            .map_or(0, |c| c.amount);
+        if paid >= required {
+            return Ok(());
+        }
+    }
+    let wanted: Vec<String> = prices
+        .iter()
+        .map(|p| {
+            format!(
+                "{}{}",
+                p.micro_amount
+                    .saturating_mul(tx.gas_limit as u128)
+                    .div_ceil(1_000_000),
+                p.denom
+            )
+        })
+        .collect();
+    Err(TxError::InsufficientFee(format!(
+        "insufficient fees; got: {} required: {}",
+        coins_string(&tx.fee),
+        wanted.join(",")
+    )))
+}
+
+fn coins_string(coins: &[Coin]) -> String {
+    coins
+        .iter()
+        .map(Coin::to_string)
+        .collect::<Vec<_>>()
+        .join(",")
+}

@@ -1,0 +1,444 @@
+//! The application core: executes blocks, checks mempool transactions, answers queries.
+//! [`crate::abci`] only translates between CometBFT's messages and these calls.
+
+use std::sync::Mutex;
+use std::time::Instant;
+
+use estuary_auth::{AuthParams, AuthReader};
+use estuary_sdk::store::{
+    CommitInfo, GasMeter, PendingBlock, PreparedCommit, StateRead, StateWrite, Storage, TxOverlay,
+    WriteSet,
+};
+use estuary_sdk::{BlockInfo, Event, ModuleManager, TxContext, TxError, TxResult, ValidatorUpdate};
+use estuary_validators::ValidatorsReader;
+use serde::Serialize;
+use tracing::{error, info, warn};
+
+use crate::ante::{self, AnteInput, GasPrice};
+use crate::tx::{self, DecodedTx};
+
+const CHAIN_ID_KEY: &[u8] = b"app/chain_id";
+
+/// The outcome of one transaction, as CometBFT records it.
+#[derive(Clone, Debug, Default)]
+pub struct TxOutcome {
+    pub code: u32,
+    pub codespace: String,
+    pub log: String,
+    pub gas_wanted: u64,
+    pub gas_used: u64,
+    pub events: Vec<Event>,
+}
+
+impl TxOutcome {
+    fn failed(err: &TxError, gas_wanted: u64, gas_used: u64, events: Vec<Event>) -> TxOutcome {
+        let (codespace, code) = err.abci_code();
+        TxOutcome {
+            code,
+            codespace: codespace.into(),
+            log: err.to_string(),
+            gas_wanted,
+            gas_used,
+            events,
+        }
+    }
+}
+
+/// What `FinalizeBlock` returns.
+pub struct BlockOutcome {
+    pub events: Vec<Event>,
+    pub tx_results: Vec<TxOutcome>,
+    pub validator_updates: Vec<ValidatorUpdate>,
+    pub app_hash: [u8; 32],
+}
+
+/// What InitChain returns.
+pub struct GenesisOutcome {
+    pub validators: Vec<ValidatorUpdate>,
+    pub app_hash: [u8; 32],
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct AppConfig {
+    pub min_gas_prices: Vec<GasPrice>,
+    /// Blocks CometBFT must keep behind the latest; 0 keeps every block.
+    pub min_retain_blocks: u64,
+}
+
+/// Execution figures since start, for benchmarks and operators.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct ExecStats {
+    pub blocks: u64,
+    pub txs: u64,
+    pub failed_txs: u64,
+    pub finalize_nanos: u128,
+    pub tx_exec_nanos: u128,
+}
+
+pub struct App {
+    storage: Storage,
+    modules: ModuleManager,
+    config: AppConfig,
+    consensus: Mutex<Consensus>,
+    /// State the mempool checks against: the last commit plus every transaction checked since.
+    mempool: Mutex<PendingBlock>,
+    stats: Mutex<ExecStats>,
+}
+
+#[derive(Default)]
+struct Consensus {
+    /// Genesis writes, from InitChain until the first block commits them.
+    genesis: Option<WriteSet>,
+    prepared: Option<PreparedCommit>,
+}
+
+/// A storage failure mid-block cannot be turned into a deterministic result: stop, and let
+/// CometBFT replay the block after restart.
+fn fatal(context: &str, err: impl std::fmt::Display) -> ! {
+    error!(%err, "{context}; stopping so the block is replayed from a consistent state");
+    std::process::exit(70)
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+impl App {
+    pub fn new(storage: Storage, modules: ModuleManager, config: AppConfig) -> App {
+        let mempool = Mutex::new(PendingBlock::new(storage.clone()));
+        App {
+            storage,
+            modules,
+            config,
+            consensus: Mutex::default(),
+            mempool,
+            stats: Mutex::default(),
+        }
+    }
+
+    pub fn storage(&self) -> &Storage {
+        &self.storage
+    }
+
+    pub fn modules(&self) -> &ModuleManager {
+        &self.modules
+    }
+
+    pub fn last_commit(&self) -> Option<CommitInfo> {
+        self.storage.latest()
+    }
+
+    pub fn stats(&self) -> ExecStats {
+        lock(&self.stats).clone()
+    }
+
+    pub fn chain_id(&self, state: &dyn StateRead) -> TxResult<String> {
+        let raw = state
+            .get_raw(CHAIN_ID_KEY)?
+            .ok_or_else(|| TxError::Internal("chain id not set".into()))?;
+        String::from_utf8(raw).map_err(|e| TxError::Internal(e.to_string()))
+    }
+
+    /// InitChain: runs every module's genesis hook. Nothing is written until the first block.
+    pub fn init_chain(
+        &self,
+        chain_id: &str,
+        initial_height: u64,
+        app_state: &[u8],
+    ) -> TxResult<GenesisOutcome> {
+        if self.storage.latest().is_some() {
+            return Err(TxError::Internal(
+                "InitChain on a store that already holds blocks".into(),
+            ));
+        }
+        let app_state: serde_json::Value = if app_state.is_empty() {
+            serde_json::Value::Null
+        } else {
+            serde_json::from_slice(app_state)
+                .map_err(|e| TxError::Decode(format!("app_state: {e}")))?
+        };
+        let mut block = PendingBlock::new(self.storage.clone());
+        block.put_raw(CHAIN_ID_KEY.to_vec(), chain_id.as_bytes().to_vec())?;
+        self.modules.init_genesis(&mut block, &app_state)?;
+        let validators = block
+            .validator_set()?
+            .into_iter()
+            .map(|v| ValidatorUpdate {
+                ed25519_pubkey: v.pub_key,
+                power: v.power,
+            })
+            .collect::<Vec<_>>();
+        if validators.is_empty() {
+            return Err(TxError::InvalidRequest("genesis has no validators".into()));
+        }
+        let writes = block.into_writes();
+        let app_hash = self
+            .storage
+            .prepare(writes.clone(), initial_height)?
+            .info()
+            .app_hash;
+        lock(&self.consensus).genesis = Some(writes);
+        info!(
+            chain_id,
+            initial_height,
+            validators = validators.len(),
+            "initialised chain from genesis"
+        );
+        Ok(GenesisOutcome {
+            validators,
+            app_hash,
+        })
+    }
+
+    /// FinalizeBlock: runs the block's hooks and transactions and computes the app hash.
+    pub fn finalize_block(&self, block_info: BlockInfo, txs: &[Vec<u8>]) -> BlockOutcome {
+        let started = Instant::now();
+        let mut consensus = lock(&self.consensus);
+        let mut block = PendingBlock::new(self.storage.clone());
+        if self.storage.latest().is_none() {
+            match consensus.genesis.take() {
+                Some(genesis) => block.absorb(genesis),
+                None => fatal("FinalizeBlock before InitChain", "no genesis state"),
+            }
+        }
+        let mut events = Vec::new();
+        for module in self.modules.modules() {
+            match module.begin_block(&mut block, &block_info) {
+                Ok(e) => events.extend(e),
+                Err(err) => fatal("begin_block failed", err),
+            }
+        }
+        let params = block
+            .auth_params()
+            .unwrap_or_else(|e| fatal("reading auth params", e));
+        let chain_id = self
+            .chain_id(&block)
+            .unwrap_or_else(|e| fatal("reading chain id", e));
+        let exec_started = Instant::now();
+        let tx_results: Vec<TxOutcome> = txs
+            .iter()
+            .map(|bytes| self.deliver_tx(&mut block, &block_info, &chain_id, &params, bytes))
+            .collect();
+        let exec_nanos = exec_started.elapsed().as_nanos();
+        let mut validator_updates = Vec::new();
+        for module in self.modules.modules() {
+            match module.end_block(&mut block, &block_info) {
+                Ok(out) => {
+                    events.extend(out.events);
+                    validator_updates.extend(out.validator_updates);
+                }
+                Err(err) => fatal("end_block failed", err),
+            }
+        }
+        let prepared = self
+            .storage
+            .prepare(block.into_writes(), block_info.height)
+            .unwrap_or_else(|e| fatal("computing the app hash", e));
+        let app_hash = prepared.info().app_hash;
+        consensus.prepared = Some(prepared);
+        self.record(&tx_results, started.elapsed().as_nanos(), exec_nanos);
+        BlockOutcome {
+            events,
+            tx_results,
+            validator_updates,
+            app_hash,
+        }
+    }
+
+    fn record(&self, results: &[TxOutcome], finalize_nanos: u128, exec_nanos: u128) {
+        let mut s = lock(&self.stats);
+        s.blocks += 1;
+        s.txs += results.len() as u64;
+        s.failed_txs += results.iter().filter(|r| r.code != 0).count() as u64;
+        s.finalize_nanos += finalize_nanos;
+        s.tx_exec_nanos += exec_nanos;
+    }
+
+    /// One transaction: the ante checks on their own overlay (kept even if a message fails), then
+    /// the messages on another (kept only if all succeed).
+    fn deliver_tx(
+        &self,
+        block: &mut PendingBlock,
+        info: &BlockInfo,
+        chain_id: &str,
+        params: &AuthParams,
+        bytes: &[u8],
+    ) -> TxOutcome {
+        let decoded = match tx::decode(bytes, params) {
+            Ok(d) => d,
+            Err(e) => return TxOutcome::failed(&e, 0, 0, vec![]),
+        };
+        let input = AnteInput {
+            chain_id,
+            height: info.height,
+            params,
+            min_gas_prices: &[],
+        };
+        let mut ante_state = TxOverlay::new(block, GasMeter::new(decoded.gas_limit));
+        let (signers, ante_events) =
+            match ante::run(&mut ante_state, &decoded, &self.modules, &input) {
+                Ok(out) => out,
+                Err(e) => {
+                    return self.tx_failure(e, decoded.gas_limit, ante_state.gas_used(), vec![])
+                }
+            };
+        let (ante_writes, gas) = ante_state.into_parts();
+        block.absorb(ante_writes);
+
+        let mut msg_state = TxOverlay::new(block, gas);
+        match self.run_messages(&mut msg_state, &decoded, &signers, info) {
+            Ok(msg_events) => {
+                let gas_used = msg_state.gas_used();
+                let (writes, _) = msg_state.into_parts();
+                block.absorb(writes);
+                let events = ante_events.into_iter().chain(msg_events).collect();
+                TxOutcome {
+                    gas_wanted: decoded.gas_limit,
+                    gas_used,
+                    events,
+                    ..Default::default()
+                }
+            }
+            Err(e) => self.tx_failure(e, decoded.gas_limit, msg_state.gas_used(), ante_events),
+        }
+    }
+
+    fn tx_failure(
+        &self,
+        e: TxError,
+        gas_wanted: u64,
+        gas_used: u64,
+        events: Vec<Event>,
+    ) -> TxOutcome {
+        if e.is_internal() {
+            fatal("store failure while executing a transaction", e);
+        }
+        TxOutcome::failed(&e, gas_wanted, gas_used, events)
+    }
+
+    fn run_messages(
+        &self,
+        state: &mut TxOverlay<'_>,
+        tx: &DecodedTx,
+        signers: &[estuary_sdk::Address],
+        info: &BlockInfo,
+    ) -> TxResult<Vec<Event>> {
+        let mut events = Vec::new();
+        for (index, msg) in tx.messages.iter().enumerate() {
+            let module = self.modules.route(&msg.type_url)?;
+            let mut ctx = TxContext::new(state, signers, info);
+            module.deliver_msg(&mut ctx, msg)?;
+            events.push(
+                Event::new("message")
+                    .attr("action", &msg.type_url)
+                    .attr("sender", signers[0])
+                    .attr("module", module.name())
+                    .attr("msg_index", index),
+            );
+            events.extend(ctx.events.into_iter().map(|e| tag_msg_index(e, index)));
+        }
+        Ok(events)
+    }
+
+    /// Commit: writes the finalized block in one database transaction.
+    pub fn commit(&self) -> (CommitInfo, u64) {
+        let prepared = lock(&self.consensus).prepared.take();
+        let Some(prepared) = prepared else {
+            fatal("Commit without FinalizeBlock", "nothing prepared")
+        };
+        let info = self
+            .storage
+            .commit(prepared)
+            .unwrap_or_else(|e| fatal("writing the block", e));
+        *lock(&self.mempool) = PendingBlock::new(self.storage.clone());
+        let retain = match self.config.min_retain_blocks {
+            0 => 0,
+            keep => info.version.saturating_sub(keep),
+        };
+        (info, retain)
+    }
+
+    /// CheckTx: decode, route and ante-check against the mempool state; a pass is remembered so
+    /// that a sender's next transaction is checked against its bumped sequence.
+    pub fn check_tx(&self, bytes: &[u8]) -> TxOutcome {
+        let mut mempool = lock(&self.mempool);
+        let params = match mempool.auth_params() {
+            Ok(p) => p,
+            Err(e) => return TxOutcome::failed(&e, 0, 0, vec![]),
+        };
+        let decoded = match tx::decode(bytes, &params) {
+            Ok(d) => d,
+            Err(e) => return TxOutcome::failed(&e, 0, 0, vec![]),
+        };
+        let chain_id = match self.chain_id(&*mempool) {
+            Ok(c) => c,
+            Err(e) => return TxOutcome::failed(&e, 0, 0, vec![]),
+        };
+        let height = self.storage.latest_version() + 1;
+        let input = AnteInput {
+            chain_id: &chain_id,
+            height,
+            params: &params,
+            min_gas_prices: &self.config.min_gas_prices,
+        };
+        let mut state = TxOverlay::new(&*mempool, GasMeter::new(decoded.gas_limit));
+        match ante::run(&mut state, &decoded, &self.modules, &input) {
+            Ok((_, events)) => {
+                let gas_used = state.gas_used();
+                let (writes, _) = state.into_parts();
+                mempool.absorb(writes);
+                TxOutcome {
+                    gas_wanted: decoded.gas_limit,
+                    gas_used,
+                    events,
+                    ..Default::default()
+                }
+            }
+            Err(e) => {
+                if e.is_internal() {
+                    warn!(%e, "store error in CheckTx");
+                }
+                TxOutcome::failed(&e, decoded.gas_limit, state.gas_used(), vec![])
+            }
+        }
+    }
+
+    /// Checks a proposed transaction without state: it must decode and every message must route.
+    pub fn check_proposal_tx(&self, bytes: &[u8]) -> TxResult {
+        let params = self.storage.auth_params()?;
+        let decoded = tx::decode(bytes, &params)?;
+        for msg in &decoded.messages {
+            self.modules.route(&msg.type_url)?.msg_signers(msg)?;
+        }
+        Ok(())
+    }
+
+    /// Runs a transaction against the latest state without keeping anything, for gas estimates.
+    pub fn simulate(&self, bytes: &[u8]) -> TxOutcome {
+        let base = PendingBlock::new(self.storage.clone());
+        let params = match base.auth_params() {
+            Ok(p) => p,
+            Err(e) => return TxOutcome::failed(&e, 0, 0, vec![]),
+        };
+        let chain_id = self.chain_id(&base).unwrap_or_default();
+        let info = BlockInfo {
+            height: self.storage.latest_version() + 1,
+            chain_id: chain_id.clone(),
+            ..Default::default()
+        };
+        let mut scratch = base;
+        self.deliver_tx(&mut scratch, &info, &chain_id, &params, bytes)
+    }
+
+    /// The validator set as stored, for `InitChain` replies and queries.
+    pub fn validators(&self) -> TxResult<Vec<estuary_validators::Validator>> {
+        self.storage.validator_set()
+    }
+}
+
+fn tag_msg_index(mut e: Event, index: usize) -> Event {
+    if e.get("msg_index").is_none() {
+        e = e.attr("msg_index", index);
+    }
+    e
+}

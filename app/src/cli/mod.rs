@@ -1,0 +1,170 @@
+//! The `estuaryd` command line: operator commands (init, genesis, start, export) and the user CLI
+//! (keys, tx, query, status), following Cosmos SDK conventions.
+
+mod genesis;
+mod init;
+mod keys;
+mod node;
+mod query;
+mod tx;
+
+use std::path::PathBuf;
+
+use anyhow::Result;
+use clap::{Parser, Subcommand, ValueEnum};
+use serde::Serialize;
+
+use crate::config::Home;
+use crate::keyring::{Backend, Keyring};
+
+#[derive(Parser)]
+#[command(
+    name = "estuaryd",
+    version,
+    about = "Estuary: a Cosmos-style IBC appchain node, run under CometBFT v0.38"
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: Global,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(clap::Args, Clone)]
+pub struct Global {
+    /// The node's home directory (config/, data/, keyrings).
+    #[arg(long, global = true, env = "ESTUARY_HOME", default_value_os_t = default_home())]
+    pub home: PathBuf,
+    /// Output format for commands that print data.
+    #[arg(long, short = 'o', global = true, value_enum, default_value_t = Output::Text)]
+    pub output: Output,
+    /// Log filter, e.g. `info` or `estuary_app=debug`.
+    #[arg(long, global = true, env = "ESTUARY_LOG", default_value = "info")]
+    pub log_level: String,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Output {
+    Text,
+    Json,
+}
+
+/// Where keys are kept, for every command that reads or writes them.
+#[derive(clap::Args, Clone)]
+pub struct KeyringArgs {
+    /// `test` keeps keys unencrypted (localnets only); `file` encrypts them with a passphrase.
+    #[arg(long, value_enum, env = "ESTUARY_KEYRING_BACKEND", default_value_t = Backend::Test)]
+    pub keyring_backend: Backend,
+    /// Passphrase for the `file` backend.
+    #[arg(long, env = "ESTUARY_KEYRING_PASSPHRASE", hide_env_values = true)]
+    pub keyring_passphrase: Option<String>,
+}
+
+impl KeyringArgs {
+    pub fn open(&self, home: &Home) -> Keyring {
+        Keyring::new(
+            home.keyring_dir(self.keyring_backend.name()),
+            self.keyring_backend,
+            self.keyring_passphrase.clone(),
+        )
+    }
+}
+
+/// Which node to talk to.
+#[derive(clap::Args, Clone)]
+pub struct NodeArgs {
+    /// CometBFT RPC address of the node.
+    #[arg(long, env = "ESTUARY_NODE", default_value = "tcp://127.0.0.1:26657")]
+    pub node: String,
+}
+
+#[derive(Subcommand)]
+pub enum Command {
+    /// Create a node home: CometBFT config, node and validator keys, an empty genesis.
+    Init(init::InitArgs),
+    /// Build and check the genesis file.
+    #[command(subcommand)]
+    Genesis(genesis::GenesisCmd),
+    /// Run the ABCI application (CometBFT connects to it).
+    Start(node::StartArgs),
+    /// Write the current state as a genesis file (stop the node first).
+    Export(node::ExportArgs),
+    /// Manage account keys.
+    #[command(subcommand)]
+    Keys(keys::KeysCmd),
+    /// Build, sign and broadcast transactions.
+    #[command(subcommand)]
+    Tx(tx::TxCmd),
+    /// Query chain state.
+    #[command(subcommand, alias = "q")]
+    Query(query::QueryCmd),
+    /// Show the node's status (chain id, height, app hash, sync).
+    Status(node::StatusArgs),
+}
+
+fn default_home() -> PathBuf {
+    std::env::var_os("HOME")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("."))
+        .join(".estuary")
+}
+
+pub fn run() -> Result<()> {
+    let cli = Cli::parse();
+    init_tracing(&cli.global.log_level);
+    let g = cli.global.clone();
+    match cli.command {
+        Command::Init(a) => init::run(&g, a),
+        Command::Genesis(c) => genesis::run(&g, c),
+        Command::Start(a) => node::start(&g, a),
+        Command::Export(a) => node::export(&g, a),
+        Command::Keys(c) => keys::run(&g, c),
+        Command::Tx(c) => block_on(tx::run(&g, c)),
+        Command::Query(c) => block_on(query::run(&g, c)),
+        Command::Status(a) => block_on(node::status(&g, a)),
+    }
+}
+
+fn init_tracing(filter: &str) {
+    let filter = tracing_subscriber::EnvFilter::try_new(filter)
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
+}
+
+fn block_on<F: std::future::Future<Output = Result<()>>>(f: F) -> Result<()> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?
+        .block_on(f)
+}
+
+impl Global {
+    pub fn home(&self) -> Home {
+        Home(self.home.clone())
+    }
+
+    /// Prints `value` as JSON, or as the text `text` renders.
+    pub fn print<T: Serialize>(&self, value: &T, text: impl FnOnce(&T) -> String) -> Result<()> {
+        match self.output {
+            Output::Json => println!("{}", serde_json::to_string_pretty(value)?),
+            Output::Text => println!("{}", text(value)),
+        }
+        Ok(())
+    }
+}
+
+/// Asks on the terminal; without a terminal (scripts) the answer is yes, as `--yes` would give.
+pub fn confirm(question: &str) -> Result<bool> {
+    use std::io::{BufRead, IsTerminal, Write};
+    if !std::io::stdin().is_terminal() {
+        return Ok(true);
+    }
+    eprint!("{question} [y/N]: ");
+    std::io::stderr().flush()?;
+    let mut line = String::new();
+    std::io::stdin().lock().read_line(&mut line)?;
+    Ok(matches!(line.trim(), "y" | "Y" | "yes"))
+}

@@ -1,0 +1,139 @@
+use std::sync::Arc;
+
+use anyhow::{anyhow, Context, Result};
+use estuary_genesis::GenesisDoc;
+use estuary_sdk::store::{Storage, StorageConfig};
+use serde::Serialize;
+use tendermint_rpc::Client;
+use tracing::info;
+
+use super::{Global, NodeArgs};
+use crate::abci::AbciApp;
+use crate::app::{App, AppConfig};
+use crate::client::Node;
+use crate::config::AppToml;
+
+#[derive(clap::Args)]
+pub struct StartArgs {
+    /// Override the ABCI listen address from app.toml (host:port).
+    #[arg(long)]
+    pub abci: Option<String>,
+}
+
+#[derive(clap::Args)]
+pub struct ExportArgs {
+    /// Write here instead of stdout.
+    #[arg(long)]
+    pub out: Option<std::path::PathBuf>,
+}
+
+#[derive(clap::Args)]
+pub struct StatusArgs {
+    #[command(flatten)]
+    pub node: NodeArgs,
+}
+
+pub fn start(g: &Global, a: StartArgs) -> Result<()> {
+    let home = g.home();
+    let cfg = AppToml::load(&home.app_toml())?;
+    let addr = a.abci.unwrap_or(cfg.abci_address.clone());
+    let addr = addr.trim_start_matches("tcp://").to_string();
+    std::fs::create_dir_all(home.data_dir())?;
+    let storage = Storage::open(
+        home.state_db(),
+        StorageConfig {
+            keep_recent: cfg.pruning_keep_recent,
+        },
+    )
+    .with_context(|| {
+        format!(
+            "opening {} (is another estuaryd running on this home?)",
+            home.state_db().display()
+        )
+    })?;
+    let app_config = AppConfig {
+        min_gas_prices: cfg.gas_prices()?,
+        min_retain_blocks: cfg.min_retain_blocks,
+    };
+    let app = Arc::new(App::new(storage, crate::modules(), app_config));
+    let last = app.last_commit();
+    info!(abci = %addr, height = last.map_or(0, |l| l.version), "starting estuaryd; waiting for CometBFT");
+    let server = tendermint_abci::ServerBuilder::new(1 << 20)
+        .bind(&addr, AbciApp::new(app))
+        .map_err(|e| anyhow!("listening on {addr}: {e}"))?;
+    server.listen().map_err(|e| anyhow!("ABCI server: {e}"))
+}
+
+pub fn export(g: &Global, a: ExportArgs) -> Result<()> {
+    let home = g.home();
+    let storage = Storage::open(home.state_db(), StorageConfig::default()).with_context(|| {
+        format!(
+            "opening {} (stop the node before exporting)",
+            home.state_db().display()
+        )
+    })?;
+    let last = storage
+        .latest()
+        .ok_or_else(|| anyhow!("the node has not committed a block yet"))?;
+    let app = App::new(storage.clone(), crate::modules(), AppConfig::default());
+    let app_state = app
+        .modules()
+        .export_genesis(&storage)
+        .map_err(|e| anyhow!("exporting state: {e}"))?;
+    let chain_id = app.chain_id(&storage).map_err(|e| anyhow!("{e}"))?;
+    let original = GenesisDoc::load(&home.genesis())?;
+    let doc = GenesisDoc {
+        genesis_time: original.genesis_time,
+        chain_id,
+        initial_height: (last.version + 1).to_string(),
+        consensus_params: original.consensus_params,
+        validators: Vec::new(),
+        app_hash: hex::encode_upper(last.app_hash),
+        app_state: serde_json::from_value(app_state)
+            .context("exported state does not fit the genesis types")?,
+    };
+    let text = serde_json::to_string_pretty(&doc)? + "\n";
+    match a.out {
+        Some(path) => {
+            std::fs::write(&path, text).with_context(|| format!("writing {}", path.display()))?
+        }
+        None => print!("{text}"),
+    }
+    info!(height = last.version, app_hash = %hex::encode_upper(last.app_hash), "exported state");
+    Ok(())
+}
+
+#[derive(Serialize)]
+struct StatusOut {
+    chain_id: String,
+    moniker: String,
+    latest_block_height: u64,
+    latest_block_time: String,
+    latest_app_hash: String,
+    catching_up: bool,
+    voting_power: u64,
+}
+
+pub async fn status(g: &Global, a: StatusArgs) -> Result<()> {
+    let node = Node::connect(&a.node.node)?;
+    let s = node
+        .rpc
+        .status()
+        .await
+        .with_context(|| format!("reaching the node at {}", node.url))?;
+    let out = StatusOut {
+        chain_id: s.node_info.network.to_string(),
+        moniker: s.node_info.moniker.to_string(),
+        latest_block_height: s.sync_info.latest_block_height.value(),
+        latest_block_time: s.sync_info.latest_block_time.to_rfc3339(),
+        latest_app_hash: s.sync_info.latest_app_hash.to_string(),
+        catching_up: s.sync_info.catching_up,
+        voting_power: s.validator_info.power.value(),
+    };
+    g.print(&out, |o| {
+        format!(
+            "chain id:   {}\nmoniker:    {}\nheight:     {}\ntime:       {}\napp hash:   {}\ncatching up: {}",
+            o.chain_id, o.moniker, o.latest_block_height, o.latest_block_time, o.latest_app_hash, o.catching_up
+        )
+    })
+}

@@ -1,0 +1,213 @@
+use anyhow::{anyhow, Result};
+use cosmrs::proto::cosmos::bank::v1beta1 as bank_pb;
+use serde::Serialize;
+
+use super::{Global, NodeArgs};
+use crate::client::Node;
+
+#[derive(clap::Subcommand)]
+pub enum QueryCmd {
+    /// Balances and supply.
+    #[command(subcommand)]
+    Bank(BankQuery),
+    /// Accounts.
+    #[command(subcommand)]
+    Auth(AuthQuery),
+    /// A transaction by hash, with its result.
+    Tx {
+        hash: String,
+        #[command(flatten)]
+        node: NodeArgs,
+    },
+    /// The validator set.
+    Validators {
+        #[command(flatten)]
+        node: NodeArgs,
+    },
+    /// Execution figures of the node's app since it started (blocks, txs, time in FinalizeBlock).
+    AppStats {
+        #[command(flatten)]
+        node: NodeArgs,
+    },
+}
+
+#[derive(clap::Subcommand)]
+pub enum BankQuery {
+    /// All balances of an address (or one denomination with --denom).
+    Balances {
+        address: String,
+        #[arg(long)]
+        denom: Option<String>,
+        /// Query at this height (default: latest).
+        #[arg(long)]
+        height: Option<u64>,
+        #[command(flatten)]
+        node: NodeArgs,
+    },
+    /// The total supply of every denomination.
+    TotalSupply {
+        #[command(flatten)]
+        node: NodeArgs,
+    },
+}
+
+#[derive(clap::Subcommand)]
+pub enum AuthQuery {
+    /// An account's number, sequence and public key.
+    Account {
+        address: String,
+        #[command(flatten)]
+        node: NodeArgs,
+    },
+}
+
+#[derive(Serialize)]
+struct CoinOut {
+    denom: String,
+    amount: String,
+}
+
+fn coins_out(coins: Vec<cosmrs::proto::cosmos::base::v1beta1::Coin>) -> Vec<CoinOut> {
+    coins
+        .into_iter()
+        .map(|c| CoinOut {
+            denom: c.denom,
+            amount: c.amount,
+        })
+        .collect()
+}
+
+fn coins_text(coins: &[CoinOut]) -> String {
+    if coins.is_empty() {
+        return "(none)".into();
+    }
+    coins
+        .iter()
+        .map(|c| format!("{}{}", c.amount, c.denom))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+pub async fn run(g: &Global, cmd: QueryCmd) -> Result<()> {
+    match cmd {
+        QueryCmd::Bank(BankQuery::Balances {
+            address,
+            denom,
+            height,
+            node,
+        }) => {
+            let node = Node::connect(&node.node)?;
+            let coins = match denom {
+                Some(denom) => {
+                    let req = bank_pb::QueryBalanceRequest { address, denom };
+                    let bytes = node
+                        .query(
+                            "/cosmos.bank.v1beta1.Query/Balance",
+                            prost::Message::encode_to_vec(&req),
+                            height,
+                        )
+                        .await?;
+                    let resp: bank_pb::QueryBalanceResponse =
+                        prost::Message::decode(bytes.as_slice())?;
+                    resp.balance.into_iter().collect()
+                }
+                None => {
+                    let req = bank_pb::QueryAllBalancesRequest {
+                        address,
+                        ..Default::default()
+                    };
+                    let bytes = node
+                        .query(
+                            "/cosmos.bank.v1beta1.Query/AllBalances",
+                            prost::Message::encode_to_vec(&req),
+                            height,
+                        )
+                        .await?;
+                    let resp: bank_pb::QueryAllBalancesResponse =
+                        prost::Message::decode(bytes.as_slice())?;
+                    resp.balances
+                }
+            };
+            let balances = coins_out(coins);
+            g.print(&serde_json::json!({ "balances": &balances }), |_| {
+                coins_text(&balances)
+            })
+        }
+        QueryCmd::Bank(BankQuery::TotalSupply { node }) => {
+            let node = Node::connect(&node.node)?;
+            let resp: bank_pb::QueryTotalSupplyResponse = node
+                .query_proto(
+                    "/cosmos.bank.v1beta1.Query/TotalSupply",
+                    &bank_pb::QueryTotalSupplyRequest::default(),
+                )
+                .await?;
+            let supply = coins_out(resp.supply);
+            g.print(&serde_json::json!({ "supply": supply }), |_| {
+                coins_text(&supply)
+            })
+        }
+        QueryCmd::Auth(AuthQuery::Account { address, node }) => {
+            let node = Node::connect(&node.node)?;
+            let acc = node.account(&address).await?;
+            let pub_key = acc.pub_key.as_ref().map(|pk| {
+                use base64::Engine;
+                let raw =
+                    <cosmrs::proto::cosmos::crypto::secp256k1::PubKey as prost::Message>::decode(
+                        pk.value.as_slice(),
+                    )
+                    .map(|k| k.key)
+                    .unwrap_or_default();
+                base64::engine::general_purpose::STANDARD.encode(raw)
+            });
+            let out = serde_json::json!({
+                "address": acc.address, "account_number": acc.account_number.to_string(),
+                "sequence": acc.sequence.to_string(), "pub_key": pub_key,
+            });
+            g.print(&out, |o| {
+                format!(
+                    "address: {}\naccount_number: {}\nsequence: {}\npub_key: {}",
+                    o["address"].as_str().unwrap_or(""),
+                    o["account_number"].as_str().unwrap_or(""),
+                    o["sequence"].as_str().unwrap_or(""),
+                    o["pub_key"].as_str().unwrap_or("(none)")
+                )
+            })
+        }
+        QueryCmd::Tx { hash, node } => {
+            let node = Node::connect(&node.node)?;
+            let report = node
+                .wait_for_tx(&hash, std::time::Duration::ZERO)
+                .await
+                .map_err(|_| anyhow!("transaction {hash} not found"))?;
+            g.print(&report, |r| {
+                format!(
+                    "txhash: {}\nheight: {}\ncode: {}\ngas: {} / {}\nlog: {}",
+                    r.hash,
+                    r.height.unwrap_or(0),
+                    r.code,
+                    r.gas_used,
+                    r.gas_wanted,
+                    r.log
+                )
+            })
+        }
+        QueryCmd::Validators { node } => {
+            let node = Node::connect(&node.node)?;
+            let bytes = node
+                .query(estuary_validators::VALIDATORS, vec![], None)
+                .await?;
+            let set: serde_json::Value = serde_json::from_slice(&bytes)?;
+            g.print(&set, |s| {
+                serde_json::to_string_pretty(s).unwrap_or_default()
+            })
+        }
+        QueryCmd::AppStats { node } => {
+            let node = Node::connect(&node.node)?;
+            let bytes = node.query(crate::query::STATS, vec![], None).await?;
+            let stats: serde_json::Value = serde_json::from_slice(&bytes)?;
+            g.print(&stats, |s| {
+                serde_json::to_string_pretty(s).unwrap_or_default()
+            })
+        }
+    }
+}

@@ -1,0 +1,221 @@
+//! Talking to a running node over CometBFT's RPC: ABCI queries, broadcasting, waiting for inclusion,
+//! and building signed transactions.
+
+use std::str::FromStr;
+use std::time::{Duration, Instant};
+
+use anyhow::{anyhow, bail, Context, Result};
+use cosmrs::crypto::secp256k1::SigningKey;
+use cosmrs::proto::cosmos::auth::v1beta1 as auth_pb;
+use cosmrs::tx::{Body, Fee, SignDoc, SignerInfo};
+use cosmrs::Any;
+use estuary_sdk::Coin;
+use prost::Message;
+use serde::Serialize;
+use tendermint_rpc::client::CompatMode;
+use tendermint_rpc::{Client, HttpClient, HttpClientUrl};
+
+pub struct Node {
+    pub rpc: HttpClient,
+    pub url: String,
+}
+
+impl Node {
+    pub fn connect(url: &str) -> Result<Node> {
+        let normalized = url.replacen("tcp://", "http://", 1);
+        let parsed = HttpClientUrl::from_str(&normalized)
+            .map_err(|e| anyhow!("node address {url:?}: {e}"))?;
+        let rpc = HttpClient::builder(parsed)
+            .compat_mode(CompatMode::V0_38)
+            .timeout(Duration::from_secs(20))
+            .build()
+            .map_err(|e| anyhow!("node address {url:?}: {e}"))?;
+        Ok(Node {
+            rpc,
+            url: normalized,
+        })
+    }
+
+    /// An ABCI query; a non-zero code becomes an error with the node's log.
+    pub async fn query(&self, path: &str, data: Vec<u8>, height: Option<u64>) -> Result<Vec<u8>> {
+        let h = match height {
+            Some(h) if h > 0 => Some(tendermint::block::Height::try_from(h)?),
+            _ => None,
+        };
+        let res = self
+            .rpc
+            .abci_query(Some(path.to_string()), data, h, false)
+            .await
+            .with_context(|| format!("querying {path} at {}", self.url))?;
+        if res.code.is_err() {
+            bail!(
+                "query {path} failed (code {}): {}",
+                res.code.value(),
+                res.log
+            );
+        }
+        Ok(res.value)
+    }
+
+    pub async fn query_proto<Req: Message, Resp: Message + Default>(
+        &self,
+        path: &str,
+        req: &Req,
+    ) -> Result<Resp> {
+        let bytes = self.query(path, req.encode_to_vec(), None).await?;
+        Resp::decode(bytes.as_slice()).with_context(|| format!("decoding the answer to {path}"))
+    }
+
+    pub async fn chain_id(&self) -> Result<String> {
+        let status = self
+            .rpc
+            .status()
+            .await
+            .with_context(|| format!("reaching the node at {}", self.url))?;
+        Ok(status.node_info.network.to_string())
+    }
+
+    /// The account's number and sequence, or an error naming the account.
+    pub async fn account(&self, address: &str) -> Result<auth_pb::BaseAccount> {
+        let resp: auth_pb::QueryAccountResponse = self
+            .query_proto(
+                "/cosmos.auth.v1beta1.Query/Account",
+                &auth_pb::QueryAccountRequest {
+                    address: address.to_string(),
+                },
+            )
+            .await
+            .with_context(|| {
+                format!("looking up account {address} (has it received any tokens?)")
+            })?;
+        let any = resp
+            .account
+            .ok_or_else(|| anyhow!("account {address} not found"))?;
+        auth_pb::BaseAccount::decode(any.value.as_slice()).context("decoding BaseAccount")
+    }
+
+    /// Broadcasts and, with `wait`, polls until the transaction is in a block.
+    pub async fn broadcast(&self, tx_bytes: Vec<u8>, wait: Option<Duration>) -> Result<TxReport> {
+        let res = self
+            .rpc
+            .broadcast_tx_sync(tx_bytes)
+            .await
+            .with_context(|| format!("broadcasting to {}", self.url))?;
+        let hash = res.hash.to_string();
+        if res.code.is_err() {
+            return Ok(TxReport {
+                hash,
+                height: None,
+                code: res.code.value(),
+                codespace: res.codespace,
+                log: res.log,
+                gas_wanted: 0,
+                gas_used: 0,
+                stage: "check_tx",
+            });
+        }
+        let Some(timeout) = wait else {
+            return Ok(TxReport {
+                hash,
+                height: None,
+                code: 0,
+                codespace: String::new(),
+                log: res.log,
+                gas_wanted: 0,
+                gas_used: 0,
+                stage: "mempool",
+            });
+        };
+        self.wait_for_tx(&hash, timeout).await
+    }
+
+    pub async fn wait_for_tx(&self, hash: &str, timeout: Duration) -> Result<TxReport> {
+        let h = tendermint::Hash::from_str(hash).map_err(|e| anyhow!("tx hash {hash}: {e}"))?;
+        let start = Instant::now();
+        loop {
+            if let Ok(found) = self.rpc.tx(h, false).await {
+                let r = found.tx_result;
+                return Ok(TxReport {
+                    hash: hash.to_string(),
+                    height: Some(found.height.value()),
+                    code: r.code.value(),
+                    codespace: r.codespace,
+                    log: r.log,
+                    gas_wanted: r.gas_wanted as u64,
+                    gas_used: r.gas_used as u64,
+                    stage: "block",
+                });
+            }
+            if start.elapsed() > timeout {
+                bail!("transaction {hash} was not included within {timeout:?} (it may still be in the mempool)");
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    }
+}
+
+/// What happened to a broadcast transaction.
+#[derive(Debug, Serialize)]
+pub struct TxReport {
+    pub hash: String,
+    pub height: Option<u64>,
+    pub code: u32,
+    pub codespace: String,
+    pub log: String,
+    pub gas_wanted: u64,
+    pub gas_used: u64,
+    /// Where the answer came from: `check_tx` (rejected), `mempool` (not waited for), `block`.
+    pub stage: &'static str,
+}
+
+/// Everything needed to sign one transaction.
+pub struct TxPlan<'a> {
+    pub key: &'a SigningKey,
+    pub chain_id: &'a str,
+    pub account_number: u64,
+    pub sequence: u64,
+    pub messages: Vec<Any>,
+    pub fee: Vec<Coin>,
+    pub gas_limit: u64,
+    pub memo: String,
+    pub timeout_height: u64,
+}
+
+/// Builds a `TxRaw` signed with SIGN_MODE_DIRECT.
+pub fn sign_tx(plan: &TxPlan<'_>) -> Result<Vec<u8>> {
+    let body = Body::new(
+        plan.messages.clone(),
+        plan.memo.clone(),
+        plan.timeout_height as u32,
+    );
+    let fee_coins = plan
+        .fee
+        .iter()
+        .map(|c| {
+            Ok(cosmrs::Coin {
+                denom: c
+                    .denom
+                    .as_str()
+                    .parse()
+                    .map_err(|e| anyhow!("denom {}: {e}", c.denom))?,
+                amount: c.amount,
+            })
+        })
+        .collect::<Result<Vec<_>>>()?;
+    let fee = Fee {
+        amount: fee_coins,
+        gas_limit: plan.gas_limit,
+        payer: None,
+        granter: None,
+    };
+    let auth_info =
+        SignerInfo::single_direct(Some(plan.key.public_key()), plan.sequence).auth_info(fee);
+    let chain_id = plan
+        .chain_id
+        .parse()
+        .map_err(|e| anyhow!("chain id {}: {e}", plan.chain_id))?;
+    let doc = SignDoc::new(&body, &auth_info, &chain_id, plan.account_number)
+        .map_err(|e| anyhow!("sign doc: {e}"))?;
+    let raw = doc.sign(plan.key).map_err(|e| anyhow!("signing: {e}"))?;
+    raw.to_bytes().map_err(|e| anyhow!("encoding tx: {e}"))
+}

@@ -1,0 +1,143 @@
+//! The node's home directory and estuaryd's own settings (`config/app.toml`).
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context, Result};
+use serde::{Deserialize, Serialize};
+
+use crate::ante::GasPrice;
+
+/// Paths inside a node home. CometBFT and estuaryd share the home, as in a Cosmos SDK node.
+#[derive(Clone, Debug)]
+pub struct Home(pub PathBuf);
+
+impl Home {
+    pub fn config_dir(&self) -> PathBuf {
+        self.0.join("config")
+    }
+    pub fn data_dir(&self) -> PathBuf {
+        self.0.join("data")
+    }
+    pub fn genesis(&self) -> PathBuf {
+        self.config_dir().join("genesis.json")
+    }
+    pub fn app_toml(&self) -> PathBuf {
+        self.config_dir().join("app.toml")
+    }
+    pub fn cometbft_toml(&self) -> PathBuf {
+        self.config_dir().join("config.toml")
+    }
+    pub fn priv_validator_key(&self) -> PathBuf {
+        self.config_dir().join("priv_validator_key.json")
+    }
+    pub fn node_key(&self) -> PathBuf {
+        self.config_dir().join("node_key.json")
+    }
+    pub fn state_db(&self) -> PathBuf {
+        self.data_dir().join("estuary.redb")
+    }
+    pub fn keyring_dir(&self, backend: &str) -> PathBuf {
+        self.0.join(format!("keyring-{backend}"))
+    }
+}
+
+/// estuaryd's settings; CometBFT's stay in `config.toml`.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(default)]
+pub struct AppToml {
+    /// Where the ABCI server listens for CometBFT.
+    pub abci_address: String,
+    /// Versions of state to keep behind the latest (0 keeps all).
+    pub pruning_keep_recent: u64,
+    /// Blocks CometBFT must keep (0 keeps all); returned as Commit's retain height.
+    pub min_retain_blocks: u64,
+    /// The least fee per gas this node's mempool accepts, e.g. "0.025stake" (empty: none).
+    pub minimum_gas_prices: String,
+}
+
+impl Default for AppToml {
+    fn default() -> Self {
+        AppToml {
+            abci_address: "127.0.0.1:26658".into(),
+            pruning_keep_recent: 0,
+            min_retain_blocks: 0,
+            minimum_gas_prices: String::new(),
+        }
+    }
+}
+
+impl AppToml {
+    pub fn load(path: &Path) -> Result<AppToml> {
+        let text =
+            std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+        toml::from_str(&text).with_context(|| format!("parsing {}", path.display()))
+    }
+
+    pub fn save(&self, path: &Path) -> Result<()> {
+        let text = toml::to_string_pretty(self)?;
+        std::fs::write(path, text).with_context(|| format!("writing {}", path.display()))
+    }
+
+    pub fn gas_prices(&self) -> Result<Vec<GasPrice>> {
+        parse_gas_prices(&self.minimum_gas_prices)
+    }
+}
+
+/// Parses `0.025stake,1uatom` into prices in millionths.
+pub fn parse_gas_prices(s: &str) -> Result<Vec<GasPrice>> {
+    let mut out = Vec::new();
+    for part in s.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+        let split = part
+            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+            .unwrap_or(part.len());
+        let (num, denom) = part.split_at(split);
+        if denom.is_empty() || num.is_empty() {
+            bail!("gas price {part:?} must look like 0.025stake");
+        }
+        let (int, frac) = num.split_once('.').unwrap_or((num, ""));
+        if frac.len() > 6 {
+            bail!("gas price {part:?} has more than 6 decimals");
+        }
+        let int: u128 = if int.is_empty() {
+            0
+        } else {
+            int.parse().with_context(|| format!("gas price {part:?}"))?
+        };
+        let frac_val: u128 = if frac.is_empty() {
+            0
+        } else {
+            format!("{frac:0<6}").parse()?
+        };
+        out.push(GasPrice {
+            micro_amount: int * 1_000_000 + frac_val,
+            denom: denom.to_string(),
+        });
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn gas_prices_parse() {
+        let p = parse_gas_prices("0.025stake, 2uatom").unwrap();
+        assert_eq!(
+            p[0],
+            GasPrice {
+                micro_amount: 25_000,
+                denom: "stake".into()
+            }
+        );
+        assert_eq!(
+            p[1],
+            GasPrice {
+                micro_amount: 2_000_000,
+                denom: "uatom".into()
+            }
+        );
+        assert!(parse_gas_prices("stake").is_err());
+        assert!(parse_gas_prices("0.0000001stake").is_err());
+    }
+}

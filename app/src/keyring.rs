@@ -1,0 +1,310 @@
+//! Account keys on disk: BIP-39 mnemonics, secp256k1 keys at the Cosmos HD path m/44'/118'/0'/0/0.
+//! Backend `test` stores keys in the clear (for localnets); `file` encrypts each with a passphrase
+//! (PBKDF2-HMAC-SHA256, 200k rounds, then ChaCha20-Poly1305).
+
+use std::path::PathBuf;
+
+use anyhow::{anyhow, bail, Context, Result};
+use base64::Engine;
+use chacha20poly1305::aead::{Aead, KeyInit};
+use chacha20poly1305::{ChaCha20Poly1305, Nonce};
+use cosmrs::bip32::{DerivationPath, Language, Mnemonic};
+use cosmrs::crypto::secp256k1::SigningKey;
+use estuary_sdk::Address;
+use rand::RngCore;
+use serde::{Deserialize, Serialize};
+
+pub const HD_PATH: &str = "m/44'/118'/0'/0/0";
+const KDF_ROUNDS: u32 = 200_000;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Backend {
+    Test,
+    File,
+}
+
+impl Backend {
+    pub fn name(self) -> &'static str {
+        match self {
+            Backend::Test => "test",
+            Backend::File => "file",
+        }
+    }
+}
+
+/// A key as stored. The secret is a 32-byte secp256k1 scalar, in the clear or sealed.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct KeyRecord {
+    pub name: String,
+    pub address: String,
+    /// Base64 of the compressed public key.
+    pub pub_key: String,
+    pub secret: Secret,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Secret {
+    Plain {
+        hex: String,
+    },
+    Sealed {
+        salt: String,
+        nonce: String,
+        ciphertext: String,
+    },
+}
+
+/// The public facts of a key, for `keys list/show`.
+#[derive(Clone, Debug, Serialize)]
+pub struct KeyInfo {
+    pub name: String,
+    pub address: String,
+    pub pub_key: String,
+}
+
+pub struct Keyring {
+    dir: PathBuf,
+    backend: Backend,
+    passphrase: Option<String>,
+}
+
+impl Keyring {
+    pub fn new(dir: PathBuf, backend: Backend, passphrase: Option<String>) -> Keyring {
+        Keyring {
+            dir,
+            backend,
+            passphrase,
+        }
+    }
+
+    fn path(&self, name: &str) -> Result<PathBuf> {
+        if name.is_empty()
+            || !name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
+        {
+            bail!("key name {name:?} may hold only letters, digits, '-', '_' and '.'");
+        }
+        Ok(self.dir.join(format!("{name}.json")))
+    }
+
+    fn passphrase(&self) -> Result<&str> {
+        self.passphrase
+            .as_deref()
+            .ok_or_else(|| anyhow!("the file keyring needs a passphrase (--keyring-passphrase or ESTUARY_KEYRING_PASSPHRASE)"))
+    }
+
+    /// Creates a key from `mnemonic`, or from a new 24-word one. Returns the key and the mnemonic.
+    pub fn add(&self, name: &str, mnemonic: Option<&str>) -> Result<(KeyInfo, String)> {
+        let path = self.path(name)?;
+        if path.exists() {
+            bail!("a key named {name:?} already exists");
+        }
+        let mnemonic = match mnemonic {
+            Some(phrase) => Mnemonic::new(phrase.trim(), Language::English)
+                .map_err(|e| anyhow!("invalid mnemonic: {e}"))?,
+            None => Mnemonic::random(rand::rngs::OsRng, Language::English),
+        };
+        let seed = mnemonic.to_seed("");
+        let hd: DerivationPath = HD_PATH.parse().map_err(|e| anyhow!("HD path: {e}"))?;
+        let secret = key_secret_bytes(&seed, &hd)?;
+        let key = SigningKey::from_slice(&secret).map_err(|e| anyhow!("deriving key: {e}"))?;
+        let info = self.store(name, &key, &secret)?;
+        Ok((info, mnemonic.phrase().to_string()))
+    }
+
+    fn store(&self, name: &str, key: &SigningKey, secret: &[u8; 32]) -> Result<KeyInfo> {
+        let info = key_info(name, key)?;
+        let sealed = match self.backend {
+            Backend::Test => Secret::Plain {
+                hex: hex::encode(secret),
+            },
+            Backend::File => seal(secret, self.passphrase()?)?,
+        };
+        let record = KeyRecord {
+            name: name.into(),
+            address: info.address.clone(),
+            pub_key: info.pub_key.clone(),
+            secret: sealed,
+        };
+        std::fs::create_dir_all(&self.dir)
+            .with_context(|| format!("creating {}", self.dir.display()))?;
+        let path = self.path(name)?;
+        std::fs::write(&path, serde_json::to_string_pretty(&record)?)
+            .with_context(|| format!("writing {}", path.display()))?;
+        restrict_permissions(&path);
+        Ok(info)
+    }
+
+    fn record(&self, name: &str) -> Result<KeyRecord> {
+        let path = self.path(name)?;
+        let text = std::fs::read_to_string(&path).with_context(|| {
+            format!(
+                "no key named {name:?} in the {} keyring",
+                self.backend.name()
+            )
+        })?;
+        serde_json::from_str(&text).with_context(|| format!("parsing {}", path.display()))
+    }
+
+    pub fn show(&self, name: &str) -> Result<KeyInfo> {
+        let r = self.record(name)?;
+        Ok(KeyInfo {
+            name: r.name,
+            address: r.address,
+            pub_key: r.pub_key,
+        })
+    }
+
+    pub fn list(&self) -> Result<Vec<KeyInfo>> {
+        let mut out = Vec::new();
+        let Ok(entries) = std::fs::read_dir(&self.dir) else {
+            return Ok(out);
+        };
+        for entry in entries {
+            let path = entry?.path();
+            if let Some(name) = path
+                .file_stem()
+                .and_then(|s| s.to_str())
+                .filter(|_| path.extension().is_some_and(|e| e == "json"))
+            {
+                out.push(self.show(name)?);
+            }
+        }
+        out.sort_by(|a, b| a.name.cmp(&b.name));
+        Ok(out)
+    }
+
+    pub fn delete(&self, name: &str) -> Result<()> {
+        let path = self.path(name)?;
+        std::fs::remove_file(&path).with_context(|| format!("no key named {name:?}"))
+    }
+
+    fn secret(&self, name: &str) -> Result<[u8; 32]> {
+        let secret = match self.record(name)?.secret {
+            Secret::Plain { hex } => hex::decode(hex).context("corrupt key file")?,
+            Secret::Sealed {
+                salt,
+                nonce,
+                ciphertext,
+            } => unseal(&salt, &nonce, &ciphertext, self.passphrase()?)?,
+        };
+        secret
+            .as_slice()
+            .try_into()
+            .map_err(|_| anyhow!("corrupt key {name}: secret is not 32 bytes"))
+    }
+
+    pub fn signing_key(&self, name: &str) -> Result<SigningKey> {
+        SigningKey::from_slice(&self.secret(name)?).map_err(|e| anyhow!("corrupt key {name}: {e}"))
+    }
+
+    /// The key's secret, sealed with `export_passphrase`, as a JSON document for `keys import`.
+    pub fn export(&self, name: &str, export_passphrase: &str) -> Result<String> {
+        let secret = self.secret(name)?;
+        let key =
+            SigningKey::from_slice(&secret).map_err(|e| anyhow!("corrupt key {name}: {e}"))?;
+        let info = key_info(name, &key)?;
+        let record = KeyRecord {
+            name: name.into(),
+            address: info.address,
+            pub_key: info.pub_key,
+            secret: seal(&secret, export_passphrase)?,
+        };
+        Ok(serde_json::to_string_pretty(&record)?)
+    }
+
+    pub fn import(&self, name: &str, exported: &str, export_passphrase: &str) -> Result<KeyInfo> {
+        let record: KeyRecord = serde_json::from_str(exported).context("not an exported key")?;
+        let secret = match record.secret {
+            Secret::Plain { hex } => hex::decode(hex).context("corrupt exported key")?,
+            Secret::Sealed {
+                salt,
+                nonce,
+                ciphertext,
+            } => unseal(&salt, &nonce, &ciphertext, export_passphrase)?,
+        };
+        let key =
+            SigningKey::from_slice(&secret).map_err(|e| anyhow!("corrupt exported key: {e}"))?;
+        let arr: [u8; 32] = secret
+            .as_slice()
+            .try_into()
+            .map_err(|_| anyhow!("exported key is not 32 bytes"))?;
+        if self.path(name)?.exists() {
+            bail!("a key named {name:?} already exists");
+        }
+        self.store(name, &key, &arr)
+    }
+}
+
+fn key_info(name: &str, key: &SigningKey) -> Result<KeyInfo> {
+    let pk = key.public_key();
+    let address = pk
+        .account_id(estuary_sdk::ACCOUNT_PREFIX)
+        .map_err(|e| anyhow!("{e}"))?;
+    let raw = pk.to_bytes();
+    Ok(KeyInfo {
+        name: name.into(),
+        address: address.to_string(),
+        pub_key: base64::engine::general_purpose::STANDARD.encode(raw),
+    })
+}
+
+/// The address of a key, parsed.
+pub fn address_of(key: &SigningKey) -> Result<Address> {
+    let id = key
+        .public_key()
+        .account_id(estuary_sdk::ACCOUNT_PREFIX)
+        .map_err(|e| anyhow!("{e}"))?;
+    Address::from_slice(&id.to_bytes()).map_err(|e| anyhow!("{e}"))
+}
+
+fn key_secret_bytes(seed: &cosmrs::bip32::Seed, path: &DerivationPath) -> Result<[u8; 32]> {
+    let xprv = cosmrs::bip32::XPrv::derive_from_path(seed, path)
+        .map_err(|e| anyhow!("deriving key: {e}"))?;
+    Ok(xprv.private_key().to_bytes().into())
+}
+
+fn derive_cipher(passphrase: &str, salt: &[u8]) -> ChaCha20Poly1305 {
+    let mut key = [0u8; 32];
+    pbkdf2::pbkdf2_hmac::<sha2::Sha256>(passphrase.as_bytes(), salt, KDF_ROUNDS, &mut key);
+    ChaCha20Poly1305::new(&key.into())
+}
+
+fn seal(secret: &[u8; 32], passphrase: &str) -> Result<Secret> {
+    let mut salt = [0u8; 16];
+    let mut nonce = [0u8; 12];
+    rand::rngs::OsRng.fill_bytes(&mut salt);
+    rand::rngs::OsRng.fill_bytes(&mut nonce);
+    let ciphertext = derive_cipher(passphrase, &salt)
+        .encrypt(&Nonce::from(nonce), secret.as_slice())
+        .map_err(|_| anyhow!("encryption failed"))?;
+    Ok(Secret::Sealed {
+        salt: hex::encode(salt),
+        nonce: hex::encode(nonce),
+        ciphertext: hex::encode(ciphertext),
+    })
+}
+
+fn unseal(salt: &str, nonce: &str, ciphertext: &str, passphrase: &str) -> Result<Vec<u8>> {
+    let salt = hex::decode(salt).context("corrupt key salt")?;
+    let nonce = hex::decode(nonce).context("corrupt key nonce")?;
+    let nonce: [u8; 12] = nonce
+        .as_slice()
+        .try_into()
+        .map_err(|_| anyhow!("corrupt key nonce"))?;
+    let ciphertext = hex::decode(ciphertext).context("corrupt key ciphertext")?;
+    derive_cipher(passphrase, &salt)
+        .decrypt(&Nonce::from(nonce), ciphertext.as_slice())
+        .map_err(|_| anyhow!("wrong passphrase (or a damaged key file)"))
+}
+
+#[cfg(unix)]
+fn restrict_permissions(path: &std::path::Path) {
+    use std::os::unix::fs::PermissionsExt;
+    let _ = std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600));
+}
+
+#[cfg(not(unix))]
+fn restrict_permissions(_path: &std::path::Path) {}

@@ -1,0 +1,22 @@
+//! estuaryd: the ABCI 2.0 application, its transaction pipeline, and its command line.
+//!
+//! Data flows one way: CometBFT → [`abci`] → [`app::App`] (decode, ante, route) → module → store.
+
+pub mod abci;
+pub mod ante;
+pub mod app;
+pub mod cli;
+pub mod client;
+pub mod config;
+pub mod keyring;
+pub mod query;
+pub mod tx;
+
+/// The modules of the chain, in the order their genesis and block hooks run.
+pub fn modules() -> estuary_sdk::ModuleManager {
+    estuary_sdk::ModuleManager::new(vec![
+        Box::new(estuary_auth::Auth),
+        Box::new(estuary_bank::Bank),
+        Box::new(estuary_validators::Validators),
+    ])
+}

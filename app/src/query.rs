@@ -1,0 +1,119 @@
+//! ABCI queries: raw store reads with proofs (`store/<substore>/key`), module queries at gRPC
+//! method paths, and the app's own paths.
+
+use cosmrs::proto::cosmos::base::abci::v1beta1 as abci_pb;
+use cosmrs::proto::cosmos::tx::v1beta1 as tx_pb;
+use estuary_sdk::store::{MerkleProof, StateRead, Substore};
+use estuary_sdk::{TxError, TxResult};
+use prost::Message;
+
+use crate::app::App;
+
+pub const STATS: &str = "/estuary.app.v1.Query/Stats";
+pub const SIMULATE: &str = "/cosmos.tx.v1beta1.Service/Simulate";
+
+#[derive(Debug, Default)]
+pub struct QueryOutcome {
+    pub code: u32,
+    pub codespace: String,
+    pub log: String,
+    pub key: Vec<u8>,
+    pub value: Vec<u8>,
+    pub height: u64,
+    pub proof: Option<MerkleProof>,
+}
+
+pub fn handle(app: &App, path: &str, data: &[u8], height: u64, prove: bool) -> QueryOutcome {
+    let latest = app.storage().latest_version();
+    let height = if height == 0 { latest } else { height };
+    let result = if let Some(substore) = path
+        .strip_prefix("store/")
+        .and_then(|r| r.strip_suffix("/key"))
+    {
+        store_query(app, substore, data, height, prove)
+    } else {
+        let view = app.storage().at(height);
+        app_query(app, &view, path, data).map(|value| (value, None))
+    };
+    match result {
+        Ok((value, proof)) => QueryOutcome {
+            key: data.to_vec(),
+            value,
+            height,
+            proof,
+            ..Default::default()
+        },
+        Err(e) => {
+            let (codespace, code) = e.abci_code();
+            QueryOutcome {
+                code,
+                codespace: codespace.into(),
+                log: e.to_string(),
+                height,
+                ..Default::default()
+            }
+        }
+    }
+}
+
+fn store_query(
+    app: &App,
+    substore: &str,
+    key: &[u8],
+    height: u64,
+    prove: bool,
+) -> TxResult<(Vec<u8>, Option<MerkleProof>)> {
+    let substore = match substore {
+        "ibc" => Substore::Ibc,
+        "main" => Substore::Main,
+        other => {
+            return Err(TxError::UnknownRequest(format!(
+                "no substore named {other:?}"
+            )))
+        }
+    };
+    let full_key = substore.full_key(key);
+    if prove {
+        let (value, proof) = app.storage().get_with_proof(&full_key, height)?;
+        Ok((value.unwrap_or_default(), Some(proof)))
+    } else {
+        Ok((
+            app.storage()
+                .at(height)
+                .get_raw(&full_key)?
+                .unwrap_or_default(),
+            None,
+        ))
+    }
+}
+
+fn app_query(app: &App, state: &dyn StateRead, path: &str, data: &[u8]) -> TxResult<Vec<u8>> {
+    match path {
+        STATS => serde_json::to_vec(&app.stats()).map_err(|e| TxError::Internal(e.to_string())),
+        SIMULATE => simulate(app, data),
+        _ => app.modules().query(state, path, data),
+    }
+}
+
+fn simulate(app: &App, data: &[u8]) -> TxResult<Vec<u8>> {
+    let req = tx_pb::SimulateRequest::decode(data).map_err(|e| TxError::Decode(e.to_string()))?;
+    let outcome = app.simulate(&req.tx_bytes);
+    if outcome.code != 0 {
+        return Err(TxError::Module {
+            codespace: "sdk",
+            code: outcome.code,
+            log: outcome.log,
+        });
+    }
+    Ok(tx_pb::SimulateResponse {
+        gas_info: Some(abci_pb::GasInfo {
+            gas_wanted: outcome.gas_wanted,
+            gas_used: outcome.gas_used,
+        }),
+        result: Some(abci_pb::Result {
+            log: outcome.log,
+            ..Default::default()
+        }),
+    }
+    .encode_to_vec())
+}

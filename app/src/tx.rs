@@ -1,0 +1,152 @@
+//! Decoding a Cosmos SDK `TxRaw` and the checks that need no state.
+
+use cosmrs::proto::cosmos::tx::signing::v1beta1::SignMode;
+use cosmrs::proto::cosmos::tx::v1beta1::{mode_info, AuthInfo, TxBody, TxRaw};
+use estuary_auth::AuthParams;
+use estuary_sdk::{Any, Coin, TxError, TxResult};
+use prost::Message;
+
+/// A transaction whose bytes parsed and whose shape is sound. Signatures are not yet checked.
+#[derive(Debug)]
+pub struct DecodedTx {
+    pub len: usize,
+    pub body_bytes: Vec<u8>,
+    pub auth_info_bytes: Vec<u8>,
+    pub signatures: Vec<Vec<u8>>,
+    pub messages: Vec<Any>,
+    pub memo: String,
+    pub timeout_height: u64,
+    pub signer_infos: Vec<SignerInfo>,
+    pub fee: Vec<Coin>,
+    pub gas_limit: u64,
+    pub fee_payer: Option<String>,
+}
+
+#[derive(Debug)]
+pub struct SignerInfo {
+    /// The compressed secp256k1 key, when the signer sent it.
+    pub pub_key: Option<Vec<u8>>,
+    pub sequence: u64,
+}
+
+pub const SECP256K1_PUBKEY: &str = "/cosmos.crypto.secp256k1.PubKey";
+
+pub fn decode(bytes: &[u8], params: &AuthParams) -> TxResult<DecodedTx> {
+    if bytes.len() as u64 > params.max_tx_bytes {
+        return Err(TxError::TxTooLarge(format!(
+            "{} bytes, limit {}",
+            bytes.len(),
+            params.max_tx_bytes
+        )));
+    }
+    let raw = TxRaw::decode(bytes).map_err(|e| TxError::Decode(format!("TxRaw: {e}")))?;
+    let body = TxBody::decode(raw.body_bytes.as_slice())
+        .map_err(|e| TxError::Decode(format!("TxBody: {e}")))?;
+    let auth = AuthInfo::decode(raw.auth_info_bytes.as_slice())
+        .map_err(|e| TxError::Decode(format!("AuthInfo: {e}")))?;
+    if body.messages.is_empty() {
+        return Err(TxError::InvalidRequest(
+            "must contain at least one message".into(),
+        ));
+    }
+    if !body.extension_options.is_empty() || !body.non_critical_extension_options.is_empty() {
+        return Err(TxError::InvalidRequest("unknown extension options".into()));
+    }
+    if body.memo.chars().count() as u64 > params.max_memo_characters {
+        return Err(TxError::MemoTooLarge(format!(
+            "maximum number of characters is {} but received {}",
+            params.max_memo_characters,
+            body.memo.chars().count()
+        )));
+    }
+    let fee = auth
+        .fee
+        .as_ref()
+        .ok_or_else(|| TxError::InsufficientFee("no fee given".into()))?;
+    if fee.gas_limit == 0 || fee.gas_limit > params.max_gas_per_tx {
+        return Err(TxError::InvalidGasLimit(format!(
+            "gas limit {} must be between 1 and {}",
+            fee.gas_limit, params.max_gas_per_tx
+        )));
+    }
+    if !fee.granter.is_empty() {
+        return Err(TxError::InvalidRequest(
+            "fee grants are not supported".into(),
+        ));
+    }
+    let fee_coins = fee
+        .amount
+        .iter()
+        .map(Coin::from_proto)
+        .collect::<TxResult<Vec<_>>>()?;
+    if raw.signatures.is_empty() {
+        return Err(TxError::InvalidRequest("no signatures supplied".into()));
+    }
+    if raw.signatures.len() as u64 > params.tx_sig_limit {
+        return Err(TxError::InvalidRequest(format!(
+            "more than {} signatures",
+            params.tx_sig_limit
+        )));
+    }
+    if raw.signatures.len() != auth.signer_infos.len() {
+        return Err(TxError::Unauthorized(format!(
+            "{} signatures for {} signer infos",
+            raw.signatures.len(),
+            auth.signer_infos.len()
+        )));
+    }
+    let signer_infos = auth
+        .signer_infos
+        .iter()
+        .map(signer_info)
+        .collect::<TxResult<Vec<_>>>()?;
+    Ok(DecodedTx {
+        len: bytes.len(),
+        body_bytes: raw.body_bytes,
+        auth_info_bytes: raw.auth_info_bytes,
+        signatures: raw.signatures,
+        messages: body.messages,
+        memo: body.memo,
+        timeout_height: body.timeout_height,
+        signer_infos,
+        fee: fee_coins,
+        gas_limit: fee.gas_limit,
+        fee_payer: (!fee.payer.is_empty()).then(|| fee.payer.clone()),
+    })
+}
+
+fn signer_info(info: &cosmrs::proto::cosmos::tx::v1beta1::SignerInfo) -> TxResult<SignerInfo> {
+    let direct = matches!(
+        info.mode_info.as_ref().and_then(|m| m.sum.as_ref()),
+        Some(mode_info::Sum::Single(s)) if s.mode == SignMode::Direct as i32
+    );
+    if !direct {
+        return Err(TxError::InvalidRequest(
+            "only SIGN_MODE_DIRECT single signatures are supported".into(),
+        ));
+    }
+    let pub_key = match &info.public_key {
+        None => None,
+        Some(any) if any.type_url == SECP256K1_PUBKEY => {
+            let pk = cosmrs::proto::cosmos::crypto::secp256k1::PubKey::decode(any.value.as_slice())
+                .map_err(|e| TxError::InvalidPubKey(format!("secp256k1 key: {e}")))?;
+            if pk.key.len() != 33 {
+                return Err(TxError::InvalidPubKey(format!(
+                    "secp256k1 keys are 33 bytes, got {}",
+                    pk.key.len()
+                )));
+            }
+            Some(pk.key)
+        }
+        Some(any) => {
+            return Err(TxError::InvalidPubKey(format!(
+                "unsupported key type {}",
+                any.type_url
+            )))
+        }
+    };
+    Ok(SignerInfo {
+        pub_key,
+        sequence: info.sequence,
+    })
+}
