@@ -100,6 +100,17 @@ pub enum Command {
     Query(query::QueryCmd),
     /// Show the node's status (chain id, height, app hash, sync).
     Status(node::StatusArgs),
+    /// CometBFT identities stored in the home.
+    #[command(subcommand)]
+    Comet(CometCmd),
+}
+
+#[derive(Subcommand)]
+pub enum CometCmd {
+    /// This node's P2P id (for other nodes' persistent_peers).
+    ShowNodeId,
+    /// This node's validator consensus key (base64 ed25519).
+    ShowValidator,
 }
 
 fn default_home() -> PathBuf {
@@ -122,6 +133,14 @@ pub fn run() -> Result<()> {
         Command::Tx(c) => block_on(tx::run(&g, c)),
         Command::Query(c) => block_on(query::run(&g, c)),
         Command::Status(a) => block_on(node::status(&g, a)),
+        Command::Comet(CometCmd::ShowNodeId) => {
+            let id = init::home_node_id(&g.home())?;
+            g.print(&serde_json::json!({ "node_id": id }), |_| id.clone())
+        }
+        Command::Comet(CometCmd::ShowValidator) => {
+            let key = init::validator_pub_key(&g.home())?;
+            g.print(&serde_json::json!({ "pub_key": key }), |_| key.clone())
+        }
     }
 }
 
