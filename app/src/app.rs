@@ -177,6 +177,10 @@ impl App {
             .prepare(writes.clone(), initial_height)?
             .info()
             .app_hash;
+        // The mempool may check transactions before the first block commits the genesis state.
+        let mut mempool = PendingBlock::new(self.storage.clone());
+        mempool.absorb(writes.clone());
+        *lock(&self.mempool) = mempool;
         lock(&self.consensus).genesis = Some(writes);
         info!(
             chain_id,

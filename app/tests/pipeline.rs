@@ -1,0 +1,475 @@
+//! The transaction pipeline driven in-process through the same entry points CometBFT calls
+//! (InitChain, CheckTx, FinalizeBlock, Commit), with real signed Cosmos SDK transactions.
+
+use cosmrs::crypto::secp256k1::SigningKey;
+use cosmrs::proto::cosmos::bank::v1beta1::MsgSend;
+use cosmrs::proto::cosmos::base::v1beta1::Coin as ProtoCoin;
+use cosmrs::proto::cosmos::tx::v1beta1::TxRaw;
+use cosmrs::Any;
+use estuary_app::app::{App, AppConfig, BlockOutcome};
+use estuary_app::client::{sign_tx, TxPlan};
+use estuary_auth::AuthReader;
+use estuary_bank::BankReader;
+use estuary_sdk::store::{Storage, StorageConfig};
+use estuary_sdk::{Address, BlockInfo, Coin, Denom};
+use prost::Message;
+
+const CHAIN: &str = "estuary-test-1";
+
+struct Chain {
+    app: App,
+    _dir: tempfile::TempDir,
+    height: u64,
+}
+
+fn key(n: u8) -> SigningKey {
+    SigningKey::from_slice(&[n; 32]).unwrap()
+}
+
+fn addr(k: &SigningKey) -> Address {
+    estuary_app::keyring::address_of(k).unwrap()
+}
+
+fn genesis_json(funded: &[(Address, u128)]) -> Vec<u8> {
+    let balances: Vec<_> = funded
+        .iter()
+        .map(|(a, amt)| serde_json::json!({"address": a, "coins": [{"denom": "stake", "amount": amt.to_string()}]}))
+        .collect();
+    let accounts: Vec<_> = funded
+        .iter()
+        .enumerate()
+        .map(|(i, (a, _))| serde_json::json!({"address": a, "account_number": i}))
+        .collect();
+    serde_json::to_vec(&serde_json::json!({
+        "auth": {"accounts": accounts},
+        "bank": {"balances": balances},
+        "validators": {"validators": [{"name": "v0", "pub_key": "FdfwlRMGwBdQrMiVpuZLxRXwcmnpOQhOANKJhifQQ7g=", "power": 10}]},
+    }))
+    .unwrap()
+}
+
+impl Chain {
+    fn new(funded: &[(Address, u128)]) -> Chain {
+        let dir = tempfile::tempdir().unwrap();
+        let app = open(&dir, AppConfig::default());
+        app.init_chain(CHAIN, 1, &genesis_json(funded)).unwrap();
+        Chain {
+            app,
+            _dir: dir,
+            height: 0,
+        }
+    }
+
+    fn block(&mut self, txs: Vec<Vec<u8>>) -> BlockOutcome {
+        self.height += 1;
+        let info = BlockInfo {
+            height: self.height,
+            time_unix_nanos: 1,
+            chain_id: CHAIN.into(),
+            proposer: vec![],
+        };
+        let out = self.app.finalize_block(info, &txs);
+        let (commit, _) = self.app.commit();
+        assert_eq!(commit.app_hash, out.app_hash);
+        out
+    }
+
+    fn balance(&self, a: &Address) -> u128 {
+        self.app
+            .storage()
+            .balance(a, &Denom::new("stake").unwrap())
+            .unwrap()
+    }
+
+    fn supply(&self) -> u128 {
+        self.app
+            .storage()
+            .supply(&Denom::new("stake").unwrap())
+            .unwrap()
+    }
+
+    fn sequence(&self, a: &Address) -> u64 {
+        self.app.storage().account(a).unwrap().unwrap().sequence
+    }
+
+    fn app_hash(&self) -> [u8; 32] {
+        self.app.last_commit().unwrap().app_hash
+    }
+}
+
+fn open(dir: &tempfile::TempDir, config: AppConfig) -> App {
+    let storage = Storage::open(dir.path().join("state.redb"), StorageConfig::default()).unwrap();
+    App::new(storage, estuary_app::modules(), config)
+}
+
+fn send_msg(from: &Address, to: &str, amount: &str) -> Any {
+    let msg = MsgSend {
+        from_address: from.to_bech32(),
+        to_address: to.into(),
+        amount: vec![ProtoCoin {
+            denom: "stake".into(),
+            amount: amount.into(),
+        }],
+    };
+    Any {
+        type_url: "/cosmos.bank.v1beta1.MsgSend".into(),
+        value: msg.encode_to_vec(),
+    }
+}
+
+struct Tx<'a> {
+    key: &'a SigningKey,
+    account_number: u64,
+    sequence: u64,
+    msgs: Vec<Any>,
+    chain_id: &'a str,
+    gas: u64,
+    fee: u128,
+    memo: String,
+}
+
+impl<'a> Tx<'a> {
+    fn new(key: &'a SigningKey, account_number: u64, sequence: u64, msgs: Vec<Any>) -> Self {
+        Tx {
+            key,
+            account_number,
+            sequence,
+            msgs,
+            chain_id: CHAIN,
+            gas: 200_000,
+            fee: 0,
+            memo: String::new(),
+        }
+    }
+
+    fn bytes(&self) -> Vec<u8> {
+        let fee = if self.fee > 0 {
+            vec![Coin::new(self.fee, "stake").unwrap()]
+        } else {
+            vec![]
+        };
+        sign_tx(&TxPlan {
+            key: self.key,
+            chain_id: self.chain_id,
+            account_number: self.account_number,
+            sequence: self.sequence,
+            messages: self.msgs.clone(),
+            fee,
+            gas_limit: self.gas,
+            memo: self.memo.clone(),
+            timeout_height: 0,
+        })
+        .unwrap()
+    }
+}
+
+fn setup() -> (Chain, SigningKey, Address, SigningKey, Address) {
+    let (ka, kb) = (key(1), key(2));
+    let (a, b) = (addr(&ka), addr(&kb));
+    (Chain::new(&[(a, 1_000_000), (b, 500)]), ka, a, kb, b)
+}
+
+#[test]
+fn send_moves_tokens_and_keeps_supply() {
+    let (mut chain, ka, a, _kb, b) = setup();
+    let mut tx = Tx::new(&ka, 0, 0, vec![send_msg(&a, &b.to_bech32(), "700")]);
+    tx.fee = 50;
+    let out = chain.block(vec![tx.bytes()]);
+    assert_eq!(out.tx_results[0].code, 0, "{}", out.tx_results[0].log);
+    assert!(out.tx_results[0].gas_used > 0 && out.tx_results[0].gas_used <= 200_000);
+    assert_eq!(chain.balance(&a), 1_000_000 - 700 - 50);
+    assert_eq!(chain.balance(&b), 1_200);
+    assert_eq!(chain.balance(&Address::module("fee_collector")), 50);
+    assert_eq!(chain.supply(), 1_000_500);
+    assert_eq!(chain.sequence(&a), 1);
+    let kinds: Vec<_> = out.tx_results[0]
+        .events
+        .iter()
+        .map(|e| e.kind.as_str())
+        .collect();
+    for k in ["tx", "message", "coin_spent", "coin_received", "transfer"] {
+        assert!(kinds.contains(&k), "missing event {k} in {kinds:?}");
+    }
+    // A new recipient gets an account with the next number.
+    let c = addr(&key(3));
+    chain.block(vec![Tx::new(
+        &ka,
+        0,
+        1,
+        vec![send_msg(&a, &c.to_bech32(), "1")],
+    )
+    .bytes()]);
+    assert_eq!(
+        chain
+            .app
+            .storage()
+            .account(&c)
+            .unwrap()
+            .unwrap()
+            .account_number,
+        3,
+        "0,1 genesis; 2 fee collector"
+    );
+}
+
+/// Every malformed or unauthorised transaction is answered with its SDK code and changes nothing:
+/// the block that carries only such transactions leaves the app hash where it was.
+#[test]
+fn bad_transactions_are_rejected_and_change_nothing() {
+    let (mut chain, ka, a, kb, b) = setup();
+    chain.block(vec![]);
+    let before = (
+        chain.app_hash(),
+        chain.balance(&a),
+        chain.balance(&b),
+        chain.supply(),
+    );
+    let good = send_msg(&a, &b.to_bech32(), "10");
+
+    let mut cases: Vec<(&str, Vec<u8>, u32)> = Vec::new();
+    cases.push(("undecodable bytes", b"not a transaction".to_vec(), 2));
+    let unknown = Any {
+        type_url: "/cosmos.gov.v1.MsgVote".into(),
+        value: vec![],
+    };
+    cases.push((
+        "unknown message type",
+        Tx::new(&ka, 0, 0, vec![unknown]).bytes(),
+        6,
+    ));
+    let mut raw = TxRaw::decode(Tx::new(&ka, 0, 0, vec![good.clone()]).bytes().as_slice()).unwrap();
+    raw.signatures[0][5] ^= 1;
+    cases.push(("bad signature", raw.encode_to_vec(), 4));
+    let mut wrong_chain = Tx::new(&ka, 0, 0, vec![good.clone()]);
+    wrong_chain.chain_id = "other-1";
+    cases.push(("wrong chain id", wrong_chain.bytes(), 4));
+    cases.push((
+        "wrong account number",
+        Tx::new(&ka, 7, 0, vec![good.clone()]).bytes(),
+        4,
+    ));
+    cases.push((
+        "future sequence",
+        Tx::new(&ka, 0, 5, vec![good.clone()]).bytes(),
+        32,
+    ));
+    cases.push((
+        "signed by someone else",
+        Tx::new(&kb, 1, 0, vec![good.clone()]).bytes(),
+        8,
+    ));
+    cases.push((
+        "zero amount",
+        Tx::new(&ka, 0, 0, vec![send_msg(&a, &b.to_bech32(), "0")]).bytes(),
+        10,
+    ));
+    cases.push((
+        "negative amount",
+        Tx::new(&ka, 0, 0, vec![send_msg(&a, &b.to_bech32(), "-5")]).bytes(),
+        10,
+    ));
+    let too_big = "340282366920938463463374607431768211456";
+    cases.push((
+        "amount past u128",
+        Tx::new(&ka, 0, 0, vec![send_msg(&a, &b.to_bech32(), too_big)]).bytes(),
+        10,
+    ));
+    cases.push((
+        "invalid address",
+        Tx::new(&ka, 0, 0, vec![send_msg(&a, "estuary1qqqq", "1")]).bytes(),
+        7,
+    ));
+    let cosmos_addr = cosmrs::AccountId::new("cosmos", &b.0).unwrap().to_string();
+    cases.push((
+        "foreign prefix",
+        Tx::new(&ka, 0, 0, vec![send_msg(&a, &cosmos_addr, "1")]).bytes(),
+        7,
+    ));
+    let mut memo = Tx::new(&ka, 0, 0, vec![good.clone()]);
+    memo.memo = "m".repeat(300);
+    cases.push(("memo too long", memo.bytes(), 12));
+    cases.push(("oversize tx", vec![0u8; 300 * 1024], 21));
+    let mut no_gas = Tx::new(&ka, 0, 0, vec![good.clone()]);
+    no_gas.gas = 500;
+    cases.push(("out of gas in ante", no_gas.bytes(), 11));
+    let mut no_fee_funds = Tx::new(&kb, 1, 0, vec![send_msg(&b, &a.to_bech32(), "1")]);
+    no_fee_funds.fee = 10_000;
+    cases.push(("cannot pay fee", no_fee_funds.bytes(), 5));
+
+    let txs: Vec<Vec<u8>> = cases.iter().map(|c| c.1.clone()).collect();
+    for (name, bytes, code) in &cases {
+        let checked = chain.app.check_tx(bytes);
+        assert_eq!(checked.code, *code, "CheckTx {name}: {}", checked.log);
+        assert!(!checked.log.is_empty(), "{name} needs an explanation");
+    }
+    let out = chain.block(txs);
+    for ((name, _, code), r) in cases.iter().zip(&out.tx_results) {
+        assert_eq!(r.code, *code, "FinalizeBlock {name}: {}", r.log);
+    }
+    let after = (
+        chain.app_hash(),
+        chain.balance(&a),
+        chain.balance(&b),
+        chain.supply(),
+    );
+    assert_eq!(before, after, "rejected transactions must not change state");
+}
+
+#[test]
+fn failing_message_keeps_only_fee_and_sequence() {
+    let (mut chain, ka, a, _kb, b) = setup();
+    let mut tx = Tx::new(&ka, 0, 0, vec![send_msg(&a, &b.to_bech32(), "999999999")]);
+    tx.fee = 100;
+    let out = chain.block(vec![tx.bytes()]);
+    assert_eq!(out.tx_results[0].code, 5, "{}", out.tx_results[0].log);
+    assert!(out.tx_results[0].log.contains("insufficient funds"));
+    assert_eq!(chain.balance(&a), 1_000_000 - 100);
+    assert_eq!(chain.balance(&b), 500);
+    assert_eq!(chain.sequence(&a), 1);
+
+    // Enough gas for the ante handler but not for the transfer: same outcome, code 11.
+    let mut tx = Tx::new(&ka, 0, 1, vec![send_msg(&a, &b.to_bech32(), "1")]);
+    let full = chain.app.simulate(&tx.bytes());
+    assert_eq!(full.code, 0, "{}", full.log);
+    tx.gas = full.gas_used - 1;
+    let out = chain.block(vec![tx.bytes()]);
+    assert_eq!(out.tx_results[0].code, 11, "{}", out.tx_results[0].log);
+    assert_eq!(chain.balance(&b), 500);
+    assert_eq!(chain.sequence(&a), 2);
+}
+
+#[test]
+fn replays_are_rejected() {
+    let (mut chain, ka, a, _kb, b) = setup();
+    let tx = Tx::new(&ka, 0, 0, vec![send_msg(&a, &b.to_bech32(), "10")]).bytes();
+    assert_eq!(chain.block(vec![tx.clone()]).tx_results[0].code, 0);
+    let hash = chain.app_hash();
+    assert_eq!(chain.app.check_tx(&tx).code, 32);
+    let out = chain.block(vec![tx.clone(), tx]);
+    assert!(out.tx_results.iter().all(|r| r.code == 32));
+    assert_eq!(chain.app_hash(), hash);
+    assert_eq!(chain.balance(&b), 510);
+}
+
+#[test]
+fn mempool_tracks_sequences_between_blocks() {
+    let (mut chain, ka, a, _kb, b) = setup();
+    let t0 = Tx::new(&ka, 0, 0, vec![send_msg(&a, &b.to_bech32(), "1")]).bytes();
+    let t1 = Tx::new(&ka, 0, 1, vec![send_msg(&a, &b.to_bech32(), "2")]).bytes();
+    assert_eq!(chain.app.check_tx(&t0).code, 0);
+    assert_eq!(
+        chain.app.check_tx(&t1).code,
+        0,
+        "second tx checks against the bumped sequence"
+    );
+    assert_eq!(
+        chain.app.check_tx(&t0).code,
+        32,
+        "the first is now a replay"
+    );
+    let out = chain.block(vec![t0, t1]);
+    assert!(out.tx_results.iter().all(|r| r.code == 0));
+    assert_eq!(chain.balance(&b), 503);
+}
+
+#[test]
+fn min_gas_price_applies_to_the_mempool_only() {
+    let (ka, kb) = (key(1), key(2));
+    let (a, b) = (addr(&ka), addr(&kb));
+    let dir = tempfile::tempdir().unwrap();
+    let config = AppConfig {
+        min_gas_prices: estuary_app::config::parse_gas_prices("0.01stake").unwrap(),
+        ..Default::default()
+    };
+    let app = open(&dir, config);
+    app.init_chain(CHAIN, 1, &genesis_json(&[(a, 1_000_000), (b, 0)]))
+        .unwrap();
+    let cheap = Tx::new(&ka, 0, 0, vec![send_msg(&a, &b.to_bech32(), "1")]);
+    let out = app.check_tx(&cheap.bytes());
+    assert_eq!(out.code, 13, "{}", out.log);
+    let mut paid = Tx::new(&ka, 0, 0, vec![send_msg(&a, &b.to_bech32(), "1")]);
+    paid.fee = 2_000; // 200_000 gas × 0.01
+    assert_eq!(app.check_tx(&paid.bytes()).code, 0);
+}
+
+#[test]
+fn restart_resumes_from_the_last_commit() {
+    let (ka, kb) = (key(1), key(2));
+    let (a, b) = (addr(&ka), addr(&kb));
+    let dir = tempfile::tempdir().unwrap();
+    let hash = {
+        let app = open(&dir, AppConfig::default());
+        app.init_chain(CHAIN, 1, &genesis_json(&[(a, 1_000), (b, 0)]))
+            .unwrap();
+        let info = BlockInfo {
+            height: 1,
+            chain_id: CHAIN.into(),
+            ..Default::default()
+        };
+        let tx = Tx::new(&ka, 0, 0, vec![send_msg(&a, &b.to_bech32(), "10")]).bytes();
+        app.finalize_block(info.clone(), &[tx]);
+        app.commit();
+        // Block 2 is finalized but the process dies before Commit: nothing of it may persist.
+        let tx2 = Tx::new(&ka, 0, 1, vec![send_msg(&a, &b.to_bech32(), "20")]).bytes();
+        app.finalize_block(BlockInfo { height: 2, ..info }, &[tx2]);
+        app.last_commit().unwrap()
+    };
+    let app = open(&dir, AppConfig::default());
+    assert_eq!(app.last_commit(), Some(hash));
+    assert_eq!(
+        app.storage()
+            .balance(&b, &Denom::new("stake").unwrap())
+            .unwrap(),
+        10
+    );
+    // CometBFT replays block 2; it applies exactly once.
+    let tx2 = Tx::new(&ka, 0, 1, vec![send_msg(&a, &b.to_bech32(), "20")]).bytes();
+    let out = app.finalize_block(
+        BlockInfo {
+            height: 2,
+            chain_id: CHAIN.into(),
+            ..Default::default()
+        },
+        &[tx2],
+    );
+    assert_eq!(out.tx_results[0].code, 0);
+    app.commit();
+    assert_eq!(
+        app.storage()
+            .balance(&b, &Denom::new("stake").unwrap())
+            .unwrap(),
+        30
+    );
+}
+
+#[test]
+fn export_then_import_gives_the_same_app_hash() {
+    let (mut chain, ka, a, _kb, b) = setup();
+    let c = addr(&key(9));
+    chain.block(vec![Tx::new(
+        &ka,
+        0,
+        0,
+        vec![send_msg(&a, &b.to_bech32(), "10")],
+    )
+    .bytes()]);
+    let mut fee_tx = Tx::new(&ka, 0, 1, vec![send_msg(&a, &c.to_bech32(), "5")]);
+    fee_tx.fee = 3;
+    chain.block(vec![fee_tx.bytes()]);
+    let exported = chain
+        .app
+        .modules()
+        .export_genesis(chain.app.storage())
+        .unwrap();
+
+    let dir = tempfile::tempdir().unwrap();
+    let fresh = open(&dir, AppConfig::default());
+    let out = fresh
+        .init_chain(
+            CHAIN,
+            chain.height + 1,
+            &serde_json::to_vec(&exported).unwrap(),
+        )
+        .unwrap();
+    assert_eq!(out.app_hash, chain.app_hash());
+}
