@@ -1,0 +1,386 @@
+//! A harness that runs real `estuaryd` + `cometbft` processes on loopback for end-to-end tests.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::atomic::{AtomicU16, Ordering};
+use std::time::{Duration, Instant};
+
+use tendermint_rpc::Client;
+
+pub const ESTUARYD: &str = env!("CARGO_BIN_EXE_estuaryd");
+
+/// The CometBFT binary that `scripts/setup` installs. A test that needs it fails loudly without it.
+pub fn cometbft() -> PathBuf {
+    if let Some(p) = std::env::var_os("ESTUARY_COMETBFT") {
+        return PathBuf::from(p);
+    }
+    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("../.bin/cometbft");
+    assert!(
+        p.exists(),
+        "cometbft not found at {}: run ./scripts/setup (or set ESTUARY_COMETBFT)",
+        p.display()
+    );
+    p
+}
+
+static NEXT_PORT: AtomicU16 = AtomicU16::new(0);
+
+/// Four consecutive free loopback ports, distinct across the tests of this process.
+fn free_base_port() -> u16 {
+    let _ = NEXT_PORT.compare_exchange(
+        0,
+        20_000 + (std::process::id() % 400) as u16 * 50,
+        Ordering::SeqCst,
+        Ordering::SeqCst,
+    );
+    loop {
+        let base = NEXT_PORT.fetch_add(4, Ordering::SeqCst);
+        if (base..base + 4).all(|p| std::net::TcpListener::bind(("127.0.0.1", p)).is_ok()) {
+            return base;
+        }
+    }
+}
+
+pub struct NodeProc {
+    pub home: PathBuf,
+    pub base_port: u16,
+    app: Option<Child>,
+    comet: Option<Child>,
+}
+
+impl NodeProc {
+    pub fn rpc_url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.base_port + 1)
+    }
+    pub fn p2p(&self) -> String {
+        format!("127.0.0.1:{}", self.base_port)
+    }
+}
+
+pub struct Net {
+    pub dir: tempfile::TempDir,
+    pub nodes: Vec<NodeProc>,
+    pub chain_id: String,
+}
+
+impl Net {
+    /// A chain of `validators` validators and `full_nodes` non-validating nodes; node 0 holds the
+    /// funded keys `alice` and `bob` and the admin key.
+    pub fn new(chain_id: &str, validators: usize, full_nodes: usize) -> Net {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut net = Net {
+            dir,
+            nodes: Vec::new(),
+            chain_id: chain_id.into(),
+        };
+        for i in 0..validators + full_nodes {
+            let home = net.dir.path().join(format!("node{i}"));
+            let base_port = free_base_port();
+            run_ok(&[
+                "--home",
+                home.to_str().unwrap(),
+                "init",
+                &format!("node{i}"),
+                "--chain-id",
+                chain_id,
+                "--base-port",
+                &base_port.to_string(),
+                "--block-time",
+                "500ms",
+            ]);
+            net.nodes.push(NodeProc {
+                home,
+                base_port,
+                app: None,
+                comet: None,
+            });
+        }
+        net.est(0, &["keys", "add", "alice"]);
+        net.est(0, &["keys", "add", "bob"]);
+        net.est(
+            0,
+            &[
+                "genesis",
+                "add-account",
+                "alice",
+                "1000000000stake,1000uatom",
+            ],
+        );
+        net.est(0, &["genesis", "add-account", "bob", "1000stake"]);
+        net.est(0, &["genesis", "set-validator-admin", "alice"]);
+        for i in 0..validators {
+            let key =
+                String::from_utf8(net.est_out(i, &["comet", "show-validator"]).stdout).unwrap();
+            net.est(
+                0,
+                &[
+                    "genesis",
+                    "add-validator",
+                    "--name",
+                    &format!("node{i}"),
+                    "--power",
+                    "10",
+                    "--pub-key",
+                    key.trim(),
+                ],
+            );
+        }
+        net.est(0, &["genesis", "validate"]);
+        let genesis = net.nodes[0].home.join("config/genesis.json");
+        let node0_id =
+            String::from_utf8(net.est_out(0, &["comet", "show-node-id"]).stdout).unwrap();
+        let peer = format!("{}@{}", node0_id.trim(), net.nodes[0].p2p());
+        for n in &net.nodes[1..] {
+            std::fs::copy(&genesis, n.home.join("config/genesis.json")).unwrap();
+            let cfg = n.home.join("config/config.toml");
+            let text = std::fs::read_to_string(&cfg).unwrap();
+            std::fs::write(
+                &cfg,
+                text.replace(
+                    "persistent_peers = \"\"",
+                    &format!("persistent_peers = \"{peer}\""),
+                ),
+            )
+            .unwrap();
+        }
+        net
+    }
+
+    /// Initialises one more home (not part of the original genesis) and returns its index.
+    pub fn init_extra_node(&mut self, name: &str) -> usize {
+        let home = self.dir.path().join(name);
+        let base_port = free_base_port();
+        run_ok(&[
+            "--home",
+            home.to_str().unwrap(),
+            "init",
+            name,
+            "--chain-id",
+            &self.chain_id,
+            "--base-port",
+            &base_port.to_string(),
+            "--block-time",
+            "500ms",
+        ]);
+        self.nodes.push(NodeProc {
+            home,
+            base_port,
+            app: None,
+            comet: None,
+        });
+        self.nodes.len() - 1
+    }
+
+    fn log(&self, i: usize, what: &str) -> std::fs::File {
+        std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(self.nodes[i].home.join(format!("{what}.log")))
+            .unwrap()
+    }
+
+    pub fn start_app(&mut self, i: usize) {
+        let (out, err) = (self.log(i, "estuaryd"), self.log(i, "estuaryd"));
+        let child = Command::new(ESTUARYD)
+            .args(["--home", self.nodes[i].home.to_str().unwrap(), "start"])
+            .stdout(out)
+            .stderr(err)
+            .spawn()
+            .expect("spawn estuaryd");
+        self.nodes[i].app = Some(child);
+        std::thread::sleep(Duration::from_millis(200));
+    }
+
+    pub fn start_comet(&mut self, i: usize) {
+        let (out, err) = (self.log(i, "cometbft"), self.log(i, "cometbft"));
+        let child = Command::new(cometbft())
+            .args(["start", "--home", self.nodes[i].home.to_str().unwrap()])
+            .stdout(out)
+            .stderr(err)
+            .spawn()
+            .expect("spawn cometbft");
+        self.nodes[i].comet = Some(child);
+    }
+
+    pub fn start(&mut self, i: usize) {
+        self.start_app(i);
+        self.start_comet(i);
+    }
+
+    pub fn start_all(&mut self) {
+        for i in 0..self.nodes.len() {
+            self.start(i);
+        }
+        self.wait_height(0, 2, Duration::from_secs(60));
+    }
+
+    /// SIGKILL, as a crash.
+    pub fn kill_app(&mut self, i: usize) {
+        if let Some(mut c) = self.nodes[i].app.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+
+    pub fn kill_comet(&mut self, i: usize) {
+        if let Some(mut c) = self.nodes[i].comet.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+
+    /// CometBFT exits by itself when its app dies; reap it so it can be started again.
+    pub fn reap_comet(&mut self, i: usize, timeout: Duration) -> bool {
+        let start = Instant::now();
+        while start.elapsed() < timeout {
+            if let Some(c) = self.nodes[i].comet.as_mut() {
+                if let Ok(Some(_)) = c.try_wait() {
+                    self.nodes[i].comet = None;
+                    return true;
+                }
+            } else {
+                return true;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        false
+    }
+
+    pub fn est_out(&self, i: usize, args: &[&str]) -> Output {
+        let n = &self.nodes[i];
+        let mut full = vec!["--home", n.home.to_str().unwrap()];
+        full.extend_from_slice(args);
+        Command::new(ESTUARYD)
+            .args(&full)
+            .env("ESTUARY_NODE", n.rpc_url())
+            .stdin(Stdio::null())
+            .output()
+            .expect("run estuaryd")
+    }
+
+    /// Runs an estuaryd command on node `i` and insists that it succeeds.
+    pub fn est(&self, i: usize, args: &[&str]) -> String {
+        let out = self.est_out(i, args);
+        assert!(
+            out.status.success(),
+            "estuaryd {args:?} failed:\n{}\n{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    }
+
+    pub fn json(&self, i: usize, args: &[&str]) -> serde_json::Value {
+        let mut a = args.to_vec();
+        a.extend_from_slice(&["-o", "json"]);
+        serde_json::from_str(&self.est(i, &a)).expect("json output")
+    }
+
+    pub fn address(&self, key: &str) -> String {
+        self.est(0, &["keys", "show", key, "-a"]).trim().to_string()
+    }
+
+    pub fn balance(&self, i: usize, address: &str, denom: &str) -> u128 {
+        let v = self.json(i, &["query", "bank", "balances", address, "--denom", denom]);
+        v["balances"][0]["amount"]
+            .as_str()
+            .unwrap_or("0")
+            .parse()
+            .unwrap()
+    }
+
+    pub fn supply(&self, i: usize, denom: &str) -> u128 {
+        let v = self.json(i, &["query", "bank", "total-supply"]);
+        v["supply"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["denom"] == denom)
+            .map_or(0, |c| c["amount"].as_str().unwrap().parse().unwrap())
+    }
+
+    pub fn rpc(&self, i: usize) -> estuary_app::client::Node {
+        estuary_app::client::Node::connect(&self.nodes[i].rpc_url()).unwrap()
+    }
+
+    pub fn height(&self, i: usize) -> Option<u64> {
+        let node = self.rpc(i);
+        rt().block_on(async {
+            node.rpc
+                .status()
+                .await
+                .ok()
+                .map(|s| s.sync_info.latest_block_height.value())
+        })
+    }
+
+    pub fn wait_height(&self, i: usize, h: u64, timeout: Duration) -> u64 {
+        let start = Instant::now();
+        loop {
+            if let Some(now) = self.height(i) {
+                if now >= h {
+                    return now;
+                }
+            }
+            assert!(
+                start.elapsed() < timeout,
+                "node {i} did not reach height {h} in {timeout:?}; logs in {}",
+                self.nodes[i].home.display()
+            );
+            std::thread::sleep(Duration::from_millis(200));
+        }
+    }
+
+    /// The app hash that block `h`'s header commits to (the state after block h-1).
+    pub fn header_app_hash(&self, i: usize, h: u64) -> String {
+        let node = self.rpc(i);
+        rt().block_on(async {
+            let b = node
+                .rpc
+                .block(tendermint::block::Height::try_from(h).unwrap())
+                .await
+                .expect("block");
+            b.block.header.app_hash.to_string()
+        })
+    }
+}
+
+impl Drop for Net {
+    fn drop(&mut self) {
+        for i in 0..self.nodes.len() {
+            self.kill_comet(i);
+            self.kill_app(i);
+        }
+        if std::thread::panicking() {
+            // Keep the homes and logs of a failed test for inspection.
+            let kept = self.dir.path().to_path_buf();
+            eprintln!("test homes and logs kept in {}", kept.display());
+            std::mem::forget(std::mem::replace(
+                &mut self.dir,
+                tempfile::tempdir().unwrap(),
+            ));
+        }
+    }
+}
+
+pub fn run_ok(args: &[&str]) -> String {
+    let out = Command::new(ESTUARYD)
+        .args(args)
+        .stdin(Stdio::null())
+        .output()
+        .expect("run estuaryd");
+    assert!(
+        out.status.success(),
+        "estuaryd {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+pub fn rt() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+}
