@@ -24,7 +24,66 @@ pub struct GasPrice {
     pub denom: String,
 }
 
+/// Signatures already verified on this node (by CheckTx, usually), so FinalizeBlock does not pay
+/// for the same secp256k1 verification twice. Validity is a pure function of (key, message,
+/// signature), so a hit is as good as a check; entries are dropped oldest first.
+pub struct SigCache {
+    inner: std::sync::Mutex<(
+        std::collections::HashSet<[u8; 32]>,
+        std::collections::VecDeque<[u8; 32]>,
+    )>,
+    capacity: usize,
+}
+
+impl SigCache {
+    pub fn new(capacity: usize) -> Self {
+        SigCache {
+            inner: Default::default(),
+            capacity,
+        }
+    }
+
+    fn key(pub_key: &[u8], msg: &[u8], sig: &[u8]) -> [u8; 32] {
+        use sha2::Digest;
+        let mut h = sha2::Sha256::new();
+        for part in [pub_key, msg, sig] {
+            h.update((part.len() as u64).to_be_bytes());
+            h.update(part);
+        }
+        h.finalize().into()
+    }
+
+    /// Verifies, consulting and filling the cache.
+    pub fn verify(&self, pub_key: &[u8], msg: &[u8], sig: &[u8]) -> bool {
+        let key = Self::key(pub_key, msg, sig);
+        if self
+            .inner
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .0
+            .contains(&key)
+        {
+            return true;
+        }
+        if !verify_secp256k1(pub_key, msg, sig) {
+            return false;
+        }
+        let mut guard = self.inner.lock().unwrap_or_else(|p| p.into_inner());
+        let (set, order) = &mut *guard;
+        if set.insert(key) {
+            order.push_back(key);
+            if order.len() > self.capacity {
+                if let Some(old) = order.pop_front() {
+                    set.remove(&old);
+                }
+            }
+        }
+        true
+    }
+}
+
 pub struct AnteInput<'a> {
+    pub sig_cache: &'a SigCache,
     pub chain_id: &'a str,
     pub height: u64,
     pub params: &'a AuthParams,
@@ -151,7 +210,10 @@ fn verify_signer(
         chain_id: input.chain_id.to_string(),
         account_number: account.account_number,
     };
-    if !verify_secp256k1(&pub_key, &sign_doc.encode_to_vec(), &tx.signatures[i]) {
+    if !input
+        .sig_cache
+        .verify(&pub_key, &sign_doc.encode_to_vec(), &tx.signatures[i])
+    {
         return Err(TxError::Unauthorized(format!(
             "signature verification failed; please verify account number ({}) and chain-id ({})",
             account.account_number, input.chain_id

@@ -14,7 +14,7 @@ use estuary_validators::ValidatorsReader;
 use serde::Serialize;
 use tracing::{error, info, warn};
 
-use crate::ante::{self, AnteInput, GasPrice};
+use crate::ante::{self, AnteInput, GasPrice, SigCache};
 use crate::tx::{self, DecodedTx};
 
 const CHAIN_ID_KEY: &[u8] = b"app/chain_id";
@@ -83,6 +83,7 @@ pub struct App {
     /// State the mempool checks against: the last commit plus every transaction checked since.
     mempool: Mutex<PendingBlock>,
     stats: Mutex<ExecStats>,
+    sig_cache: SigCache,
 }
 
 #[derive(Default)]
@@ -113,6 +114,7 @@ impl App {
             consensus: Mutex::default(),
             mempool,
             stats: Mutex::default(),
+            sig_cache: SigCache::new(100_000),
         }
     }
 
@@ -273,6 +275,7 @@ impl App {
             Err(e) => return TxOutcome::failed(&e, 0, 0, vec![]),
         };
         let input = AnteInput {
+            sig_cache: &self.sig_cache,
             chain_id,
             height: info.height,
             params,
@@ -380,6 +383,7 @@ impl App {
         };
         let height = self.storage.latest_version() + 1;
         let input = AnteInput {
+            sig_cache: &self.sig_cache,
             chain_id: &chain_id,
             height,
             params: &params,

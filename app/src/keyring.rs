@@ -308,3 +308,53 @@ fn restrict_permissions(path: &std::path::Path) {
 
 #[cfg(not(unix))]
 fn restrict_permissions(_path: &std::path::Path) {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MNEMONIC: &str = "abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon about";
+
+    #[test]
+    fn known_mnemonic_gives_the_cosmos_address() {
+        let dir = tempfile::tempdir().unwrap();
+        let kr = Keyring::new(dir.path().to_path_buf(), Backend::Test, None);
+        let (info, _) = kr.add("k", Some(MNEMONIC)).unwrap();
+        // The same mnemonic at m/44'/118'/0'/0/0 is cosmos19rl4cm2hmr8afy4kldpxz3fka4jguq0auqdal4
+        // on the Hub; the bytes are the same, only the prefix differs.
+        let id: cosmrs::AccountId = info.address.parse().unwrap();
+        let hub = cosmrs::AccountId::new("cosmos", &id.to_bytes()).unwrap();
+        assert_eq!(
+            hub.to_string(),
+            "cosmos19rl4cm2hmr8afy4kldpxz3fka4jguq0auqdal4"
+        );
+        assert!(kr.add("k", None).is_err(), "names are unique");
+    }
+
+    #[test]
+    fn file_backend_seals_and_export_import_round_trips() {
+        let dir = tempfile::tempdir().unwrap();
+        let kr = Keyring::new(
+            dir.path().join("file"),
+            Backend::File,
+            Some("correct horse".into()),
+        );
+        let (info, _) = kr.add("k", None).unwrap();
+        let text = std::fs::read_to_string(dir.path().join("file/k.json")).unwrap();
+        assert!(text.contains("ciphertext") && !text.contains("\"hex\""));
+        let wrong = Keyring::new(
+            dir.path().join("file"),
+            Backend::File,
+            Some("battery staple".into()),
+        );
+        assert!(wrong.signing_key("k").is_err());
+        let exported = kr.export("k", "export-pass").unwrap();
+        let other = Keyring::new(dir.path().join("test"), Backend::Test, None);
+        assert!(other.import("k2", &exported, "nope").is_err());
+        let imported = other.import("k2", &exported, "export-pass").unwrap();
+        assert_eq!(imported.address, info.address);
+        assert_eq!(other.list().unwrap().len(), 1);
+        other.delete("k2").unwrap();
+        assert!(other.show("k2").is_err());
+    }
+}

@@ -1,0 +1,358 @@
+//! `estuary-bench bank`: funds many accounts, signs N bank sends (SIGN_MODE_DIRECT), pushes them
+//! through a running node's RPC and reports committed tx/s, block time, inclusion latency
+//! (p50/p99) and the app's own time per transaction in FinalizeBlock.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context, Result};
+use clap::Parser;
+use cosmrs::crypto::secp256k1::SigningKey;
+use cosmrs::proto::cosmos::bank::v1beta1::MsgSend;
+use cosmrs::proto::cosmos::base::v1beta1::Coin as ProtoCoin;
+use cosmrs::Any;
+use estuary_app::client::{sign_tx, Node, TxPlan};
+use estuary_app::keyring::{address_of, Backend, Keyring};
+use estuary_sdk::Coin;
+use prost::Message;
+use serde::Serialize;
+use sha2::Digest;
+use tendermint_rpc::Client;
+use tokio::sync::Mutex;
+
+#[derive(Parser)]
+#[command(about = "Bank-send load against a running Estuary node")]
+struct Args {
+    /// CometBFT RPC of the node.
+    #[arg(long, default_value = "http://127.0.0.1:26657")]
+    node: String,
+    /// Home whose test keyring holds the funding key.
+    #[arg(long)]
+    home: std::path::PathBuf,
+    /// The funding key.
+    #[arg(long, default_value = "alice")]
+    from: String,
+    /// Sending accounts (each sends txs/accounts transactions in sequence order).
+    #[arg(long, default_value_t = 50)]
+    accounts: usize,
+    /// Transactions to send.
+    #[arg(long, default_value_t = 2000)]
+    txs: usize,
+    /// Denomination to send and pay fees in.
+    #[arg(long, default_value = "stake")]
+    denom: String,
+    /// Print the report as JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Serialize)]
+struct Report {
+    txs_sent: usize,
+    txs_committed: usize,
+    txs_failed_in_block: u64,
+    accounts: usize,
+    wall_seconds: f64,
+    committed_tx_per_sec: f64,
+    blocks: usize,
+    mean_block_time_ms: f64,
+    max_txs_per_block: usize,
+    inclusion_latency_p50_ms: f64,
+    inclusion_latency_p99_ms: f64,
+    app_exec_us_per_tx: f64,
+    app_finalize_us_per_tx: f64,
+}
+
+#[tokio::main(flavor = "multi_thread", worker_threads = 2)]
+async fn main() -> Result<()> {
+    let args = Args::parse();
+    let node = Arc::new(Node::connect(&args.node)?);
+    let chain_id = node.chain_id().await?;
+    let funder = Keyring::new(args.home.join("keyring-test"), Backend::Test, None)
+        .signing_key(&args.from)?;
+    let funder_addr = address_of(&funder)?.to_bech32();
+
+    eprintln!("funding {} accounts on {chain_id}", args.accounts);
+    let senders: Vec<SigningKey> = (0..args.accounts).map(|_| SigningKey::random()).collect();
+    fund(
+        &node,
+        &chain_id,
+        &funder,
+        &senders,
+        &args.denom,
+        args.txs / args.accounts.max(1) + 1,
+    )
+    .await?;
+
+    eprintln!("signing {} transactions", args.txs);
+    let mut per_sender: Vec<Vec<(String, Vec<u8>)>> = vec![Vec::new(); senders.len()];
+    for (j, key) in senders.iter().enumerate() {
+        let addr = address_of(key)?.to_bech32();
+        let account = node.account(&addr).await?;
+        let count = args.txs / senders.len() + usize::from(j < args.txs % senders.len());
+        for k in 0..count as u64 {
+            let msg = send(&addr, &funder_addr, &args.denom, 1);
+            let bytes = sign(
+                key,
+                &chain_id,
+                account.account_number,
+                account.sequence + k,
+                vec![msg],
+                100_000,
+                &args.denom,
+            )?;
+            let hash = hex::encode_upper(sha2::Sha256::digest(&bytes));
+            per_sender[j].push((hash, bytes));
+        }
+    }
+    let stats_before = app_stats(&node).await?;
+
+    let sent_at: Arc<Mutex<HashMap<String, Instant>>> = Arc::default();
+    let start = Instant::now();
+    let start_height = node
+        .rpc
+        .status()
+        .await?
+        .sync_info
+        .latest_block_height
+        .value();
+    let mut tasks = Vec::new();
+    for txs in per_sender {
+        let (node, sent_at) = (node.clone(), sent_at.clone());
+        tasks.push(tokio::spawn(async move {
+            for (hash, bytes) in txs {
+                sent_at.lock().await.insert(hash.clone(), Instant::now());
+                let r = node.rpc.broadcast_tx_sync(bytes).await;
+                if let Ok(r) = &r {
+                    if r.code.is_err() {
+                        eprintln!("rejected by CheckTx: {}", r.log);
+                    }
+                }
+            }
+        }));
+    }
+    let watcher = watch_blocks(node.clone(), start_height, args.txs, sent_at.clone());
+    for t in tasks {
+        t.await?;
+    }
+    let (included, blocks) = watcher.await??;
+    let wall = start.elapsed();
+    let stats_after = app_stats(&node).await?;
+
+    let sent = sent_at.lock().await;
+    let mut latencies: Vec<f64> = included
+        .iter()
+        .filter_map(|(h, at)| {
+            sent.get(h)
+                .map(|s| at.duration_since(*s).as_secs_f64() * 1e3)
+        })
+        .collect();
+    latencies.sort_by(f64::total_cmp);
+    let pct = |p: f64| {
+        latencies
+            .get(((latencies.len() as f64 - 1.0) * p).round() as usize)
+            .copied()
+            .unwrap_or(0.0)
+    };
+    let d_txs = (stats_after["txs"].as_u64().unwrap_or(0)
+        - stats_before["txs"].as_u64().unwrap_or(0))
+    .max(1) as f64;
+    let d =
+        |k: &str| stats_after[k].as_f64().unwrap_or(0.0) - stats_before[k].as_f64().unwrap_or(0.0);
+    let block_times: Vec<f64> = blocks
+        .windows(2)
+        .map(|w| (w[1].1 - w[0].1) as f64 / 1e6)
+        .collect();
+    let report = Report {
+        txs_sent: args.txs,
+        txs_committed: included.len(),
+        txs_failed_in_block: d("failed_txs") as u64,
+        accounts: args.accounts,
+        wall_seconds: wall.as_secs_f64(),
+        committed_tx_per_sec: included.len() as f64 / wall.as_secs_f64(),
+        blocks: blocks.len(),
+        mean_block_time_ms: if block_times.is_empty() {
+            0.0
+        } else {
+            block_times.iter().sum::<f64>() / block_times.len() as f64
+        },
+        max_txs_per_block: blocks.iter().map(|b| b.2).max().unwrap_or(0),
+        inclusion_latency_p50_ms: pct(0.50),
+        inclusion_latency_p99_ms: pct(0.99),
+        app_exec_us_per_tx: d("tx_exec_nanos") / d_txs / 1e3,
+        app_finalize_us_per_tx: d("finalize_nanos") / d_txs / 1e3,
+    };
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+    } else {
+        print_report(&report);
+    }
+    if report.txs_committed < report.txs_sent {
+        bail!(
+            "{} of {} transactions were not committed",
+            report.txs_sent - report.txs_committed,
+            report.txs_sent
+        );
+    }
+    Ok(())
+}
+
+fn print_report(r: &Report) {
+    println!(
+        "bank-send load: {} txs from {} accounts",
+        r.txs_sent, r.accounts
+    );
+    println!(
+        "  committed            {} ({} failed in block)",
+        r.txs_committed, r.txs_failed_in_block
+    );
+    println!("  wall time            {:.2} s", r.wall_seconds);
+    println!("  committed tx/s       {:.1}", r.committed_tx_per_sec);
+    println!(
+        "  blocks               {} (mean block time {:.0} ms, max {} txs/block)",
+        r.blocks, r.mean_block_time_ms, r.max_txs_per_block
+    );
+    println!(
+        "  inclusion latency    p50 {:.0} ms, p99 {:.0} ms",
+        r.inclusion_latency_p50_ms, r.inclusion_latency_p99_ms
+    );
+    println!(
+        "  app time per tx      {:.1} µs executing, {:.1} µs in FinalizeBlock overall",
+        r.app_exec_us_per_tx, r.app_finalize_us_per_tx
+    );
+}
+
+/// Polls new blocks (never a websocket) and records when each of our transactions appeared.
+/// Returns (hash → seen at) and, per block, (height, time in ns since start, tx count).
+fn watch_blocks(
+    node: Arc<Node>,
+    from_height: u64,
+    expected: usize,
+    sent_at: Arc<Mutex<HashMap<String, Instant>>>,
+) -> tokio::task::JoinHandle<Result<(HashMap<String, Instant>, Vec<(u64, u128, usize)>)>> {
+    tokio::spawn(async move {
+        let t0 = Instant::now();
+        let mut seen: HashMap<String, Instant> = HashMap::new();
+        let mut blocks = Vec::new();
+        let mut next = from_height + 1;
+        let mut idle_since = Instant::now();
+        while seen.len() < expected {
+            let latest = node
+                .rpc
+                .status()
+                .await?
+                .sync_info
+                .latest_block_height
+                .value();
+            if latest < next {
+                if idle_since.elapsed() > Duration::from_secs(60) {
+                    break;
+                }
+                tokio::time::sleep(Duration::from_millis(25)).await;
+                continue;
+            }
+            let now = Instant::now();
+            idle_since = now;
+            for h in next..=latest {
+                let block = node
+                    .rpc
+                    .block(tendermint::block::Height::try_from(h)?)
+                    .await
+                    .context("fetching block")?;
+                let txs = block.block.data;
+                let ours = sent_at.lock().await;
+                let mut count = 0;
+                for tx in &txs {
+                    let hash = hex::encode_upper(sha2::Sha256::digest(tx));
+                    if ours.contains_key(&hash) {
+                        seen.insert(hash, now);
+                        count += 1;
+                    }
+                }
+                if count > 0 {
+                    blocks.push((h, t0.elapsed().as_nanos(), count));
+                }
+            }
+            next = latest + 1;
+        }
+        Ok((seen, blocks))
+    })
+}
+
+fn send(from: &str, to: &str, denom: &str, amount: u128) -> Any {
+    let msg = MsgSend {
+        from_address: from.into(),
+        to_address: to.into(),
+        amount: vec![ProtoCoin {
+            denom: denom.into(),
+            amount: amount.to_string(),
+        }],
+    };
+    Any {
+        type_url: "/cosmos.bank.v1beta1.MsgSend".into(),
+        value: msg.encode_to_vec(),
+    }
+}
+
+fn sign(
+    key: &SigningKey,
+    chain_id: &str,
+    number: u64,
+    seq: u64,
+    msgs: Vec<Any>,
+    gas: u64,
+    denom: &str,
+) -> Result<Vec<u8>> {
+    sign_tx(&TxPlan {
+        key,
+        chain_id,
+        account_number: number,
+        sequence: seq,
+        messages: msgs,
+        fee: vec![Coin::new(1, denom).map_err(|e| anyhow::anyhow!("{e}"))?],
+        gas_limit: gas,
+        memo: String::new(),
+        timeout_height: 0,
+    })
+}
+
+/// Sends every sender enough for its transactions and fees, 100 recipients per transaction.
+async fn fund(
+    node: &Node,
+    chain_id: &str,
+    funder: &SigningKey,
+    senders: &[SigningKey],
+    denom: &str,
+    per_sender: usize,
+) -> Result<()> {
+    let from = address_of(funder)?.to_bech32();
+    let amount = (per_sender as u128 + 1) * 10;
+    for chunk in senders.chunks(100) {
+        let account = node.account(&from).await?;
+        let msgs = chunk
+            .iter()
+            .map(|k| Ok(send(&from, &address_of(k)?.to_bech32(), denom, amount)))
+            .collect::<Result<Vec<_>>>()?;
+        let gas = 60_000 * msgs.len() as u64 + 100_000;
+        let bytes = sign(
+            funder,
+            chain_id,
+            account.account_number,
+            account.sequence,
+            msgs,
+            gas,
+            denom,
+        )?;
+        let report = node.broadcast(bytes, Some(Duration::from_secs(60))).await?;
+        if report.code != 0 {
+            bail!("funding failed: {}", report.log);
+        }
+    }
+    Ok(())
+}
+
+async fn app_stats(node: &Node) -> Result<serde_json::Value> {
+    let bytes = node.query(estuary_app::query::STATS, vec![], None).await?;
+    Ok(serde_json::from_slice(&bytes)?)
+}
