@@ -6,9 +6,10 @@ use std::path::PathBuf;
 
 use anyhow::{anyhow, bail, Context, Result};
 use base64::Engine;
+use bip39::{Language, Mnemonic};
 use chacha20poly1305::aead::{Aead, KeyInit};
 use chacha20poly1305::{ChaCha20Poly1305, Nonce};
-use cosmrs::bip32::{DerivationPath, Language, Mnemonic};
+use cosmrs::bip32::DerivationPath;
 use cosmrs::crypto::secp256k1::SigningKey;
 use estuary_sdk::Address;
 use rand::RngCore;
@@ -102,16 +103,17 @@ impl Keyring {
             bail!("a key named {name:?} already exists");
         }
         let mnemonic = match mnemonic {
-            Some(phrase) => Mnemonic::new(phrase.trim(), Language::English)
+            Some(phrase) => Mnemonic::parse_in(Language::English, phrase.trim())
                 .map_err(|e| anyhow!("invalid mnemonic: {e}"))?,
-            None => Mnemonic::random(rand::rngs::OsRng, Language::English),
+            None => Mnemonic::generate_in(Language::English, 24)
+                .map_err(|e| anyhow!("making a mnemonic: {e}"))?,
         };
         let seed = mnemonic.to_seed("");
         let hd: DerivationPath = HD_PATH.parse().map_err(|e| anyhow!("HD path: {e}"))?;
         let secret = key_secret_bytes(&seed, &hd)?;
         let key = SigningKey::from_slice(&secret).map_err(|e| anyhow!("deriving key: {e}"))?;
         let info = self.store(name, &key, &secret)?;
-        Ok((info, mnemonic.phrase().to_string()))
+        Ok((info, mnemonic.to_string()))
     }
 
     fn store(&self, name: &str, key: &SigningKey, secret: &[u8; 32]) -> Result<KeyInfo> {
@@ -260,7 +262,7 @@ pub fn address_of(key: &SigningKey) -> Result<Address> {
     Address::from_slice(&id.to_bytes()).map_err(|e| anyhow!("{e}"))
 }
 
-fn key_secret_bytes(seed: &cosmrs::bip32::Seed, path: &DerivationPath) -> Result<[u8; 32]> {
+fn key_secret_bytes(seed: &[u8; 64], path: &DerivationPath) -> Result<[u8; 32]> {
     let xprv = cosmrs::bip32::XPrv::derive_from_path(seed, path)
         .map_err(|e| anyhow!("deriving key: {e}"))?;
     Ok(xprv.private_key().to_bytes().into())
