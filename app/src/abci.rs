@@ -148,6 +148,8 @@ impl Application for AbciApp {
             time_unix_nanos,
             chain_id: String::new(),
             proposer: req.proposer_address.to_vec(),
+            header_app_hash: Vec::new(),
+            next_validators_hash: req.next_validators_hash.to_vec(),
         };
         let txs: Vec<Vec<u8>> = req.txs.iter().map(|t| t.to_vec()).collect();
         let out = self.app.finalize_block(info, &txs);

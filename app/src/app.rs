@@ -90,6 +90,8 @@ pub struct App {
 struct Consensus {
     /// Genesis writes, from InitChain until the first block commits them.
     genesis: Option<WriteSet>,
+    /// The app hash InitChain returned: the first block's header carries it.
+    genesis_app_hash: Option<[u8; 32]>,
     prepared: Option<PreparedCommit>,
 }
 
@@ -183,7 +185,10 @@ impl App {
         let mut mempool = PendingBlock::new(self.storage.clone());
         mempool.absorb(writes.clone());
         *lock(&self.mempool) = mempool;
-        lock(&self.consensus).genesis = Some(writes);
+        let mut consensus = lock(&self.consensus);
+        consensus.genesis = Some(writes);
+        consensus.genesis_app_hash = Some(app_hash);
+        drop(consensus);
         info!(
             chain_id,
             initial_height,
@@ -197,9 +202,16 @@ impl App {
     }
 
     /// FinalizeBlock: runs the block's hooks and transactions and computes the app hash.
-    pub fn finalize_block(&self, block_info: BlockInfo, txs: &[Vec<u8>]) -> BlockOutcome {
+    pub fn finalize_block(&self, mut block_info: BlockInfo, txs: &[Vec<u8>]) -> BlockOutcome {
         let started = Instant::now();
         let mut consensus = lock(&self.consensus);
+        block_info.header_app_hash = match self.storage.latest() {
+            Some(last) => last.app_hash.to_vec(),
+            None => consensus
+                .genesis_app_hash
+                .map(|h| h.to_vec())
+                .unwrap_or_default(),
+        };
         let mut block = PendingBlock::new(self.storage.clone());
         if self.storage.latest().is_none() {
             match consensus.genesis.take() {

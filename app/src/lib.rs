@@ -18,5 +18,6 @@ pub fn modules() -> estuary_sdk::ModuleManager {
         Box::new(estuary_auth::Auth),
         Box::new(estuary_bank::Bank),
         Box::new(estuary_validators::Validators),
+        Box::new(estuary_ibc::Ibc),
     ])
 }

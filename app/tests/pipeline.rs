@@ -66,7 +66,7 @@ impl Chain {
             height: self.height,
             time_unix_nanos: 1,
             chain_id: CHAIN.into(),
-            proposer: vec![],
+            ..Default::default()
         };
         let out = self.app.finalize_block(info, &txs);
         let (commit, _) = self.app.commit();
@@ -90,6 +90,17 @@ impl Chain {
 
     fn sequence(&self, a: &Address) -> u64 {
         self.app.storage().account(a).unwrap().unwrap().sequence
+    }
+
+    /// Every module's state, as exported, less the host header history that each block adds.
+    fn module_state(&self) -> serde_json::Value {
+        let mut v = self
+            .app
+            .modules()
+            .export_genesis(self.app.storage())
+            .unwrap();
+        v["ibc"]["host_headers"] = serde_json::Value::Null;
+        v
     }
 
     fn app_hash(&self) -> [u8; 32] {
@@ -213,13 +224,13 @@ fn send_moves_tokens_and_keeps_supply() {
 }
 
 /// Every malformed or unauthorised transaction is answered with its SDK code and changes nothing:
-/// the block that carries only such transactions leaves the app hash where it was.
+/// after a block of only such transactions every module's state is as it was.
 #[test]
 fn bad_transactions_are_rejected_and_change_nothing() {
     let (mut chain, ka, a, kb, b) = setup();
     chain.block(vec![]);
     let before = (
-        chain.app_hash(),
+        chain.module_state(),
         chain.balance(&a),
         chain.balance(&b),
         chain.supply(),
@@ -307,7 +318,7 @@ fn bad_transactions_are_rejected_and_change_nothing() {
         assert_eq!(r.code, *code, "FinalizeBlock {name}: {}", r.log);
     }
     let after = (
-        chain.app_hash(),
+        chain.module_state(),
         chain.balance(&a),
         chain.balance(&b),
         chain.supply(),
@@ -343,11 +354,11 @@ fn replays_are_rejected() {
     let (mut chain, ka, a, _kb, b) = setup();
     let tx = Tx::new(&ka, 0, 0, vec![send_msg(&a, &b.to_bech32(), "10")]).bytes();
     assert_eq!(chain.block(vec![tx.clone()]).tx_results[0].code, 0);
-    let hash = chain.app_hash();
+    let hash = chain.module_state();
     assert_eq!(chain.app.check_tx(&tx).code, 32);
     let out = chain.block(vec![tx.clone(), tx]);
     assert!(out.tx_results.iter().all(|r| r.code == 32));
-    assert_eq!(chain.app_hash(), hash);
+    assert_eq!(chain.module_state(), hash);
     assert_eq!(chain.balance(&b), 510);
 }
 
@@ -472,4 +483,35 @@ fn export_then_import_gives_the_same_app_hash() {
         )
         .unwrap();
     assert_eq!(out.app_hash, chain.app_hash());
+}
+
+#[test]
+fn host_header_history_records_what_each_header_commits_to() {
+    use estuary_ibc::host::HostHistory;
+    let (mut chain, ..) = setup();
+    chain.block(vec![]);
+    let after_one = chain.app_hash();
+    chain.block(vec![]);
+    let h2 = chain
+        .app
+        .storage()
+        .host_header(2)
+        .unwrap()
+        .expect("height 2 recorded");
+    assert_eq!(
+        h2.app_hash,
+        after_one.to_vec(),
+        "header 2 carries the state after block 1"
+    );
+    let h1 = chain
+        .app
+        .storage()
+        .host_header(1)
+        .unwrap()
+        .expect("height 1 recorded");
+    assert_eq!(
+        h1.app_hash.len(),
+        32,
+        "header 1 carries the genesis app hash"
+    );
 }

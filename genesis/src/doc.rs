@@ -2,6 +2,7 @@ use std::path::Path;
 
 use estuary_auth::{Auth, AuthGenesis, GenesisAccount};
 use estuary_bank::{Bank, BankGenesis, GenesisBalance};
+use estuary_ibc::{Ibc, IbcGenesis};
 use estuary_sdk::store::MemState;
 use estuary_sdk::{Address, Coin, Component, TxError};
 use estuary_validators::{GenesisValidator, Validators, ValidatorsGenesis};
@@ -64,6 +65,7 @@ pub struct AppState {
     pub auth: AuthGenesis,
     pub bank: BankGenesis,
     pub validators: ValidatorsGenesis,
+    pub ibc: IbcGenesis,
 }
 
 impl GenesisDoc {
@@ -182,6 +184,11 @@ impl GenesisDoc {
             .init_genesis(&mut state, &s.validators)
             .map_err(|source| GenesisError::Module {
                 module: "validators",
+                source,
+            })?;
+        Ibc.init_genesis(&mut state, &s.ibc)
+            .map_err(|source| GenesisError::Module {
+                module: "ibc",
                 source,
             })?;
         Ok(())

@@ -15,6 +15,9 @@ pub struct BlockInfo {
     pub time_unix_nanos: i128,
     pub chain_id: String,
     pub proposer: Vec<u8>,
+    /// The app hash this block's header carries (the state after the previous block).
+    pub header_app_hash: Vec<u8>,
+    pub next_validators_hash: Vec<u8>,
 }
 
 /// A change to CometBFT's validator set: an ed25519 key and its new power (0 removes it).

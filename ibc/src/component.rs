@@ -1,0 +1,74 @@
+use estuary_sdk::store::{StateRead, StateReadExt, StateWrite, StateWriteExt};
+use estuary_sdk::{BlockInfo, Component, Event, TxResult};
+
+use crate::genesis::{GenesisHostHeader, IbcGenesis, IbcParams};
+use crate::host::{self, HostHeader, HostHistory};
+use estuary_sdk::TxError;
+
+const PARAMS_KEY: &[u8] = b"ibc-host/params";
+
+/// The `ibc` component: keeps the host header history; IBC messages are added on top.
+#[derive(Default)]
+pub struct Ibc;
+
+pub fn params(state: &dyn StateRead) -> TxResult<IbcParams> {
+    Ok(state.get(PARAMS_KEY)?.unwrap_or_default())
+}
+
+impl Component for Ibc {
+    type Genesis = IbcGenesis;
+
+    fn name(&self) -> &'static str {
+        "ibc"
+    }
+
+    fn init_genesis(&self, state: &mut dyn StateWrite, genesis: &IbcGenesis) -> TxResult {
+        state.put(PARAMS_KEY.to_vec(), &genesis.params)?;
+        for g in &genesis.host_headers {
+            host::record(state, &from_genesis(g)?, 0)?;
+        }
+        Ok(())
+    }
+
+    fn export_genesis(&self, state: &dyn StateRead) -> TxResult<IbcGenesis> {
+        let host_headers = state.host_headers()?.iter().map(to_genesis).collect();
+        Ok(IbcGenesis {
+            params: params(state)?,
+            host_headers,
+        })
+    }
+
+    fn begin_block(&self, state: &mut dyn StateWrite, block: &BlockInfo) -> TxResult<Vec<Event>> {
+        let keep = params(state)?.historical_entries;
+        let header = HostHeader {
+            height: block.height,
+            time_unix_nanos: block.time_unix_nanos,
+            app_hash: block.header_app_hash.clone(),
+            next_validators_hash: block.next_validators_hash.clone(),
+        };
+        host::record(state, &header, keep)?;
+        Ok(Vec::new())
+    }
+}
+
+fn to_genesis(h: &HostHeader) -> GenesisHostHeader {
+    GenesisHostHeader {
+        height: h.height,
+        time: h.time_unix_nanos.to_string(),
+        app_hash: hex::encode_upper(&h.app_hash),
+        next_validators_hash: hex::encode_upper(&h.next_validators_hash),
+    }
+}
+
+fn from_genesis(g: &GenesisHostHeader) -> TxResult<HostHeader> {
+    let bad = |what: &str| {
+        TxError::InvalidRequest(format!("ibc genesis host header {}: bad {what}", g.height))
+    };
+    Ok(HostHeader {
+        height: g.height,
+        time_unix_nanos: g.time.parse().map_err(|_| bad("time"))?,
+        app_hash: hex::decode(&g.app_hash).map_err(|_| bad("app_hash"))?,
+        next_validators_hash: hex::decode(&g.next_validators_hash)
+            .map_err(|_| bad("next_validators_hash"))?,
+    })
+}

@@ -1,0 +1,42 @@
+use borsh::{BorshDeserialize, BorshSerialize};
+use serde::{Deserialize, Serialize};
+
+/// The IBC slice of genesis.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct IbcGenesis {
+    pub params: IbcParams,
+    /// This chain's recent header data, kept across an export so clients of this chain can still
+    /// be checked against it (and so an import reproduces the app hash).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub host_headers: Vec<GenesisHostHeader>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GenesisHostHeader {
+    pub height: u64,
+    /// Nanoseconds since the Unix epoch, as a decimal string.
+    pub time: String,
+    pub app_hash: String,
+    pub next_validators_hash: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, BorshSerialize, BorshDeserialize)]
+#[serde(default)]
+pub struct IbcParams {
+    /// How many past heights of this chain's own header data to keep (ibc-go keeps this in
+    /// staking's `historical_entries`). Counterparty clients of this chain are checked against it.
+    pub historical_entries: u64,
+    pub send_enabled: bool,
+    pub receive_enabled: bool,
+}
+
+impl Default for IbcParams {
+    fn default() -> Self {
+        IbcParams {
+            historical_entries: 10_000,
+            send_enabled: true,
+            receive_enabled: true,
+        }
+    }
+}
