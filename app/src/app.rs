@@ -219,6 +219,10 @@ impl App {
                 None => fatal("FinalizeBlock before InitChain", "no genesis state"),
             }
         }
+        let chain_id = self
+            .chain_id(&block)
+            .unwrap_or_else(|e| fatal("reading chain id", e));
+        block_info.chain_id = chain_id.clone();
         let mut events = Vec::new();
         for module in self.modules.modules() {
             match module.begin_block(&mut block, &block_info) {
@@ -229,9 +233,6 @@ impl App {
         let params = block
             .auth_params()
             .unwrap_or_else(|e| fatal("reading auth params", e));
-        let chain_id = self
-            .chain_id(&block)
-            .unwrap_or_else(|e| fatal("reading chain id", e));
         let exec_started = Instant::now();
         let tx_results: Vec<TxOutcome> = txs
             .iter()

@@ -38,6 +38,22 @@ impl Component for Ibc {
         })
     }
 
+    fn msg_type_urls(&self) -> &'static [&'static str] {
+        crate::handler::MSG_TYPE_URLS
+    }
+
+    fn msg_signers(&self, msg: &estuary_sdk::Any) -> TxResult<Vec<estuary_sdk::Address>> {
+        crate::handler::signers(msg)
+    }
+
+    fn deliver_msg(
+        &self,
+        ctx: &mut estuary_sdk::TxContext<'_>,
+        msg: &estuary_sdk::Any,
+    ) -> TxResult {
+        crate::handler::deliver(ctx, msg)
+    }
+
     fn begin_block(&self, state: &mut dyn StateWrite, block: &BlockInfo) -> TxResult<Vec<Event>> {
         let keep = params(state)?.historical_entries;
         let header = HostHeader {

@@ -29,6 +29,11 @@ pub struct IbcParams {
     pub historical_entries: u64,
     pub send_enabled: bool,
     pub receive_enabled: bool,
+    /// This chain has no staking; this is the unbonding period clients of it must carry, and what
+    /// `/cosmos.staking.v1beta1.Query/Params` reports (ibc-go's default, 21 days).
+    pub unbonding_period_secs: u64,
+    /// ibc-go's `max_expected_time_per_block` (30 s), used for connection delays.
+    pub max_expected_time_per_block_secs: u64,
 }
 
 impl Default for IbcParams {
@@ -37,6 +42,8 @@ impl Default for IbcParams {
             historical_entries: 10_000,
             send_enabled: true,
             receive_enabled: true,
+            unbonding_period_secs: 21 * 24 * 3600,
+            max_expected_time_per_block_secs: 30,
         }
     }
 }

@@ -5,8 +5,12 @@
 //! the host's own header history (`host`), which a counterparty's client of this chain is checked
 //! against. The ibc-rs contexts, the ICS-07 client and the transfer application build on these.
 
+pub mod context;
+pub mod handler;
 pub mod host;
 pub mod ics20;
+pub mod router;
+pub mod self_client;
 
 mod component;
 mod genesis;

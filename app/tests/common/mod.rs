@@ -1,6 +1,8 @@
 //! A harness that runs real `estuaryd` + `cometbft` processes on loopback for end-to-end tests.
 #![allow(dead_code)]
 
+pub mod inproc;
+
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::sync::atomic::{AtomicU16, Ordering};

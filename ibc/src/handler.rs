@@ -1,0 +1,143 @@
+//! Runs IBC core messages (ICS-02 clients, ICS-03 connections, ICS-04 channels and packets)
+//! through ibc-rs's `dispatch` on the transaction's state.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use estuary_sdk::{Address, Any, Event, TxContext, TxError, TxResult};
+use ibc_core::channel::types::msgs::{ChannelMsg, PacketMsg};
+use ibc_core::client::types::msgs::ClientMsg;
+use ibc_core::connection::types::msgs::ConnectionMsg;
+use ibc_core::handler::types::msgs::MsgEnvelope;
+use ibc_core::host::types::identifiers::ChainId;
+use ibc_core::primitives::Signer;
+
+use crate::context::{HostInfo, IbcContext};
+use crate::router::IbcRouter;
+
+/// The IBC core messages this chain accepts, by their ibc-go type URLs.
+pub const MSG_TYPE_URLS: &[&str] = &[
+    "/ibc.core.client.v1.MsgCreateClient",
+    "/ibc.core.client.v1.MsgUpdateClient",
+    "/ibc.core.client.v1.MsgUpgradeClient",
+    "/ibc.core.client.v1.MsgSubmitMisbehaviour",
+    "/ibc.core.connection.v1.MsgConnectionOpenInit",
+    "/ibc.core.connection.v1.MsgConnectionOpenTry",
+    "/ibc.core.connection.v1.MsgConnectionOpenAck",
+    "/ibc.core.connection.v1.MsgConnectionOpenConfirm",
+    "/ibc.core.channel.v1.MsgChannelOpenInit",
+    "/ibc.core.channel.v1.MsgChannelOpenTry",
+    "/ibc.core.channel.v1.MsgChannelOpenAck",
+    "/ibc.core.channel.v1.MsgChannelOpenConfirm",
+    "/ibc.core.channel.v1.MsgChannelCloseInit",
+    "/ibc.core.channel.v1.MsgChannelCloseConfirm",
+    "/ibc.core.channel.v1.MsgRecvPacket",
+    "/ibc.core.channel.v1.MsgAcknowledgement",
+    "/ibc.core.channel.v1.MsgTimeout",
+    "/ibc.core.channel.v1.MsgTimeoutOnClose",
+];
+
+/// The ibc codespace of ibc-go's errors is per submodule; ours is one, "ibc".
+const CODESPACE: &str = "ibc";
+
+fn decode(msg: &Any) -> TxResult<MsgEnvelope> {
+    let any = ibc_core::primitives::proto::Any {
+        type_url: msg.type_url.clone(),
+        value: msg.value.clone(),
+    };
+    MsgEnvelope::try_from(any).map_err(|e| TxError::Decode(format!("{}: {e}", msg.type_url)))
+}
+
+fn signer_of(envelope: &MsgEnvelope) -> &Signer {
+    match envelope {
+        MsgEnvelope::Client(m) => match m {
+            ClientMsg::CreateClient(m) => &m.signer,
+            ClientMsg::UpdateClient(m) => &m.signer,
+            #[allow(deprecated)]
+            ClientMsg::Misbehaviour(m) => &m.signer,
+            ClientMsg::UpgradeClient(m) => &m.signer,
+            ClientMsg::RecoverClient(m) => &m.signer,
+        },
+        MsgEnvelope::Connection(m) => match m {
+            ConnectionMsg::OpenInit(m) => &m.signer,
+            ConnectionMsg::OpenTry(m) => &m.signer,
+            ConnectionMsg::OpenAck(m) => &m.signer,
+            ConnectionMsg::OpenConfirm(m) => &m.signer,
+        },
+        MsgEnvelope::Channel(m) => match m {
+            ChannelMsg::OpenInit(m) => &m.signer,
+            ChannelMsg::OpenTry(m) => &m.signer,
+            ChannelMsg::OpenAck(m) => &m.signer,
+            ChannelMsg::OpenConfirm(m) => &m.signer,
+            ChannelMsg::CloseInit(m) => &m.signer,
+            ChannelMsg::CloseConfirm(m) => &m.signer,
+        },
+        MsgEnvelope::Packet(m) => match m {
+            PacketMsg::Recv(m) => &m.signer,
+            PacketMsg::Ack(m) => &m.signer,
+            PacketMsg::Timeout(m) => &m.signer,
+            PacketMsg::TimeoutOnClose(m) => &m.signer,
+        },
+    }
+}
+
+pub fn signers(msg: &Any) -> TxResult<Vec<Address>> {
+    let envelope = decode(msg)?;
+    Ok(vec![Address::parse(signer_of(&envelope).as_ref())?])
+}
+
+/// The revision number of a chain id (`name-N` → N), by ibc-rs's parsing.
+pub fn revision_of(chain_id: &str) -> u64 {
+    ChainId::new(chain_id)
+        .map(|c| c.revision_number())
+        .unwrap_or(0)
+}
+
+pub fn deliver(ctx: &mut TxContext<'_>, msg: &Any) -> TxResult {
+    let envelope = decode(msg)?;
+    let params = crate::component::params(ctx.state())?;
+    let host = HostInfo {
+        chain_id: ctx.block.chain_id.clone(),
+        revision: revision_of(&ctx.block.chain_id),
+        height: ctx.block.height,
+        time_unix_nanos: ctx.block.time_unix_nanos,
+        params,
+        signers: ctx.signers.to_vec(),
+    };
+    let (result, events, store_error) = {
+        let state: &mut (dyn estuary_sdk::store::StateWrite + '_) = &mut *ctx.state;
+        let shared = Rc::new(RefCell::new(state));
+        let mut ibc = IbcContext::new(shared.clone(), host);
+        let mut router = IbcRouter::new(shared);
+        let result = ibc_core::entrypoint::dispatch(&mut ibc, &mut router, envelope);
+        (
+            result,
+            std::mem::take(&mut ibc.events),
+            ibc.store_error.take(),
+        )
+    };
+    if let Some(e) = store_error {
+        return Err(e.into());
+    }
+    result.map_err(|e| TxError::Module {
+        codespace: CODESPACE,
+        code: 1,
+        log: e.to_string(),
+    })?;
+    for event in events {
+        if let Ok(abci) = tendermint::abci::Event::try_from(event) {
+            ctx.emit(from_abci(abci));
+        }
+    }
+    Ok(())
+}
+
+fn from_abci(e: tendermint::abci::Event) -> Event {
+    let mut out = Event::new(e.kind);
+    for a in e.attributes {
+        let key = a.key_str().unwrap_or_default().to_string();
+        let value = a.value_str().unwrap_or_default().to_string();
+        out = out.attr(key, value);
+    }
+    out
+}
