@@ -35,6 +35,7 @@ pub const MSG_TYPE_URLS: &[&str] = &[
     "/ibc.core.channel.v1.MsgAcknowledgement",
     "/ibc.core.channel.v1.MsgTimeout",
     "/ibc.core.channel.v1.MsgTimeoutOnClose",
+    crate::transfer::MSG_TRANSFER,
 ];
 
 /// The ibc codespace of ibc-go's errors is per submodule; ours is one, "ibc".
@@ -93,22 +94,27 @@ pub fn revision_of(chain_id: &str) -> u64 {
         .unwrap_or(0)
 }
 
-pub fn deliver(ctx: &mut TxContext<'_>, msg: &Any) -> TxResult {
-    let envelope = decode(msg)?;
+pub fn host_info(ctx: &TxContext<'_>) -> TxResult<HostInfo> {
     let params = crate::component::params(ctx.state())?;
-    let host = HostInfo {
+    Ok(HostInfo {
         chain_id: ctx.block.chain_id.clone(),
         revision: revision_of(&ctx.block.chain_id),
         height: ctx.block.height,
         time_unix_nanos: ctx.block.time_unix_nanos,
         params,
         signers: ctx.signers.to_vec(),
-    };
+    })
+}
+
+pub fn deliver(ctx: &mut TxContext<'_>, msg: &Any) -> TxResult {
+    let envelope = decode(msg)?;
+    let host = host_info(ctx)?;
+    let params = host.params.clone();
     let (result, events, store_error) = {
         let state: &mut (dyn estuary_sdk::store::StateWrite + '_) = &mut *ctx.state;
         let shared = Rc::new(RefCell::new(state));
         let mut ibc = IbcContext::new(shared.clone(), host);
-        let mut router = IbcRouter::new(shared);
+        let mut router = IbcRouter::new(shared, params);
         let result = ibc_core::entrypoint::dispatch(&mut ibc, &mut router, envelope);
         (
             result,
@@ -124,12 +130,15 @@ pub fn deliver(ctx: &mut TxContext<'_>, msg: &Any) -> TxResult {
         code: 1,
         log: e.to_string(),
     })?;
-    for event in events {
-        if let Ok(abci) = tendermint::abci::Event::try_from(event) {
-            ctx.emit(from_abci(abci));
-        }
+    for event in events.into_iter().filter_map(to_event) {
+        ctx.emit(event);
     }
     Ok(())
+}
+
+/// ibc-rs's event as the ABCI event ibc-go emits (same names and attributes).
+pub fn to_event(event: ibc_core::handler::types::events::IbcEvent) -> Option<Event> {
+    tendermint::abci::Event::try_from(event).ok().map(from_abci)
 }
 
 fn from_abci(e: tendermint::abci::Event) -> Event {

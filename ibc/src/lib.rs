@@ -11,6 +11,7 @@ pub mod host;
 pub mod ics20;
 pub mod router;
 pub mod self_client;
+pub mod transfer;
 
 mod component;
 mod genesis;

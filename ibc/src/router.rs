@@ -1,5 +1,4 @@
-//! The IBC application router (ICS-26). ICS-20 transfer plugs in here; until it does, channel
-//! handshakes for any port are refused as "unknown port".
+//! The IBC application router (ICS-26): port `transfer` goes to the ICS-20 app.
 
 use ibc_core::host::types::identifiers::PortId;
 use ibc_core::router::module::Module;
@@ -7,27 +6,32 @@ use ibc_core::router::router::Router;
 use ibc_core::router::types::module::ModuleId;
 
 use crate::context::SharedState;
+use crate::genesis::IbcParams;
+use crate::ics20::PORT;
+use crate::transfer::TransferModule;
 
 pub struct IbcRouter<'a> {
-    _state: SharedState<'a>,
+    transfer: TransferModule<'a>,
 }
 
 impl<'a> IbcRouter<'a> {
-    pub fn new(state: SharedState<'a>) -> Self {
-        IbcRouter { _state: state }
+    pub fn new(state: SharedState<'a>, params: IbcParams) -> Self {
+        IbcRouter {
+            transfer: TransferModule::new(state, params),
+        }
     }
 }
 
 impl Router for IbcRouter<'_> {
-    fn get_route(&self, _module_id: &ModuleId) -> Option<&dyn Module> {
-        None
+    fn get_route(&self, module_id: &ModuleId) -> Option<&dyn Module> {
+        (module_id.to_string() == PORT).then_some(&self.transfer as &dyn Module)
     }
 
-    fn get_route_mut(&mut self, _module_id: &ModuleId) -> Option<&mut dyn Module> {
-        None
+    fn get_route_mut(&mut self, module_id: &ModuleId) -> Option<&mut dyn Module> {
+        (module_id.to_string() == PORT).then_some(&mut self.transfer as &mut dyn Module)
     }
 
-    fn lookup_module(&self, _port_id: &PortId) -> Option<ModuleId> {
-        None
+    fn lookup_module(&self, port_id: &PortId) -> Option<ModuleId> {
+        (port_id.as_str() == PORT).then(|| ModuleId::new(PORT.to_string()))
     }
 }

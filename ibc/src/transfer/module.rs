@@ -1,0 +1,400 @@
+//! The transfer application's ICS-26 callbacks: channel handshake checks, receive, ack, timeout.
+
+use estuary_bank::BankKeeper;
+use estuary_sdk::store::StateWrite;
+use estuary_sdk::{Address, Amount, Coin, Denom};
+use ibc_core::channel::types::acknowledgement::Acknowledgement;
+use ibc_core::channel::types::channel::{Counterparty, Order};
+use ibc_core::channel::types::error::ChannelError;
+use ibc_core::channel::types::packet::Packet;
+use ibc_core::channel::types::Version;
+use ibc_core::host::types::identifiers::{ChannelId, ConnectionId, PortId};
+use ibc_core::primitives::Signer;
+use ibc_core::router::module::Module;
+use ibc_core::router::types::event::ModuleEvent;
+use ibc_core::router::types::module::ModuleExtras;
+
+use super::error::TransferError;
+use super::hop_prefix;
+use super::state::{set_channel_escrow, set_denom_trace, DenomTrace, TransferReader};
+use crate::context::SharedState;
+use crate::genesis::IbcParams;
+use crate::ics20::{
+    error_ack, escrow_address, success_ack, voucher_denom, PacketData, PORT, VERSION,
+};
+
+pub struct TransferModule<'a> {
+    state: SharedState<'a>,
+    params: IbcParams,
+}
+
+impl std::fmt::Debug for TransferModule<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("TransferModule")
+    }
+}
+
+fn app_err(e: impl ToString) -> ChannelError {
+    ChannelError::AppSpecific {
+        description: e.to_string(),
+    }
+}
+
+fn event(kind: &str, attrs: &[(&str, String)]) -> ModuleEvent {
+    ModuleEvent {
+        kind: kind.into(),
+        attributes: attrs.iter().map(|(k, v)| (*k, v.clone()).into()).collect(),
+    }
+}
+
+fn extras(events: Vec<ModuleEvent>) -> ModuleExtras {
+    ModuleExtras {
+        events,
+        log: Vec::new(),
+    }
+}
+
+/// ibc-go's deterministic error acknowledgement: only the ABCI code survives.
+pub fn deterministic_error_ack(e: &TransferError) -> Vec<u8> {
+    error_ack(&format!(
+        "ABCI code: {}: error handling packet: see events for details",
+        e.code()
+    ))
+}
+
+/// Parses an amount as ibc-go does (a positive decimal integer) within u128.
+pub(super) fn parse_amount(s: &str) -> Result<Amount, TransferError> {
+    let digits = !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    match s.parse::<u128>() {
+        Ok(a) if digits && a > 0 => Ok(a),
+        _ => Err(TransferError::InvalidAmount(s.to_string())),
+    }
+}
+
+fn local_coin(full_denom: &str, amount: Amount) -> Result<Coin, TransferError> {
+    let denom = Denom::new(voucher_denom(full_denom))
+        .map_err(|e| TransferError::InvalidDenom(e.to_string()))?;
+    Ok(Coin { denom, amount })
+}
+
+impl<'a> TransferModule<'a> {
+    pub fn new(state: SharedState<'a>, params: IbcParams) -> Self {
+        TransferModule { state, params }
+    }
+
+    fn check_channel(
+        order: Order,
+        port_id: &PortId,
+        version: &Version,
+    ) -> Result<Version, ChannelError> {
+        if order != Order::Unordered {
+            return Err(app_err(format!(
+                "ics20 channels must be unordered, not {order}"
+            )));
+        }
+        if port_id.as_str() != PORT {
+            return Err(app_err(format!(
+                "the transfer app is bound to port {PORT}, not {port_id}"
+            )));
+        }
+        if !version.as_str().is_empty() && version.as_str() != VERSION {
+            return Err(app_err(format!("version {version} is not {VERSION}")));
+        }
+        Ok(Version::new(VERSION.into()))
+    }
+
+    /// Credits a received packet: releases escrow when the tokens come home, mints vouchers
+    /// otherwise. Every check runs before the first write, so a refusal leaves no trace.
+    fn receive(
+        &self,
+        packet: &Packet,
+        data: &PacketData,
+    ) -> Result<Vec<ModuleEvent>, TransferError> {
+        if !self.params.receive_enabled {
+            return Err(TransferError::ReceiveDisabled);
+        }
+        let amount = parse_amount(&data.amount)?;
+        let receiver = Address::parse(&data.receiver)
+            .map_err(|_| TransferError::InvalidReceiver(data.receiver.clone()))?;
+        let source = hop_prefix(packet.port_id_on_a.as_str(), packet.chan_id_on_a.as_str());
+        let (port_b, chan_b) = (packet.port_id_on_b.as_str(), packet.chan_id_on_b.as_str());
+        let mut guard = self.state.borrow_mut();
+        let state: &mut dyn StateWrite = &mut **guard;
+        let mut events = Vec::new();
+        if let Some(unprefixed) = data.denom.strip_prefix(&source) {
+            // The tokens are coming home: release what this channel holds in escrow.
+            let coin = local_coin(unprefixed, amount)?;
+            let held = state.channel_escrow(port_b, chan_b, unprefixed)?;
+            let left = held
+                .checked_sub(amount)
+                .ok_or_else(|| TransferError::EscrowShort {
+                    channel: chan_b.into(),
+                    denom: unprefixed.into(),
+                    held,
+                    wanted: amount,
+                })?;
+            let escrow = Address(escrow_address(port_b, chan_b));
+            state.send(&escrow, &receiver, std::slice::from_ref(&coin))?;
+            set_channel_escrow(state, port_b, chan_b, unprefixed, left)?;
+        } else {
+            let prefixed = format!("{}{}", hop_prefix(port_b, chan_b), data.denom);
+            let trace = DenomTrace::parse(&prefixed);
+            if trace.base_denom.is_empty() {
+                return Err(TransferError::InvalidDenom(data.denom.clone()));
+            }
+            let coin = local_coin(&prefixed, amount)?;
+            // Mint first: it is the step that can refuse (supply overflow) and then wrote nothing.
+            state.mint(&receiver, std::slice::from_ref(&coin))?;
+            if state.denom_trace(&trace.hash_hex())?.is_none() {
+                set_denom_trace(state, &trace)?;
+                events.push(event(
+                    "denomination_trace",
+                    &[
+                        ("trace_hash", trace.hash_hex()),
+                        ("denom", coin.denom.to_string()),
+                    ],
+                ));
+            }
+        }
+        Ok(events)
+    }
+
+    /// Gives the sender back exactly what sending took: escrow released, or vouchers re-minted.
+    fn refund(&self, packet: &Packet, data: &PacketData) -> Result<(), TransferError> {
+        let amount = parse_amount(&data.amount)?;
+        let sender = Address::parse(&data.sender)
+            .map_err(|e| TransferError::InvalidPacketData(e.to_string()))?;
+        let (port_a, chan_a) = (packet.port_id_on_a.as_str(), packet.chan_id_on_a.as_str());
+        let coin = local_coin(&data.denom, amount)?;
+        let mut guard = self.state.borrow_mut();
+        let state: &mut dyn StateWrite = &mut **guard;
+        if data.denom.starts_with(&hop_prefix(port_a, chan_a)) {
+            // Vouchers burnt on send come back.
+            state.mint(&sender, std::slice::from_ref(&coin))?;
+        } else {
+            let held = state.channel_escrow(port_a, chan_a, &data.denom)?;
+            let left = held
+                .checked_sub(amount)
+                .ok_or_else(|| TransferError::EscrowShort {
+                    channel: chan_a.into(),
+                    denom: data.denom.clone(),
+                    held,
+                    wanted: amount,
+                })?;
+            state.send(
+                &Address(escrow_address(port_a, chan_a)),
+                &sender,
+                std::slice::from_ref(&coin),
+            )?;
+            set_channel_escrow(state, port_a, chan_a, &data.denom, left)?;
+        }
+        Ok(())
+    }
+
+    fn packet_event(kind: &str, data: &PacketData, extra: &[(&str, String)]) -> ModuleEvent {
+        let mut attrs = vec![
+            ("module", "transfer".to_string()),
+            ("sender", data.sender.clone()),
+            ("receiver", data.receiver.clone()),
+            ("denom", data.denom.clone()),
+            ("amount", data.amount.clone()),
+            ("memo", data.memo.clone()),
+        ];
+        attrs.extend_from_slice(extra);
+        event(kind, &attrs)
+    }
+}
+
+impl Module for TransferModule<'_> {
+    fn on_chan_open_init_validate(
+        &self,
+        order: Order,
+        _: &[ConnectionId],
+        port_id: &PortId,
+        _: &ChannelId,
+        _: &Counterparty,
+        version: &Version,
+    ) -> Result<Version, ChannelError> {
+        Self::check_channel(order, port_id, version)
+    }
+
+    fn on_chan_open_init_execute(
+        &mut self,
+        order: Order,
+        _: &[ConnectionId],
+        port_id: &PortId,
+        _: &ChannelId,
+        _: &Counterparty,
+        version: &Version,
+    ) -> Result<(ModuleExtras, Version), ChannelError> {
+        Ok((
+            ModuleExtras::empty(),
+            Self::check_channel(order, port_id, version)?,
+        ))
+    }
+
+    fn on_chan_open_try_validate(
+        &self,
+        order: Order,
+        _: &[ConnectionId],
+        port_id: &PortId,
+        _: &ChannelId,
+        _: &Counterparty,
+        counterparty_version: &Version,
+    ) -> Result<Version, ChannelError> {
+        if counterparty_version.as_str() != VERSION {
+            return Err(app_err(format!(
+                "counterparty version {counterparty_version} is not {VERSION}"
+            )));
+        }
+        Self::check_channel(order, port_id, counterparty_version)
+    }
+
+    fn on_chan_open_try_execute(
+        &mut self,
+        order: Order,
+        hops: &[ConnectionId],
+        port_id: &PortId,
+        chan: &ChannelId,
+        cp: &Counterparty,
+        counterparty_version: &Version,
+    ) -> Result<(ModuleExtras, Version), ChannelError> {
+        Ok((
+            ModuleExtras::empty(),
+            self.on_chan_open_try_validate(order, hops, port_id, chan, cp, counterparty_version)?,
+        ))
+    }
+
+    fn on_chan_open_ack_validate(
+        &self,
+        _: &PortId,
+        _: &ChannelId,
+        counterparty_version: &Version,
+    ) -> Result<(), ChannelError> {
+        if counterparty_version.as_str() != VERSION {
+            return Err(app_err(format!(
+                "counterparty version {counterparty_version} is not {VERSION}"
+            )));
+        }
+        Ok(())
+    }
+
+    fn on_chan_close_init_validate(&self, _: &PortId, _: &ChannelId) -> Result<(), ChannelError> {
+        // As in ibc-go: a transfer channel is never closed by a user, or escrowed funds would be stuck.
+        Err(app_err("transfer channels cannot be closed"))
+    }
+
+    fn on_recv_packet_execute(
+        &mut self,
+        packet: &Packet,
+        _relayer: &Signer,
+    ) -> (ModuleExtras, Option<Acknowledgement>) {
+        let data = PacketData::from_bytes(&packet.data)
+            .map_err(|e| TransferError::InvalidPacketData(e.to_string()));
+        let outcome = data
+            .as_ref()
+            .map_err(|e| TransferError::InvalidPacketData(e.to_string()))
+            .and_then(|d| self.receive(packet, d));
+        let (mut events, ack) = match &outcome {
+            Ok(events) => (events.clone(), success_ack()),
+            Err(e) => (Vec::new(), deterministic_error_ack(e)),
+        };
+        let success = outcome.is_ok().to_string();
+        let mut extra = vec![("success", success)];
+        if let Err(e) = &outcome {
+            extra.push(("error", e.to_string()));
+        }
+        let empty = PacketData {
+            amount: String::new(),
+            denom: String::new(),
+            memo: String::new(),
+            receiver: String::new(),
+            sender: String::new(),
+        };
+        events.insert(
+            0,
+            Self::packet_event(
+                "fungible_token_packet",
+                data.as_ref().unwrap_or(&empty),
+                &extra,
+            ),
+        );
+        (extras(events), Acknowledgement::try_from(ack).ok())
+    }
+
+    fn on_acknowledgement_packet_validate(
+        &self,
+        packet: &Packet,
+        ack: &Acknowledgement,
+        _: &Signer,
+    ) -> Result<(), ChannelError> {
+        PacketData::from_bytes(&packet.data).map_err(app_err)?;
+        serde_json::from_slice::<serde_json::Value>(ack.as_bytes()).map_err(app_err)?;
+        Ok(())
+    }
+
+    fn on_acknowledgement_packet_execute(
+        &mut self,
+        packet: &Packet,
+        ack: &Acknowledgement,
+        _: &Signer,
+    ) -> (ModuleExtras, Result<(), ChannelError>) {
+        let data = match PacketData::from_bytes(&packet.data) {
+            Ok(d) => d,
+            Err(e) => return (ModuleExtras::empty(), Err(app_err(e))),
+        };
+        let parsed: serde_json::Value = serde_json::from_slice(ack.as_bytes()).unwrap_or_default();
+        let ack_text = String::from_utf8_lossy(ack.as_bytes()).into_owned();
+        let mut events = vec![Self::packet_event(
+            "fungible_token_packet",
+            &data,
+            &[("acknowledgement", ack_text)],
+        )];
+        if let Some(err) = parsed.get("error").and_then(|e| e.as_str()) {
+            if let Err(e) = self.refund(packet, &data) {
+                return (extras(events), Err(app_err(e)));
+            }
+            events.push(event(
+                "fungible_token_packet",
+                &[("error", err.to_string())],
+            ));
+        } else {
+            events.push(event(
+                "fungible_token_packet",
+                &[("success", "\u{1}".to_string())],
+            ));
+        }
+        (extras(events), Ok(()))
+    }
+
+    fn on_timeout_packet_validate(&self, packet: &Packet, _: &Signer) -> Result<(), ChannelError> {
+        PacketData::from_bytes(&packet.data)
+            .map(|_| ())
+            .map_err(app_err)
+    }
+
+    fn on_timeout_packet_execute(
+        &mut self,
+        packet: &Packet,
+        _: &Signer,
+    ) -> (ModuleExtras, Result<(), ChannelError>) {
+        let data = match PacketData::from_bytes(&packet.data) {
+            Ok(d) => d,
+            Err(e) => return (ModuleExtras::empty(), Err(app_err(e))),
+        };
+        if let Err(e) = self.refund(packet, &data) {
+            return (ModuleExtras::empty(), Err(app_err(e)));
+        }
+        let ev = event(
+            "timeout",
+            &[
+                ("module", "transfer".into()),
+                ("refund_receiver", data.sender.clone()),
+                ("refund_denom", data.denom.clone()),
+                ("refund_amount", data.amount.clone()),
+                ("memo", data.memo.clone()),
+            ],
+        );
+        (extras(vec![ev]), Ok(()))
+    }
+}

@@ -1,0 +1,216 @@
+//! `MsgTransfer`: take the tokens (escrow or burn), then send the packet through ibc-rs's core.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use estuary_bank::BankKeeper;
+use estuary_sdk::store::StateWrite;
+use estuary_sdk::{Address, Any, Coin, Denom, Event, TxContext, TxError, TxResult};
+use ibc_core::channel::handler::{send_packet_execute, send_packet_validate};
+use ibc_core::channel::types::packet::Packet;
+use ibc_core::channel::types::timeout::{TimeoutHeight, TimeoutTimestamp};
+use ibc_core::client::types::Height;
+use ibc_core::host::types::identifiers::{ChannelId, PortId};
+use ibc_core::host::types::path::{ChannelEndPath, SeqSendPath};
+use ibc_core::host::ValidationContext;
+use ibc_core::primitives::Timestamp;
+use ibc_proto::ibc::applications::transfer::v1::MsgTransfer;
+use prost::Message;
+
+use super::error::TransferError;
+use super::hop_prefix;
+use super::module::parse_amount;
+use super::state::{set_channel_escrow, TransferReader};
+use crate::context::{HostInfo, IbcContext};
+use crate::ics20::{escrow_address, PacketData};
+
+pub const MSG_TRANSFER: &str = "/ibc.applications.transfer.v1.MsgTransfer";
+
+fn decode(msg: &Any) -> TxResult<MsgTransfer> {
+    MsgTransfer::decode(msg.value.as_slice())
+        .map_err(|e| TxError::Decode(format!("MsgTransfer: {e}")))
+}
+
+pub fn transfer_signers(msg: &Any) -> TxResult<Vec<Address>> {
+    Ok(vec![Address::parse(&decode(msg)?.sender)?])
+}
+
+fn transfer_err(e: TransferError) -> TxError {
+    match e {
+        TransferError::Store(m) => TxError::Internal(m),
+        other => TxError::Module {
+            codespace: "transfer",
+            code: other.code(),
+            log: other.to_string(),
+        },
+    }
+}
+
+/// The full trace of a local denom: `ibc/HASH` is looked up, anything else is native.
+fn full_denom(state: &dyn StateWrite, denom: &str) -> Result<String, TransferError> {
+    match denom.strip_prefix("ibc/") {
+        Some(hash) => state
+            .denom_trace(hash)?
+            .map(|t| t.full())
+            .ok_or_else(|| TransferError::UnknownTrace(denom.to_string())),
+        None => Ok(denom.to_string()),
+    }
+}
+
+pub fn deliver_transfer(ctx: &mut TxContext<'_>, msg: &Any, host: HostInfo) -> TxResult {
+    let m = decode(msg)?;
+    if !host.params.send_enabled {
+        return Err(transfer_err(TransferError::SendDisabled));
+    }
+    let sender = Address::parse(&m.sender)?;
+    if !ctx.is_signer(&sender) {
+        return Err(TxError::Unauthorized(format!(
+            "{sender} did not sign this transaction"
+        )));
+    }
+    if m.receiver.trim().is_empty() || m.receiver.len() > 2048 {
+        return Err(transfer_err(TransferError::InvalidReceiver(
+            m.receiver.clone(),
+        )));
+    }
+    if m.memo.len() > 32_768 {
+        return Err(TxError::InvalidRequest(
+            "memo longer than 32768 bytes".into(),
+        ));
+    }
+    let token = m
+        .token
+        .clone()
+        .ok_or_else(|| TxError::InvalidCoins("no token".into()))?;
+    let amount = parse_amount(&token.amount).map_err(transfer_err)?;
+    let coin = Coin {
+        denom: Denom::new(token.denom.clone())?,
+        amount,
+    };
+    let port =
+        PortId::new(m.source_port.clone()).map_err(|e| TxError::InvalidRequest(e.to_string()))?;
+    let channel = ChannelId::new(parse_channel_number(&m.source_channel)?);
+
+    let events = {
+        let state: &mut (dyn StateWrite + '_) = &mut *ctx.state;
+        let shared = Rc::new(RefCell::new(state));
+        let mut ibc = IbcContext::new(shared.clone(), host);
+        let chan_end = ibc
+            .channel_end(&ChannelEndPath::new(&port, &channel))
+            .map_err(|e| TxError::InvalidRequest(e.to_string()))?;
+        let cp_port = chan_end.counterparty().port_id().clone();
+        let cp_chan = chan_end
+            .counterparty()
+            .channel_id()
+            .cloned()
+            .ok_or_else(|| {
+                TxError::InvalidRequest(format!("channel {channel} has no counterparty yet"))
+            })?;
+        let sequence = ibc
+            .get_next_sequence_send(&SeqSendPath::new(&port, &channel))
+            .map_err(|e| TxError::InvalidRequest(e.to_string()))?;
+
+        let full = full_denom(&**shared.borrow(), coin.denom.as_str()).map_err(transfer_err)?;
+        take_tokens(
+            &mut **shared.borrow_mut(),
+            &sender,
+            &coin,
+            &full,
+            port.as_str(),
+            channel.as_str(),
+        )
+        .map_err(transfer_err)?;
+
+        let data = PacketData {
+            amount: amount.to_string(),
+            denom: full.clone(),
+            memo: m.memo.clone(),
+            receiver: m.receiver.clone(),
+            sender: m.sender.clone(),
+        };
+        let timeout_height = match &m.timeout_height {
+            Some(h) if h.revision_height > 0 => TimeoutHeight::At(
+                Height::new(h.revision_number, h.revision_height)
+                    .map_err(|e| TxError::InvalidRequest(e.to_string()))?,
+            ),
+            _ => TimeoutHeight::Never,
+        };
+        let timeout_timestamp = match m.timeout_timestamp {
+            0 => TimeoutTimestamp::Never,
+            ns => TimeoutTimestamp::At(Timestamp::from_nanoseconds(ns)),
+        };
+        let packet = Packet {
+            seq_on_a: sequence,
+            port_id_on_a: port.clone(),
+            chan_id_on_a: channel.clone(),
+            port_id_on_b: cp_port,
+            chan_id_on_b: cp_chan,
+            data: data.to_bytes(),
+            timeout_height_on_b: timeout_height,
+            timeout_timestamp_on_b: timeout_timestamp,
+        };
+        send_packet_validate(&ibc, &packet).map_err(|e| TxError::Module {
+            codespace: "ibc",
+            code: 1,
+            log: e.to_string(),
+        })?;
+        send_packet_execute(&mut ibc, packet).map_err(|e| TxError::Module {
+            codespace: "ibc",
+            code: 1,
+            log: e.to_string(),
+        })?;
+        if let Some(e) = ibc.store_error.take() {
+            return Err(e.into());
+        }
+        let mut events: Vec<Event> = std::mem::take(&mut ibc.events)
+            .into_iter()
+            .filter_map(crate::handler::to_event)
+            .collect();
+        events.push(
+            Event::new("ibc_transfer")
+                .attr("sender", &data.sender)
+                .attr("receiver", &data.receiver)
+                .attr("amount", &data.amount)
+                .attr("denom", &data.denom)
+                .attr("memo", &data.memo),
+        );
+        events.push(Event::new("message").attr("module", "transfer"));
+        events
+    };
+    for e in events {
+        ctx.emit(e);
+    }
+    Ok(())
+}
+
+fn parse_channel_number(id: &str) -> TxResult<u64> {
+    id.strip_prefix("channel-")
+        .and_then(|n| n.parse().ok())
+        .ok_or_else(|| TxError::InvalidRequest(format!("{id:?} is not a channel id (channel-N)")))
+}
+
+/// Escrows native tokens (and counts them against the channel), or burns returning vouchers.
+fn take_tokens(
+    state: &mut dyn StateWrite,
+    sender: &Address,
+    coin: &Coin,
+    full: &str,
+    port: &str,
+    channel: &str,
+) -> Result<(), TransferError> {
+    if full.starts_with(&hop_prefix(port, channel)) {
+        state.burn(sender, std::slice::from_ref(coin))?;
+        return Ok(());
+    }
+    let held = state.channel_escrow(port, channel, full)?;
+    let total = held
+        .checked_add(coin.amount)
+        .ok_or_else(|| TransferError::InvalidAmount(coin.amount.to_string()))?;
+    state.send(
+        sender,
+        &Address(escrow_address(port, channel)),
+        std::slice::from_ref(coin),
+    )?;
+    set_channel_escrow(state, port, channel, full, total)?;
+    Ok(())
+}

@@ -1,0 +1,126 @@
+//! The transfer module's own state: denom traces and what each channel holds in escrow.
+
+use borsh::{BorshDeserialize, BorshSerialize};
+use estuary_sdk::store::{StateRead, StateReadExt, StateWrite, StateWriteExt};
+use estuary_sdk::{Amount, TxResult};
+use serde::Serialize;
+
+use crate::ics20::voucher_denom;
+
+/// A voucher's origin: the hops it crossed (`transfer/channel-0/...`) and its base denom.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, BorshSerialize, BorshDeserialize)]
+pub struct DenomTrace {
+    pub path: String,
+    pub base_denom: String,
+}
+
+impl DenomTrace {
+    /// Splits `transfer/channel-0/uatom` into path and base denom (the base may contain `/`).
+    pub fn parse(full: &str) -> DenomTrace {
+        let parts: Vec<&str> = full.split('/').collect();
+        let mut i = 0;
+        while i + 1 < parts.len() && is_port_channel(parts[i], parts[i + 1]) {
+            i += 2;
+        }
+        DenomTrace {
+            path: parts[..i].join("/"),
+            base_denom: parts[i..].join("/"),
+        }
+    }
+
+    pub fn full(&self) -> String {
+        if self.path.is_empty() {
+            self.base_denom.clone()
+        } else {
+            format!("{}/{}", self.path, self.base_denom)
+        }
+    }
+
+    pub fn hash_hex(&self) -> String {
+        voucher_denom(&self.full())
+            .trim_start_matches("ibc/")
+            .to_string()
+    }
+}
+
+fn is_port_channel(port: &str, channel: &str) -> bool {
+    !port.is_empty()
+        && channel
+            .strip_prefix("channel-")
+            .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
+}
+
+const PREFIX_TRACE: &str = "transfer/denomTrace/";
+
+fn trace_key(hash_hex: &str) -> Vec<u8> {
+    format!("{PREFIX_TRACE}{hash_hex}").into_bytes()
+}
+
+fn escrow_key(port: &str, channel: &str, full_denom: &str) -> Vec<u8> {
+    format!("transfer/escrow/{port}/{channel}/{full_denom}").into_bytes()
+}
+
+pub trait TransferReader: StateRead {
+    fn denom_trace(&self, hash_hex: &str) -> TxResult<Option<DenomTrace>> {
+        Ok(self.get(&trace_key(&hash_hex.to_ascii_uppercase()))?)
+    }
+
+    fn denom_traces(&self) -> TxResult<Vec<DenomTrace>> {
+        let mut out = Vec::new();
+        for (_, v) in self.prefix_raw(PREFIX_TRACE.as_bytes())? {
+            out.push(
+                borsh::from_slice(&v).map_err(|e| estuary_sdk::TxError::Internal(e.to_string()))?,
+            );
+        }
+        Ok(out)
+    }
+
+    /// What channel `port/channel` has taken into escrow of `full_denom` and not yet released.
+    fn channel_escrow(&self, port: &str, channel: &str, full_denom: &str) -> TxResult<Amount> {
+        Ok(self
+            .get(&escrow_key(port, channel, full_denom))?
+            .unwrap_or(0))
+    }
+}
+impl<S: StateRead + ?Sized> TransferReader for S {}
+
+pub fn set_denom_trace(state: &mut dyn StateWrite, trace: &DenomTrace) -> TxResult {
+    Ok(state.put(trace_key(&trace.hash_hex()), trace)?)
+}
+
+pub fn set_channel_escrow(
+    state: &mut dyn StateWrite,
+    port: &str,
+    channel: &str,
+    full_denom: &str,
+    amount: Amount,
+) -> TxResult {
+    let key = escrow_key(port, channel, full_denom);
+    if amount == 0 {
+        Ok(state.delete(key)?)
+    } else {
+        Ok(state.put(key, &amount)?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn traces_split_at_the_last_hop() {
+        let t = DenomTrace::parse("transfer/channel-1/transfer/channel-0/uatom");
+        assert_eq!(t.path, "transfer/channel-1/transfer/channel-0");
+        assert_eq!(t.base_denom, "uatom");
+        let t = DenomTrace::parse("transfer/channel-0/gamm/pool/1");
+        assert_eq!(
+            (t.path.as_str(), t.base_denom.as_str()),
+            ("transfer/channel-0", "gamm/pool/1")
+        );
+        assert_eq!(DenomTrace::parse("stake").path, "");
+        assert_eq!(
+            DenomTrace::parse("transfer/channel-0/uatom").hash_hex(),
+            "27394FB092D2ECCD56123C74F36E4C1F926001CEADA9CA97EA622B25F41E5EB2"
+        );
+    }
+}
