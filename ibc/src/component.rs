@@ -43,7 +43,10 @@ impl Component for Ibc {
     }
 
     fn msg_signers(&self, msg: &estuary_sdk::Any) -> TxResult<Vec<estuary_sdk::Address>> {
-        crate::handler::signers(msg)
+        match msg.type_url.as_str() {
+            crate::transfer::MSG_TRANSFER => crate::transfer::transfer_signers(msg),
+            _ => crate::handler::signers(msg),
+        }
     }
 
     fn deliver_msg(
@@ -51,7 +54,13 @@ impl Component for Ibc {
         ctx: &mut estuary_sdk::TxContext<'_>,
         msg: &estuary_sdk::Any,
     ) -> TxResult {
-        crate::handler::deliver(ctx, msg)
+        match msg.type_url.as_str() {
+            crate::transfer::MSG_TRANSFER => {
+                let host = crate::handler::host_info(ctx)?;
+                crate::transfer::deliver_transfer(ctx, msg, host)
+            }
+            _ => crate::handler::deliver(ctx, msg),
+        }
     }
 
     fn begin_block(&self, state: &mut dyn StateWrite, block: &BlockInfo) -> TxResult<Vec<Event>> {

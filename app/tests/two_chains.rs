@@ -1,0 +1,822 @@
+//! Two estuaryd apps linked over IBC in-process: every block goes through the ABCI entry points
+//! (FinalizeBlock, Commit), headers are built and signed by test validators (tendermint-testgen)
+//! and verified by each side's ICS-07 client, and every packet carries proofs from the real store.
+//! No CometBFT: this is the handshake-and-packet logic end to end, fast and deterministic.
+
+use std::cell::Cell;
+use std::collections::BTreeMap;
+use std::rc::Rc;
+
+use base64::Engine;
+use cosmrs::crypto::secp256k1::SigningKey;
+use cosmrs::Any;
+use estuary_app::app::{App, AppConfig, TxOutcome};
+use estuary_app::client::{sign_tx, TxPlan};
+use estuary_auth::AuthReader;
+use estuary_bank::BankReader;
+use estuary_ibc::transfer::TransferReader;
+use estuary_sdk::store::{Storage, StorageConfig, Substore};
+use estuary_sdk::{Address, BlockInfo, Denom, Event};
+use ibc_proto::cosmos::base::v1beta1::Coin as PCoin;
+use ibc_proto::google::protobuf::{Duration, Timestamp};
+use ibc_proto::ibc::applications::transfer::v1::MsgTransfer;
+use ibc_proto::ibc::core::channel::v1 as chan;
+use ibc_proto::ibc::core::client::v1::{Height, MsgCreateClient, MsgUpdateClient};
+use ibc_proto::ibc::core::commitment::v1::{MerklePrefix, MerkleProof, MerkleRoot};
+use ibc_proto::ibc::core::connection::v1 as conn;
+use ibc_proto::ibc::lightclients::tendermint::v1 as tm;
+use prost::Message;
+use tendermint_testgen::{
+    Generator, Header as TgHeader, LightBlock as TgLightBlock, Validator as TgValidator,
+};
+
+const BASE_TIME: u64 = 1_767_225_600; // 2026-01-01T00:00:00Z
+
+fn any<M: Message>(type_url: &str, m: &M) -> Any {
+    Any {
+        type_url: type_url.into(),
+        value: m.encode_to_vec(),
+    }
+}
+
+/// One chain: an app on its own store, a test validator that signs its headers, and a user.
+struct Side {
+    app: App,
+    _dir: tempfile::TempDir,
+    chain_id: String,
+    height: u64,
+    clock: Rc<Cell<u64>>,
+    validators: Vec<TgValidator>,
+    /// height → (time, the app hash its header carries)
+    headers: BTreeMap<u64, (u64, Vec<u8>)>,
+    genesis_hash: Vec<u8>,
+    key: SigningKey,
+    user: Address,
+}
+
+impl Side {
+    fn new(chain_id: &str, clock: Rc<Cell<u64>>, validator: &str) -> Side {
+        let key = SigningKey::from_slice(&[chain_id.len() as u8 + 1; 32]).unwrap();
+        let user = estuary_app::keyring::address_of(&key).unwrap();
+        let validators = vec![TgValidator::new(validator).voting_power(50)];
+        let pk = validators[0].get_public_key().unwrap();
+        let genesis = serde_json::json!({
+            "auth": {"accounts": [{"address": user, "account_number": 0}]},
+            "bank": {"balances": [{"address": user, "coins": [{"denom": "stake", "amount": "1000000"}]}]},
+            "validators": {"validators": [{"name": validator, "pub_key": base64::engine::general_purpose::STANDARD.encode(pk.as_bytes()), "power": 50}]},
+        });
+        let dir = tempfile::tempdir().unwrap();
+        let storage =
+            Storage::open(dir.path().join("state.redb"), StorageConfig::default()).unwrap();
+        let app = App::new(storage, estuary_app::modules(), AppConfig::default());
+        let out = app
+            .init_chain(chain_id, 1, &serde_json::to_vec(&genesis).unwrap())
+            .unwrap();
+        Side {
+            app,
+            _dir: dir,
+            chain_id: chain_id.into(),
+            height: 0,
+            clock,
+            validators,
+            headers: BTreeMap::new(),
+            genesis_hash: out.app_hash.to_vec(),
+            key,
+            user,
+        }
+    }
+
+    fn revision(&self) -> u64 {
+        1
+    }
+
+    fn h(&self, height: u64) -> Height {
+        Height {
+            revision_number: self.revision(),
+            revision_height: height,
+        }
+    }
+
+    fn validator_set(&self) -> tendermint::validator::Set {
+        let infos = self
+            .validators
+            .iter()
+            .map(|v| v.generate().unwrap())
+            .collect();
+        tendermint::validator::Set::without_proposer(infos)
+    }
+
+    /// Runs one block holding one transaction with `msgs` (none: an empty block).
+    fn block(&mut self, msgs: Vec<Any>) -> Option<TxOutcome> {
+        self.height += 1;
+        self.clock.set(self.clock.get() + 1);
+        let time = self.clock.get();
+        let header_hash = self
+            .app
+            .last_commit()
+            .map(|c| c.app_hash.to_vec())
+            .unwrap_or(self.genesis_hash.clone());
+        self.headers.insert(self.height, (time, header_hash));
+        let txs = if msgs.is_empty() {
+            vec![]
+        } else {
+            let account = self.app.storage().account(&self.user).unwrap().unwrap();
+            vec![sign_tx(&TxPlan {
+                key: &self.key,
+                chain_id: &self.chain_id,
+                account_number: account.account_number,
+                sequence: account.sequence,
+                messages: msgs,
+                fee: vec![],
+                gas_limit: 5_000_000,
+                memo: String::new(),
+                timeout_height: 0,
+            })
+            .unwrap()]
+        };
+        let info = BlockInfo {
+            height: self.height,
+            time_unix_nanos: time as i128 * 1_000_000_000,
+            next_validators_hash: self.validator_set().hash().as_bytes().to_vec(),
+            ..Default::default()
+        };
+        let out = self.app.finalize_block(info, &txs);
+        self.app.commit();
+        out.tx_results.into_iter().next()
+    }
+
+    fn ok(&mut self, msgs: Vec<Any>) -> TxOutcome {
+        let r = self.block(msgs).unwrap();
+        assert_eq!(r.code, 0, "{} rejected: {}", self.chain_id, r.log);
+        r
+    }
+
+    /// The signed header of `height`, as a counterparty's client sees it.
+    fn signed_header(
+        &self,
+        height: u64,
+        validators: &[TgValidator],
+    ) -> tendermint_testgen::light_block::TmLightBlock {
+        let (time, app_hash) = self.headers[&height].clone();
+        let header = TgHeader::new(validators)
+            .chain_id(&self.chain_id)
+            .height(height)
+            .time(tendermint::Time::from_unix_timestamp(time as i64, 0).unwrap())
+            .app_hash(tendermint::AppHash::try_from(app_hash).unwrap());
+        TgLightBlock::new_default_with_header(header)
+            .generate()
+            .unwrap()
+    }
+
+    /// A Tendermint header update for a client whose latest trusted height is `trusted`.
+    fn update_header(&self, height: u64, trusted: u64) -> Any {
+        self.forged_update(height, trusted, &self.validators)
+    }
+
+    fn forged_update(&self, height: u64, trusted: u64, signers: &[TgValidator]) -> Any {
+        let lb = self.signed_header(height, signers);
+        let header = ibc_client_tendermint::types::Header {
+            signed_header: lb.signed_header,
+            validator_set: lb.validators,
+            trusted_height: ibc_core::client::types::Height::new(self.revision(), trusted).unwrap(),
+            trusted_next_validator_set: self.validator_set(),
+        };
+        let raw: tm::Header = header.into();
+        any("/ibc.lightclients.tendermint.v1.Header", &raw)
+    }
+
+    fn client_state(&self, latest: u64) -> Any {
+        #[allow(deprecated)]
+        let cs = tm::ClientState {
+            chain_id: self.chain_id.clone(),
+            trust_level: Some(tm::Fraction {
+                numerator: 1,
+                denominator: 3,
+            }),
+            trusting_period: Some(Duration {
+                seconds: 14 * 86_400,
+                nanos: 0,
+            }),
+            unbonding_period: Some(Duration {
+                seconds: 21 * 86_400,
+                nanos: 0,
+            }),
+            max_clock_drift: Some(Duration {
+                seconds: 20,
+                nanos: 0,
+            }),
+            frozen_height: Some(Height {
+                revision_number: 0,
+                revision_height: 0,
+            }),
+            latest_height: Some(self.h(latest)),
+            proof_specs: estuary_sdk::store::proof_specs(),
+            upgrade_path: vec!["upgrade".into(), "upgradedIBCState".into()],
+            allow_update_after_expiry: false,
+            allow_update_after_misbehaviour: false,
+        };
+        any("/ibc.lightclients.tendermint.v1.ClientState", &cs)
+    }
+
+    fn consensus_state(&self, height: u64) -> Any {
+        let (time, app_hash) = self.headers[&height].clone();
+        let cs = tm::ConsensusState {
+            timestamp: Some(Timestamp {
+                seconds: time as i64,
+                nanos: 0,
+            }),
+            root: Some(MerkleRoot { hash: app_hash }),
+            next_validators_hash: self.validator_set().hash().as_bytes().to_vec(),
+        };
+        any("/ibc.lightclients.tendermint.v1.ConsensusState", &cs)
+    }
+
+    /// Proof of an ICS-24 path in the state after block `version` (to be checked at `version + 1`).
+    fn proof(&self, path: &str, version: u64) -> Vec<u8> {
+        let (_, p) = self
+            .app
+            .storage()
+            .get_with_proof(&Substore::Ibc.full_key(path.as_bytes()), version)
+            .unwrap();
+        MerkleProof { proofs: p.proofs }.encode_to_vec()
+    }
+
+    fn ibc_value(&self, path: &str) -> Vec<u8> {
+        self.app
+            .storage()
+            .get_latest(&Substore::Ibc.full_key(path.as_bytes()))
+            .unwrap()
+            .unwrap_or_default()
+    }
+
+    fn signer(&self) -> String {
+        self.user.to_bech32()
+    }
+
+    fn balance(&self, denom: &str) -> u128 {
+        self.app
+            .storage()
+            .balance(&self.user, &Denom::new(denom).unwrap())
+            .unwrap()
+    }
+
+    fn supply(&self, denom: &str) -> u128 {
+        self.app
+            .storage()
+            .supply(&Denom::new(denom).unwrap())
+            .unwrap()
+    }
+}
+
+fn event<'a>(r: &'a TxOutcome, kind: &str) -> &'a Event {
+    r.events.iter().find(|e| e.kind == kind).unwrap_or_else(|| {
+        panic!(
+            "no {kind} event in {:?}",
+            r.events.iter().map(|e| &e.kind).collect::<Vec<_>>()
+        )
+    })
+}
+
+fn prefix() -> Option<MerklePrefix> {
+    Some(MerklePrefix {
+        key_prefix: b"ibc".to_vec(),
+    })
+}
+
+fn conn_version() -> conn::Version {
+    conn::Version {
+        identifier: "1".into(),
+        features: vec!["ORDER_ORDERED".into(), "ORDER_UNORDERED".into()],
+    }
+}
+
+/// Two linked chains: clients, connection-0 and a transfer channel-0 on each.
+struct Link {
+    a: Side,
+    b: Side,
+    /// The latest height each side's client of the other has.
+    a_client_of_b: u64,
+    b_client_of_a: u64,
+}
+
+const CLIENT: &str = "07-tendermint-0";
+const CONN: &str = "connection-0";
+const CHAN: &str = "channel-0";
+
+impl Link {
+    /// Brings `dst`'s client of `src` up to `src`'s latest header (committing the state after
+    /// `src.height - 1`); returns the height whose state proofs now verify.
+    fn update(src: &mut Side, dst: &mut Side, client_height: &mut u64) -> u64 {
+        src.block(vec![]);
+        let h = src.height;
+        let msg = MsgUpdateClient {
+            client_id: CLIENT.into(),
+            client_message: Some(src.update_header(h, *client_height)),
+            signer: dst.signer(),
+        };
+        dst.ok(vec![any("/ibc.core.client.v1.MsgUpdateClient", &msg)]);
+        *client_height = h;
+        h - 1
+    }
+
+    fn a_to_b(&mut self) -> u64 {
+        Self::update(&mut self.a, &mut self.b, &mut self.b_client_of_a)
+    }
+
+    fn b_to_a(&mut self) -> u64 {
+        Self::update(&mut self.b, &mut self.a, &mut self.a_client_of_b)
+    }
+
+    fn new() -> Link {
+        let clock = Rc::new(Cell::new(BASE_TIME));
+        let mut a = Side::new("chain-a-1", clock.clone(), "val-a");
+        let mut b = Side::new("chain-b-1", clock, "val-b");
+        a.block(vec![]);
+        b.block(vec![]);
+        a.block(vec![]);
+        b.block(vec![]);
+        // Clients of each other at their latest headers.
+        let create = |src: &Side, dst: &Side| MsgCreateClient {
+            client_state: Some(src.client_state(src.height)),
+            consensus_state: Some(src.consensus_state(src.height)),
+            signer: dst.signer(),
+        };
+        let (on_b, on_a) = (create(&a, &b), create(&b, &a));
+        let r = b.ok(vec![any("/ibc.core.client.v1.MsgCreateClient", &on_b)]);
+        assert_eq!(event(&r, "create_client").get("client_id"), Some(CLIENT));
+        a.ok(vec![any("/ibc.core.client.v1.MsgCreateClient", &on_a)]);
+        let (a_client_of_b, b_client_of_a) = (b.height - 1, a.height - 1);
+        let mut link = Link {
+            a,
+            b,
+            a_client_of_b,
+            b_client_of_a,
+        };
+        link.connect();
+        link.open_channel();
+        link
+    }
+
+    fn connect(&mut self) {
+        let init = conn::MsgConnectionOpenInit {
+            client_id: CLIENT.into(),
+            counterparty: Some(conn::Counterparty {
+                client_id: CLIENT.into(),
+                connection_id: String::new(),
+                prefix: prefix(),
+            }),
+            version: Some(conn_version()),
+            delay_period: 0,
+            signer: self.a.signer(),
+        };
+        let r = self.a.ok(vec![any(
+            "/ibc.core.connection.v1.MsgConnectionOpenInit",
+            &init,
+        )]);
+        assert_eq!(
+            event(&r, "connection_open_init").get("connection_id"),
+            Some(CONN)
+        );
+
+        let h = self.a_to_b();
+        let consensus_height = self.a_client_of_b;
+        #[allow(deprecated)]
+        let try_ = conn::MsgConnectionOpenTry {
+            client_id: CLIENT.into(),
+            previous_connection_id: String::new(),
+            client_state: Some(
+                Any::decode(
+                    self.a
+                        .ibc_value(&format!("clients/{CLIENT}/clientState"))
+                        .as_slice(),
+                )
+                .unwrap(),
+            ),
+            counterparty: Some(conn::Counterparty {
+                client_id: CLIENT.into(),
+                connection_id: CONN.into(),
+                prefix: prefix(),
+            }),
+            delay_period: 0,
+            counterparty_versions: vec![conn_version()],
+            proof_height: Some(self.a.h(h + 1)),
+            proof_init: self.a.proof(&format!("connections/{CONN}"), h),
+            proof_client: self.a.proof(&format!("clients/{CLIENT}/clientState"), h),
+            proof_consensus: self.a.proof(
+                &format!("clients/{CLIENT}/consensusStates/1-{consensus_height}"),
+                h,
+            ),
+            consensus_height: Some(self.b.h(consensus_height)),
+            signer: self.b.signer(),
+            host_consensus_state_proof: vec![],
+        };
+        let r = self.b.ok(vec![any(
+            "/ibc.core.connection.v1.MsgConnectionOpenTry",
+            &try_,
+        )]);
+        assert_eq!(
+            event(&r, "connection_open_try").get("counterparty_connection_id"),
+            Some(CONN)
+        );
+
+        let h = self.b_to_a();
+        let consensus_height = self.b_client_of_a;
+        let ack = conn::MsgConnectionOpenAck {
+            connection_id: CONN.into(),
+            counterparty_connection_id: CONN.into(),
+            version: Some(conn_version()),
+            client_state: Some(
+                Any::decode(
+                    self.b
+                        .ibc_value(&format!("clients/{CLIENT}/clientState"))
+                        .as_slice(),
+                )
+                .unwrap(),
+            ),
+            proof_height: Some(self.b.h(h + 1)),
+            proof_try: self.b.proof(&format!("connections/{CONN}"), h),
+            proof_client: self.b.proof(&format!("clients/{CLIENT}/clientState"), h),
+            proof_consensus: self.b.proof(
+                &format!("clients/{CLIENT}/consensusStates/1-{consensus_height}"),
+                h,
+            ),
+            consensus_height: Some(self.a.h(consensus_height)),
+            signer: self.a.signer(),
+            host_consensus_state_proof: vec![],
+        };
+        self.a.ok(vec![any(
+            "/ibc.core.connection.v1.MsgConnectionOpenAck",
+            &ack,
+        )]);
+
+        let h = self.a_to_b();
+        let confirm = conn::MsgConnectionOpenConfirm {
+            connection_id: CONN.into(),
+            proof_ack: self.a.proof(&format!("connections/{CONN}"), h),
+            proof_height: Some(self.a.h(h + 1)),
+            signer: self.b.signer(),
+        };
+        self.b.ok(vec![any(
+            "/ibc.core.connection.v1.MsgConnectionOpenConfirm",
+            &confirm,
+        )]);
+    }
+
+    fn open_channel(&mut self) {
+        let channel = |state: chan::State, cp_channel: &str| chan::Channel {
+            state: state as i32,
+            ordering: chan::Order::Unordered as i32,
+            counterparty: Some(chan::Counterparty {
+                port_id: "transfer".into(),
+                channel_id: cp_channel.into(),
+            }),
+            connection_hops: vec![CONN.into()],
+            version: "ics20-1".into(),
+            upgrade_sequence: 0,
+        };
+        let init = chan::MsgChannelOpenInit {
+            port_id: "transfer".into(),
+            channel: Some(channel(chan::State::Init, "")),
+            signer: self.a.signer(),
+        };
+        let r = self
+            .a
+            .ok(vec![any("/ibc.core.channel.v1.MsgChannelOpenInit", &init)]);
+        assert_eq!(event(&r, "channel_open_init").get("channel_id"), Some(CHAN));
+
+        let h = self.a_to_b();
+        #[allow(deprecated)]
+        let try_ = chan::MsgChannelOpenTry {
+            port_id: "transfer".into(),
+            previous_channel_id: String::new(),
+            channel: Some(channel(chan::State::Tryopen, CHAN)),
+            counterparty_version: "ics20-1".into(),
+            proof_init: self
+                .a
+                .proof(&format!("channelEnds/ports/transfer/channels/{CHAN}"), h),
+            proof_height: Some(self.a.h(h + 1)),
+            signer: self.b.signer(),
+        };
+        self.b
+            .ok(vec![any("/ibc.core.channel.v1.MsgChannelOpenTry", &try_)]);
+
+        let h = self.b_to_a();
+        let ack = chan::MsgChannelOpenAck {
+            port_id: "transfer".into(),
+            channel_id: CHAN.into(),
+            counterparty_channel_id: CHAN.into(),
+            counterparty_version: "ics20-1".into(),
+            proof_try: self
+                .b
+                .proof(&format!("channelEnds/ports/transfer/channels/{CHAN}"), h),
+            proof_height: Some(self.b.h(h + 1)),
+            signer: self.a.signer(),
+        };
+        self.a
+            .ok(vec![any("/ibc.core.channel.v1.MsgChannelOpenAck", &ack)]);
+
+        let h = self.a_to_b();
+        let confirm = chan::MsgChannelOpenConfirm {
+            port_id: "transfer".into(),
+            channel_id: CHAN.into(),
+            proof_ack: self
+                .a
+                .proof(&format!("channelEnds/ports/transfer/channels/{CHAN}"), h),
+            proof_height: Some(self.a.h(h + 1)),
+            signer: self.b.signer(),
+        };
+        self.b.ok(vec![any(
+            "/ibc.core.channel.v1.MsgChannelOpenConfirm",
+            &confirm,
+        )]);
+    }
+}
+
+/// The packet a `send_packet` event describes, as ibc-go's relayers read it.
+fn packet_from(e: &Event) -> chan::Packet {
+    let get = |k: &str| {
+        e.get(k)
+            .unwrap_or_else(|| panic!("send_packet has no {k}"))
+            .to_string()
+    };
+    let (rev, h) = get("packet_timeout_height")
+        .split_once('-')
+        .map(|(r, h)| (r.parse().unwrap(), h.parse().unwrap()))
+        .unwrap();
+    chan::Packet {
+        sequence: get("packet_sequence").parse().unwrap(),
+        source_port: get("packet_src_port"),
+        source_channel: get("packet_src_channel"),
+        destination_port: get("packet_dst_port"),
+        destination_channel: get("packet_dst_channel"),
+        data: hex::decode(get("packet_data_hex")).unwrap(),
+        timeout_height: Some(Height {
+            revision_number: rev,
+            revision_height: h,
+        }),
+        timeout_timestamp: get("packet_timeout_timestamp").parse().unwrap(),
+    }
+}
+
+fn transfer(
+    from: &Side,
+    to: &Side,
+    denom: &str,
+    amount: u128,
+    receiver: Option<&str>,
+    timeout_height: u64,
+) -> Any {
+    let msg = MsgTransfer {
+        source_port: "transfer".into(),
+        source_channel: CHAN.into(),
+        token: Some(PCoin {
+            denom: denom.into(),
+            amount: amount.to_string(),
+        }),
+        sender: from.signer(),
+        receiver: receiver.map(str::to_string).unwrap_or_else(|| to.signer()),
+        timeout_height: Some(to.h(timeout_height)),
+        timeout_timestamp: 0,
+        memo: String::new(),
+    };
+    any("/ibc.applications.transfer.v1.MsgTransfer", &msg)
+}
+
+/// Relays a packet from `src` to `dst` and its acknowledgement back; returns the ack bytes.
+fn relay(
+    src: &mut Side,
+    dst: &mut Side,
+    src_client_on_dst: &mut u64,
+    dst_client_on_src: &mut u64,
+    packet: chan::Packet,
+) -> Vec<u8> {
+    let h = Link::update(src, dst, src_client_on_dst);
+    let recv = chan::MsgRecvPacket {
+        proof_commitment: src.proof(
+            &format!(
+                "commitments/ports/transfer/channels/{}/sequences/{}",
+                packet.source_channel, packet.sequence
+            ),
+            h,
+        ),
+        proof_height: Some(src.h(h + 1)),
+        packet: Some(packet.clone()),
+        signer: dst.signer(),
+    };
+    let r = dst.ok(vec![any("/ibc.core.channel.v1.MsgRecvPacket", &recv)]);
+    let ack = hex::decode(
+        event(&r, "write_acknowledgement")
+            .get("packet_ack_hex")
+            .unwrap(),
+    )
+    .unwrap();
+    let h = Link::update(dst, src, dst_client_on_src);
+    let msg = chan::MsgAcknowledgement {
+        acknowledgement: ack.clone(),
+        proof_acked: dst.proof(
+            &format!(
+                "acks/ports/transfer/channels/{}/sequences/{}",
+                packet.destination_channel, packet.sequence
+            ),
+            h,
+        ),
+        proof_height: Some(dst.h(h + 1)),
+        packet: Some(packet),
+        signer: src.signer(),
+    };
+    src.ok(vec![any("/ibc.core.channel.v1.MsgAcknowledgement", &msg)]);
+    ack
+}
+
+fn voucher(full: &str) -> String {
+    estuary_ibc::ics20::voucher_denom(full)
+}
+
+/// Escrow of `stake` on A for channel-0 equals the vouchers of it in circulation on B.
+fn assert_conserved(l: &Link) {
+    let escrow = Address(estuary_ibc::ics20::escrow_address("transfer", CHAN));
+    let escrowed =
+        l.a.app
+            .storage()
+            .balance(&escrow, &Denom::new("stake").unwrap())
+            .unwrap();
+    let accounted =
+        l.a.app
+            .storage()
+            .channel_escrow("transfer", CHAN, "stake")
+            .unwrap();
+    let vouchers = l.b.supply(&voucher("transfer/channel-0/stake"));
+    assert_eq!(escrowed, vouchers, "escrow on A = vouchers on B");
+    assert_eq!(
+        accounted, escrowed,
+        "per-channel accounting matches the escrow account"
+    );
+    assert_eq!(
+        l.a.supply("stake"),
+        1_000_000,
+        "A's native supply never changes"
+    );
+}
+
+#[test]
+fn handshake_transfer_round_trip_error_ack_timeout_and_forgery() {
+    let mut l = Link::new();
+    assert_conserved(&l);
+
+    // A → B: 1000 stake, acknowledged.
+    let r =
+        l.a.ok(vec![transfer(&l.a, &l.b, "stake", 1000, None, 1000)]);
+    let packet = packet_from(event(&r, "send_packet"));
+    assert_eq!(
+        event(&r, "send_packet").get("packet_channel_ordering"),
+        Some("ORDER_UNORDERED")
+    );
+    assert_eq!(
+        packet.data,
+        format!(
+            r#"{{"amount":"1000","denom":"stake","receiver":"{}","sender":"{}"}}"#,
+            l.b.signer(),
+            l.a.signer()
+        )
+        .into_bytes(),
+        "packet data is ibc-go's sorted JSON without an empty memo"
+    );
+    let ack = relay(
+        &mut l.a,
+        &mut l.b,
+        &mut l.b_client_of_a,
+        &mut l.a_client_of_b,
+        packet.clone(),
+    );
+    assert_eq!(ack, br#"{"result":"AQ=="}"#);
+    let v = voucher("transfer/channel-0/stake");
+    assert_eq!(l.b.balance(&v), 1000);
+    assert_eq!(l.a.balance("stake"), 1_000_000 - 1000);
+    let trace =
+        l.b.app
+            .storage()
+            .denom_trace(v.trim_start_matches("ibc/"))
+            .unwrap()
+            .unwrap();
+    assert_eq!(
+        (trace.path.as_str(), trace.base_denom.as_str()),
+        ("transfer/channel-0", "stake")
+    );
+    assert!(
+        l.a.ibc_value("commitments/ports/transfer/channels/channel-0/sequences/1")
+            .is_empty(),
+        "acked: commitment deleted"
+    );
+    assert_conserved(&l);
+
+    // Replaying the receive mints nothing more.
+    let h = Link::update(&mut l.a, &mut l.b, &mut l.b_client_of_a);
+    let replay = chan::MsgRecvPacket {
+        proof_commitment: l.a.proof(
+            "commitments/ports/transfer/channels/channel-0/sequences/1",
+            h,
+        ),
+        proof_height: Some(l.a.h(h + 1)),
+        packet: Some(packet),
+        signer: l.b.signer(),
+    };
+    let r =
+        l.b.block(vec![any("/ibc.core.channel.v1.MsgRecvPacket", &replay)])
+            .unwrap();
+    assert_ne!(
+        r.code, 0,
+        "a replayed packet whose commitment is gone does not verify"
+    );
+    assert_eq!(l.b.balance(&v), 1000);
+
+    // B → A: 400 vouchers go home (burnt on B, released from escrow on A).
+    let r = l.b.ok(vec![transfer(&l.b, &l.a, &v, 400, None, 1000)]);
+    let back = packet_from(event(&r, "send_packet"));
+    assert!(String::from_utf8_lossy(&back.data).contains(r#""denom":"transfer/channel-0/stake""#));
+    relay(
+        &mut l.b,
+        &mut l.a,
+        &mut l.a_client_of_b,
+        &mut l.b_client_of_a,
+        back,
+    );
+    assert_eq!(l.b.balance(&v), 600);
+    assert_eq!(l.a.balance("stake"), 1_000_000 - 600);
+    assert_conserved(&l);
+
+    // A → B to a receiver B cannot parse: error ack, refunded exactly.
+    let r = l.a.ok(vec![transfer(
+        &l.a,
+        &l.b,
+        "stake",
+        50,
+        Some("not-an-address"),
+        1000,
+    )]);
+    let bad = packet_from(event(&r, "send_packet"));
+    assert_eq!(l.a.balance("stake"), 1_000_000 - 650);
+    let ack = relay(
+        &mut l.a,
+        &mut l.b,
+        &mut l.b_client_of_a,
+        &mut l.a_client_of_b,
+        bad,
+    );
+    assert_eq!(
+        ack,
+        br#"{"error":"ABCI code: 7: error handling packet: see events for details"}"#
+    );
+    assert_eq!(
+        l.a.balance("stake"),
+        1_000_000 - 600,
+        "refunded on the error ack"
+    );
+    assert_conserved(&l);
+
+    // A → B with a timeout two blocks ahead on B, never relayed: timed out and refunded.
+    let deadline = l.b.height + 2;
+    let r =
+        l.a.ok(vec![transfer(&l.a, &l.b, "stake", 70, None, deadline)]);
+    let late = packet_from(event(&r, "send_packet"));
+    for _ in 0..3 {
+        l.b.block(vec![]);
+    }
+    let h = Link::update(&mut l.b, &mut l.a, &mut l.a_client_of_b);
+    let timeout = chan::MsgTimeout {
+        proof_unreceived: l.b.proof(
+            &format!(
+                "receipts/ports/transfer/channels/{CHAN}/sequences/{}",
+                late.sequence
+            ),
+            h,
+        ),
+        proof_height: Some(l.b.h(h + 1)),
+        next_sequence_recv: late.sequence,
+        packet: Some(late),
+        signer: l.a.signer(),
+    };
+    let r =
+        l.a.ok(vec![any("/ibc.core.channel.v1.MsgTimeout", &timeout)]);
+    assert!(r.events.iter().any(|e| e.kind == "timeout_packet"));
+    assert_eq!(l.a.balance("stake"), 1_000_000 - 600, "refunded on timeout");
+    assert_eq!(l.b.balance(&v), 600, "nothing minted on B");
+    assert_conserved(&l);
+
+    // A header signed by validators the client does not trust is refused.
+    l.a.block(vec![]);
+    let forged = l.a.forged_update(
+        l.a.height,
+        l.b_client_of_a,
+        &[TgValidator::new("mallory").voting_power(50)],
+    );
+    let msg = MsgUpdateClient {
+        client_id: CLIENT.into(),
+        client_message: Some(forged),
+        signer: l.b.signer(),
+    };
+    let r =
+        l.b.block(vec![any("/ibc.core.client.v1.MsgUpdateClient", &msg)])
+            .unwrap();
+    assert_ne!(r.code, 0, "forged header accepted");
+    assert!(!r.log.is_empty());
+}
