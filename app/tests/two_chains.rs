@@ -185,6 +185,26 @@ impl Side {
         any("/ibc.lightclients.tendermint.v1.Header", &raw)
     }
 
+    /// A second, different header for `height` signed by the real validators: equivocation.
+    fn conflicting_header(&self, height: u64, trusted: u64) -> tm::Header {
+        let (time, _) = self.headers[&height].clone();
+        let header = TgHeader::new(&self.validators)
+            .chain_id(&self.chain_id)
+            .height(height)
+            .time(tendermint::Time::from_unix_timestamp(time as i64, 0).unwrap())
+            .app_hash(tendermint::AppHash::try_from(vec![0xAB; 32]).unwrap());
+        let lb = TgLightBlock::new_default_with_header(header)
+            .generate()
+            .unwrap();
+        ibc_client_tendermint::types::Header {
+            signed_header: lb.signed_header,
+            validator_set: lb.validators,
+            trusted_height: ibc_core::client::types::Height::new(self.revision(), trusted).unwrap(),
+            trusted_next_validator_set: self.validator_set(),
+        }
+        .into()
+    }
+
     fn client_state(&self, latest: u64) -> Any {
         #[allow(deprecated)]
         let cs = tm::ClientState {
@@ -819,4 +839,81 @@ fn handshake_transfer_round_trip_error_ack_timeout_and_forgery() {
             .unwrap();
     assert_ne!(r.code, 0, "forged header accepted");
     assert!(!r.log.is_empty());
+}
+
+#[test]
+fn misbehaviour_freezes_the_client_and_expired_clients_refuse_updates() {
+    let mut l = Link::new();
+    l.a.block(vec![]);
+    let h = l.a.height;
+    let honest =
+        tm::Header::decode(l.a.update_header(h, l.b_client_of_a).value.as_slice()).unwrap();
+    let conflicting = l.a.conflicting_header(h, l.b_client_of_a);
+    #[allow(deprecated)]
+    let evidence = tm::Misbehaviour {
+        client_id: CLIENT.into(),
+        header_1: Some(honest),
+        header_2: Some(conflicting),
+    };
+    let msg = MsgUpdateClient {
+        client_id: CLIENT.into(),
+        client_message: Some(any(
+            "/ibc.lightclients.tendermint.v1.Misbehaviour",
+            &evidence,
+        )),
+        signer: l.b.signer(),
+    };
+    let r =
+        l.b.ok(vec![any("/ibc.core.client.v1.MsgUpdateClient", &msg)]);
+    assert!(
+        r.events.iter().any(|e| e.kind == "client_misbehaviour"),
+        "{:?}",
+        r.events.iter().map(|e| &e.kind).collect::<Vec<_>>()
+    );
+    let cs = tm::ClientState::decode(
+        Any::decode(
+            l.b.ibc_value(&format!("clients/{CLIENT}/clientState"))
+                .as_slice(),
+        )
+        .unwrap()
+        .value
+        .as_slice(),
+    )
+    .unwrap();
+    assert!(
+        cs.frozen_height.is_some_and(|f| f.revision_height > 0),
+        "client frozen"
+    );
+    // A frozen client takes no more headers.
+    l.a.block(vec![]);
+    let msg = MsgUpdateClient {
+        client_id: CLIENT.into(),
+        client_message: Some(l.a.update_header(l.a.height, l.b_client_of_a)),
+        signer: l.b.signer(),
+    };
+    assert_ne!(
+        l.b.block(vec![any("/ibc.core.client.v1.MsgUpdateClient", &msg)])
+            .unwrap()
+            .code,
+        0
+    );
+
+    // B's client on A expires once its trusting period (14 days) has passed without an update.
+    l.a.clock.set(l.a.clock.get() + 15 * 86_400);
+    l.b.block(vec![]);
+    let msg = MsgUpdateClient {
+        client_id: CLIENT.into(),
+        client_message: Some(l.b.update_header(l.b.height, l.a_client_of_b)),
+        signer: l.a.signer(),
+    };
+    let r =
+        l.a.block(vec![any("/ibc.core.client.v1.MsgUpdateClient", &msg)])
+            .unwrap();
+    assert_ne!(r.code, 0, "an expired client must refuse updates");
+    // Nor does it accept packets: sending over a channel whose client expired fails.
+    let r =
+        l.a.block(vec![transfer(&l.a, &l.b, "stake", 1, None, 1_000_000)])
+            .unwrap();
+    assert_ne!(r.code, 0, "sending over an expired client must fail");
+    assert_eq!(l.a.balance("stake"), 1_000_000, "nothing escrowed");
 }
