@@ -33,7 +33,7 @@ pub fn handle(app: &App, path: &str, data: &[u8], height: u64, prove: bool) -> Q
         store_query(app, substore, data, height, prove)
     } else {
         let view = app.storage().at(height);
-        app_query(app, &view, path, data).map(|value| (value, None))
+        app_query(app, &view, height, path, data).map(|value| (value, None))
     };
     match result {
         Ok((value, proof)) => QueryOutcome {
@@ -87,12 +87,52 @@ fn store_query(
     }
 }
 
-fn app_query(app: &App, state: &dyn StateRead, path: &str, data: &[u8]) -> TxResult<Vec<u8>> {
+fn app_query(
+    app: &App,
+    state: &dyn StateRead,
+    height: u64,
+    path: &str,
+    data: &[u8],
+) -> TxResult<Vec<u8>> {
     match path {
         STATS => serde_json::to_vec(&app.stats()).map_err(|e| TxError::Internal(e.to_string())),
         SIMULATE => simulate(app, data),
+        STAKING_PARAMS => staking_params(state),
+        _ if path.starts_with("/ibc.") => {
+            let revision = estuary_ibc::handler::revision_of(&app.chain_id(state)?);
+            let at = estuary_ibc::query::At { revision, height };
+            estuary_ibc::query::handle(state, &at, path, data).unwrap_or_else(|| {
+                Err(TxError::UnknownRequest(format!(
+                    "unknown query path {path}"
+                )))
+            })
+        }
         _ => app.modules().query(state, path, data),
     }
+}
+
+pub const STAKING_PARAMS: &str = "/cosmos.staking.v1beta1.Query/Params";
+
+/// Estuary has no staking module; relayers read the unbonding period (to pick a trusting period)
+/// and historical entries from here, so report the values this chain actually enforces for IBC.
+fn staking_params(state: &dyn StateRead) -> TxResult<Vec<u8>> {
+    use cosmrs::proto::cosmos::staking::v1beta1 as staking;
+    let p = estuary_ibc::params(state)?;
+    let params = staking::Params {
+        unbonding_time: Some(tendermint_proto::google::protobuf::Duration {
+            seconds: p.unbonding_period_secs as i64,
+            nanos: 0,
+        }),
+        max_validators: 100,
+        max_entries: 7,
+        historical_entries: p.historical_entries as u32,
+        bond_denom: "stake".into(),
+        min_commission_rate: "0".into(),
+    };
+    Ok(staking::QueryParamsResponse {
+        params: Some(params),
+    }
+    .encode_to_vec())
 }
 
 fn simulate(app: &App, data: &[u8]) -> TxResult<Vec<u8>> {

@@ -233,6 +233,46 @@ fn cli_transfers_and_bad_input_through_cometbft() {
     assert_eq!(net.balance(0, &bob, "stake"), 2_000);
     assert_eq!(net.balance(0, &alice, "stake"), 1_000_000_000 - 1_010);
     assert_eq!(net.supply(0, "stake"), supply);
+
+    // IBC through the CLI: queries answer, and a transfer over a channel that does not exist is
+    // refused by the chain with a reason, taking nothing.
+    let escrow = net.json(
+        0,
+        &[
+            "query",
+            "ibc-transfer",
+            "escrow-address",
+            "transfer",
+            "channel-0",
+        ],
+    );
+    let expected =
+        estuary_sdk::Address(estuary_ibc::ics20::escrow_address("transfer", "channel-0"))
+            .to_bech32();
+    assert_eq!(escrow["escrow_address"], expected.as_str());
+    assert_eq!(
+        net.json(0, &["query", "ibc", "clients"])["clients"],
+        serde_json::json!([])
+    );
+    let out = net.est_out(
+        0,
+        &[
+            "tx",
+            "ibc-transfer",
+            "transfer",
+            "transfer",
+            "channel-0",
+            &bob,
+            "10stake",
+            "--from",
+            "alice",
+            "--yes",
+        ],
+    );
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("channel"), "{stderr}");
+    assert_eq!(net.balance(0, &alice, "stake"), 1_000_000_000 - 1_010);
 }
 
 /// A validator's app is killed with SIGKILL while transactions stream in, and later a full

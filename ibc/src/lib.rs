@@ -9,6 +9,7 @@ pub mod context;
 pub mod handler;
 pub mod host;
 pub mod ics20;
+pub mod query;
 pub mod router;
 pub mod self_client;
 pub mod transfer;
@@ -16,5 +17,5 @@ pub mod transfer;
 mod component;
 mod genesis;
 
-pub use component::Ibc;
+pub use component::{params, Ibc};
 pub use genesis::{GenesisHostHeader, IbcGenesis, IbcParams};

@@ -2,6 +2,7 @@
 //! (keys, tx, query, status), following Cosmos SDK conventions.
 
 mod genesis;
+mod ibc;
 mod init;
 mod keys;
 mod node;
@@ -186,4 +187,13 @@ pub fn confirm(question: &str) -> Result<bool> {
     let mut line = String::new();
     std::io::stdin().lock().read_line(&mut line)?;
     Ok(matches!(line.trim(), "y" | "Y" | "yes"))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn command_line_is_well_formed() {
+        use clap::CommandFactory;
+        super::Cli::command().debug_assert();
+    }
 }

@@ -24,6 +24,12 @@ pub enum QueryCmd {
         #[command(flatten)]
         node: NodeArgs,
     },
+    /// IBC core: clients, connections, channels, packets.
+    #[command(subcommand)]
+    Ibc(super::ibc::IbcQuery),
+    /// ICS-20: denom traces and escrow addresses.
+    #[command(subcommand, name = "ibc-transfer")]
+    IbcTransfer(super::ibc::TransferQuery),
     /// Execution figures of the node's app since it started (blocks, txs, time in FinalizeBlock).
     AppStats {
         #[command(flatten)]
@@ -90,6 +96,8 @@ fn coins_text(coins: &[CoinOut]) -> String {
 
 pub async fn run(g: &Global, cmd: QueryCmd) -> Result<()> {
     match cmd {
+        QueryCmd::Ibc(q) => super::ibc::ibc_query(g, q).await,
+        QueryCmd::IbcTransfer(q) => super::ibc::transfer_query(g, q).await,
         QueryCmd::Bank(BankQuery::Balances {
             address,
             denom,

@@ -19,6 +19,9 @@ pub enum TxCmd {
     /// Validator-set transactions (admin only).
     #[command(subcommand)]
     Validators(ValidatorsTx),
+    /// ICS-20 token transfers over IBC.
+    #[command(subcommand, name = "ibc-transfer")]
+    IbcTransfer(super::ibc::TransferTx),
 }
 
 #[derive(clap::Subcommand)]
@@ -75,9 +78,9 @@ pub struct TxArgs {
     /// Override the account number (default: asked of the node).
     #[arg(long)]
     pub account_number: Option<u64>,
-    /// Reject the transaction after this height (0: never).
+    /// Reject the transaction after this block height (0: never).
     #[arg(long, default_value_t = 0)]
-    pub timeout_height: u64,
+    pub tx_timeout_height: u64,
     /// Skip the confirmation prompt.
     #[arg(long, short = 'y')]
     pub yes: bool,
@@ -94,6 +97,7 @@ pub struct TxArgs {
 
 pub async fn run(g: &Global, cmd: TxCmd) -> Result<()> {
     let (from, msg, args) = match cmd {
+        TxCmd::IbcTransfer(t) => return super::ibc::transfer_tx(g, t).await,
         TxCmd::Bank(BankTx::Send {
             from,
             to,
@@ -148,7 +152,11 @@ pub async fn run(g: &Global, cmd: TxCmd) -> Result<()> {
             )
         }
     };
-    let report = sign_and_send(g, &from, vec![msg], &args).await?;
+    report(g, sign_and_send(g, &from, vec![msg], &args).await?)
+}
+
+/// Prints a broadcast result; a failed transaction is an error (non-zero exit).
+pub fn report(g: &Global, report: Option<TxReport>) -> Result<()> {
     let Some(report) = report else { return Ok(()) };
     g.print(&report, |r| {
         format!(
@@ -214,7 +222,7 @@ pub async fn sign_and_send(
         fee,
         gas_limit: 0,
         memo: args.memo.clone(),
-        timeout_height: args.timeout_height,
+        timeout_height: args.tx_timeout_height,
     };
     plan.gas_limit = match args.gas.as_str() {
         "auto" => estimate_gas(&node, &mut plan, args.gas_adjustment).await?,
