@@ -53,6 +53,10 @@ pub struct AppToml {
     pub min_retain_blocks: u64,
     /// The least fee per gas this node's mempool accepts, e.g. "0.025stake" (empty: none).
     pub minimum_gas_prices: String,
+    /// Where the gRPC server listens (empty: no gRPC server).
+    pub grpc_address: String,
+    /// CometBFT's RPC, which the gRPC tx and node services consult.
+    pub cometbft_rpc: String,
 }
 
 impl Default for AppToml {
@@ -62,6 +66,8 @@ impl Default for AppToml {
             pruning_keep_recent: 0,
             min_retain_blocks: 0,
             minimum_gas_prices: String::new(),
+            grpc_address: "127.0.0.1:9090".into(),
+            cometbft_rpc: "http://127.0.0.1:26657".into(),
         }
     }
 }

@@ -8,6 +8,7 @@ pub mod app;
 pub mod cli;
 pub mod client;
 pub mod config;
+pub mod grpc;
 pub mod keyring;
 pub mod query;
 pub mod tx;

@@ -254,6 +254,7 @@ fn cli_transfers_and_bad_input_through_cometbft() {
         net.json(0, &["query", "ibc", "clients"])["clients"],
         serde_json::json!([])
     );
+    grpc_answers(&net, &bob);
     let out = net.est_out(
         0,
         &[
@@ -414,4 +415,66 @@ fn export_import_reproduces_the_app_hash() {
         "first header of the imported chain"
     );
     assert_eq!(net.balance(fresh, &bob, "stake"), 1_777);
+}
+
+/// The node's gRPC server answers what relayers ask: balances, accounts, IBC state, node info.
+fn grpc_answers(net: &Net, bob: &str) {
+    use cosmrs::proto::cosmos::auth::v1beta1 as auth;
+    use cosmrs::proto::cosmos::bank::v1beta1 as bank;
+    use cosmrs::proto::cosmos::base::tendermint::v1beta1 as node;
+    use ibc_proto::ibc::core::client::v1 as client;
+    let url = format!("http://127.0.0.1:{}", net.nodes[0].base_port + 3);
+    rt().block_on(async {
+        let mut b = bank::query_client::QueryClient::connect(url.clone())
+            .await
+            .expect("gRPC server up");
+        let r = b
+            .balance(bank::QueryBalanceRequest {
+                address: bob.into(),
+                denom: "stake".into(),
+            })
+            .await
+            .unwrap()
+            .into_inner();
+        assert_eq!(r.balance.unwrap().amount, "2000");
+        let mut a = auth::query_client::QueryClient::connect(url.clone())
+            .await
+            .unwrap();
+        let acc = a
+            .account(auth::QueryAccountRequest {
+                address: bob.into(),
+            })
+            .await
+            .unwrap()
+            .into_inner();
+        assert_eq!(
+            acc.account.unwrap().type_url,
+            "/cosmos.auth.v1beta1.BaseAccount"
+        );
+        let missing = a
+            .account(auth::QueryAccountRequest {
+                address: estuary_sdk::Address([9; 20]).to_bech32(),
+            })
+            .await;
+        assert_eq!(missing.unwrap_err().code(), tonic::Code::NotFound);
+        let mut c = client::query_client::QueryClient::connect(url.clone())
+            .await
+            .unwrap();
+        let cs = c
+            .client_states(client::QueryClientStatesRequest::default())
+            .await
+            .unwrap()
+            .into_inner();
+        assert!(cs.client_states.is_empty());
+        let mut n = node::service_client::ServiceClient::connect(url)
+            .await
+            .unwrap();
+        let info = n
+            .get_node_info(node::GetNodeInfoRequest {})
+            .await
+            .unwrap()
+            .into_inner();
+        assert_eq!(info.default_node_info.unwrap().network, net.chain_id);
+        assert_eq!(info.application_version.unwrap().app_name, "estuaryd");
+    });
 }

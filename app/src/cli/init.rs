@@ -13,7 +13,7 @@ pub struct InitArgs {
     /// The chain id, `name-N` for IBC revision N.
     #[arg(long)]
     pub chain_id: String,
-    /// Ports: P2P at P, RPC at P+1, ABCI at P+2 (default 26656 gives CometBFT's usual ports).
+    /// Ports: P2P at P, RPC at P+1, ABCI at P+2, gRPC at P+3 (26656 gives CometBFT's usual ones).
     #[arg(long, default_value_t = 26656)]
     pub base_port: u16,
     /// Target block time (CometBFT's timeout_commit).
@@ -33,6 +33,7 @@ struct InitReport {
     rpc: String,
     p2p: String,
     abci: String,
+    grpc: String,
 }
 
 pub fn run(g: &Global, a: InitArgs) -> Result<()> {
@@ -61,8 +62,11 @@ pub fn run(g: &Global, a: InitArgs) -> Result<()> {
         "{\n  \"height\": \"0\",\n  \"round\": 0,\n  \"step\": 0\n}\n",
     )?;
 
+    let grpc = a.base_port + 3;
     let app = AppToml {
         abci_address: format!("127.0.0.1:{abci}"),
+        grpc_address: format!("127.0.0.1:{grpc}"),
+        cometbft_rpc: format!("http://127.0.0.1:{rpc}"),
         ..AppToml::default()
     };
     app.save(&home.app_toml())?;
@@ -82,11 +86,12 @@ pub fn run(g: &Global, a: InitArgs) -> Result<()> {
         rpc: format!("tcp://127.0.0.1:{rpc}"),
         p2p: format!("tcp://127.0.0.1:{p2p}"),
         abci: format!("tcp://127.0.0.1:{abci}"),
+        grpc: format!("127.0.0.1:{grpc}"),
     };
     g.print(&report, |r| {
         format!(
-            "initialised {} for chain {}\n  node id:        {}\n  validator key:  {}\n  rpc {}  p2p {}  abci {}",
-            r.home, r.chain_id, r.node_id, r.validator_pub_key, r.rpc, r.p2p, r.abci
+            "initialised {} for chain {}\n  node id:        {}\n  validator key:  {}\n  rpc {}  p2p {}  abci {}  grpc {}",
+            r.home, r.chain_id, r.node_id, r.validator_pub_key, r.rpc, r.p2p, r.abci, r.grpc
         )
     })
 }

@@ -56,12 +56,36 @@ pub fn start(g: &Global, a: StartArgs) -> Result<()> {
         min_retain_blocks: cfg.min_retain_blocks,
     };
     let app = Arc::new(App::new(storage, crate::modules(), app_config));
+    if !cfg.grpc_address.is_empty() {
+        spawn_grpc(app.clone(), &cfg)?;
+    }
     let last = app.last_commit();
     info!(abci = %addr, height = last.map_or(0, |l| l.version), "starting estuaryd; waiting for CometBFT");
     let server = tendermint_abci::ServerBuilder::new(1 << 20)
         .bind(&addr, AbciApp::new(app))
         .map_err(|e| anyhow!("listening on {addr}: {e}"))?;
     server.listen().map_err(|e| anyhow!("ABCI server: {e}"))
+}
+
+/// Runs the gRPC server on its own thread and runtime; the ABCI server keeps the main thread.
+fn spawn_grpc(app: Arc<App>, cfg: &AppToml) -> Result<()> {
+    let addr: std::net::SocketAddr = cfg
+        .grpc_address
+        .parse()
+        .with_context(|| format!("grpc_address {:?} in app.toml", cfg.grpc_address))?;
+    let rpc = cfg.cometbft_rpc.clone();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()?;
+    std::thread::Builder::new()
+        .name("grpc".into())
+        .spawn(move || {
+            if let Err(e) = runtime.block_on(crate::grpc::serve(app, addr, &rpc)) {
+                tracing::error!("{e:#}");
+            }
+        })?;
+    Ok(())
 }
 
 pub fn export(g: &Global, a: ExportArgs) -> Result<()> {
