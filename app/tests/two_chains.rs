@@ -56,6 +56,15 @@ struct Side {
 
 impl Side {
     fn new(chain_id: &str, clock: Rc<Cell<u64>>, validator: &str) -> Side {
+        Self::with_ibc_params(chain_id, clock, validator, serde_json::json!({}))
+    }
+
+    fn with_ibc_params(
+        chain_id: &str,
+        clock: Rc<Cell<u64>>,
+        validator: &str,
+        ibc: serde_json::Value,
+    ) -> Side {
         let key = SigningKey::from_slice(&[chain_id.len() as u8 + 1; 32]).unwrap();
         let user = estuary_app::keyring::address_of(&key).unwrap();
         let validators = vec![TgValidator::new(validator).voting_power(50)];
@@ -64,6 +73,7 @@ impl Side {
             "auth": {"accounts": [{"address": user, "account_number": 0}]},
             "bank": {"balances": [{"address": user, "coins": [{"denom": "stake", "amount": "1000000"}]}]},
             "validators": {"validators": [{"name": validator, "pub_key": base64::engine::general_purpose::STANDARD.encode(pk.as_bytes()), "power": 50}]},
+            "ibc": ibc,
         });
         let dir = tempfile::tempdir().unwrap();
         let storage =
@@ -348,9 +358,13 @@ impl Link {
     }
 
     fn new() -> Link {
+        Self::with_b_params(serde_json::json!({}))
+    }
+
+    fn with_b_params(b_ibc: serde_json::Value) -> Link {
         let clock = Rc::new(Cell::new(BASE_TIME));
         let mut a = Side::new("chain-a-1", clock.clone(), "val-a");
-        let mut b = Side::new("chain-b-1", clock, "val-b");
+        let mut b = Side::with_ibc_params("chain-b-1", clock, "val-b", b_ibc);
         a.block(vec![]);
         b.block(vec![]);
         a.block(vec![]);
@@ -586,6 +600,18 @@ fn transfer(
     receiver: Option<&str>,
     timeout_height: u64,
 ) -> Any {
+    transfer_with(from, to, denom, amount, receiver, timeout_height, 0)
+}
+
+fn transfer_with(
+    from: &Side,
+    to: &Side,
+    denom: &str,
+    amount: u128,
+    receiver: Option<&str>,
+    timeout_height: u64,
+    timeout_ns: u64,
+) -> Any {
     let msg = MsgTransfer {
         source_port: "transfer".into(),
         source_channel: CHAN.into(),
@@ -596,7 +622,7 @@ fn transfer(
         sender: from.signer(),
         receiver: receiver.map(str::to_string).unwrap_or_else(|| to.signer()),
         timeout_height: Some(to.h(timeout_height)),
-        timeout_timestamp: 0,
+        timeout_timestamp: timeout_ns,
         memo: String::new(),
     };
     any("/ibc.applications.transfer.v1.MsgTransfer", &msg)
@@ -822,6 +848,50 @@ fn handshake_transfer_round_trip_error_ack_timeout_and_forgery() {
     assert_eq!(l.b.balance(&v), 600, "nothing minted on B");
     assert_conserved(&l);
 
+    // A → B timing out by timestamp: B's clock passes the deadline before it is relayed.
+    let deadline_ns = (l.b.clock.get() + 3) * 1_000_000_000;
+    let r = l.a.ok(vec![transfer_with(
+        &l.a,
+        &l.b,
+        "stake",
+        30,
+        None,
+        0,
+        deadline_ns,
+    )]);
+    let late = packet_from(event(&r, "send_packet"));
+    assert_eq!(late.timeout_timestamp, deadline_ns);
+    for _ in 0..4 {
+        l.b.block(vec![]);
+    }
+    let h = Link::update(&mut l.b, &mut l.a, &mut l.a_client_of_b);
+    let timeout = chan::MsgTimeout {
+        proof_unreceived: l.b.proof(
+            &format!(
+                "receipts/ports/transfer/channels/{CHAN}/sequences/{}",
+                late.sequence
+            ),
+            h,
+        ),
+        proof_height: Some(l.b.h(h + 1)),
+        next_sequence_recv: late.sequence,
+        packet: Some(late),
+        signer: l.a.signer(),
+    };
+    l.a.ok(vec![any("/ibc.core.channel.v1.MsgTimeout", &timeout)]);
+    assert_eq!(
+        l.a.balance("stake"),
+        1_000_000 - 600,
+        "refunded on timestamp timeout"
+    );
+    assert_conserved(&l);
+    // Sequences are stored as ibc-go does: 8-byte big-endian.
+    assert_eq!(
+        l.a.ibc_value("nextSequenceSend/ports/transfer/channels/channel-0"),
+        5u64.to_be_bytes().to_vec(),
+        "four packets sent from A"
+    );
+
     // A header signed by validators the client does not trust is refused.
     l.a.block(vec![]);
     let forged = l.a.forged_update(
@@ -916,4 +986,32 @@ fn misbehaviour_freezes_the_client_and_expired_clients_refuse_updates() {
             .unwrap();
     assert_ne!(r.code, 0, "sending over an expired client must fail");
     assert_eq!(l.a.balance("stake"), 1_000_000, "nothing escrowed");
+}
+
+#[test]
+fn disabled_transfers_are_refused_and_refunded() {
+    let mut l = Link::with_b_params(
+        serde_json::json!({"params": {"send_enabled": false, "receive_enabled": false}}),
+    );
+    // B may not send.
+    let r =
+        l.b.block(vec![transfer(&l.b, &l.a, "stake", 5, None, 1000)])
+            .unwrap();
+    assert_eq!((r.codespace.as_str(), r.code), ("transfer", 7), "{}", r.log);
+    // B may not receive: A's tokens come back with an error ack.
+    let r = l.a.ok(vec![transfer(&l.a, &l.b, "stake", 40, None, 1000)]);
+    let packet = packet_from(event(&r, "send_packet"));
+    let ack = relay(
+        &mut l.a,
+        &mut l.b,
+        &mut l.b_client_of_a,
+        &mut l.a_client_of_b,
+        packet,
+    );
+    assert_eq!(
+        ack,
+        br#"{"error":"ABCI code: 8: error handling packet: see events for details"}"#
+    );
+    assert_eq!(l.a.balance("stake"), 1_000_000);
+    assert_conserved(&l);
 }
