@@ -2,6 +2,7 @@
 //! (keys, tx, query, status), following Cosmos SDK conventions.
 
 mod genesis;
+mod hermes;
 mod ibc;
 mod init;
 mod keys;
@@ -101,6 +102,8 @@ pub enum Command {
     Query(query::QueryCmd),
     /// Show the node's status (chain id, height, app hash, sync).
     Status(node::StatusArgs),
+    /// Print this chain's entry for a Hermes config.toml (proof specs, prefix, periods).
+    HermesConfig(hermes::HermesArgs),
     /// CometBFT identities stored in the home.
     #[command(subcommand)]
     Comet(CometCmd),
@@ -134,6 +137,7 @@ pub fn run() -> Result<()> {
         Command::Tx(c) => block_on(tx::run(&g, c)),
         Command::Query(c) => block_on(query::run(&g, c)),
         Command::Status(a) => block_on(node::status(&g, a)),
+        Command::HermesConfig(a) => hermes::run(&g, a),
         Command::Comet(CometCmd::ShowNodeId) => {
             let id = init::home_node_id(&g.home())?;
             g.print(&serde_json::json!({ "node_id": id }), |_| id.clone())
