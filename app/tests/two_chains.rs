@@ -566,6 +566,23 @@ impl Link {
     }
 }
 
+/// Proves on B that `packet` was never received and times it out on A.
+fn time_out_on_a(l: &mut Link, packet: chan::Packet) -> TxOutcome {
+    let h = Link::update(&mut l.b, &mut l.a, &mut l.a_client_of_b);
+    let path = format!(
+        "receipts/ports/transfer/channels/{CHAN}/sequences/{}",
+        packet.sequence
+    );
+    let timeout = chan::MsgTimeout {
+        proof_unreceived: l.b.proof(&path, h),
+        proof_height: Some(l.b.h(h + 1)),
+        next_sequence_recv: packet.sequence,
+        packet: Some(packet),
+        signer: l.a.signer(),
+    };
+    l.a.ok(vec![any("/ibc.core.channel.v1.MsgTimeout", &timeout)])
+}
+
 /// The packet a `send_packet` event describes, as ibc-go's relayers read it.
 fn packet_from(e: &Event) -> chan::Packet {
     let get = |k: &str| {
@@ -827,22 +844,7 @@ fn handshake_transfer_round_trip_error_ack_timeout_and_forgery() {
     for _ in 0..3 {
         l.b.block(vec![]);
     }
-    let h = Link::update(&mut l.b, &mut l.a, &mut l.a_client_of_b);
-    let timeout = chan::MsgTimeout {
-        proof_unreceived: l.b.proof(
-            &format!(
-                "receipts/ports/transfer/channels/{CHAN}/sequences/{}",
-                late.sequence
-            ),
-            h,
-        ),
-        proof_height: Some(l.b.h(h + 1)),
-        next_sequence_recv: late.sequence,
-        packet: Some(late),
-        signer: l.a.signer(),
-    };
-    let r =
-        l.a.ok(vec![any("/ibc.core.channel.v1.MsgTimeout", &timeout)]);
+    let r = time_out_on_a(&mut l, late);
     assert!(r.events.iter().any(|e| e.kind == "timeout_packet"));
     assert_eq!(l.a.balance("stake"), 1_000_000 - 600, "refunded on timeout");
     assert_eq!(l.b.balance(&v), 600, "nothing minted on B");
@@ -864,21 +866,7 @@ fn handshake_transfer_round_trip_error_ack_timeout_and_forgery() {
     for _ in 0..4 {
         l.b.block(vec![]);
     }
-    let h = Link::update(&mut l.b, &mut l.a, &mut l.a_client_of_b);
-    let timeout = chan::MsgTimeout {
-        proof_unreceived: l.b.proof(
-            &format!(
-                "receipts/ports/transfer/channels/{CHAN}/sequences/{}",
-                late.sequence
-            ),
-            h,
-        ),
-        proof_height: Some(l.b.h(h + 1)),
-        next_sequence_recv: late.sequence,
-        packet: Some(late),
-        signer: l.a.signer(),
-    };
-    l.a.ok(vec![any("/ibc.core.channel.v1.MsgTimeout", &timeout)]);
+    time_out_on_a(&mut l, late);
     assert_eq!(
         l.a.balance("stake"),
         1_000_000 - 600,

@@ -77,6 +77,33 @@ fn local_coin(full_denom: &str, amount: Amount) -> Result<Coin, TransferError> {
     Ok(Coin { denom, amount })
 }
 
+/// Pays `coin` out of channel `port/channel`'s escrow to `to`, never more than the channel took in.
+fn release_escrow(
+    state: &mut dyn StateWrite,
+    port: &str,
+    channel: &str,
+    full_denom: &str,
+    to: &Address,
+    coin: &Coin,
+) -> Result<(), TransferError> {
+    let held = state.channel_escrow(port, channel, full_denom)?;
+    let left = held
+        .checked_sub(coin.amount)
+        .ok_or_else(|| TransferError::EscrowShort {
+            channel: channel.into(),
+            denom: full_denom.into(),
+            held,
+            wanted: coin.amount,
+        })?;
+    state.send(
+        &Address(escrow_address(port, channel)),
+        to,
+        std::slice::from_ref(coin),
+    )?;
+    set_channel_escrow(state, port, channel, full_denom, left)?;
+    Ok(())
+}
+
 impl<'a> TransferModule<'a> {
     pub fn new(state: SharedState<'a>, params: IbcParams) -> Self {
         TransferModule { state, params }
@@ -124,18 +151,7 @@ impl<'a> TransferModule<'a> {
         if let Some(unprefixed) = data.denom.strip_prefix(&source) {
             // The tokens are coming home: release what this channel holds in escrow.
             let coin = local_coin(unprefixed, amount)?;
-            let held = state.channel_escrow(port_b, chan_b, unprefixed)?;
-            let left = held
-                .checked_sub(amount)
-                .ok_or_else(|| TransferError::EscrowShort {
-                    channel: chan_b.into(),
-                    denom: unprefixed.into(),
-                    held,
-                    wanted: amount,
-                })?;
-            let escrow = Address(escrow_address(port_b, chan_b));
-            state.send(&escrow, &receiver, std::slice::from_ref(&coin))?;
-            set_channel_escrow(state, port_b, chan_b, unprefixed, left)?;
+            release_escrow(state, port_b, chan_b, unprefixed, &receiver, &coin)?;
         } else {
             let prefixed = format!("{}{}", hop_prefix(port_b, chan_b), data.denom);
             let trace = DenomTrace::parse(&prefixed);
@@ -172,21 +188,7 @@ impl<'a> TransferModule<'a> {
             // Vouchers burnt on send come back.
             state.mint(&sender, std::slice::from_ref(&coin))?;
         } else {
-            let held = state.channel_escrow(port_a, chan_a, &data.denom)?;
-            let left = held
-                .checked_sub(amount)
-                .ok_or_else(|| TransferError::EscrowShort {
-                    channel: chan_a.into(),
-                    denom: data.denom.clone(),
-                    held,
-                    wanted: amount,
-                })?;
-            state.send(
-                &Address(escrow_address(port_a, chan_a)),
-                &sender,
-                std::slice::from_ref(&coin),
-            )?;
-            set_channel_escrow(state, port_a, chan_a, &data.denom, left)?;
+            release_escrow(state, port_a, chan_a, &data.denom, &sender, &coin)?;
         }
         Ok(())
     }
