@@ -112,6 +112,7 @@ impl Node {
                 gas_wanted: 0,
                 gas_used: 0,
                 stage: "check_tx",
+                events: vec![],
             });
         }
         let Some(timeout) = wait else {
@@ -124,6 +125,7 @@ impl Node {
                 gas_wanted: 0,
                 gas_used: 0,
                 stage: "mempool",
+                events: vec![],
             });
         };
         self.wait_for_tx(&hash, timeout).await
@@ -144,6 +146,7 @@ impl Node {
                     gas_wanted: r.gas_wanted as u64,
                     gas_used: r.gas_used as u64,
                     stage: "block",
+                    events: r.events,
                 });
             }
             if start.elapsed() > timeout {
@@ -166,6 +169,9 @@ pub struct TxReport {
     pub gas_used: u64,
     /// Where the answer came from: `check_tx` (rejected), `mempool` (not waited for), `block`.
     pub stage: &'static str,
+    /// The transaction's events, once it is in a block.
+    #[serde(skip)]
+    pub events: Vec<tendermint::abci::Event>,
 }
 
 /// Everything needed to sign one transaction.

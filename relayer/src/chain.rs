@@ -1,0 +1,314 @@
+//! One chain as the relayer sees it: heights and headers from CometBFT's RPC, state and proofs
+//! from ABCI queries, transactions signed with the relayer's key.
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use anyhow::{anyhow, bail, Context, Result};
+use cosmrs::crypto::secp256k1::SigningKey;
+use cosmrs::Any;
+use estuary_app::client::{sign_tx, Node, TxPlan, TxReport};
+use estuary_app::keyring::{address_of, Backend, Keyring};
+use ibc_proto::ibc::core::client::v1::Height;
+use ibc_proto::ibc::core::commitment::v1::MerkleProof;
+use prost::Message;
+use tendermint_rpc::{Client, Paging};
+use tracing::{debug, warn};
+
+use crate::config::ChainConfig;
+
+pub struct Chain {
+    pub cfg: ChainConfig,
+    pub node: Node,
+    key: SigningKey,
+    pub signer: String,
+    pub revision: u64,
+}
+
+/// A signed header and the validator set that signed it.
+pub struct LightBlock {
+    pub signed_header: tendermint::block::signed_header::SignedHeader,
+    pub validators: tendermint::validator::Set,
+}
+
+impl Chain {
+    pub async fn connect(cfg: &ChainConfig) -> Result<Chain> {
+        let node = Node::connect(&cfg.rpc)?;
+        let key = Keyring::new(cfg.key_home.join("keyring-test"), Backend::Test, None)
+            .signing_key(&cfg.key)
+            .with_context(|| format!("relayer key {} for {}", cfg.key, cfg.id))?;
+        let signer = address_of(&key)?.to_bech32();
+        let network = node.chain_id().await?;
+        if network != cfg.id {
+            bail!("{} answers as chain {network}, not {}", cfg.rpc, cfg.id);
+        }
+        let revision = ibc_core::host::types::identifiers::ChainId::new(&cfg.id)
+            .map(|c| c.revision_number())
+            .unwrap_or(0);
+        Ok(Chain {
+            cfg: cfg.clone(),
+            node,
+            key,
+            signer,
+            revision,
+        })
+    }
+
+    pub fn id(&self) -> &str {
+        &self.cfg.id
+    }
+
+    pub fn height_of(&self, h: u64) -> Height {
+        Height {
+            revision_number: self.revision,
+            revision_height: h,
+        }
+    }
+
+    pub async fn latest_height(&self) -> Result<u64> {
+        Ok(self
+            .node
+            .rpc
+            .status()
+            .await
+            .with_context(|| format!("status of {}", self.id()))?
+            .sync_info
+            .latest_block_height
+            .value())
+    }
+
+    pub async fn latest_time(&self) -> Result<tendermint::Time> {
+        Ok(self.node.rpc.status().await?.sync_info.latest_block_time)
+    }
+
+    /// Waits until the chain has a block above `h`.
+    pub async fn wait_past(&self, h: u64) -> Result<u64> {
+        for _ in 0..300 {
+            let now = self.latest_height().await?;
+            if now > h {
+                return Ok(now);
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        bail!("{} did not go past height {h}", self.id())
+    }
+
+    pub async fn light_block(&self, h: u64) -> Result<LightBlock> {
+        let height = tendermint::block::Height::try_from(h)?;
+        let commit = self
+            .node
+            .rpc
+            .commit(height)
+            .await
+            .with_context(|| format!("commit {h} of {}", self.id()))?;
+        let vals = self
+            .node
+            .rpc
+            .validators(height, Paging::All)
+            .await
+            .with_context(|| format!("validators {h} of {}", self.id()))?;
+        let validators = tendermint::validator::Set::without_proposer(vals.validators);
+        Ok(LightBlock {
+            signed_header: commit.signed_header,
+            validators,
+        })
+    }
+
+    /// The value at an ICS-24 path in the state after block `h`, and its proof (verifiable
+    /// against header `h + 1`).
+    pub async fn proven(&self, path: &str, h: u64) -> Result<(Vec<u8>, Vec<u8>)> {
+        let height = tendermint::block::Height::try_from(h)?;
+        let res = self
+            .node
+            .rpc
+            .abci_query(
+                Some("store/ibc/key".into()),
+                path.as_bytes().to_vec(),
+                Some(height),
+                true,
+            )
+            .await
+            .with_context(|| format!("proof of {path} on {}", self.id()))?;
+        if res.code.is_err() {
+            bail!("proof of {path} on {}: {}", self.id(), res.log);
+        }
+        let ops = res
+            .proof
+            .ok_or_else(|| anyhow!("{} returned no proof for {path}", self.id()))?;
+        let proofs = ops
+            .ops
+            .iter()
+            .map(|op| ics23::CommitmentProof::decode(op.data.as_slice()).context("proof op"))
+            .collect::<Result<Vec<_>>>()?;
+        // Never forward a proof the counterparty would refuse: check it against header h + 1.
+        let header = self.light_block(h + 1).await?.signed_header.header;
+        let proof = estuary_sdk::store::MerkleProof {
+            proofs,
+            substore_root: vec![],
+        };
+        let ibc = estuary_sdk::store::Substore::Ibc;
+        let app_hash = header.app_hash.as_bytes();
+        let ok = if res.value.is_empty() {
+            estuary_sdk::store::verify_non_membership(&proof, app_hash, ibc, path.as_bytes())
+        } else {
+            estuary_sdk::store::verify_membership(
+                &proof,
+                app_hash,
+                ibc,
+                path.as_bytes(),
+                &res.value,
+            )
+        };
+        if !ok {
+            bail!(
+                "{}: the proof of {path} at height {h} does not verify against header {}",
+                self.id(),
+                h + 1
+            );
+        }
+        Ok((
+            res.value,
+            MerkleProof {
+                proofs: proof.proofs,
+            }
+            .encode_to_vec(),
+        ))
+    }
+
+    /// The raw value at an ICS-24 path (latest state).
+    pub async fn ibc_value(&self, path: &str) -> Result<Vec<u8>> {
+        let res = self
+            .node
+            .rpc
+            .abci_query(
+                Some("store/ibc/key".into()),
+                path.as_bytes().to_vec(),
+                None,
+                false,
+            )
+            .await?;
+        Ok(res.value)
+    }
+
+    pub async fn query<Req: Message, Resp: Message + Default>(
+        &self,
+        path: &str,
+        req: &Req,
+    ) -> Result<Resp> {
+        self.node.query_proto(path, req).await
+    }
+
+    /// Signs and broadcasts `msgs` in transactions of at most `max_msgs_per_tx`, waiting for each.
+    /// A sequence mismatch (another sender, a dropped tx) is answered by asking again.
+    pub async fn submit(&self, msgs: Vec<Any>) -> Result<Vec<TxReport>> {
+        let mut reports = Vec::new();
+        for chunk in msgs.chunks(self.cfg.max_msgs_per_tx.max(1)) {
+            reports.push(self.submit_one(chunk.to_vec()).await?);
+        }
+        Ok(reports)
+    }
+
+    async fn submit_one(&self, msgs: Vec<Any>) -> Result<TxReport> {
+        let mut last = None;
+        for attempt in 0..5 {
+            let account = self.node.account(&self.signer).await?;
+            let tx = sign_tx(&TxPlan {
+                key: &self.key,
+                chain_id: &self.cfg.id,
+                account_number: account.account_number,
+                sequence: account.sequence,
+                messages: msgs.clone(),
+                fee: vec![],
+                gas_limit: self.cfg.gas_limit,
+                memo: "estuary-relayer".into(),
+                timeout_height: 0,
+            })?;
+            let report = self
+                .node
+                .broadcast(tx, Some(Duration::from_secs(30)))
+                .await?;
+            // 32: wrong sequence; 20: mempool full. Both pass with time.
+            if report.codespace == "sdk" && (report.code == 32 || report.code == 20) {
+                warn!(chain = self.id(), attempt, log = %report.log, "retrying");
+                tokio::time::sleep(Duration::from_millis(500)).await;
+                last = Some(report);
+                continue;
+            }
+            if report.code != 0 {
+                bail!(
+                    "{} refused the relayer's transaction (code {}): {}",
+                    self.id(),
+                    report.code,
+                    report.log
+                );
+            }
+            debug!(chain = self.id(), height = ?report.height, msgs = msgs.len(), "submitted");
+            return Ok(report);
+        }
+        bail!(
+            "{}: giving up after retries: {}",
+            self.id(),
+            last.map(|r| r.log).unwrap_or_default()
+        )
+    }
+
+    /// The first event of `kind` in a transaction matching `query` whose attribute `key` = `value`.
+    pub async fn find_event(
+        &self,
+        kind: &str,
+        conditions: &[(&str, String)],
+    ) -> Result<Option<Vec<(String, String)>>> {
+        let mut q = tendermint_rpc::query::Query::eq(
+            format!("{kind}.{}", conditions[0].0),
+            conditions[0].1.clone(),
+        );
+        for (k, v) in &conditions[1..] {
+            q = q.and_eq(format!("{kind}.{k}"), v.clone());
+        }
+        let res = self
+            .node
+            .rpc
+            .tx_search(q, false, 1, 100, tendermint_rpc::Order::Ascending)
+            .await?;
+        for tx in res.txs {
+            for e in tx.tx_result.events {
+                if e.kind != kind {
+                    continue;
+                }
+                let attrs: Vec<(String, String)> = e
+                    .attributes
+                    .iter()
+                    .map(|a| {
+                        (
+                            a.key_str().unwrap_or_default().to_string(),
+                            a.value_str().unwrap_or_default().to_string(),
+                        )
+                    })
+                    .collect();
+                if conditions
+                    .iter()
+                    .all(|(k, v)| attrs.iter().any(|(ak, av)| ak == k && av == v))
+                {
+                    return Ok(Some(attrs));
+                }
+            }
+        }
+        Ok(None)
+    }
+}
+
+pub fn attr<'a>(attrs: &'a [(String, String)], key: &str) -> Result<&'a str> {
+    attrs
+        .iter()
+        .find(|(k, _)| k == key)
+        .map(|(_, v)| v.as_str())
+        .ok_or_else(|| anyhow!("event has no {key}"))
+}
+
+pub fn parse_height(s: &str) -> Result<Height> {
+    let (rev, h) = s.split_once('-').ok_or_else(|| anyhow!("height {s:?}"))?;
+    Ok(Height {
+        revision_number: u64::from_str(rev)?,
+        revision_height: u64::from_str(h)?,
+    })
+}

@@ -1,0 +1,65 @@
+//! The relayer's configuration file (TOML).
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Config {
+    /// Where the relayer keeps what it has linked and how far it has scanned.
+    pub state_dir: PathBuf,
+    pub chains: Vec<ChainConfig>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct ChainConfig {
+    pub id: String,
+    /// CometBFT RPC, e.g. `http://127.0.0.1:26657`.
+    pub rpc: String,
+    /// An estuaryd home whose `keyring-test` holds `key`.
+    pub key_home: PathBuf,
+    pub key: String,
+    #[serde(default = "default_gas")]
+    pub gas_limit: u64,
+    /// How long a client of this chain trusts a header (must be below the unbonding period).
+    #[serde(default = "default_trusting")]
+    pub trusting_period_secs: u64,
+    #[serde(default = "default_unbonding")]
+    pub unbonding_period_secs: u64,
+    #[serde(default = "default_drift")]
+    pub clock_drift_secs: u64,
+    #[serde(default = "default_batch")]
+    pub max_msgs_per_tx: usize,
+}
+
+fn default_gas() -> u64 {
+    20_000_000
+}
+fn default_trusting() -> u64 {
+    14 * 86_400
+}
+fn default_unbonding() -> u64 {
+    21 * 86_400
+}
+fn default_drift() -> u64 {
+    20
+}
+fn default_batch() -> usize {
+    50
+}
+
+impl Config {
+    pub fn load(path: &Path) -> Result<Config> {
+        let text =
+            std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+        toml::from_str(&text).with_context(|| format!("parsing {}", path.display()))
+    }
+
+    pub fn chain(&self, id: &str) -> Result<&ChainConfig> {
+        self.chains
+            .iter()
+            .find(|c| c.id == id)
+            .with_context(|| format!("chain {id} is not in the config"))
+    }
+}

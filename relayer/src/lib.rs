@@ -1,0 +1,78 @@
+//! The bundled IBC relayer: links two Estuary (or ibc-go) chains and relays ICS-20 packets,
+//! acknowledgements and timeouts between them over CometBFT RPC and ABCI queries.
+
+pub mod chain;
+pub mod config;
+pub mod link;
+pub mod relay;
+
+use anyhow::Result;
+use serde::Serialize;
+
+use chain::Chain;
+use link::{client_height, LinkState};
+use relay::{pending_commitments, unreceived, Relayed};
+
+/// One relay pass both ways, plus client refreshes.
+pub async fn relay_once(a: &Chain, b: &Chain, st: &LinkState) -> Result<Relayed> {
+    let mut total = relay::relay_direction(a, &st.a, b, &st.b).await?;
+    total += relay::relay_direction(b, &st.b, a, &st.a).await?;
+    refresh_client(a, b, &st.b.client_id).await?;
+    refresh_client(b, a, &st.a.client_id).await?;
+    Ok(total)
+}
+
+/// Updates `dst`'s client of `src` once its newest header is a third of the trusting period old,
+/// so an idle link never lets its clients expire.
+pub async fn refresh_client(src: &Chain, dst: &Chain, client_id: &str) -> Result<()> {
+    use ibc_proto::ibc::lightclients::tendermint::v1 as tm;
+    use prost::Message;
+    let trusted = client_height(dst, client_id).await?;
+    let path = format!(
+        "clients/{client_id}/consensusStates/{}-{trusted}",
+        src.revision
+    );
+    let any = cosmrs::Any::decode(dst.ibc_value(&path).await?.as_slice())?;
+    let cs = tm::ConsensusState::decode(any.value.as_slice())?;
+    let age = src.latest_time().await?.unix_timestamp() - cs.timestamp.map_or(0, |t| t.seconds);
+    if age as u64 > src.cfg.trusting_period_secs / 3 {
+        let latest = src.latest_height().await?;
+        let update = link::update_msg(src, dst, client_id, trusted, latest).await?;
+        dst.submit(vec![update]).await?;
+        tracing::info!(
+            on = dst.id(),
+            client = client_id,
+            height = latest,
+            "refreshed client"
+        );
+    }
+    Ok(())
+}
+
+#[derive(Debug, Serialize)]
+pub struct SideStatus {
+    pub chain_id: String,
+    pub height: u64,
+    pub client_id: String,
+    pub client_height: u64,
+    pub connection_id: String,
+    pub channel_id: String,
+    /// Packets sent from this side that the other has not received.
+    pub pending_packets: Vec<u64>,
+}
+
+pub async fn status(a: &Chain, b: &Chain, st: &LinkState) -> Result<Vec<SideStatus>> {
+    let mut out = Vec::new();
+    for (me, my, other, their) in [(a, &st.a, b, &st.b), (b, &st.b, a, &st.a)] {
+        out.push(SideStatus {
+            chain_id: me.id().into(),
+            height: me.latest_height().await?,
+            client_id: my.client_id.clone(),
+            client_height: client_height(me, &my.client_id).await?,
+            connection_id: my.connection_id.clone(),
+            channel_id: my.channel_id.clone(),
+            pending_packets: unreceived(other, their, pending_commitments(me, my).await?).await?,
+        });
+    }
+    Ok(out)
+}

@@ -1,0 +1,481 @@
+//! Linking two chains: a client of each on the other, a connection, and a `transfer` channel.
+//! Every step proves the counterparty's state at a height its client has been updated to.
+
+use std::path::Path;
+
+use anyhow::{anyhow, bail, Context, Result};
+use cosmrs::Any;
+use ibc_proto::google::protobuf::{Duration as PDuration, Timestamp};
+use ibc_proto::ibc::core::channel::v1 as chan;
+use ibc_proto::ibc::core::client::v1 as client;
+use ibc_proto::ibc::core::commitment::v1::{MerklePrefix, MerkleRoot};
+use ibc_proto::ibc::core::connection::v1 as conn;
+use ibc_proto::ibc::lightclients::tendermint::v1 as tm;
+use prost::Message;
+use serde::{Deserialize, Serialize};
+use tracing::info;
+
+use crate::chain::Chain;
+
+/// The identifiers of one side of a link.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct End {
+    pub chain_id: String,
+    pub client_id: String,
+    pub connection_id: String,
+    pub channel_id: String,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct LinkState {
+    pub a: End,
+    pub b: End,
+}
+
+impl LinkState {
+    pub fn path(state_dir: &Path, a: &str, b: &str) -> std::path::PathBuf {
+        state_dir.join(format!("link-{a}--{b}.json"))
+    }
+
+    pub fn load(path: &Path) -> Result<Option<LinkState>> {
+        match std::fs::read_to_string(path) {
+            Ok(t) => Ok(Some(
+                serde_json::from_str(&t).with_context(|| format!("parsing {}", path.display()))?,
+            )),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(e).with_context(|| format!("reading {}", path.display())),
+        }
+    }
+
+    pub fn save(&self, path: &Path) -> Result<()> {
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir)?;
+        }
+        let tmp = path.with_extension("tmp");
+        std::fs::write(&tmp, serde_json::to_string_pretty(self)?)?;
+        std::fs::rename(&tmp, path).with_context(|| format!("writing {}", path.display()))
+    }
+}
+
+fn any<M: Message>(type_url: &str, m: &M) -> Any {
+    Any {
+        type_url: type_url.into(),
+        value: m.encode_to_vec(),
+    }
+}
+
+fn event_attr(report: &estuary_app::client::TxReport, kind: &str, key: &str) -> Result<String> {
+    report
+        .events
+        .iter()
+        .filter(|e| e.kind == kind)
+        .flat_map(|e| e.attributes.iter())
+        .find(|a| a.key_str().ok() == Some(key))
+        .and_then(|a| a.value_str().ok().map(str::to_string))
+        .ok_or_else(|| anyhow!("no {kind}.{key} in the transaction's events"))
+}
+
+fn prefix() -> Option<MerklePrefix> {
+    Some(MerklePrefix {
+        key_prefix: b"ibc".to_vec(),
+    })
+}
+
+fn conn_version() -> conn::Version {
+    conn::Version {
+        identifier: "1".into(),
+        features: vec!["ORDER_ORDERED".into(), "ORDER_UNORDERED".into()],
+    }
+}
+
+/// A client state for `src`, to live on its counterparty.
+pub async fn client_state_of(src: &Chain, latest: u64) -> Any {
+    #[allow(deprecated)]
+    let cs = tm::ClientState {
+        chain_id: src.id().to_string(),
+        trust_level: Some(tm::Fraction {
+            numerator: 1,
+            denominator: 3,
+        }),
+        trusting_period: Some(PDuration {
+            seconds: src.cfg.trusting_period_secs as i64,
+            nanos: 0,
+        }),
+        unbonding_period: Some(PDuration {
+            seconds: src.cfg.unbonding_period_secs as i64,
+            nanos: 0,
+        }),
+        max_clock_drift: Some(PDuration {
+            seconds: src.cfg.clock_drift_secs as i64,
+            nanos: 0,
+        }),
+        frozen_height: Some(client::Height {
+            revision_number: 0,
+            revision_height: 0,
+        }),
+        latest_height: Some(src.height_of(latest)),
+        proof_specs: estuary_sdk::store::proof_specs(),
+        upgrade_path: vec!["upgrade".into(), "upgradedIBCState".into()],
+        allow_update_after_expiry: false,
+        allow_update_after_misbehaviour: false,
+    };
+    any("/ibc.lightclients.tendermint.v1.ClientState", &cs)
+}
+
+/// The latest height `dst`'s client of `src` has.
+pub async fn client_height(dst: &Chain, client_id: &str) -> Result<u64> {
+    let bytes = dst
+        .ibc_value(&format!("clients/{client_id}/clientState"))
+        .await?;
+    let any = Any::decode(bytes.as_slice())
+        .with_context(|| format!("client {client_id} on {}", dst.id()))?;
+    let cs = tm::ClientState::decode(any.value.as_slice())?;
+    Ok(cs.latest_height.map_or(0, |h| h.revision_height))
+}
+
+/// A `MsgUpdateClient` bringing `dst`'s client of `src` from `trusted` to header `target`.
+pub async fn update_msg(
+    src: &Chain,
+    dst: &Chain,
+    client_id: &str,
+    trusted: u64,
+    target: u64,
+) -> Result<Any> {
+    let lb = src.light_block(target).await?;
+    let trusted_next = src.light_block(trusted + 1).await?.validators;
+    let header = ibc_client_tendermint::types::Header {
+        signed_header: lb.signed_header,
+        validator_set: lb.validators,
+        trusted_height: ibc_core::client::types::Height::new(src.revision, trusted)
+            .map_err(|e| anyhow!("{e}"))?,
+        trusted_next_validator_set: trusted_next,
+    };
+    let raw: tm::Header = header.into();
+    let msg = client::MsgUpdateClient {
+        client_id: client_id.into(),
+        client_message: Some(any("/ibc.lightclients.tendermint.v1.Header", &raw)),
+        signer: dst.signer.clone(),
+    };
+    Ok(any("/ibc.core.client.v1.MsgUpdateClient", &msg))
+}
+
+/// Picks a height `h` of `src` whose state can be proven to `dst` (its client will hold header
+/// `h + 1`), and the update that gets the client there, if one is needed.
+pub async fn proof_height(src: &Chain, dst: &Chain, client_id: &str) -> Result<(u64, Option<Any>)> {
+    // Everything committed up to the latest block must be provable, so the state to prove is at
+    // least that block's, and its proof needs the header after it.
+    let committed = src.latest_height().await?;
+    let trusted = client_height(dst, client_id).await?;
+    if trusted > committed {
+        return Ok((trusted - 1, None));
+    }
+    let target = src.wait_past(committed).await?;
+    let update = update_msg(src, dst, client_id, trusted, target).await?;
+    Ok((target - 1, Some(update)))
+}
+
+/// Brings `dst`'s client of `src` far enough to prove `src`'s recent state (its own transaction),
+/// and returns the height whose state to prove.
+pub async fn prove_ready(src: &Chain, dst: &Chain, client_id: &str) -> Result<u64> {
+    let (h, update) = proof_height(src, dst, client_id).await?;
+    if let Some(update) = update {
+        dst.submit(vec![update]).await?;
+    }
+    Ok(h)
+}
+
+async fn create_client(src: &Chain, dst: &Chain) -> Result<String> {
+    let h = src.latest_height().await?;
+    let lb = src.light_block(h).await?;
+    let header = lb.signed_header.header;
+    let cons = tm::ConsensusState {
+        timestamp: Some(Timestamp {
+            seconds: header.time.unix_timestamp(),
+            nanos: (header.time.unix_timestamp_nanos() % 1_000_000_000) as i32,
+        }),
+        root: Some(MerkleRoot {
+            hash: header.app_hash.as_bytes().to_vec(),
+        }),
+        next_validators_hash: header.next_validators_hash.as_bytes().to_vec(),
+    };
+    let msg = client::MsgCreateClient {
+        client_state: Some(client_state_of(src, h).await),
+        consensus_state: Some(any("/ibc.lightclients.tendermint.v1.ConsensusState", &cons)),
+        signer: dst.signer.clone(),
+    };
+    let report = dst
+        .submit(vec![any("/ibc.core.client.v1.MsgCreateClient", &msg)])
+        .await?
+        .remove(0);
+    let id = event_attr(&report, "create_client", "client_id")?;
+    info!(on = dst.id(), client = %id, of = src.id(), "created client");
+    Ok(id)
+}
+
+/// Creates (or, when `existing` is still open on both chains, reuses) a full link.
+pub async fn link(a: &Chain, b: &Chain, existing: Option<LinkState>) -> Result<LinkState> {
+    if let Some(state) = existing {
+        if channel_open(a, &state.a).await? && channel_open(b, &state.b).await? {
+            info!(
+                "reusing link {} <-> {}",
+                state.a.channel_id, state.b.channel_id
+            );
+            return Ok(state);
+        }
+    }
+    let mut st = LinkState {
+        a: End {
+            chain_id: a.id().into(),
+            ..Default::default()
+        },
+        b: End {
+            chain_id: b.id().into(),
+            ..Default::default()
+        },
+    };
+    st.a.client_id = create_client(b, a).await?;
+    st.b.client_id = create_client(a, b).await?;
+    connect(a, b, &mut st).await?;
+    open_channel(a, b, &mut st).await?;
+    Ok(st)
+}
+
+async fn channel_open(c: &Chain, end: &End) -> Result<bool> {
+    if end.channel_id.is_empty() {
+        return Ok(false);
+    }
+    let bytes = c
+        .ibc_value(&format!(
+            "channelEnds/ports/transfer/channels/{}",
+            end.channel_id
+        ))
+        .await?;
+    Ok(chan::Channel::decode(bytes.as_slice())
+        .map(|ch| ch.state == chan::State::Open as i32)
+        .unwrap_or(false))
+}
+
+async fn connect(a: &Chain, b: &Chain, st: &mut LinkState) -> Result<()> {
+    let init = conn::MsgConnectionOpenInit {
+        client_id: st.a.client_id.clone(),
+        counterparty: Some(conn::Counterparty {
+            client_id: st.b.client_id.clone(),
+            connection_id: String::new(),
+            prefix: prefix(),
+        }),
+        version: Some(conn_version()),
+        delay_period: 0,
+        signer: a.signer.clone(),
+    };
+    let r = a
+        .submit(vec![any(
+            "/ibc.core.connection.v1.MsgConnectionOpenInit",
+            &init,
+        )])
+        .await?
+        .remove(0);
+    st.a.connection_id = event_attr(&r, "connection_open_init", "connection_id")?;
+
+    let h = prove_ready(a, b, &st.b.client_id).await?;
+    let consensus_height = client_height(a, &st.a.client_id).await?;
+    let cs_bytes = a
+        .ibc_value(&format!("clients/{}/clientState", st.a.client_id))
+        .await?;
+    let (_, proof_init) = a
+        .proven(&format!("connections/{}", st.a.connection_id), h)
+        .await?;
+    let (_, proof_client) = a
+        .proven(&format!("clients/{}/clientState", st.a.client_id), h)
+        .await?;
+    let (_, proof_consensus) = a
+        .proven(
+            &format!(
+                "clients/{}/consensusStates/{}-{consensus_height}",
+                st.a.client_id, b.revision
+            ),
+            h,
+        )
+        .await?;
+    #[allow(deprecated)]
+    let try_ = conn::MsgConnectionOpenTry {
+        client_id: st.b.client_id.clone(),
+        previous_connection_id: String::new(),
+        client_state: Some(ibc_proto::google::protobuf::Any::decode(
+            cs_bytes.as_slice(),
+        )?),
+        counterparty: Some(conn::Counterparty {
+            client_id: st.a.client_id.clone(),
+            connection_id: st.a.connection_id.clone(),
+            prefix: prefix(),
+        }),
+        delay_period: 0,
+        counterparty_versions: vec![conn_version()],
+        proof_height: Some(a.height_of(h + 1)),
+        proof_init,
+        proof_client,
+        proof_consensus,
+        consensus_height: Some(b.height_of(consensus_height)),
+        signer: b.signer.clone(),
+        host_consensus_state_proof: vec![],
+    };
+    let msgs = vec![any("/ibc.core.connection.v1.MsgConnectionOpenTry", &try_)];
+    let r = b
+        .submit(msgs)
+        .await?
+        .pop()
+        .ok_or_else(|| anyhow!("no result"))?;
+    st.b.connection_id = event_attr(&r, "connection_open_try", "connection_id")?;
+
+    let h = prove_ready(b, a, &st.a.client_id).await?;
+    let consensus_height = client_height(b, &st.b.client_id).await?;
+    let cs_bytes = b
+        .ibc_value(&format!("clients/{}/clientState", st.b.client_id))
+        .await?;
+    let (_, proof_try) = b
+        .proven(&format!("connections/{}", st.b.connection_id), h)
+        .await?;
+    let (_, proof_client) = b
+        .proven(&format!("clients/{}/clientState", st.b.client_id), h)
+        .await?;
+    let (_, proof_consensus) = b
+        .proven(
+            &format!(
+                "clients/{}/consensusStates/{}-{consensus_height}",
+                st.b.client_id, a.revision
+            ),
+            h,
+        )
+        .await?;
+    let ack = conn::MsgConnectionOpenAck {
+        connection_id: st.a.connection_id.clone(),
+        counterparty_connection_id: st.b.connection_id.clone(),
+        version: Some(conn_version()),
+        client_state: Some(ibc_proto::google::protobuf::Any::decode(
+            cs_bytes.as_slice(),
+        )?),
+        proof_height: Some(b.height_of(h + 1)),
+        proof_try,
+        proof_client,
+        proof_consensus,
+        consensus_height: Some(a.height_of(consensus_height)),
+        signer: a.signer.clone(),
+        host_consensus_state_proof: vec![],
+    };
+    let msgs = vec![any("/ibc.core.connection.v1.MsgConnectionOpenAck", &ack)];
+    a.submit(msgs).await?;
+
+    let h = prove_ready(a, b, &st.b.client_id).await?;
+    let (_, proof_ack) = a
+        .proven(&format!("connections/{}", st.a.connection_id), h)
+        .await?;
+    let confirm = conn::MsgConnectionOpenConfirm {
+        connection_id: st.b.connection_id.clone(),
+        proof_ack,
+        proof_height: Some(a.height_of(h + 1)),
+        signer: b.signer.clone(),
+    };
+    let msgs = vec![any(
+        "/ibc.core.connection.v1.MsgConnectionOpenConfirm",
+        &confirm,
+    )];
+    b.submit(msgs).await?;
+    info!(a = %st.a.connection_id, b = %st.b.connection_id, "connection open");
+    Ok(())
+}
+
+fn channel_end(state: chan::State, connection: &str, cp_channel: &str) -> chan::Channel {
+    chan::Channel {
+        state: state as i32,
+        ordering: chan::Order::Unordered as i32,
+        counterparty: Some(chan::Counterparty {
+            port_id: "transfer".into(),
+            channel_id: cp_channel.into(),
+        }),
+        connection_hops: vec![connection.into()],
+        version: "ics20-1".into(),
+        upgrade_sequence: 0,
+    }
+}
+
+async fn open_channel(a: &Chain, b: &Chain, st: &mut LinkState) -> Result<()> {
+    let init = chan::MsgChannelOpenInit {
+        port_id: "transfer".into(),
+        channel: Some(channel_end(chan::State::Init, &st.a.connection_id, "")),
+        signer: a.signer.clone(),
+    };
+    let r = a
+        .submit(vec![any("/ibc.core.channel.v1.MsgChannelOpenInit", &init)])
+        .await?
+        .remove(0);
+    st.a.channel_id = event_attr(&r, "channel_open_init", "channel_id")?;
+
+    let h = prove_ready(a, b, &st.b.client_id).await?;
+    let (_, proof_init) = a
+        .proven(
+            &format!("channelEnds/ports/transfer/channels/{}", st.a.channel_id),
+            h,
+        )
+        .await?;
+    #[allow(deprecated)]
+    let try_ = chan::MsgChannelOpenTry {
+        port_id: "transfer".into(),
+        previous_channel_id: String::new(),
+        channel: Some(channel_end(
+            chan::State::Tryopen,
+            &st.b.connection_id,
+            &st.a.channel_id,
+        )),
+        counterparty_version: "ics20-1".into(),
+        proof_init,
+        proof_height: Some(a.height_of(h + 1)),
+        signer: b.signer.clone(),
+    };
+    let msgs = vec![any("/ibc.core.channel.v1.MsgChannelOpenTry", &try_)];
+    let r = b
+        .submit(msgs)
+        .await?
+        .pop()
+        .ok_or_else(|| anyhow!("no result"))?;
+    st.b.channel_id = event_attr(&r, "channel_open_try", "channel_id")?;
+
+    let h = prove_ready(b, a, &st.a.client_id).await?;
+    let (_, proof_try) = b
+        .proven(
+            &format!("channelEnds/ports/transfer/channels/{}", st.b.channel_id),
+            h,
+        )
+        .await?;
+    let ack = chan::MsgChannelOpenAck {
+        port_id: "transfer".into(),
+        channel_id: st.a.channel_id.clone(),
+        counterparty_channel_id: st.b.channel_id.clone(),
+        counterparty_version: "ics20-1".into(),
+        proof_try,
+        proof_height: Some(b.height_of(h + 1)),
+        signer: a.signer.clone(),
+    };
+    let msgs = vec![any("/ibc.core.channel.v1.MsgChannelOpenAck", &ack)];
+    a.submit(msgs).await?;
+
+    let h = prove_ready(a, b, &st.b.client_id).await?;
+    let (_, proof_ack) = a
+        .proven(
+            &format!("channelEnds/ports/transfer/channels/{}", st.a.channel_id),
+            h,
+        )
+        .await?;
+    let confirm = chan::MsgChannelOpenConfirm {
+        port_id: "transfer".into(),
+        channel_id: st.b.channel_id.clone(),
+        proof_ack,
+        proof_height: Some(a.height_of(h + 1)),
+        signer: b.signer.clone(),
+    };
+    let msgs = vec![any("/ibc.core.channel.v1.MsgChannelOpenConfirm", &confirm)];
+    b.submit(msgs).await?;
+    if st.a.channel_id.is_empty() || st.b.channel_id.is_empty() {
+        bail!("channel handshake left no channel ids");
+    }
+    info!(a = %st.a.channel_id, b = %st.b.channel_id, "channel open");
+    Ok(())
+}

@@ -1,0 +1,135 @@
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::{bail, Result};
+use clap::{Parser, Subcommand};
+use estuary_relayer::chain::Chain;
+use estuary_relayer::config::Config;
+use estuary_relayer::link::{link, LinkState};
+use tracing::{info, warn};
+
+#[derive(Parser)]
+#[command(
+    name = "estuary-relayer",
+    version,
+    about = "Relays IBC packets between two chains"
+)]
+struct Cli {
+    /// The relayer's config file.
+    #[arg(long, short, env = "ESTUARY_RELAYER_CONFIG")]
+    config: PathBuf,
+    /// Print data as JSON.
+    #[arg(long, short = 'o', default_value = "text", value_parser = ["text", "json"])]
+    output: String,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Create clients, a connection and a transfer channel between two chains (reuses an open one).
+    Link { a: String, b: String },
+    /// Relay everything pending now, once.
+    Clear { a: String, b: String },
+    /// Relay continuously.
+    Start {
+        a: String,
+        b: String,
+        /// Seconds between passes.
+        #[arg(long, default_value_t = 1.0)]
+        interval: f64,
+    },
+    /// Clients, channel and pending packets per direction.
+    Status { a: String, b: String },
+}
+
+async fn chains(cfg: &Config, a: &str, b: &str) -> Result<(Chain, Chain)> {
+    Ok((
+        Chain::connect(cfg.chain(a)?).await?,
+        Chain::connect(cfg.chain(b)?).await?,
+    ))
+}
+
+fn linked(cfg: &Config, a: &str, b: &str) -> Result<LinkState> {
+    match LinkState::load(&LinkState::path(&cfg.state_dir, a, b))? {
+        Some(s) => Ok(s),
+        None => bail!("{a} and {b} are not linked yet: run `estuary-relayer link {a} {b}`"),
+    }
+}
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("ESTUARY_LOG")
+        .unwrap_or_else(|_| "info".into());
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
+    if let Err(e) = run(Cli::parse()).await {
+        eprintln!("Error: {e:#}");
+        std::process::exit(1);
+    }
+}
+
+async fn run(cli: Cli) -> Result<()> {
+    let cfg = Config::load(&cli.config)?;
+    let json = cli.output == "json";
+    match cli.command {
+        Command::Link { a, b } => {
+            let (ca, cb) = chains(&cfg, &a, &b).await?;
+            let path = LinkState::path(&cfg.state_dir, &a, &b);
+            let st = link(&ca, &cb, LinkState::load(&path)?).await?;
+            st.save(&path)?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&st)?);
+            } else {
+                println!("{} {} <-> {} {}", a, st.a.channel_id, b, st.b.channel_id);
+            }
+        }
+        Command::Clear { a, b } => {
+            let (ca, cb) = chains(&cfg, &a, &b).await?;
+            let r = estuary_relayer::relay_once(&ca, &cb, &linked(&cfg, &a, &b)?).await?;
+            if json {
+                println!("{}", serde_json::to_string(&r)?);
+            } else {
+                println!(
+                    "relayed {} packets, {} acks, {} timeouts",
+                    r.packets, r.acks, r.timeouts
+                );
+            }
+        }
+        Command::Start { a, b, interval } => {
+            let (ca, cb) = chains(&cfg, &a, &b).await?;
+            let st = linked(&cfg, &a, &b)?;
+            info!(a = %a, b = %b, "relaying");
+            loop {
+                if let Err(e) = estuary_relayer::relay_once(&ca, &cb, &st).await {
+                    // Nodes restart, mempools fill: a failed pass is retried on the next one.
+                    warn!("{e:#}");
+                }
+                tokio::time::sleep(Duration::from_secs_f64(interval)).await;
+            }
+        }
+        Command::Status { a, b } => {
+            let (ca, cb) = chains(&cfg, &a, &b).await?;
+            let s = estuary_relayer::status(&ca, &cb, &linked(&cfg, &a, &b)?).await?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&s)?);
+            } else {
+                for side in s {
+                    println!(
+                        "{} at {}: client {} at {}, {} {}, pending {:?}",
+                        side.chain_id,
+                        side.height,
+                        side.client_id,
+                        side.client_height,
+                        side.connection_id,
+                        side.channel_id,
+                        side.pending_packets
+                    );
+                }
+            }
+        }
+    }
+    Ok(())
+}

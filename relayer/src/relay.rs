@@ -1,0 +1,261 @@
+//! Relaying: finds what is pending by comparing the two chains' packet state (commitments on the
+//! source against receipts on the destination, acks on the destination against commitments on
+//! the source), so it needs no memory to be correct: after a crash or a restart it relays exactly
+//! what is still owed, and never a packet that has been received.
+
+use anyhow::{Context, Result};
+use cosmrs::Any;
+use ibc_proto::ibc::core::channel::v1 as chan;
+use prost::Message;
+use serde::Serialize;
+use tracing::info;
+
+use crate::chain::{attr, parse_height, Chain};
+use crate::link::{proof_height, End};
+
+fn any<M: Message>(type_url: &str, m: &M) -> Any {
+    Any {
+        type_url: type_url.into(),
+        value: m.encode_to_vec(),
+    }
+}
+
+/// What one pass relayed, per direction.
+#[derive(Debug, Default, Serialize, Clone, Copy)]
+pub struct Relayed {
+    pub packets: usize,
+    pub acks: usize,
+    pub timeouts: usize,
+}
+
+impl std::ops::AddAssign for Relayed {
+    fn add_assign(&mut self, o: Relayed) {
+        self.packets += o.packets;
+        self.acks += o.acks;
+        self.timeouts += o.timeouts;
+    }
+}
+
+/// Sequences sent on `end`'s channel whose commitment is still there (not acked or timed out).
+pub async fn pending_commitments(c: &Chain, end: &End) -> Result<Vec<u64>> {
+    let r: chan::QueryPacketCommitmentsResponse = c
+        .query(
+            "/ibc.core.channel.v1.Query/PacketCommitments",
+            &chan::QueryPacketCommitmentsRequest {
+                port_id: "transfer".into(),
+                channel_id: end.channel_id.clone(),
+                pagination: None,
+            },
+        )
+        .await?;
+    Ok(r.commitments.iter().map(|p| p.sequence).collect())
+}
+
+pub async fn unreceived(dst: &Chain, dst_end: &End, sequences: Vec<u64>) -> Result<Vec<u64>> {
+    if sequences.is_empty() {
+        return Ok(vec![]);
+    }
+    let r: chan::QueryUnreceivedPacketsResponse = dst
+        .query(
+            "/ibc.core.channel.v1.Query/UnreceivedPackets",
+            &chan::QueryUnreceivedPacketsRequest {
+                port_id: "transfer".into(),
+                channel_id: dst_end.channel_id.clone(),
+                packet_commitment_sequences: sequences,
+            },
+        )
+        .await?;
+    Ok(r.sequences)
+}
+
+/// The packet `seq` as its `send_packet` event on `src` describes it.
+async fn packet(src: &Chain, src_end: &End, seq: u64) -> Result<chan::Packet> {
+    let attrs = src
+        .find_event(
+            "send_packet",
+            &[
+                ("packet_src_channel", src_end.channel_id.clone()),
+                ("packet_sequence", seq.to_string()),
+            ],
+        )
+        .await?
+        .with_context(|| format!("no send_packet event for sequence {seq} on {}", src.id()))?;
+    Ok(chan::Packet {
+        sequence: seq,
+        source_port: attr(&attrs, "packet_src_port")?.into(),
+        source_channel: attr(&attrs, "packet_src_channel")?.into(),
+        destination_port: attr(&attrs, "packet_dst_port")?.into(),
+        destination_channel: attr(&attrs, "packet_dst_channel")?.into(),
+        data: hex::decode(attr(&attrs, "packet_data_hex")?)?,
+        timeout_height: Some(parse_height(attr(&attrs, "packet_timeout_height")?)?),
+        timeout_timestamp: attr(&attrs, "packet_timeout_timestamp")?.parse()?,
+    })
+}
+
+fn timed_out(p: &chan::Packet, dst_height: u64, dst_time_ns: u64) -> bool {
+    let by_height = p
+        .timeout_height
+        .as_ref()
+        .is_some_and(|h| h.revision_height != 0 && dst_height >= h.revision_height);
+    let by_time = p.timeout_timestamp != 0 && dst_time_ns >= p.timeout_timestamp;
+    by_height || by_time
+}
+
+/// Relays every packet owed from `src` to `dst`: receives (or, past their timeout, timeouts back
+/// on `src`), then the acknowledgements of packets `dst` received.
+pub async fn relay_direction(
+    src: &Chain,
+    src_end: &End,
+    dst: &Chain,
+    dst_end: &End,
+) -> Result<Relayed> {
+    let mut out = Relayed::default();
+    let owed = unreceived(dst, dst_end, pending_commitments(src, src_end).await?).await?;
+    if !owed.is_empty() {
+        let dst_height = dst.latest_height().await?;
+        let dst_time = dst.latest_time().await?.unix_timestamp_nanos().max(0) as u64;
+        let mut recvs = Vec::new();
+        let mut timeouts = Vec::new();
+        for seq in owed {
+            let p = packet(src, src_end, seq).await?;
+            if timed_out(&p, dst_height, dst_time) {
+                timeouts.push(p);
+            } else {
+                recvs.push(p);
+            }
+        }
+        if !recvs.is_empty() {
+            let (h, update) = proof_height(src, dst, &dst_end.client_id).await?;
+            let mut msgs: Vec<Any> = update.into_iter().collect();
+            for p in &recvs {
+                let path = format!(
+                    "commitments/ports/{}/channels/{}/sequences/{}",
+                    p.source_port, p.source_channel, p.sequence
+                );
+                let (_, proof) = src.proven(&path, h).await?;
+                let m = chan::MsgRecvPacket {
+                    packet: Some(p.clone()),
+                    proof_commitment: proof,
+                    proof_height: Some(src.height_of(h + 1)),
+                    signer: dst.signer.clone(),
+                };
+                msgs.push(any("/ibc.core.channel.v1.MsgRecvPacket", &m));
+            }
+            dst.submit(msgs).await?;
+            out.packets += recvs.len();
+            info!(
+                from = src.id(),
+                to = dst.id(),
+                packets = recvs.len(),
+                "relayed packets"
+            );
+        }
+        if !timeouts.is_empty() {
+            let (h, update) = proof_height(dst, src, &src_end.client_id).await?;
+            let mut msgs: Vec<Any> = update.into_iter().collect();
+            for p in &timeouts {
+                let path = format!(
+                    "receipts/ports/{}/channels/{}/sequences/{}",
+                    p.destination_port, p.destination_channel, p.sequence
+                );
+                let (_, proof) = dst.proven(&path, h).await?;
+                let m = chan::MsgTimeout {
+                    packet: Some(p.clone()),
+                    proof_unreceived: proof,
+                    proof_height: Some(dst.height_of(h + 1)),
+                    next_sequence_recv: p.sequence,
+                    signer: src.signer.clone(),
+                };
+                msgs.push(any("/ibc.core.channel.v1.MsgTimeout", &m));
+            }
+            src.submit(msgs).await?;
+            out.timeouts += timeouts.len();
+            info!(
+                on = src.id(),
+                timeouts = timeouts.len(),
+                "timed out packets"
+            );
+        }
+    }
+    out.acks += relay_acks(src, src_end, dst, dst_end).await?;
+    Ok(out)
+}
+
+/// Acknowledgements written on `dst` for packets from `src` whose commitment `src` still holds.
+async fn relay_acks(src: &Chain, src_end: &End, dst: &Chain, dst_end: &End) -> Result<usize> {
+    let acks: chan::QueryPacketAcknowledgementsResponse = dst
+        .query(
+            "/ibc.core.channel.v1.Query/PacketAcknowledgements",
+            &chan::QueryPacketAcknowledgementsRequest {
+                port_id: "transfer".into(),
+                channel_id: dst_end.channel_id.clone(),
+                pagination: None,
+                packet_commitment_sequences: vec![],
+            },
+        )
+        .await?;
+    let seqs: Vec<u64> = acks.acknowledgements.iter().map(|a| a.sequence).collect();
+    if seqs.is_empty() {
+        return Ok(0);
+    }
+    let owed: chan::QueryUnreceivedAcksResponse = src
+        .query(
+            "/ibc.core.channel.v1.Query/UnreceivedAcks",
+            &chan::QueryUnreceivedAcksRequest {
+                port_id: "transfer".into(),
+                channel_id: src_end.channel_id.clone(),
+                packet_ack_sequences: seqs,
+            },
+        )
+        .await?;
+    if owed.sequences.is_empty() {
+        return Ok(0);
+    }
+    let (h, update) = proof_height(dst, src, &src_end.client_id).await?;
+    let mut msgs: Vec<Any> = update.into_iter().collect();
+    for seq in &owed.sequences {
+        let attrs = dst
+            .find_event(
+                "write_acknowledgement",
+                &[
+                    ("packet_dst_channel", dst_end.channel_id.clone()),
+                    ("packet_sequence", seq.to_string()),
+                ],
+            )
+            .await?
+            .with_context(|| {
+                format!(
+                    "no write_acknowledgement for sequence {seq} on {}",
+                    dst.id()
+                )
+            })?;
+        let p = chan::Packet {
+            sequence: *seq,
+            source_port: attr(&attrs, "packet_src_port")?.into(),
+            source_channel: attr(&attrs, "packet_src_channel")?.into(),
+            destination_port: attr(&attrs, "packet_dst_port")?.into(),
+            destination_channel: attr(&attrs, "packet_dst_channel")?.into(),
+            data: hex::decode(attr(&attrs, "packet_data_hex")?)?,
+            timeout_height: Some(parse_height(attr(&attrs, "packet_timeout_height")?)?),
+            timeout_timestamp: attr(&attrs, "packet_timeout_timestamp")?.parse()?,
+        };
+        let ack = hex::decode(attr(&attrs, "packet_ack_hex")?)?;
+        let path = format!(
+            "acks/ports/{}/channels/{}/sequences/{seq}",
+            p.destination_port, p.destination_channel
+        );
+        let (_, proof) = dst.proven(&path, h).await?;
+        let m = chan::MsgAcknowledgement {
+            packet: Some(p),
+            acknowledgement: ack,
+            proof_acked: proof,
+            proof_height: Some(dst.height_of(h + 1)),
+            signer: src.signer.clone(),
+        };
+        msgs.push(any("/ibc.core.channel.v1.MsgAcknowledgement", &m));
+    }
+    let n = owed.sequences.len();
+    src.submit(msgs).await?;
+    info!(on = src.id(), acks = n, "relayed acknowledgements");
+    Ok(n)
+}
