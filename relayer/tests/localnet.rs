@@ -1,0 +1,516 @@
+//! End to end through the real binaries: `localnet/up` starts two chains (estuaryd + cometbft)
+//! and the bundled relayer; transfers go through the estuaryd CLI and the relayer alone moves
+//! them between the chains.
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use cosmrs::Any;
+use estuary_app::client::{sign_tx, Node, TxPlan};
+use estuary_app::keyring::{Backend, Keyring};
+use prost::Message;
+
+const RELAYER: &str = env!("CARGO_BIN_EXE_estuary-relayer");
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+fn estuaryd() -> PathBuf {
+    let p = root().join("target/debug/estuaryd");
+    assert!(
+        p.exists(),
+        "{} is not built (cargo build --bins)",
+        p.display()
+    );
+    p
+}
+
+fn cometbft() -> PathBuf {
+    std::env::var_os("ESTUARY_COMETBFT")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root().join(".bin/cometbft"))
+}
+
+struct Localnet {
+    dir: tempfile::TempDir,
+    base: u16,
+    relayer: Option<Child>,
+}
+
+impl Localnet {
+    fn up(base: u16, validators: usize) -> Localnet {
+        let dir = tempfile::tempdir().unwrap();
+        let out = Command::new(root().join("localnet/up"))
+            .args([
+                "--validators",
+                &validators.to_string(),
+                "--base-port",
+                &base.to_string(),
+            ])
+            .envs(Self::env(dir.path()))
+            .output()
+            .unwrap();
+        let net = Localnet {
+            dir,
+            base,
+            relayer: None,
+        };
+        assert!(
+            out.status.success(),
+            "localnet/up failed:\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        net
+    }
+
+    fn env(dir: &Path) -> Vec<(String, String)> {
+        vec![
+            ("ESTUARY_LOCALNET_DIR".into(), dir.display().to_string()),
+            ("ESTUARYD".into(), estuaryd().display().to_string()),
+            ("ESTUARY_RELAYER".into(), RELAYER.into()),
+            ("ESTUARY_COMETBFT".into(), cometbft().display().to_string()),
+        ]
+    }
+
+    fn rpc(&self, chain: usize) -> String {
+        format!("http://127.0.0.1:{}", self.base as usize + chain * 100 + 1)
+    }
+
+    fn home(&self, chain: usize, node: usize) -> PathBuf {
+        self.dir
+            .path()
+            .join(if chain == 0 { "a" } else { "b" })
+            .join(format!("node{node}"))
+    }
+
+    fn est(&self, chain: usize, args: &[&str]) -> std::process::Output {
+        Command::new(estuaryd())
+            .arg("--home")
+            .arg(self.home(chain, 0))
+            .args(args)
+            .env("ESTUARY_NODE", self.rpc(chain))
+            .stdin(Stdio::null())
+            .output()
+            .unwrap()
+    }
+
+    fn ok(&self, chain: usize, args: &[&str]) -> String {
+        let out = self.est(chain, args);
+        assert!(
+            out.status.success(),
+            "estuaryd {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    }
+
+    fn address(&self, chain: usize, key: &str) -> String {
+        self.ok(chain, &["keys", "show", key, "-a"])
+            .trim()
+            .to_string()
+    }
+
+    fn balance(&self, chain: usize, address: &str, denom: &str) -> u128 {
+        let v: serde_json::Value = serde_json::from_str(&self.ok(
+            chain,
+            &[
+                "query", "bank", "balances", address, "--denom", denom, "-o", "json",
+            ],
+        ))
+        .unwrap();
+        v["balances"][0]["amount"]
+            .as_str()
+            .unwrap_or("0")
+            .parse()
+            .unwrap()
+    }
+
+    fn supply(&self, chain: usize, denom: &str) -> u128 {
+        let v: serde_json::Value =
+            serde_json::from_str(&self.ok(chain, &["query", "bank", "total-supply", "-o", "json"]))
+                .unwrap();
+        v["supply"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["denom"] == denom)
+            .map_or(0, |c| c["amount"].as_str().unwrap().parse().unwrap())
+    }
+
+    fn escrow(&self) -> u128 {
+        let v: serde_json::Value = serde_json::from_str(&self.ok(
+            0,
+            &[
+                "query",
+                "ibc-transfer",
+                "escrow-address",
+                "transfer",
+                "channel-0",
+                "-o",
+                "json",
+            ],
+        ))
+        .unwrap();
+        self.balance(0, v["escrow_address"].as_str().unwrap(), "stake")
+    }
+
+    /// Escrow on A for channel-0 equals the vouchers in circulation on B.
+    fn assert_conserved(&self) {
+        assert_eq!(
+            self.escrow(),
+            self.supply(1, &voucher()),
+            "escrow on A = vouchers on B"
+        );
+    }
+
+    fn stop_relayer(&mut self) {
+        // The one localnet/up started, then any this test started.
+        if let Ok(pid) = std::fs::read_to_string(self.dir.path().join("relayer.pid")) {
+            let _ = Command::new("kill").args(["-9", pid.trim()]).status();
+            let _ = std::fs::remove_file(self.dir.path().join("relayer.pid"));
+        }
+        if let Some(mut c) = self.relayer.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+
+    fn start_relayer(&mut self) {
+        let log = std::fs::File::create(self.dir.path().join("relayer-restarted.log")).unwrap();
+        let child = Command::new(RELAYER)
+            .args([
+                "--config",
+                self.dir.path().join("relayer.toml").to_str().unwrap(),
+                "start",
+                "estuary-a-1",
+                "estuary-b-1",
+                "--interval",
+                "0.5",
+            ])
+            .stdout(log.try_clone().unwrap())
+            .stderr(log)
+            .spawn()
+            .unwrap();
+        self.relayer = Some(child);
+    }
+
+    fn relayer_cmd(&self, args: &[&str]) -> String {
+        let out = Command::new(RELAYER)
+            .arg("--config")
+            .arg(self.dir.path().join("relayer.toml"))
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "relayer {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    }
+}
+
+impl Drop for Localnet {
+    fn drop(&mut self) {
+        self.stop_relayer();
+        let _ = Command::new(root().join("localnet/down"))
+            .envs(Self::env(self.dir.path()))
+            .output();
+        if std::thread::panicking() {
+            eprintln!("localnet kept in {}", self.dir.path().display());
+            std::mem::forget(std::mem::replace(
+                &mut self.dir,
+                tempfile::tempdir().unwrap(),
+            ));
+        }
+    }
+}
+
+fn voucher() -> String {
+    estuary_ibc::ics20::voucher_denom("transfer/channel-0/stake")
+}
+
+fn wait_until(what: &str, timeout: Duration, mut f: impl FnMut() -> bool) {
+    let start = Instant::now();
+    while !f() {
+        assert!(
+            start.elapsed() < timeout,
+            "timed out after {timeout:?} waiting for {what}"
+        );
+        std::thread::sleep(Duration::from_millis(300));
+    }
+}
+
+fn rt() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
+/// `n` transfers of `amount`stake from alice on A to `receiver`, in transactions of 50 messages.
+fn burst(net: &Localnet, receiver: &str, n: usize, amount: u128) {
+    let key = Keyring::new(net.home(0, 0).join("keyring-test"), Backend::Test, None)
+        .signing_key("alice")
+        .unwrap();
+    let sender = net.address(0, "alice");
+    let node = Node::connect(&net.rpc(0)).unwrap();
+    let rt = rt();
+    let deadline = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos() as u64
+        + 600_000_000_000;
+    let mut left = n;
+    while left > 0 {
+        let k = left.min(50);
+        let msgs: Vec<Any> = (0..k)
+            .map(|_| {
+                let m = ibc_proto::ibc::applications::transfer::v1::MsgTransfer {
+                    source_port: "transfer".into(),
+                    source_channel: "channel-0".into(),
+                    token: Some(ibc_proto::cosmos::base::v1beta1::Coin {
+                        denom: "stake".into(),
+                        amount: amount.to_string(),
+                    }),
+                    sender: sender.clone(),
+                    receiver: receiver.into(),
+                    timeout_height: None,
+                    timeout_timestamp: deadline,
+                    memo: String::new(),
+                };
+                Any {
+                    type_url: "/ibc.applications.transfer.v1.MsgTransfer".into(),
+                    value: m.encode_to_vec(),
+                }
+            })
+            .collect();
+        let acc = rt.block_on(node.account(&sender)).unwrap();
+        let tx = sign_tx(&TxPlan {
+            key: &key,
+            chain_id: "estuary-a-1",
+            account_number: acc.account_number,
+            sequence: acc.sequence,
+            messages: msgs,
+            fee: vec![],
+            gas_limit: 50_000_000,
+            memo: String::new(),
+            timeout_height: 0,
+        })
+        .unwrap();
+        let r = rt
+            .block_on(node.broadcast(tx, Some(Duration::from_secs(30))))
+            .unwrap();
+        assert_eq!(r.code, 0, "{}", r.log);
+        left -= k;
+    }
+}
+
+#[test]
+fn round_trip_timeout_and_a_relayer_killed_mid_burst() {
+    let mut net = Localnet::up(27_100, 1);
+    let (alice, bob_b) = (net.address(0, "alice"), net.address(1, "bob"));
+    let start = net.balance(0, &alice, "stake");
+
+    // A → B and part of it back, through the running relayer.
+    net.ok(
+        0,
+        &[
+            "tx",
+            "ibc-transfer",
+            "transfer",
+            "transfer",
+            "channel-0",
+            &bob_b,
+            "1000stake",
+            "--from",
+            "alice",
+            "--yes",
+        ],
+    );
+    wait_until("voucher on B", Duration::from_secs(60), || {
+        net.balance(1, &bob_b, &voucher()) == 1000
+    });
+    net.assert_conserved();
+    let v = voucher();
+    net.ok(
+        1,
+        &[
+            "tx",
+            "ibc-transfer",
+            "transfer",
+            "transfer",
+            "channel-0",
+            &alice,
+            &format!("400{v}"),
+            "--from",
+            "bob",
+            "--yes",
+        ],
+    );
+    wait_until("tokens home on A", Duration::from_secs(60), || {
+        net.balance(0, &alice, "stake") == start - 600
+    });
+    net.assert_conserved();
+
+    // Relayer down: a transfer with a 4 s timeout is never received; once the relayer is back it
+    // times the packet out and alice is refunded, with nothing minted on B.
+    net.stop_relayer();
+    net.ok(
+        0,
+        &[
+            "tx",
+            "ibc-transfer",
+            "transfer",
+            "transfer",
+            "channel-0",
+            &bob_b,
+            "77stake",
+            "--from",
+            "alice",
+            "--timeout-seconds",
+            "4",
+            "--yes",
+        ],
+    );
+    assert_eq!(net.balance(0, &alice, "stake"), start - 677);
+    std::thread::sleep(Duration::from_secs(6));
+    net.start_relayer();
+    wait_until("timeout refund", Duration::from_secs(60), || {
+        net.balance(0, &alice, "stake") == start - 600
+    });
+    assert_eq!(net.balance(1, &bob_b, &v), 600);
+    net.assert_conserved();
+
+    // A burst of 200 transfers; the relayer is killed (SIGKILL) in the middle and restarted:
+    // every packet is received exactly once and every ack delivered.
+    burst(&net, &bob_b, 200, 3);
+    // Kill it once it has started delivering the burst.
+    wait_until("relaying under way", Duration::from_secs(60), || {
+        net.balance(1, &bob_b, &v) > 600
+    });
+    net.stop_relayer();
+    let midway = net.balance(1, &bob_b, &v);
+    net.start_relayer();
+    wait_until("200 packets received", Duration::from_secs(180), || {
+        net.balance(1, &bob_b, &v) == 600 + 600
+    });
+    wait_until("all acks delivered", Duration::from_secs(120), || {
+        let s: serde_json::Value = serde_json::from_str(&net.relayer_cmd(&[
+            "-o",
+            "json",
+            "status",
+            "estuary-a-1",
+            "estuary-b-1",
+        ]))
+        .unwrap();
+        let pending = net.ok(
+            0,
+            &[
+                "query",
+                "ibc",
+                "packet-commitments",
+                "transfer",
+                "channel-0",
+                "-o",
+                "json",
+            ],
+        );
+        s[0]["pending_packets"]
+            .as_array()
+            .is_some_and(|p| p.is_empty())
+            && pending.contains("\"sequences\": []")
+    });
+    assert_eq!(net.balance(0, &alice, "stake"), start - 600 - 600);
+    assert_eq!(
+        net.balance(1, &bob_b, &v),
+        1200,
+        "each packet minted exactly once"
+    );
+    net.assert_conserved();
+    eprintln!("voucher balance when the relayer was killed: {midway} (of 1200)");
+}
+
+/// Four validators per chain: with one of them down (app and CometBFT killed) the chain keeps
+/// making blocks and the relayer keeps relaying; restarted, the validator catches up.
+#[test]
+fn four_validators_survive_one_down() {
+    let net = Localnet::up(27_400, 4);
+    let bob_b = net.address(1, "bob");
+    let victim = |what: &str| net.dir.path().join(format!("a3.{what}.pid"));
+    for what in ["cometbft", "estuaryd"] {
+        let pid = std::fs::read_to_string(victim(what)).unwrap();
+        assert!(Command::new("kill")
+            .args(["-9", pid.trim()])
+            .status()
+            .unwrap()
+            .success());
+    }
+    let height = |n: usize| -> u64 {
+        let rpc = format!("http://127.0.0.1:{}", net.base as usize + n * 10 + 1);
+        let out = Command::new(estuaryd())
+            .args(["status", "--node", &rpc, "-o", "json"])
+            .output()
+            .unwrap();
+        serde_json::from_slice::<serde_json::Value>(&out.stdout)
+            .ok()
+            .and_then(|v| v["latest_block_height"].as_u64())
+            .unwrap_or(0)
+    };
+    let before = height(0);
+    wait_until(
+        "blocks without validator 3",
+        Duration::from_secs(30),
+        || height(0) >= before + 5,
+    );
+    net.ok(
+        0,
+        &[
+            "tx",
+            "ibc-transfer",
+            "transfer",
+            "transfer",
+            "channel-0",
+            &bob_b,
+            "5stake",
+            "--from",
+            "alice",
+            "--yes",
+        ],
+    );
+    wait_until(
+        "relayed with a validator down",
+        Duration::from_secs(60),
+        || net.balance(1, &bob_b, &voucher()) == 5,
+    );
+
+    // Restart validator 3 from its home; it replays and catches up.
+    let home = net.home(0, 3);
+    let log = std::fs::File::create(net.dir.path().join("a3.restart.log")).unwrap();
+    let mut app = Command::new(estuaryd())
+        .arg("--home")
+        .arg(&home)
+        .arg("start")
+        .stdout(log.try_clone().unwrap())
+        .stderr(log.try_clone().unwrap())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(300));
+    let mut comet = Command::new(cometbft())
+        .arg("start")
+        .arg("--home")
+        .arg(&home)
+        .stdout(log.try_clone().unwrap())
+        .stderr(log)
+        .spawn()
+        .unwrap();
+    let target = height(0);
+    wait_until("validator 3 catching up", Duration::from_secs(60), || {
+        height(3) >= target
+    });
+    let _ = comet.kill();
+    let _ = app.kill();
+    let _ = (comet.wait(), app.wait());
+}
