@@ -1003,3 +1003,102 @@ fn disabled_transfers_are_refused_and_refunded() {
     assert_eq!(l.a.balance("stake"), 1_000_000);
     assert_conserved(&l);
 }
+
+/// What a faulty or malicious relayer might submit, and the chain refuses.
+#[test]
+fn bad_relayer_input_is_refused() {
+    let mut l = Link::new();
+    let r = l.a.ok(vec![transfer(&l.a, &l.b, "stake", 10, None, 1000)]);
+    let packet = packet_from(event(&r, "send_packet"));
+    let h = Link::update(&mut l.a, &mut l.b, &mut l.b_client_of_a);
+    let path = format!(
+        "commitments/ports/transfer/channels/{CHAN}/sequences/{}",
+        packet.sequence
+    );
+    let good = l.a.proof(&path, h);
+
+    // A forged proof: one byte of it changed.
+    let mut forged = good.clone();
+    let n = forged.len();
+    forged[n - 5] ^= 0x01;
+    let recv = |p: chan::Packet, proof: Vec<u8>, signer: String| {
+        any(
+            "/ibc.core.channel.v1.MsgRecvPacket",
+            &chan::MsgRecvPacket {
+                packet: Some(p),
+                proof_commitment: proof,
+                proof_height: Some(Height {
+                    revision_number: 1,
+                    revision_height: h + 1,
+                }),
+                signer,
+            },
+        )
+    };
+    let r =
+        l.b.block(vec![recv(packet.clone(), forged, l.b.signer())])
+            .unwrap();
+    assert_ne!(r.code, 0, "forged proof accepted");
+    // The right proof for a different packet (amount changed): the commitment does not match.
+    let mut altered = packet.clone();
+    altered.data = String::from_utf8(altered.data)
+        .unwrap()
+        .replace("\"10\"", "\"10000\"")
+        .into_bytes();
+    let r =
+        l.b.block(vec![recv(altered, good.clone(), l.b.signer())])
+            .unwrap();
+    assert_ne!(r.code, 0, "altered packet accepted");
+    // A packet for a channel that does not exist.
+    let mut lost = packet.clone();
+    lost.destination_channel = "channel-7".into();
+    let r =
+        l.b.block(vec![recv(lost, good.clone(), l.b.signer())])
+            .unwrap();
+    assert_ne!(r.code, 0, "packet for an unknown channel accepted");
+    assert_eq!(
+        l.b.balance(&voucher("transfer/channel-0/stake")),
+        0,
+        "nothing minted"
+    );
+
+    // An acknowledgement for a packet that was never sent.
+    let mut never = packet.clone();
+    never.sequence = 99;
+    let h = Link::update(&mut l.b, &mut l.a, &mut l.a_client_of_b);
+    let ack = chan::MsgAcknowledgement {
+        packet: Some(never),
+        acknowledgement: br#"{"result":"AQ=="}"#.to_vec(),
+        proof_acked: l.b.proof(
+            &format!("acks/ports/transfer/channels/{CHAN}/sequences/99"),
+            h,
+        ),
+        proof_height: Some(l.b.h(h + 1)),
+        signer: l.a.signer(),
+    };
+    // As in ibc-go, an ack with no packet commitment behind it is a no-op (so that racing
+    // relayers do not pay for failed transactions): it is answered, and changes nothing.
+    let before = (l.a.balance("stake"), l.a.ibc_value(&path));
+    l.a.block(vec![any("/ibc.core.channel.v1.MsgAcknowledgement", &ack)])
+        .unwrap();
+    assert_eq!(
+        (l.a.balance("stake"), l.a.ibc_value(&path)),
+        before,
+        "an ack for a packet never sent changed state"
+    );
+    assert!(
+        !before.1.is_empty(),
+        "the real packet's commitment is untouched"
+    );
+
+    // The honest packet still goes through afterwards.
+    let ack = relay(
+        &mut l.a,
+        &mut l.b,
+        &mut l.b_client_of_a,
+        &mut l.a_client_of_b,
+        packet,
+    );
+    assert_eq!(ack, br#"{"result":"AQ=="}"#);
+    assert_conserved(&l);
+}
