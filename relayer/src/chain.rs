@@ -258,6 +258,18 @@ impl Chain {
         kind: &str,
         conditions: &[(&str, String)],
     ) -> Result<Option<Vec<(String, String)>>> {
+        Ok(self
+            .find_event_at(kind, conditions)
+            .await?
+            .map(|(_, attrs)| attrs))
+    }
+
+    /// Like [`Chain::find_event`], with the height of the block that holds the event.
+    pub async fn find_event_at(
+        &self,
+        kind: &str,
+        conditions: &[(&str, String)],
+    ) -> Result<Option<(u64, Vec<(String, String)>)>> {
         let mut q = tendermint_rpc::query::Query::eq(
             format!("{kind}.{}", conditions[0].0),
             conditions[0].1.clone(),
@@ -289,7 +301,7 @@ impl Chain {
                     .iter()
                     .all(|(k, v)| attrs.iter().any(|(ak, av)| ak == k && av == v))
                 {
-                    return Ok(Some(attrs));
+                    return Ok(Some((tx.height.value(), attrs)));
                 }
             }
         }

@@ -1,6 +1,7 @@
 //! The bundled IBC relayer: links two Estuary (or ibc-go) chains and relays ICS-20 packets,
 //! acknowledgements and timeouts between them over CometBFT RPC and ABCI queries.
 
+pub mod audit;
 pub mod chain;
 pub mod config;
 pub mod link;

@@ -41,6 +41,10 @@ enum Command {
     },
     /// Clients, channel and pending packets per direction.
     Status { a: String, b: String },
+    /// Escrow on each chain against the vouchers in circulation on the other; exits 2 if any differ.
+    Audit { a: String, b: String },
+    /// Every packet on the channel, both ways, with its fate and heights.
+    Report { a: String, b: String },
 }
 
 async fn chains(cfg: &Config, a: &str, b: &str) -> Result<(Chain, Chain)> {
@@ -108,6 +112,52 @@ async fn run(cli: Cli) -> Result<()> {
                     warn!("{e:#}");
                 }
                 tokio::time::sleep(Duration::from_secs_f64(interval)).await;
+            }
+        }
+        Command::Audit { a, b } => {
+            let (ca, cb) = chains(&cfg, &a, &b).await?;
+            let st = linked(&cfg, &a, &b)?;
+            let lines = estuary_relayer::audit::audit(&ca, &st.a, &cb, &st.b).await?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&lines)?);
+            } else {
+                for l in &lines {
+                    println!(
+                        "{} {} escrows {}{}; {} has {} {}: {}",
+                        l.escrow_chain,
+                        l.channel_id,
+                        l.escrowed,
+                        l.denom,
+                        if l.escrow_chain == a { &b } else { &a },
+                        l.vouchers,
+                        l.voucher,
+                        if l.balanced { "balanced" } else { "MISMATCH" }
+                    );
+                }
+            }
+            if lines.iter().any(|l| !l.balanced) {
+                std::process::exit(2);
+            }
+        }
+        Command::Report { a, b } => {
+            let (ca, cb) = chains(&cfg, &a, &b).await?;
+            let st = linked(&cfg, &a, &b)?;
+            let mut all = estuary_relayer::audit::report(&ca, &st.a, &cb, &st.b).await?;
+            all.extend(estuary_relayer::audit::report(&cb, &st.b, &ca, &st.a).await?);
+            if json {
+                println!("{}", serde_json::to_string_pretty(&all)?);
+            } else {
+                for p in &all {
+                    println!(
+                        "{} #{} {} (sent {:?}, received {:?}, acked {:?})",
+                        p.from,
+                        p.sequence,
+                        p.fate,
+                        p.sent_height,
+                        p.received_height,
+                        p.acked_height
+                    );
+                }
             }
         }
         Command::Status { a, b } => {

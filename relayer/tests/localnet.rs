@@ -431,6 +431,54 @@ fn round_trip_timeout_and_a_relayer_killed_mid_burst() {
     );
     net.assert_conserved();
     eprintln!("voucher balance when the relayer was killed: {midway} (of 1200)");
+
+    // The relayer's own audit agrees, and its report shows every packet's fate exactly once.
+    let audit: serde_json::Value = serde_json::from_str(&net.relayer_cmd(&[
+        "-o",
+        "json",
+        "audit",
+        "estuary-a-1",
+        "estuary-b-1",
+    ]))
+    .unwrap();
+    let line = audit
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["denom"] == "stake")
+        .expect("stake escrowed on A");
+    assert_eq!(
+        (
+            line["escrowed"].as_u64(),
+            line["vouchers"].as_u64(),
+            line["balanced"].as_bool()
+        ),
+        (Some(1200), Some(1200), Some(true))
+    );
+    let report: serde_json::Value = serde_json::from_str(&net.relayer_cmd(&[
+        "-o",
+        "json",
+        "report",
+        "estuary-a-1",
+        "estuary-b-1",
+    ]))
+    .unwrap();
+    let fates = |from: &str, fate: &str| {
+        report
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|p| p["from"] == from && p["fate"] == fate)
+            .count()
+    };
+    assert_eq!(
+        fates("estuary-a-1", "acked"),
+        201,
+        "1 + 200 packets from A acked"
+    );
+    assert_eq!(fates("estuary-a-1", "timed_out"), 1);
+    assert_eq!(fates("estuary-b-1", "acked"), 1);
+    assert_eq!(report.as_array().unwrap().len(), 203);
 }
 
 /// Four validators per chain: with one of them down (app and CometBFT killed) the chain keeps
