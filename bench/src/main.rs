@@ -22,7 +22,17 @@ use tendermint_rpc::Client;
 use tokio::sync::Mutex;
 
 #[derive(Parser)]
-#[command(about = "Bank-send load against a running Estuary node")]
+#[command(about = "Load generators against running Estuary nodes")]
+enum Bench {
+    /// Signed bank sends through one node: committed tx/s, block time, inclusion latency.
+    Bank(Args),
+    /// A burst of ICS-20 transfers A→B through a relayer: packets/s and send→ack latency.
+    Relay(relay::RelayArgs),
+}
+
+mod relay;
+
+#[derive(clap::Args)]
 struct Args {
     /// CometBFT RPC of the node.
     #[arg(long, default_value = "http://127.0.0.1:26657")]
@@ -66,7 +76,13 @@ struct Report {
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() -> Result<()> {
-    let args = Args::parse();
+    match Bench::parse() {
+        Bench::Bank(args) => bank(args).await,
+        Bench::Relay(args) => relay::run(args).await,
+    }
+}
+
+async fn bank(args: Args) -> Result<()> {
     let node = Arc::new(Node::connect(&args.node)?);
     let chain_id = node.chain_id().await?;
     let funder = Keyring::new(args.home.join("keyring-test"), Backend::Test, None)

@@ -5,6 +5,7 @@ pub mod audit;
 pub mod chain;
 pub mod config;
 pub mod link;
+pub mod metrics;
 pub mod relay;
 
 use anyhow::Result;

@@ -143,6 +143,7 @@ pub async fn update_msg(
 ) -> Result<Any> {
     let lb = src.light_block(target).await?;
     let trusted_next = src.light_block(trusted + 1).await?.validators;
+    verify_header(src, trusted, &trusted_next, &lb).await?;
     let header = ibc_client_tendermint::types::Header {
         signed_header: lb.signed_header,
         validator_set: lb.validators,
@@ -157,6 +158,53 @@ pub async fn update_msg(
         signer: dst.signer.clone(),
     };
     Ok(any("/ibc.core.client.v1.MsgUpdateClient", &msg))
+}
+
+/// Checks a header with the Tendermint light-client verifier (signatures, voting power, trusting
+/// period) against the chain's header at the trusted height, before it is forwarded: a relayer
+/// never hands a counterparty a header its own client would refuse.
+async fn verify_header(
+    src: &Chain,
+    trusted: u64,
+    trusted_next: &tendermint::validator::Set,
+    lb: &crate::chain::LightBlock,
+) -> Result<()> {
+    use tendermint_light_client_verifier::options::Options;
+    use tendermint_light_client_verifier::types::{
+        TrustThreshold, TrustedBlockState, UntrustedBlockState,
+    };
+    use tendermint_light_client_verifier::{ProdVerifier, Verdict, Verifier};
+    let th = src.light_block(trusted).await?.signed_header.header;
+    let trusted_state = TrustedBlockState {
+        chain_id: &th.chain_id,
+        header_time: th.time,
+        height: th.height,
+        next_validators: trusted_next,
+        next_validators_hash: th.next_validators_hash,
+    };
+    let untrusted = UntrustedBlockState {
+        signed_header: &lb.signed_header,
+        validators: &lb.validators,
+        next_validators: None,
+    };
+    let options = Options {
+        trust_threshold: TrustThreshold::ONE_THIRD,
+        trusting_period: std::time::Duration::from_secs(src.cfg.trusting_period_secs),
+        clock_drift: std::time::Duration::from_secs(src.cfg.clock_drift_secs),
+    };
+    match ProdVerifier::default().verify_update_header(
+        untrusted,
+        trusted_state,
+        &options,
+        tendermint::Time::now(),
+    ) {
+        Verdict::Success => Ok(()),
+        other => bail!(
+            "header {} of {} fails light-client verification from height {trusted}: {other:?}",
+            lb.signed_header.header.height,
+            src.id()
+        ),
+    }
 }
 
 /// Picks a height `h` of `src` whose state can be proven to `dst` (its client will hold header
@@ -212,18 +260,23 @@ async fn create_client(src: &Chain, dst: &Chain) -> Result<String> {
     Ok(id)
 }
 
-/// Creates (or, when `existing` is still open on both chains, reuses) a full link.
-pub async fn link(a: &Chain, b: &Chain, existing: Option<LinkState>) -> Result<LinkState> {
-    if let Some(state) = existing {
-        if channel_open(a, &state.a).await? && channel_open(b, &state.b).await? {
-            info!(
-                "reusing link {} <-> {}",
-                state.a.channel_id, state.b.channel_id
-            );
-            return Ok(state);
-        }
-    }
-    let mut st = LinkState {
+/// One step of linking, for running them one at a time.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Step {
+    Client,
+    Connection,
+    Channel,
+}
+
+/// Creates a full link, or finishes one: every step already open on both chains is reused,
+/// and the state is saved after each step so an interrupted link resumes where it stopped.
+pub async fn link(
+    a: &Chain,
+    b: &Chain,
+    existing: Option<LinkState>,
+    save: &dyn Fn(&LinkState) -> Result<()>,
+) -> Result<LinkState> {
+    let mut st = existing.unwrap_or_else(|| LinkState {
         a: End {
             chain_id: a.id().into(),
             ..Default::default()
@@ -232,12 +285,57 @@ pub async fn link(a: &Chain, b: &Chain, existing: Option<LinkState>) -> Result<L
             chain_id: b.id().into(),
             ..Default::default()
         },
-    };
-    st.a.client_id = create_client(b, a).await?;
-    st.b.client_id = create_client(a, b).await?;
-    connect(a, b, &mut st).await?;
-    open_channel(a, b, &mut st).await?;
+    });
+    for step in [Step::Client, Step::Connection, Step::Channel] {
+        if !done(a, b, &st, step).await? {
+            run_step(a, b, &mut st, step).await?;
+            save(&st)?;
+        }
+    }
+    info!(
+        "linked {} {} <-> {} {}",
+        st.a.chain_id, st.a.channel_id, st.b.chain_id, st.b.channel_id
+    );
     Ok(st)
+}
+
+/// Whether `step` is complete and usable on both chains.
+pub async fn done(a: &Chain, b: &Chain, st: &LinkState, step: Step) -> Result<bool> {
+    Ok(match step {
+        Step::Client => {
+            !st.a.client_id.is_empty()
+                && !st.b.client_id.is_empty()
+                && client_height(a, &st.a.client_id).await.is_ok()
+                && client_height(b, &st.b.client_id).await.is_ok()
+        }
+        Step::Connection => connection_open(a, &st.a).await? && connection_open(b, &st.b).await?,
+        Step::Channel => channel_open(a, &st.a).await? && channel_open(b, &st.b).await?,
+    })
+}
+
+/// Runs one step (its predecessors must be done).
+pub async fn run_step(a: &Chain, b: &Chain, st: &mut LinkState, step: Step) -> Result<()> {
+    match step {
+        Step::Client => {
+            st.a.client_id = create_client(b, a).await?;
+            st.b.client_id = create_client(a, b).await?;
+        }
+        Step::Connection => connect(a, b, st).await?,
+        Step::Channel => open_channel(a, b, st).await?,
+    }
+    Ok(())
+}
+
+async fn connection_open(c: &Chain, end: &End) -> Result<bool> {
+    if end.connection_id.is_empty() {
+        return Ok(false);
+    }
+    let bytes = c
+        .ibc_value(&format!("connections/{}", end.connection_id))
+        .await?;
+    Ok(conn::ConnectionEnd::decode(bytes.as_slice())
+        .map(|c| c.state == conn::State::Open as i32)
+        .unwrap_or(false))
 }
 
 async fn channel_open(c: &Chain, end: &End) -> Result<bool> {

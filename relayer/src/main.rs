@@ -5,7 +5,10 @@ use anyhow::{bail, Result};
 use clap::{Parser, Subcommand};
 use estuary_relayer::chain::Chain;
 use estuary_relayer::config::Config;
-use estuary_relayer::link::{link, LinkState};
+use std::sync::{Arc, Mutex};
+
+use estuary_relayer::link::{client_height, link, LinkState};
+use estuary_relayer::metrics::Progress;
 use tracing::{info, warn};
 
 #[derive(Parser)]
@@ -27,8 +30,15 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Create clients, a connection and a transfer channel between two chains (reuses an open one).
+    /// Create clients, a connection and a transfer channel between two chains (reuses what is open).
     Link { a: String, b: String },
+    /// Run one linking step: `client` (both clients), `connection` or `channel`.
+    Create {
+        #[arg(value_enum)]
+        step: estuary_relayer::link::Step,
+        a: String,
+        b: String,
+    },
     /// Relay everything pending now, once.
     Clear { a: String, b: String },
     /// Relay continuously.
@@ -38,6 +48,9 @@ enum Command {
         /// Seconds between passes.
         #[arg(long, default_value_t = 1.0)]
         interval: f64,
+        /// Serve Prometheus metrics here (host:port).
+        #[arg(long)]
+        metrics: Option<String>,
     },
     /// Clients, channel and pending packets per direction.
     Status { a: String, b: String },
@@ -82,12 +95,35 @@ async fn run(cli: Cli) -> Result<()> {
         Command::Link { a, b } => {
             let (ca, cb) = chains(&cfg, &a, &b).await?;
             let path = LinkState::path(&cfg.state_dir, &a, &b);
-            let st = link(&ca, &cb, LinkState::load(&path)?).await?;
-            st.save(&path)?;
+            let st = link(&ca, &cb, LinkState::load(&path)?, &|s: &LinkState| {
+                s.save(&path)
+            })
+            .await?;
             if json {
                 println!("{}", serde_json::to_string_pretty(&st)?);
             } else {
                 println!("{} {} <-> {} {}", a, st.a.channel_id, b, st.b.channel_id);
+            }
+        }
+        Command::Create { step, a, b } => {
+            let (ca, cb) = chains(&cfg, &a, &b).await?;
+            let path = LinkState::path(&cfg.state_dir, &a, &b);
+            let mut st = LinkState::load(&path)?.unwrap_or_else(|| LinkState {
+                a: estuary_relayer::link::End {
+                    chain_id: a.clone(),
+                    ..Default::default()
+                },
+                b: estuary_relayer::link::End {
+                    chain_id: b.clone(),
+                    ..Default::default()
+                },
+            });
+            estuary_relayer::link::run_step(&ca, &cb, &mut st, step).await?;
+            st.save(&path)?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&st)?);
+            } else {
+                println!("{:?} done: {} {:?} / {} {:?}", step, a, st.a, b, st.b);
             }
         }
         Command::Clear { a, b } => {
@@ -102,14 +138,58 @@ async fn run(cli: Cli) -> Result<()> {
                 );
             }
         }
-        Command::Start { a, b, interval } => {
+        Command::Start {
+            a,
+            b,
+            interval,
+            metrics,
+        } => {
             let (ca, cb) = chains(&cfg, &a, &b).await?;
             let st = linked(&cfg, &a, &b)?;
-            info!(a = %a, b = %b, "relaying");
+            let path = Progress::path(&cfg.state_dir, &a, &b);
+            let progress = Arc::new(Mutex::new(Progress::load(&path)));
+            if let Ok(p) = progress.lock() {
+                info!(a = %a, b = %b, passes = p.passes, heights = ?p.heights, "relaying (resuming after the last recorded pass)");
+            }
+            if let Some(addr) = metrics {
+                let p = progress.clone();
+                tokio::spawn(async move {
+                    if let Err(e) = estuary_relayer::metrics::serve(addr, p).await {
+                        warn!("metrics endpoint: {e:#}");
+                    }
+                });
+            }
             loop {
-                if let Err(e) = estuary_relayer::relay_once(&ca, &cb, &st).await {
-                    // Nodes restart, mempools fill: a failed pass is retried on the next one.
-                    warn!("{e:#}");
+                let pass = estuary_relayer::relay_once(&ca, &cb, &st).await;
+                let heights = match (ca.latest_height().await, cb.latest_height().await) {
+                    (Ok(x), Ok(y)) => vec![(a.clone(), x), (b.clone(), y)],
+                    _ => vec![],
+                };
+                let clients = match (
+                    client_height(&ca, &st.a.client_id).await,
+                    client_height(&cb, &st.b.client_id).await,
+                ) {
+                    (Ok(x), Ok(y)) => vec![(a.clone(), x), (b.clone(), y)],
+                    _ => vec![],
+                };
+                if let Ok(mut p) = progress.lock() {
+                    match pass {
+                        Ok(r) => p.record(r),
+                        Err(e) => {
+                            // Nodes restart, mempools fill: a failed pass is retried on the next one.
+                            warn!("{e:#}");
+                            p.errors += 1;
+                        }
+                    }
+                    if !heights.is_empty() {
+                        p.heights = heights;
+                    }
+                    if !clients.is_empty() {
+                        p.client_heights = clients;
+                    }
+                    if let Err(e) = p.save(&path) {
+                        warn!("saving progress: {e:#}");
+                    }
                 }
                 tokio::time::sleep(Duration::from_secs_f64(interval)).await;
             }

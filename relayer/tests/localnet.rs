@@ -189,6 +189,7 @@ impl Localnet {
                 "--interval",
                 "0.5",
             ])
+            .args(["--metrics", &format!("127.0.0.1:{}", self.base + 90)])
             .stdout(log.try_clone().unwrap())
             .stderr(log)
             .spawn()
@@ -479,6 +480,16 @@ fn round_trip_timeout_and_a_relayer_killed_mid_burst() {
     assert_eq!(fates("estuary-a-1", "timed_out"), 1);
     assert_eq!(fates("estuary-b-1", "acked"), 1);
     assert_eq!(report.as_array().unwrap().len(), 203);
+
+    // The restarted relayer's metrics count what it relayed (the packets left after the kill).
+    let metrics = http_get(&format!("127.0.0.1:{}", net.base + 90));
+    let packets: u64 = metrics
+        .lines()
+        .find_map(|l| l.strip_prefix("estuary_relayer_packets_total "))
+        .and_then(|v| v.trim().parse().ok())
+        .expect("packets counter");
+    assert!(packets > 0 && packets <= 200, "{metrics}");
+    assert!(metrics.contains("estuary_relayer_client_height{on=\"estuary-b-1\"}"));
 }
 
 /// Four validators per chain: with one of them down (app and CometBFT killed) the chain keeps
@@ -561,4 +572,13 @@ fn four_validators_survive_one_down() {
     let _ = comet.kill();
     let _ = app.kill();
     let _ = (comet.wait(), app.wait());
+}
+
+fn http_get(addr: &str) -> String {
+    use std::io::{Read, Write};
+    let mut s = std::net::TcpStream::connect(addr).expect("metrics endpoint");
+    s.write_all(b"GET /metrics HTTP/1.0\r\n\r\n").unwrap();
+    let mut out = String::new();
+    s.read_to_string(&mut out).unwrap();
+    out
 }

@@ -1,0 +1,228 @@
+//! A burst of ICS-20 transfers from chain A to chain B, relayed by whatever relayer links them;
+//! measures packets/s and send→ack latency (seconds and A-blocks) by watching A's packet
+//! commitments disappear, and counts the relayer's transactions on both chains.
+
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Result};
+use cosmrs::Any;
+use estuary_app::client::{sign_tx, Node, TxPlan};
+use estuary_app::keyring::{address_of, Backend, Keyring};
+use ibc_proto::ibc::core::channel::v1 as chan;
+use prost::Message;
+use serde::Serialize;
+use tendermint_rpc::Client;
+
+#[derive(clap::Args)]
+pub struct RelayArgs {
+    #[arg(long)]
+    node_a: String,
+    #[arg(long)]
+    node_b: String,
+    /// Home on A whose test keyring holds the sender.
+    #[arg(long)]
+    home_a: std::path::PathBuf,
+    #[arg(long, default_value = "alice")]
+    from: String,
+    /// Receiver address on B.
+    #[arg(long)]
+    receiver: String,
+    /// The relayer's addresses on A and B (to count its transactions).
+    #[arg(long)]
+    relayer_a: String,
+    #[arg(long)]
+    relayer_b: String,
+    #[arg(long, default_value = "channel-0")]
+    channel: String,
+    #[arg(long, default_value_t = 1000)]
+    packets: usize,
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Serialize)]
+struct RelayReport {
+    packets: usize,
+    wall_seconds: f64,
+    packets_per_sec: f64,
+    latency_p50_s: f64,
+    latency_p99_s: f64,
+    latency_p50_blocks: u64,
+    latency_p99_blocks: u64,
+    relayer_txs_on_a: u64,
+    relayer_txs_on_b: u64,
+}
+
+async fn next_send(node: &Node, channel: &str) -> Result<u64> {
+    let res = node
+        .rpc
+        .abci_query(
+            Some("store/ibc/key".into()),
+            format!("nextSequenceSend/ports/transfer/channels/{channel}").into_bytes(),
+            None,
+            false,
+        )
+        .await?;
+    Ok(u64::from_be_bytes(
+        res.value
+            .as_slice()
+            .try_into()
+            .unwrap_or([0, 0, 0, 0, 0, 0, 0, 1]),
+    ))
+}
+
+async fn pending(node: &Node, channel: &str) -> Result<Vec<u64>> {
+    let r: chan::QueryPacketCommitmentsResponse = node
+        .query_proto(
+            "/ibc.core.channel.v1.Query/PacketCommitments",
+            &chan::QueryPacketCommitmentsRequest {
+                port_id: "transfer".into(),
+                channel_id: channel.into(),
+                pagination: None,
+            },
+        )
+        .await?;
+    Ok(r.commitments.iter().map(|c| c.sequence).collect())
+}
+
+pub async fn run(args: RelayArgs) -> Result<()> {
+    let a = Node::connect(&args.node_a)?;
+    let b = Node::connect(&args.node_b)?;
+    let chain_a = a.chain_id().await?;
+    let key = Keyring::new(args.home_a.join("keyring-test"), Backend::Test, None)
+        .signing_key(&args.from)?;
+    let sender = address_of(&key)?.to_bech32();
+    let seq_a0 = a.account(&args.relayer_a).await?.sequence;
+    let seq_b0 = b.account(&args.relayer_b).await?.sequence;
+    let first = next_send(&a, &args.channel).await?;
+    let deadline = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)?
+        .as_nanos() as u64
+        + 3_600_000_000_000;
+
+    // Send: transactions of 50 transfers; each packet's send time is its transaction's inclusion.
+    let mut sent_at: BTreeMap<u64, (Instant, u64)> = BTreeMap::new();
+    let start = Instant::now();
+    let mut seq = first;
+    let mut left = args.packets;
+    while left > 0 {
+        let k = left.min(50);
+        let msgs: Vec<Any> = (0..k)
+            .map(|_| {
+                let m = ibc_proto::ibc::applications::transfer::v1::MsgTransfer {
+                    source_port: "transfer".into(),
+                    source_channel: args.channel.clone(),
+                    token: Some(ibc_proto::cosmos::base::v1beta1::Coin {
+                        denom: "stake".into(),
+                        amount: "1".into(),
+                    }),
+                    sender: sender.clone(),
+                    receiver: args.receiver.clone(),
+                    timeout_height: None,
+                    timeout_timestamp: deadline,
+                    memo: String::new(),
+                };
+                Any {
+                    type_url: "/ibc.applications.transfer.v1.MsgTransfer".into(),
+                    value: m.encode_to_vec(),
+                }
+            })
+            .collect();
+        let acc = a.account(&sender).await?;
+        let tx = sign_tx(&TxPlan {
+            key: &key,
+            chain_id: &chain_a,
+            account_number: acc.account_number,
+            sequence: acc.sequence,
+            messages: msgs,
+            fee: vec![],
+            gas_limit: 50_000_000,
+            memo: String::new(),
+            timeout_height: 0,
+        })?;
+        let r = a.broadcast(tx, Some(Duration::from_secs(60))).await?;
+        if r.code != 0 {
+            bail!("sending failed: {}", r.log);
+        }
+        let now = Instant::now();
+        for s in seq..seq + k as u64 {
+            sent_at.insert(s, (now, r.height.unwrap_or(0)));
+        }
+        seq += k as u64;
+        left -= k;
+    }
+    eprintln!(
+        "sent {} packets in {:.1}s; waiting for acks",
+        args.packets,
+        start.elapsed().as_secs_f64()
+    );
+
+    // Watch the commitments go: a packet's commitment is deleted when its ack is delivered.
+    let mut acked: BTreeMap<u64, (Instant, u64)> = BTreeMap::new();
+    let watch_start = Instant::now();
+    while acked.len() < sent_at.len() {
+        if watch_start.elapsed() > Duration::from_secs(900) {
+            bail!(
+                "only {} of {} packets acknowledged after 15 minutes",
+                acked.len(),
+                sent_at.len()
+            );
+        }
+        let still: std::collections::HashSet<u64> =
+            pending(&a, &args.channel).await?.into_iter().collect();
+        let height = a.rpc.status().await?.sync_info.latest_block_height.value();
+        let now = Instant::now();
+        for s in sent_at.keys() {
+            if !still.contains(s) && !acked.contains_key(s) {
+                acked.insert(*s, (now, height));
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let wall = acked.values().map(|(t, _)| *t).max().unwrap_or(start) - start;
+    let mut secs: Vec<f64> = sent_at
+        .iter()
+        .map(|(s, (t0, _))| (acked[s].0 - *t0).as_secs_f64())
+        .collect();
+    let mut blocks: Vec<u64> = sent_at
+        .iter()
+        .map(|(s, (_, h0))| acked[s].1.saturating_sub(*h0))
+        .collect();
+    secs.sort_by(f64::total_cmp);
+    blocks.sort();
+    let pick = |n: usize, p: f64| ((n as f64 - 1.0) * p).round() as usize;
+    let report = RelayReport {
+        packets: args.packets,
+        wall_seconds: wall.as_secs_f64(),
+        packets_per_sec: args.packets as f64 / wall.as_secs_f64(),
+        latency_p50_s: secs[pick(secs.len(), 0.5)],
+        latency_p99_s: secs[pick(secs.len(), 0.99)],
+        latency_p50_blocks: blocks[pick(blocks.len(), 0.5)],
+        latency_p99_blocks: blocks[pick(blocks.len(), 0.99)],
+        relayer_txs_on_a: a.account(&args.relayer_a).await?.sequence - seq_a0,
+        relayer_txs_on_b: b.account(&args.relayer_b).await?.sequence - seq_b0,
+    };
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+    } else {
+        println!("relay burst: {} ICS-20 transfers A→B", report.packets);
+        println!("  send → last ack      {:.2} s", report.wall_seconds);
+        println!(
+            "  relayed              {:.1} packets/s",
+            report.packets_per_sec
+        );
+        println!(
+            "  send → ack latency   p50 {:.2} s ({} blocks), p99 {:.2} s ({} blocks)",
+            report.latency_p50_s,
+            report.latency_p50_blocks,
+            report.latency_p99_s,
+            report.latency_p99_blocks
+        );
+        println!(
+            "  relayer transactions {} on A, {} on B",
+            report.relayer_txs_on_a, report.relayer_txs_on_b
+        );
+    }
+    Ok(())
+}
