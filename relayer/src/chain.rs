@@ -198,6 +198,22 @@ impl Chain {
         self.node.query_proto(path, req).await
     }
 
+    /// The fee for one transaction: gas limit × gas price, rounded up.
+    fn fee(&self) -> Result<Vec<estuary_sdk::Coin>> {
+        let prices = estuary_app::config::parse_gas_prices(&self.cfg.gas_price)?;
+        prices
+            .iter()
+            .map(|p| {
+                let amount = p
+                    .micro_amount
+                    .saturating_mul(self.cfg.gas_limit as u128)
+                    .div_ceil(1_000_000);
+                estuary_sdk::Coin::new(amount, &p.denom)
+                    .map_err(|e| anyhow!("gas price {}: {e}", self.cfg.gas_price))
+            })
+            .collect()
+    }
+
     /// Signs and broadcasts `msgs` in transactions of at most `max_msgs_per_tx`, waiting for each.
     /// A sequence mismatch (another sender, a dropped tx) is answered by asking again.
     pub async fn submit(&self, msgs: Vec<Any>) -> Result<Vec<TxReport>> {
@@ -218,7 +234,7 @@ impl Chain {
                 account_number: account.account_number,
                 sequence: account.sequence,
                 messages: msgs.clone(),
-                fee: vec![],
+                fee: self.fee()?,
                 gas_limit: self.cfg.gas_limit,
                 memo: "estuary-relayer".into(),
                 timeout_height: 0,

@@ -22,6 +22,9 @@ pub struct ChainConfig {
     pub key: String,
     #[serde(default = "default_gas")]
     pub gas_limit: u64,
+    /// Fee per unit of gas, e.g. `0.025stake` (empty: no fee, for chains without a minimum).
+    #[serde(default)]
+    pub gas_price: String,
     /// How long a client of this chain trusts a header (must be below the unbonding period).
     #[serde(default = "default_trusting")]
     pub trusting_period_secs: u64,

@@ -51,12 +51,32 @@ pub async fn refresh_client(src: &Chain, dst: &Chain, client_id: &str) -> Result
     Ok(())
 }
 
+/// Newest header time of `dst`'s client of `src`, plus `src`'s trusting period.
+async fn client_expiry(src: &Chain, dst: &Chain, client_id: &str) -> Result<i64> {
+    use ibc_proto::ibc::lightclients::tendermint::v1 as tm;
+    use prost::Message;
+    let h = client_height(dst, client_id).await?;
+    let any = cosmrs::Any::decode(
+        dst.ibc_value(&format!(
+            "clients/{client_id}/consensusStates/{}-{h}",
+            src.revision
+        ))
+        .await?
+        .as_slice(),
+    )?;
+    let cs = tm::ConsensusState::decode(any.value.as_slice())?;
+    Ok(cs.timestamp.map_or(0, |t| t.seconds) + src.cfg.trusting_period_secs as i64)
+}
+
 #[derive(Debug, Serialize)]
 pub struct SideStatus {
     pub chain_id: String,
     pub height: u64,
     pub client_id: String,
     pub client_height: u64,
+    /// When the client expires unless updated (Unix seconds): its newest header's time plus the
+    /// trusting period.
+    pub client_expires_at: i64,
     pub connection_id: String,
     pub channel_id: String,
     /// Packets sent from this side that the other has not received.
@@ -71,6 +91,7 @@ pub async fn status(a: &Chain, b: &Chain, st: &LinkState) -> Result<Vec<SideStat
             height: me.latest_height().await?,
             client_id: my.client_id.clone(),
             client_height: client_height(me, &my.client_id).await?,
+            client_expires_at: client_expiry(other, me, &my.client_id).await?,
             connection_id: my.connection_id.clone(),
             channel_id: my.channel_id.clone(),
             pending_packets: unreceived(other, their, pending_commitments(me, my).await?).await?,

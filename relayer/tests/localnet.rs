@@ -582,3 +582,150 @@ fn http_get(addr: &str) -> String {
     s.read_to_string(&mut out).unwrap();
     out
 }
+
+/// A faulty relayer's submissions, sent to the real nodes, are refused and change nothing.
+#[test]
+fn bad_relayer_input_is_refused_by_the_nodes() {
+    use estuary_relayer::chain::{attr, parse_height, Chain};
+    use estuary_relayer::link::{prove_ready, LinkState};
+    use ibc_proto::ibc::core::channel::v1 as chan;
+
+    let mut net = Localnet::up(27_700, 1);
+    net.stop_relayer();
+    let (alice, bob_b) = (net.address(0, "alice"), net.address(1, "bob"));
+    net.ok(
+        0,
+        &[
+            "tx",
+            "ibc-transfer",
+            "transfer",
+            "transfer",
+            "channel-0",
+            &bob_b,
+            "10stake",
+            "--from",
+            "alice",
+            "--yes",
+        ],
+    );
+    let cfg = estuary_relayer::config::Config::load(&net.dir.path().join("relayer.toml")).unwrap();
+    let st = LinkState::load(&LinkState::path(
+        &cfg.state_dir,
+        "estuary-a-1",
+        "estuary-b-1",
+    ))
+    .unwrap()
+    .unwrap();
+    let rt = rt();
+    let (a, b) = rt.block_on(async {
+        (
+            Chain::connect(&cfg.chains[0]).await.unwrap(),
+            Chain::connect(&cfg.chains[1]).await.unwrap(),
+        )
+    });
+    let attrs = rt
+        .block_on(a.find_event(
+            "send_packet",
+            &[
+                ("packet_src_channel", "channel-0".into()),
+                ("packet_sequence", "1".into()),
+            ],
+        ))
+        .unwrap()
+        .unwrap();
+    let packet = chan::Packet {
+        sequence: 1,
+        source_port: "transfer".into(),
+        source_channel: "channel-0".into(),
+        destination_port: "transfer".into(),
+        destination_channel: "channel-0".into(),
+        data: hex::decode(attr(&attrs, "packet_data_hex").unwrap()).unwrap(),
+        timeout_height: Some(parse_height(attr(&attrs, "packet_timeout_height").unwrap()).unwrap()),
+        timeout_timestamp: attr(&attrs, "packet_timeout_timestamp")
+            .unwrap()
+            .parse()
+            .unwrap(),
+    };
+    let h = rt.block_on(prove_ready(&a, &b, &st.b.client_id)).unwrap();
+    let (_, proof) = rt
+        .block_on(a.proven(
+            "commitments/ports/transfer/channels/channel-0/sequences/1",
+            h,
+        ))
+        .unwrap();
+    let recv = |p: &chan::Packet, proof: Vec<u8>| {
+        let m = chan::MsgRecvPacket {
+            packet: Some(p.clone()),
+            proof_commitment: proof,
+            proof_height: Some(a.height_of(h + 1)),
+            signer: b.signer.clone(),
+        };
+        Any {
+            type_url: "/ibc.core.channel.v1.MsgRecvPacket".into(),
+            value: m.encode_to_vec(),
+        }
+    };
+    let mut forged = proof.clone();
+    let n = forged.len();
+    forged[n - 7] ^= 0x10;
+    let err = rt
+        .block_on(b.submit(vec![recv(&packet, forged)]))
+        .unwrap_err();
+    assert!(format!("{err:#}").contains("refused"), "{err:#}");
+    let mut lost = packet.clone();
+    lost.destination_channel = "channel-9".into();
+    assert!(
+        rt.block_on(b.submit(vec![recv(&lost, proof.clone())]))
+            .is_err(),
+        "packet for an unknown channel accepted"
+    );
+    assert_eq!(
+        net.balance(1, &bob_b, &voucher()),
+        0,
+        "nothing minted by bad input"
+    );
+
+    // An ack for a packet never sent: ibc-go's no-op, answered and changing nothing.
+    let hb = rt.block_on(prove_ready(&b, &a, &st.a.client_id)).unwrap();
+    let (_, absent) = rt
+        .block_on(b.proven("acks/ports/transfer/channels/channel-0/sequences/99", hb))
+        .unwrap();
+    let mut never = packet.clone();
+    never.sequence = 99;
+    let ack = chan::MsgAcknowledgement {
+        packet: Some(never),
+        acknowledgement: br#"{"result":"AQ=="}"#.to_vec(),
+        proof_acked: absent,
+        proof_height: Some(b.height_of(hb + 1)),
+        signer: a.signer.clone(),
+    };
+    let before = net.balance(0, &alice, "stake");
+    let _ = rt.block_on(a.submit(vec![Any {
+        type_url: "/ibc.core.channel.v1.MsgAcknowledgement".into(),
+        value: ack.encode_to_vec(),
+    }]));
+    assert_eq!(net.balance(0, &alice, "stake"), before);
+    let pending = net.ok(
+        0,
+        &[
+            "query",
+            "ibc",
+            "packet-commitments",
+            "transfer",
+            "channel-0",
+            "-o",
+            "json",
+        ],
+    );
+    assert!(
+        pending.contains('1'),
+        "the real packet is still pending: {pending}"
+    );
+
+    // The honest relayer then delivers the real packet once.
+    net.start_relayer();
+    wait_until("honest delivery", Duration::from_secs(60), || {
+        net.balance(1, &bob_b, &voucher()) == 10
+    });
+    net.assert_conserved();
+}
