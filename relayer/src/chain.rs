@@ -18,6 +18,8 @@ use tracing::{debug, warn};
 use crate::config::ChainConfig;
 
 pub struct Chain {
+    /// The app hash of the last header fetched to check a proof: proofs come in runs at one height.
+    header_app_hash: std::sync::Mutex<Option<(u64, Vec<u8>)>>,
     pub cfg: ChainConfig,
     pub node: Node,
     key: SigningKey,
@@ -46,6 +48,7 @@ impl Chain {
             .map(|c| c.revision_number())
             .unwrap_or(0);
         Ok(Chain {
+            header_app_hash: std::sync::Mutex::new(None),
             cfg: cfg.clone(),
             node,
             key,
@@ -141,13 +144,13 @@ impl Chain {
             .map(|op| ics23::CommitmentProof::decode(op.data.as_slice()).context("proof op"))
             .collect::<Result<Vec<_>>>()?;
         // Never forward a proof the counterparty would refuse: check it against header h + 1.
-        let header = self.light_block(h + 1).await?.signed_header.header;
+        let app_hash = self.app_hash_of_header(h + 1).await?;
         let proof = estuary_sdk::store::MerkleProof {
             proofs,
             substore_root: vec![],
         };
         let ibc = estuary_sdk::store::Substore::Ibc;
-        let app_hash = header.app_hash.as_bytes();
+        let app_hash = app_hash.as_slice();
         let ok = if res.value.is_empty() {
             estuary_sdk::store::verify_non_membership(&proof, app_hash, ibc, path.as_bytes())
         } else {
@@ -173,6 +176,32 @@ impl Chain {
             }
             .encode_to_vec(),
         ))
+    }
+
+    async fn app_hash_of_header(&self, height: u64) -> Result<Vec<u8>> {
+        if let Some((h, hash)) = self
+            .header_app_hash
+            .lock()
+            .map_err(|_| anyhow!("poisoned"))?
+            .clone()
+        {
+            if h == height {
+                return Ok(hash);
+            }
+        }
+        let hash = self
+            .light_block(height)
+            .await?
+            .signed_header
+            .header
+            .app_hash
+            .as_bytes()
+            .to_vec();
+        *self
+            .header_app_hash
+            .lock()
+            .map_err(|_| anyhow!("poisoned"))? = Some((height, hash.clone()));
+        Ok(hash)
     }
 
     /// The raw value at an ICS-24 path (latest state).
@@ -278,6 +307,44 @@ impl Chain {
             .find_event_at(kind, conditions)
             .await?
             .map(|(_, attrs)| attrs))
+    }
+
+    /// Every event of `kind` in the transactions that hold one matching `conditions`: a batch of
+    /// packets sent in one transaction comes back in one search.
+    pub async fn find_events(
+        &self,
+        kind: &str,
+        conditions: &[(&str, String)],
+    ) -> Result<Vec<Vec<(String, String)>>> {
+        let mut q = tendermint_rpc::query::Query::eq(
+            format!("{kind}.{}", conditions[0].0),
+            conditions[0].1.clone(),
+        );
+        for (k, v) in &conditions[1..] {
+            q = q.and_eq(format!("{kind}.{k}"), v.clone());
+        }
+        let res = self
+            .node
+            .rpc
+            .tx_search(q, false, 1, 100, tendermint_rpc::Order::Ascending)
+            .await?;
+        Ok(res
+            .txs
+            .into_iter()
+            .flat_map(|tx| tx.tx_result.events)
+            .filter(|e| e.kind == kind)
+            .map(|e| {
+                e.attributes
+                    .iter()
+                    .map(|a| {
+                        (
+                            a.key_str().unwrap_or_default().to_string(),
+                            a.value_str().unwrap_or_default().to_string(),
+                        )
+                    })
+                    .collect()
+            })
+            .collect())
     }
 
     /// Like [`Chain::find_event`], with the height of the block that holds the event.

@@ -68,18 +68,60 @@ pub async fn unreceived(dst: &Chain, dst_end: &End, sequences: Vec<u64>) -> Resu
     Ok(r.sequences)
 }
 
+/// Packet events by sequence, filled a transaction at a time.
+type EventIndex = std::collections::HashMap<u64, Vec<(String, String)>>;
+
+/// The attributes of the `kind` event for packet `seq` on `channel_key` = `channel`.
+async fn packet_event(
+    c: &Chain,
+    index: &mut EventIndex,
+    kind: &str,
+    channel_key: &str,
+    channel: &str,
+    seq: u64,
+) -> Result<Vec<(String, String)>> {
+    if !index.contains_key(&seq) {
+        let found = c
+            .find_events(
+                kind,
+                &[
+                    (channel_key, channel.to_string()),
+                    ("packet_sequence", seq.to_string()),
+                ],
+            )
+            .await?;
+        for attrs in found {
+            if attr(&attrs, channel_key).ok() == Some(channel) {
+                if let Some(s) = attr(&attrs, "packet_sequence")
+                    .ok()
+                    .and_then(|s| s.parse().ok())
+                {
+                    index.insert(s, attrs);
+                }
+            }
+        }
+    }
+    index
+        .remove(&seq)
+        .with_context(|| format!("no {kind} event for sequence {seq} on {}", c.id()))
+}
+
 /// The packet `seq` as its `send_packet` event on `src` describes it.
-async fn packet(src: &Chain, src_end: &End, seq: u64) -> Result<chan::Packet> {
-    let attrs = src
-        .find_event(
-            "send_packet",
-            &[
-                ("packet_src_channel", src_end.channel_id.clone()),
-                ("packet_sequence", seq.to_string()),
-            ],
-        )
-        .await?
-        .with_context(|| format!("no send_packet event for sequence {seq} on {}", src.id()))?;
+async fn packet(
+    src: &Chain,
+    src_end: &End,
+    seq: u64,
+    index: &mut EventIndex,
+) -> Result<chan::Packet> {
+    let attrs = packet_event(
+        src,
+        index,
+        "send_packet",
+        "packet_src_channel",
+        &src_end.channel_id,
+        seq,
+    )
+    .await?;
     Ok(chan::Packet {
         sequence: seq,
         source_port: attr(&attrs, "packet_src_port")?.into(),
@@ -116,8 +158,9 @@ pub async fn relay_direction(
         let dst_time = dst.latest_time().await?.unix_timestamp_nanos().max(0) as u64;
         let mut recvs = Vec::new();
         let mut timeouts = Vec::new();
+        let mut index = EventIndex::new();
         for seq in owed {
-            let p = packet(src, src_end, seq).await?;
+            let p = packet(src, src_end, seq, &mut index).await?;
             if timed_out(&p, dst_height, dst_time) {
                 timeouts.push(p);
             } else {
@@ -213,22 +256,17 @@ async fn relay_acks(src: &Chain, src_end: &End, dst: &Chain, dst_end: &End) -> R
     }
     let (h, update) = proof_height(dst, src, &src_end.client_id).await?;
     let mut msgs: Vec<Any> = update.into_iter().collect();
+    let mut index = EventIndex::new();
     for seq in &owed.sequences {
-        let attrs = dst
-            .find_event(
-                "write_acknowledgement",
-                &[
-                    ("packet_dst_channel", dst_end.channel_id.clone()),
-                    ("packet_sequence", seq.to_string()),
-                ],
-            )
-            .await?
-            .with_context(|| {
-                format!(
-                    "no write_acknowledgement for sequence {seq} on {}",
-                    dst.id()
-                )
-            })?;
+        let attrs = packet_event(
+            dst,
+            &mut index,
+            "write_acknowledgement",
+            "packet_dst_channel",
+            &dst_end.channel_id,
+            *seq,
+        )
+        .await?;
         let p = chan::Packet {
             sequence: *seq,
             source_port: attr(&attrs, "packet_src_port")?.into(),
