@@ -297,7 +297,7 @@ impl Chain {
         )
     }
 
-    /// The first event of `kind` in a transaction matching `query` whose attribute `key` = `value`.
+    /// The attributes of the first event of `kind` whose attributes include all `conditions`.
     pub async fn find_event(
         &self,
         kind: &str,
@@ -316,34 +316,11 @@ impl Chain {
         kind: &str,
         conditions: &[(&str, String)],
     ) -> Result<Vec<Vec<(String, String)>>> {
-        let mut q = tendermint_rpc::query::Query::eq(
-            format!("{kind}.{}", conditions[0].0),
-            conditions[0].1.clone(),
-        );
-        for (k, v) in &conditions[1..] {
-            q = q.and_eq(format!("{kind}.{k}"), v.clone());
-        }
-        let res = self
-            .node
-            .rpc
-            .tx_search(q, false, 1, 100, tendermint_rpc::Order::Ascending)
-            .await?;
-        Ok(res
-            .txs
+        Ok(self
+            .search(kind, conditions)
+            .await?
             .into_iter()
-            .flat_map(|tx| tx.tx_result.events)
-            .filter(|e| e.kind == kind)
-            .map(|e| {
-                e.attributes
-                    .iter()
-                    .map(|a| {
-                        (
-                            a.key_str().unwrap_or_default().to_string(),
-                            a.value_str().unwrap_or_default().to_string(),
-                        )
-                    })
-                    .collect()
-            })
+            .map(|(_, attrs)| attrs)
             .collect())
     }
 
@@ -353,11 +330,30 @@ impl Chain {
         kind: &str,
         conditions: &[(&str, String)],
     ) -> Result<Option<(u64, Vec<(String, String)>)>> {
-        let mut q = tendermint_rpc::query::Query::eq(
-            format!("{kind}.{}", conditions[0].0),
-            conditions[0].1.clone(),
-        );
-        for (k, v) in &conditions[1..] {
+        let matches = |attrs: &[(String, String)]| {
+            conditions
+                .iter()
+                .all(|(k, v)| attrs.iter().any(|(ak, av)| ak == k && av == v))
+        };
+        Ok(self
+            .search(kind, conditions)
+            .await?
+            .into_iter()
+            .find(|(_, attrs)| matches(attrs)))
+    }
+
+    /// `(height, attributes)` of every `kind` event in transactions indexed with `conditions`.
+    async fn search(
+        &self,
+        kind: &str,
+        conditions: &[(&str, String)],
+    ) -> Result<Vec<(u64, Vec<(String, String)>)>> {
+        let (first, rest) = conditions
+            .split_first()
+            .ok_or_else(|| anyhow!("an event search needs a condition"))?;
+        let mut q =
+            tendermint_rpc::query::Query::eq(format!("{kind}.{}", first.0), first.1.clone());
+        for (k, v) in rest {
             q = q.and_eq(format!("{kind}.{k}"), v.clone());
         }
         let res = self
@@ -365,12 +361,10 @@ impl Chain {
             .rpc
             .tx_search(q, false, 1, 100, tendermint_rpc::Order::Ascending)
             .await?;
+        let mut out = Vec::new();
         for tx in res.txs {
-            for e in tx.tx_result.events {
-                if e.kind != kind {
-                    continue;
-                }
-                let attrs: Vec<(String, String)> = e
+            for e in tx.tx_result.events.into_iter().filter(|e| e.kind == kind) {
+                let attrs = e
                     .attributes
                     .iter()
                     .map(|a| {
@@ -380,15 +374,10 @@ impl Chain {
                         )
                     })
                     .collect();
-                if conditions
-                    .iter()
-                    .all(|(k, v)| attrs.iter().any(|(ak, av)| ak == k && av == v))
-                {
-                    return Ok(Some((tx.height.value(), attrs)));
-                }
+                out.push((tx.height.value(), attrs));
             }
         }
-        Ok(None)
+        Ok(out)
     }
 }
 

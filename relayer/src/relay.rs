@@ -122,15 +122,20 @@ async fn packet(
         seq,
     )
     .await?;
+    packet_from_attrs(seq, &attrs)
+}
+
+/// A packet as a `send_packet` or `write_acknowledgement` event describes it.
+fn packet_from_attrs(seq: u64, attrs: &[(String, String)]) -> Result<chan::Packet> {
     Ok(chan::Packet {
         sequence: seq,
-        source_port: attr(&attrs, "packet_src_port")?.into(),
-        source_channel: attr(&attrs, "packet_src_channel")?.into(),
-        destination_port: attr(&attrs, "packet_dst_port")?.into(),
-        destination_channel: attr(&attrs, "packet_dst_channel")?.into(),
-        data: hex::decode(attr(&attrs, "packet_data_hex")?)?,
-        timeout_height: Some(parse_height(attr(&attrs, "packet_timeout_height")?)?),
-        timeout_timestamp: attr(&attrs, "packet_timeout_timestamp")?.parse()?,
+        source_port: attr(attrs, "packet_src_port")?.into(),
+        source_channel: attr(attrs, "packet_src_channel")?.into(),
+        destination_port: attr(attrs, "packet_dst_port")?.into(),
+        destination_channel: attr(attrs, "packet_dst_channel")?.into(),
+        data: hex::decode(attr(attrs, "packet_data_hex")?)?,
+        timeout_height: Some(parse_height(attr(attrs, "packet_timeout_height")?)?),
+        timeout_timestamp: attr(attrs, "packet_timeout_timestamp")?.parse()?,
     })
 }
 
@@ -267,16 +272,7 @@ async fn relay_acks(src: &Chain, src_end: &End, dst: &Chain, dst_end: &End) -> R
             *seq,
         )
         .await?;
-        let p = chan::Packet {
-            sequence: *seq,
-            source_port: attr(&attrs, "packet_src_port")?.into(),
-            source_channel: attr(&attrs, "packet_src_channel")?.into(),
-            destination_port: attr(&attrs, "packet_dst_port")?.into(),
-            destination_channel: attr(&attrs, "packet_dst_channel")?.into(),
-            data: hex::decode(attr(&attrs, "packet_data_hex")?)?,
-            timeout_height: Some(parse_height(attr(&attrs, "packet_timeout_height")?)?),
-            timeout_timestamp: attr(&attrs, "packet_timeout_timestamp")?.parse()?,
-        };
+        let p = packet_from_attrs(*seq, &attrs)?;
         let ack = hex::decode(attr(&attrs, "packet_ack_hex")?)?;
         let path = format!(
             "acks/ports/{}/channels/{}/sequences/{seq}",
