@@ -3,6 +3,7 @@
 //! Data flows one way: CometBFT → [`abci`] → [`app::App`] (decode, ante, route) → module → store.
 
 pub mod abci;
+pub mod abci_server;
 pub mod ante;
 pub mod app;
 pub mod cli;

@@ -246,9 +246,71 @@ impl Chain {
     /// Signs and broadcasts `msgs` in transactions of at most `max_msgs_per_tx`, waiting for each.
     /// A sequence mismatch (another sender, a dropped tx) is answered by asking again.
     pub async fn submit(&self, msgs: Vec<Any>) -> Result<Vec<TxReport>> {
+        let chunks: Vec<Vec<Any>> = msgs
+            .chunks(self.cfg.max_msgs_per_tx.max(1))
+            .map(<[Any]>::to_vec)
+            .collect();
+        if chunks.len() > 1 {
+            if let Ok(reports) = self.submit_pipelined(&chunks).await {
+                return Ok(reports);
+            }
+            warn!(
+                chain = self.id(),
+                "pipelined submission failed; submitting one transaction at a time"
+            );
+        }
+        // Whatever a failed pipelined attempt landed is not applied twice: the chain refuses or
+        // ignores a packet it has already received, and the next pass re-reads what is owed.
         let mut reports = Vec::new();
-        for chunk in msgs.chunks(self.cfg.max_msgs_per_tx.max(1)) {
-            reports.push(self.submit_one(chunk.to_vec()).await?);
+        for chunk in chunks {
+            reports.push(self.submit_one(chunk).await?);
+        }
+        Ok(reports)
+    }
+
+    /// Signs every chunk with consecutive sequences and broadcasts them all before waiting, so a
+    /// large batch costs about one block instead of one block per transaction.
+    async fn submit_pipelined(&self, chunks: &[Vec<Any>]) -> Result<Vec<TxReport>> {
+        let account = self.node.account(&self.signer).await?;
+        let mut hashes = Vec::new();
+        for (i, msgs) in chunks.iter().enumerate() {
+            let tx = sign_tx(&TxPlan {
+                key: &self.key,
+                chain_id: &self.cfg.id,
+                account_number: account.account_number,
+                sequence: account.sequence + i as u64,
+                messages: msgs.clone(),
+                fee: self.fee()?,
+                gas_limit: self.cfg.gas_limit,
+                memo: "estuary-relayer".into(),
+                timeout_height: 0,
+            })?;
+            let r = self.node.broadcast(tx, None).await?;
+            if r.code != 0 {
+                bail!(
+                    "{} refused a pipelined transaction (code {}): {}",
+                    self.id(),
+                    r.code,
+                    r.log
+                );
+            }
+            hashes.push(r.hash);
+        }
+        let mut reports = Vec::new();
+        for hash in hashes {
+            let r = self
+                .node
+                .wait_for_tx(&hash, Duration::from_secs(60))
+                .await?;
+            if r.code != 0 {
+                bail!(
+                    "{} refused the relayer's transaction (code {}): {}",
+                    self.id(),
+                    r.code,
+                    r.log
+                );
+            }
+            reports.push(r);
         }
         Ok(reports)
     }

@@ -61,10 +61,7 @@ pub fn start(g: &Global, a: StartArgs) -> Result<()> {
     }
     let last = app.last_commit();
     info!(abci = %addr, height = last.map_or(0, |l| l.version), "starting estuaryd; waiting for CometBFT");
-    let server = tendermint_abci::ServerBuilder::new(1 << 20)
-        .bind(&addr, AbciApp::new(app))
-        .map_err(|e| anyhow!("listening on {addr}: {e}"))?;
-    server.listen().map_err(|e| anyhow!("ABCI server: {e}"))
+    crate::abci_server::serve(&addr, AbciApp::new(app))
 }
 
 /// Runs the gRPC server on its own thread and runtime; the ABCI server keeps the main thread.
