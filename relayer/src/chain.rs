@@ -227,6 +227,20 @@ impl Chain {
         self.node.query_proto(path, req).await
     }
 
+    fn sign(&self, msgs: &[Any], account_number: u64, sequence: u64) -> Result<Vec<u8>> {
+        sign_tx(&TxPlan {
+            key: &self.key,
+            chain_id: &self.cfg.id,
+            account_number,
+            sequence,
+            messages: msgs.to_vec(),
+            fee: self.fee()?,
+            gas_limit: self.cfg.gas_limit,
+            memo: "estuary-relayer".into(),
+            timeout_height: 0,
+        })
+    }
+
     /// The fee for one transaction: gas limit × gas price, rounded up.
     fn fee(&self) -> Result<Vec<estuary_sdk::Coin>> {
         let prices = estuary_app::config::parse_gas_prices(&self.cfg.gas_price)?;
@@ -274,17 +288,7 @@ impl Chain {
         let account = self.node.account(&self.signer).await?;
         let mut hashes = Vec::new();
         for (i, msgs) in chunks.iter().enumerate() {
-            let tx = sign_tx(&TxPlan {
-                key: &self.key,
-                chain_id: &self.cfg.id,
-                account_number: account.account_number,
-                sequence: account.sequence + i as u64,
-                messages: msgs.clone(),
-                fee: self.fee()?,
-                gas_limit: self.cfg.gas_limit,
-                memo: "estuary-relayer".into(),
-                timeout_height: 0,
-            })?;
+            let tx = self.sign(msgs, account.account_number, account.sequence + i as u64)?;
             let r = self.node.broadcast(tx, None).await?;
             if r.code != 0 {
                 bail!(
@@ -319,17 +323,7 @@ impl Chain {
         let mut last = None;
         for attempt in 0..5 {
             let account = self.node.account(&self.signer).await?;
-            let tx = sign_tx(&TxPlan {
-                key: &self.key,
-                chain_id: &self.cfg.id,
-                account_number: account.account_number,
-                sequence: account.sequence,
-                messages: msgs.clone(),
-                fee: self.fee()?,
-                gas_limit: self.cfg.gas_limit,
-                memo: "estuary-relayer".into(),
-                timeout_height: 0,
-            })?;
+            let tx = self.sign(&msgs, account.account_number, account.sequence)?;
             let report = self
                 .node
                 .broadcast(tx, Some(Duration::from_secs(30)))
