@@ -59,7 +59,9 @@ impl Application for AbciApp {
         let proof_ops = out.proof.map(|proof| {
             let names = [
                 String::from_utf8_lossy(&req.data).into_owned(),
-                substore_of(&req.path),
+                crate::query::store_path(&req.path)
+                    .unwrap_or("")
+                    .to_string(),
             ];
             ProofOps {
                 ops: proof
@@ -105,11 +107,18 @@ impl Application for AbciApp {
         let max = usize::try_from(req.max_tx_bytes).unwrap_or(0);
         let mut total = 0usize;
         let mut txs = Vec::with_capacity(req.txs.len());
+        let params = match self.app.proposal_params() {
+            Ok(p) => p,
+            Err(e) => {
+                warn!(%e, "cannot read auth params; proposing no transactions");
+                return pb::ResponsePrepareProposal { txs };
+            }
+        };
         for tx in req.txs {
             if total + tx.len() > max {
                 break;
             }
-            match self.app.check_proposal_tx(&tx) {
+            match self.app.check_proposal_tx(&params, &tx) {
                 Ok(()) => {
                     total += tx.len();
                     txs.push(tx);
@@ -122,10 +131,13 @@ impl Application for AbciApp {
 
     fn process_proposal(&self, req: pb::RequestProcessProposal) -> pb::ResponseProcessProposal {
         use pb::response_process_proposal::ProposalStatus;
-        let bad = req
-            .txs
-            .iter()
-            .find_map(|tx| self.app.check_proposal_tx(tx).err());
+        let bad = match self.app.proposal_params() {
+            Ok(params) => req
+                .txs
+                .iter()
+                .find_map(|tx| self.app.check_proposal_tx(&params, tx).err()),
+            Err(e) => Some(e),
+        };
         let status = match bad {
             None => ProposalStatus::Accept,
             Some(e) => {
@@ -176,13 +188,6 @@ impl Application for AbciApp {
             retain_height: retain_height as i64,
         }
     }
-}
-
-fn substore_of(path: &str) -> String {
-    path.strip_prefix("store/")
-        .and_then(|r| r.strip_suffix("/key"))
-        .unwrap_or("")
-        .to_string()
 }
 
 fn event(e: &Event) -> pb::Event {

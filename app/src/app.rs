@@ -424,10 +424,14 @@ impl App {
         }
     }
 
+    /// The auth parameters a proposal's transactions are checked against (read once per proposal).
+    pub fn proposal_params(&self) -> TxResult<AuthParams> {
+        self.storage.auth_params()
+    }
+
     /// Checks a proposed transaction without state: it must decode and every message must route.
-    pub fn check_proposal_tx(&self, bytes: &[u8]) -> TxResult {
-        let params = self.storage.auth_params()?;
-        let decoded = tx::decode(bytes, &params)?;
+    pub fn check_proposal_tx(&self, params: &AuthParams, bytes: &[u8]) -> TxResult {
+        let decoded = tx::decode(bytes, params)?;
         for msg in &decoded.messages {
             self.modules.route(&msg.type_url)?.msg_signers(msg)?;
         }
@@ -449,11 +453,6 @@ impl App {
         };
         let mut scratch = base;
         self.deliver_tx(&mut scratch, &info, &chain_id, &params, bytes)
-    }
-
-    /// The validator set as stored, for `InitChain` replies and queries.
-    pub fn validators(&self) -> TxResult<Vec<estuary_validators::Validator>> {
-        self.storage.validator_set()
     }
 }
 

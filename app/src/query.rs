@@ -23,13 +23,16 @@ pub struct QueryOutcome {
     pub proof: Option<MerkleProof>,
 }
 
+/// The substore a `store/<substore>/key` query path names.
+pub fn store_path(path: &str) -> Option<&str> {
+    path.strip_prefix("store/")
+        .and_then(|r| r.strip_suffix("/key"))
+}
+
 pub fn handle(app: &App, path: &str, data: &[u8], height: u64, prove: bool) -> QueryOutcome {
     let latest = app.storage().latest_version();
     let height = if height == 0 { latest } else { height };
-    let result = if let Some(substore) = path
-        .strip_prefix("store/")
-        .and_then(|r| r.strip_suffix("/key"))
-    {
+    let result = if let Some(substore) = store_path(path) {
         store_query(app, substore, data, height, prove)
     } else {
         let view = app.storage().at(height);

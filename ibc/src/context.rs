@@ -570,6 +570,3 @@ impl ExecutionContext for IbcContext<'_> {
         Ok(())
     }
 }
-
-#[allow(dead_code)]
-fn _assert_state_read(_: &dyn StateRead) {}

@@ -24,19 +24,23 @@ pub async fn relay_once(a: &Chain, b: &Chain, st: &LinkState) -> Result<Relayed>
     Ok(total)
 }
 
+/// The height and header time (Unix seconds) of the newest consensus state `dst`'s client of
+/// `src` holds.
+async fn newest_consensus(src: &Chain, dst: &Chain, client_id: &str) -> Result<(u64, i64)> {
+    use ibc_proto::ibc::lightclients::tendermint::v1 as tm;
+    use prost::Message;
+    let h = client_height(dst, client_id).await?;
+    let path = format!("clients/{client_id}/consensusStates/{}-{h}", src.revision);
+    let any = cosmrs::Any::decode(dst.ibc_value(&path).await?.as_slice())?;
+    let cs = tm::ConsensusState::decode(any.value.as_slice())?;
+    Ok((h, cs.timestamp.map_or(0, |t| t.seconds)))
+}
+
 /// Updates `dst`'s client of `src` once its newest header is a third of the trusting period old,
 /// so an idle link never lets its clients expire.
 pub async fn refresh_client(src: &Chain, dst: &Chain, client_id: &str) -> Result<()> {
-    use ibc_proto::ibc::lightclients::tendermint::v1 as tm;
-    use prost::Message;
-    let trusted = client_height(dst, client_id).await?;
-    let path = format!(
-        "clients/{client_id}/consensusStates/{}-{trusted}",
-        src.revision
-    );
-    let any = cosmrs::Any::decode(dst.ibc_value(&path).await?.as_slice())?;
-    let cs = tm::ConsensusState::decode(any.value.as_slice())?;
-    let age = src.latest_time().await?.unix_timestamp() - cs.timestamp.map_or(0, |t| t.seconds);
+    let (trusted, time) = newest_consensus(src, dst, client_id).await?;
+    let age = src.latest_time().await?.unix_timestamp() - time;
     if age as u64 > src.cfg.trusting_period_secs / 3 {
         let latest = src.latest_height().await?;
         let update = link::update_msg(src, dst, client_id, trusted, latest).await?;
@@ -53,19 +57,8 @@ pub async fn refresh_client(src: &Chain, dst: &Chain, client_id: &str) -> Result
 
 /// Newest header time of `dst`'s client of `src`, plus `src`'s trusting period.
 async fn client_expiry(src: &Chain, dst: &Chain, client_id: &str) -> Result<i64> {
-    use ibc_proto::ibc::lightclients::tendermint::v1 as tm;
-    use prost::Message;
-    let h = client_height(dst, client_id).await?;
-    let any = cosmrs::Any::decode(
-        dst.ibc_value(&format!(
-            "clients/{client_id}/consensusStates/{}-{h}",
-            src.revision
-        ))
-        .await?
-        .as_slice(),
-    )?;
-    let cs = tm::ConsensusState::decode(any.value.as_slice())?;
-    Ok(cs.timestamp.map_or(0, |t| t.seconds) + src.cfg.trusting_period_secs as i64)
+    let (_, time) = newest_consensus(src, dst, client_id).await?;
+    Ok(time + src.cfg.trusting_period_secs as i64)
 }
 
 #[derive(Debug, Serialize)]

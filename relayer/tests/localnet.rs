@@ -139,6 +139,22 @@ impl Localnet {
             .map_or(0, |c| c["amount"].as_str().unwrap().parse().unwrap())
     }
 
+    /// `query ibc packet-commitments` on A's channel-0, as JSON text.
+    fn pending_commitments(&self) -> String {
+        self.ok(
+            0,
+            &[
+                "query",
+                "ibc",
+                "packet-commitments",
+                "transfer",
+                "channel-0",
+                "-o",
+                "json",
+            ],
+        )
+    }
+
     fn escrow(&self) -> u128 {
         let v: serde_json::Value = serde_json::from_str(&self.ok(
             0,
@@ -407,18 +423,7 @@ fn round_trip_timeout_and_a_relayer_killed_mid_burst() {
             "estuary-b-1",
         ]))
         .unwrap();
-        let pending = net.ok(
-            0,
-            &[
-                "query",
-                "ibc",
-                "packet-commitments",
-                "transfer",
-                "channel-0",
-                "-o",
-                "json",
-            ],
-        );
+        let pending = net.pending_commitments();
         s[0]["pending_packets"]
             .as_array()
             .is_some_and(|p| p.is_empty())
@@ -705,18 +710,7 @@ fn bad_relayer_input_is_refused_by_the_nodes() {
         value: ack.encode_to_vec(),
     }]));
     assert_eq!(net.balance(0, &alice, "stake"), before);
-    let pending = net.ok(
-        0,
-        &[
-            "query",
-            "ibc",
-            "packet-commitments",
-            "transfer",
-            "channel-0",
-            "-o",
-            "json",
-        ],
-    );
+    let pending = net.pending_commitments();
     assert!(
         pending.contains('1'),
         "the real packet is still pending: {pending}"

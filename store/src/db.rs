@@ -181,13 +181,6 @@ impl Storage {
         ))
     }
 
-    /// The root of one substore at a version.
-    pub fn substore_root(&self, substore: Substore, version: u64) -> Result<[u8; 32]> {
-        let read = self.inner.db.begin_read()?;
-        let view = TreeView::new(&read, substore.tag(), None)?;
-        Ok(Sha256Jmt::new(&view).get_root_hash(version)?.0)
-    }
-
     fn check_version(&self, version: u64) -> Result<()> {
         let latest = self.latest_version();
         let earliest = self.earliest_version()?;
