@@ -8,7 +8,7 @@ use anyhow::{anyhow, bail, Context, Result};
 use cosmrs::crypto::secp256k1::SigningKey;
 use cosmrs::Any;
 use estuary_app::client::{sign_tx, Node, TxPlan, TxReport};
-use estuary_app::keyring::{address_of, Backend, Keyring};
+use estuary_app::keyring::{Backend, Keyring};
 use ibc_proto::ibc::core::client::v1::Height;
 use ibc_proto::ibc::core::commitment::v1::MerkleProof;
 use prost::Message;
@@ -39,7 +39,11 @@ impl Chain {
         let key = Keyring::new(cfg.key_home.join("keyring-test"), Backend::Test, None)
             .signing_key(&cfg.key)
             .with_context(|| format!("relayer key {} for {}", cfg.key, cfg.id))?;
-        let signer = address_of(&key)?.to_bech32();
+        let signer = key
+            .public_key()
+            .account_id(&cfg.account_prefix)
+            .map_err(|e| anyhow!("address with prefix {:?}: {e}", cfg.account_prefix))?
+            .to_string();
         let network = node.chain_id().await?;
         if network != cfg.id {
             bail!("{} answers as chain {network}, not {}", cfg.rpc, cfg.id);
@@ -110,7 +114,10 @@ impl Chain {
             .validators(height, Paging::All)
             .await
             .with_context(|| format!("validators {h} of {}", self.id()))?;
-        let validators = tendermint::validator::Set::without_proposer(vals.validators);
+        // ibc-go refuses a header whose validator set names no proposer (ibc-rs does not care).
+        let proposer = commit.signed_header.header.proposer_address;
+        let validators = tendermint::validator::Set::with_proposer(vals.validators, proposer)
+            .with_context(|| format!("validator set {h} of {}", self.id()))?;
         Ok(LightBlock {
             signed_header: commit.signed_header,
             validators,
@@ -149,17 +156,13 @@ impl Chain {
             proofs,
             substore_root: vec![],
         };
-        let ibc = estuary_sdk::store::Substore::Ibc;
-        let app_hash = app_hash.as_slice();
+        let specs = self.cfg.store.proof_specs();
+        let (app_hash, key) = (app_hash.as_slice(), path.as_bytes());
         let ok = if res.value.is_empty() {
-            estuary_sdk::store::verify_non_membership(&proof, app_hash, ibc, path.as_bytes())
+            estuary_sdk::store::verify_non_membership_with(&specs, &proof, app_hash, b"ibc", key)
         } else {
-            estuary_sdk::store::verify_membership(
-                &proof,
-                app_hash,
-                ibc,
-                path.as_bytes(),
-                &res.value,
+            estuary_sdk::store::verify_membership_with(
+                &specs, &proof, app_hash, b"ibc", key, &res.value,
             )
         };
         if !ok {

@@ -20,6 +20,13 @@ pub struct ChainConfig {
     /// An estuaryd home whose `keyring-test` holds `key`.
     pub key_home: PathBuf,
     pub key: String,
+    /// The chain's bech32 account prefix (`estuary`; `cosmos` for simd).
+    #[serde(default = "default_prefix")]
+    pub account_prefix: String,
+    /// How the chain commits its state, which decides the proof specs its clients carry and how
+    /// the relayer checks its proofs.
+    #[serde(default)]
+    pub store: StoreKind,
     #[serde(default = "default_gas")]
     pub gas_limit: u64,
     /// Fee per unit of gas, e.g. `0.025stake` (empty: no fee, for chains without a minimum).
@@ -36,6 +43,29 @@ pub struct ChainConfig {
     pub max_msgs_per_tx: usize,
 }
 
+/// The two state commitments the relayer knows.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum StoreKind {
+    /// Estuary: Jellyfish Merkle trees at both levels.
+    #[default]
+    Jmt,
+    /// A Cosmos SDK chain (ibc-go): IAVL substores under a simple-merkle multistore.
+    CosmosSdk,
+}
+
+impl StoreKind {
+    pub fn proof_specs(self) -> Vec<ics23::ProofSpec> {
+        match self {
+            StoreKind::Jmt => estuary_sdk::store::proof_specs(),
+            StoreKind::CosmosSdk => estuary_sdk::store::cosmos_sdk_proof_specs(),
+        }
+    }
+}
+
+fn default_prefix() -> String {
+    estuary_sdk::ACCOUNT_PREFIX.into()
+}
 fn default_gas() -> u64 {
     20_000_000
 }

@@ -114,7 +114,7 @@ pub async fn client_state_of(src: &Chain, latest: u64) -> Any {
             revision_height: 0,
         }),
         latest_height: Some(src.height_of(latest)),
-        proof_specs: estuary_sdk::store::proof_specs(),
+        proof_specs: src.cfg.store.proof_specs(),
         upgrade_path: vec!["upgrade".into(), "upgradedIBCState".into()],
         allow_update_after_expiry: false,
         allow_update_after_misbehaviour: false,

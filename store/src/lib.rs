@@ -21,7 +21,10 @@ pub use db::{CommitInfo, PreparedCommit, Storage, StorageConfig};
 pub use error::{Error, Result};
 pub use gas::{GasConfig, GasMeter};
 pub use overlay::{PendingBlock, TxOverlay, WriteSet};
-pub use proof::{proof_specs, verify_membership, verify_non_membership, MerkleProof};
+pub use proof::{
+    cosmos_sdk_proof_specs, proof_specs, verify_membership, verify_membership_with,
+    verify_non_membership, verify_non_membership_with, MerkleProof,
+};
 pub use state::{StateRead, StateReadExt, StateWrite, StateWriteExt};
 pub use substore::Substore;
 pub use views::{MemState, VersionView};

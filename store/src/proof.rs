@@ -19,6 +19,12 @@ pub fn proof_specs() -> Vec<ProofSpec> {
     vec![jmt::ics23_spec(), jmt::ics23_spec()]
 }
 
+/// The proof specs of a Cosmos SDK chain's store (IAVL substores under a Tendermint simple-merkle
+/// multistore root), for verifying a counterparty such as ibc-go's simd.
+pub fn cosmos_sdk_proof_specs() -> Vec<ProofSpec> {
+    vec![ics23::iavl_spec(), ics23::tendermint_spec()]
+}
+
 /// Checks that `key` (local to `substore`) holds `value` under `app_hash`.
 pub fn verify_membership(
     proof: &MerkleProof,
@@ -27,19 +33,15 @@ pub fn verify_membership(
     key: &[u8],
     value: &[u8],
 ) -> bool {
-    let [inner, outer] = match proof.proofs.as_slice() {
-        [a, b] => [a, b],
-        _ => return false,
-    };
-    let spec = jmt::ics23_spec();
-    let Some(Proof::Exist(exist)) = &inner.proof else {
-        return false;
-    };
-    let Ok(root) = ics23::calculate_existence_root::<HostFunctionsManager>(exist) else {
-        return false;
-    };
-    ics23::verify_membership::<HostFunctionsManager>(inner, &spec, &root, key, value)
-        && verify_substore_root(outer, app_hash, substore, &root)
+    let specs = proof_specs();
+    verify_membership_with(
+        &specs,
+        proof,
+        app_hash,
+        substore.name().as_bytes(),
+        key,
+        value,
+    )
 }
 
 /// Checks that `key` (local to `substore`) is absent under `app_hash`.
@@ -49,11 +51,44 @@ pub fn verify_non_membership(
     substore: Substore,
     key: &[u8],
 ) -> bool {
-    let [inner, outer] = match proof.proofs.as_slice() {
-        [a, b] => [a, b],
-        _ => return false,
+    let specs = proof_specs();
+    verify_non_membership_with(&specs, proof, app_hash, substore.name().as_bytes(), key)
+}
+
+/// [`verify_membership`] for any two-level store: `specs[0]` for the substore, `specs[1]` for
+/// the outer tree (ibc-go's order), `substore` the substore's name in the outer tree.
+pub fn verify_membership_with(
+    specs: &[ProofSpec],
+    proof: &MerkleProof,
+    app_hash: &[u8],
+    substore: &[u8],
+    key: &[u8],
+    value: &[u8],
+) -> bool {
+    let ([inner, outer], [inner_spec, outer_spec]) = (proof.proofs.as_slice(), specs) else {
+        return false;
     };
-    let spec = jmt::ics23_spec();
+    let Some(Proof::Exist(exist)) = &inner.proof else {
+        return false;
+    };
+    let Ok(root) = ics23::calculate_existence_root::<HostFunctionsManager>(exist) else {
+        return false;
+    };
+    ics23::verify_membership::<HostFunctionsManager>(inner, inner_spec, &root, key, value)
+        && verify_substore_root(outer, outer_spec, app_hash, substore, &root)
+}
+
+/// [`verify_non_membership`] for any two-level store (see [`verify_membership_with`]).
+pub fn verify_non_membership_with(
+    specs: &[ProofSpec],
+    proof: &MerkleProof,
+    app_hash: &[u8],
+    substore: &[u8],
+    key: &[u8],
+) -> bool {
+    let ([inner, outer], [inner_spec, outer_spec]) = (proof.proofs.as_slice(), specs) else {
+        return false;
+    };
     let Some(Proof::Nonexist(non)) = &inner.proof else {
         return false;
     };
@@ -63,22 +98,22 @@ pub fn verify_non_membership(
     let Ok(root) = ics23::calculate_existence_root::<HostFunctionsManager>(neighbour) else {
         return false;
     };
-    ics23::verify_non_membership::<HostFunctionsManager>(inner, &spec, &root, key)
-        && verify_substore_root(outer, app_hash, substore, &root)
+    ics23::verify_non_membership::<HostFunctionsManager>(inner, inner_spec, &root, key)
+        && verify_substore_root(outer, outer_spec, app_hash, substore, &root)
 }
 
 fn verify_substore_root(
     outer: &CommitmentProof,
+    spec: &ProofSpec,
     app_hash: &[u8],
-    substore: Substore,
+    substore: &[u8],
     root: &[u8],
 ) -> bool {
-    let spec = jmt::ics23_spec();
     ics23::verify_membership::<HostFunctionsManager>(
         outer,
-        &spec,
+        spec,
         &app_hash.to_vec(),
-        substore.name().as_bytes(),
+        substore,
         root,
     )
 }

@@ -1,0 +1,502 @@
+//! A harness over real localnets for end-to-end tests and benchmarks: `localnet/up` starts the
+//! chains (estuaryd + CometBFT, or ibc-go's simd) and, unless told not to, the bundled relayer;
+//! `localnet/hermes` drives Hermes. Every query goes to the chains themselves (ABCI queries at
+//! gRPC method paths, answered by each chain's own app), so the same assertion reads Estuary and
+//! simd alike.
+//!
+//! Chain 0 is always Estuary (`estuary-a-1`); chain 1 is `estuary-b-1` or, with
+//! [`Options::simd`], `simd-1`.
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use cosmrs::proto::cosmos::bank::v1beta1 as bank;
+use estuary_app::client::Node;
+use ibc_proto::ibc::applications::transfer::v1 as transfer;
+use ibc_proto::ibc::core::channel::v1 as channel;
+
+pub fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+/// A binary of this workspace, built by `cargo build --bins` (the test command does it first).
+pub fn workspace_bin(name: &str) -> PathBuf {
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root().join("target"));
+    let p = target.join("debug").join(name);
+    assert!(
+        p.exists(),
+        "{} is not built (cargo build --bins)",
+        p.display()
+    );
+    p
+}
+
+/// A tool the setup scripts install into `.bin/` (cometbft, simd, hermes).
+pub fn tool(name: &str, env: &str, script: &str) -> PathBuf {
+    let p = std::env::var_os(env)
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root().join(".bin").join(name));
+    assert!(p.exists(), "{} is missing: run {script}", p.display());
+    p
+}
+
+pub fn estuaryd() -> PathBuf {
+    workspace_bin("estuaryd")
+}
+
+pub fn relayer_bin() -> PathBuf {
+    workspace_bin("estuary-relayer")
+}
+
+pub fn simd_bin() -> PathBuf {
+    tool("simd", "ESTUARY_SIMD", "scripts/build-simd")
+}
+
+pub fn hermes_bin() -> PathBuf {
+    tool("hermes", "ESTUARY_HERMES", "scripts/build-hermes")
+}
+
+#[derive(Clone, Copy, Debug)]
+pub struct Options {
+    /// Chain A uses ports base.., chain B base+100..
+    pub base: u16,
+    pub validators: usize,
+    /// Chain B is ibc-go's simd instead of a second Estuary chain.
+    pub simd: bool,
+    /// Link the chains and start the bundled relayer (false: chains only, e.g. for Hermes).
+    pub relayer: bool,
+}
+
+impl Options {
+    pub fn new(base: u16) -> Options {
+        Options {
+            base,
+            validators: 1,
+            simd: false,
+            relayer: true,
+        }
+    }
+}
+
+pub struct Localnet {
+    dir: tempfile::TempDir,
+    pub opts: Options,
+    relayer: Option<Child>,
+}
+
+impl Localnet {
+    pub fn up(opts: Options) -> Localnet {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let mut args = vec![
+            "--validators".to_string(),
+            opts.validators.to_string(),
+            "--base-port".to_string(),
+            opts.base.to_string(),
+        ];
+        if opts.simd {
+            args.push("--with-simd".into());
+        }
+        if !opts.relayer {
+            args.push("--no-relayer".into());
+        }
+        let out = Command::new(root().join("localnet/up"))
+            .args(&args)
+            .envs(Self::env(dir.path(), opts))
+            .output()
+            .expect("running localnet/up");
+        let net = Localnet {
+            dir,
+            opts,
+            relayer: None,
+        };
+        assert!(
+            out.status.success(),
+            "localnet/up {args:?} failed:\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        net
+    }
+
+    fn env(dir: &Path, opts: Options) -> Vec<(String, String)> {
+        let mut env = vec![
+            ("ESTUARY_LOCALNET_DIR".into(), dir.display().to_string()),
+            ("ESTUARYD".into(), estuaryd().display().to_string()),
+            (
+                "ESTUARY_RELAYER".into(),
+                relayer_bin().display().to_string(),
+            ),
+            (
+                "ESTUARY_COMETBFT".into(),
+                tool("cometbft", "ESTUARY_COMETBFT", "scripts/setup")
+                    .display()
+                    .to_string(),
+            ),
+        ];
+        if opts.simd {
+            env.push(("ESTUARY_SIMD".into(), simd_bin().display().to_string()));
+        }
+        env
+    }
+
+    pub fn dir(&self) -> &Path {
+        self.dir.path()
+    }
+
+    pub fn chain_id(&self, chain: usize) -> &'static str {
+        match (chain, self.opts.simd) {
+            (0, _) => "estuary-a-1",
+            (_, true) => "simd-1",
+            _ => "estuary-b-1",
+        }
+    }
+
+    pub fn is_simd(&self, chain: usize) -> bool {
+        chain == 1 && self.opts.simd
+    }
+
+    pub fn port(&self, chain: usize, offset: u16) -> u16 {
+        self.opts.base + chain as u16 * 100 + offset
+    }
+
+    pub fn rpc(&self, chain: usize) -> String {
+        format!("http://127.0.0.1:{}", self.port(chain, 1))
+    }
+
+    pub fn home(&self, chain: usize, node: usize) -> PathBuf {
+        let c = if chain == 0 { "a" } else { "b" };
+        self.dir.path().join(c).join(format!("node{node}"))
+    }
+
+    pub fn node(&self, chain: usize) -> Node {
+        Node::connect(&self.rpc(chain)).expect("rpc address")
+    }
+
+    /// `estuaryd --home <chain's first node> <args>` against that chain's RPC.
+    pub fn est(&self, chain: usize, args: &[&str]) -> Output {
+        assert!(!self.is_simd(chain), "chain {chain} is simd");
+        Command::new(estuaryd())
+            .arg("--home")
+            .arg(self.home(chain, 0))
+            .args(args)
+            .env("ESTUARY_NODE", self.rpc(chain))
+            .stdin(Stdio::null())
+            .output()
+            .expect("running estuaryd")
+    }
+
+    pub fn ok(&self, chain: usize, args: &[&str]) -> String {
+        success(&format!("estuaryd {args:?}"), self.est(chain, args))
+    }
+
+    /// `simd --home <simd home> <args>` (add `--node` yourself for queries and transactions).
+    pub fn simd(&self, args: &[&str]) -> Output {
+        assert!(self.opts.simd, "this localnet has no simd");
+        Command::new(simd_bin())
+            .arg("--home")
+            .arg(self.home(1, 0))
+            .args(args)
+            .stdin(Stdio::null())
+            .output()
+            .expect("running simd")
+    }
+
+    pub fn simd_ok(&self, args: &[&str]) -> String {
+        success(&format!("simd {args:?}"), self.simd(args))
+    }
+
+    /// The address of a test key (alice, bob, relayer) on `chain`, with that chain's prefix.
+    pub fn address(&self, chain: usize, key: &str) -> String {
+        let out = if self.is_simd(chain) {
+            self.simd_ok(&["keys", "show", key, "-a", "--keyring-backend", "test"])
+        } else {
+            self.ok(chain, &["keys", "show", key, "-a"])
+        };
+        out.trim().to_string()
+    }
+
+    /// A user transfer through the chain's own CLI (estuaryd or simd), waited for until included
+    /// with code 0. Returns the transaction hash.
+    pub fn transfer(
+        &self,
+        chain: usize,
+        from: &str,
+        channel: &str,
+        receiver: &str,
+        amount: &str,
+        extra: &[&str],
+    ) -> String {
+        if !self.is_simd(chain) {
+            let mut args = vec![
+                "tx",
+                "ibc-transfer",
+                "transfer",
+                "transfer",
+                channel,
+                receiver,
+                amount,
+                "--from",
+                from,
+                "--yes",
+                "-o",
+                "json",
+            ];
+            args.extend_from_slice(extra);
+            let v: serde_json::Value =
+                serde_json::from_str(&self.ok(chain, &args)).expect("tx report json");
+            assert_eq!(v["code"], 0, "transfer refused: {v}");
+            return v["hash"].as_str().expect("hash").to_string();
+        }
+        let rpc = self.rpc(1).replace("http://", "tcp://");
+        let mut args = vec![
+            "tx",
+            "ibc-transfer",
+            "transfer",
+            "transfer",
+            channel,
+            receiver,
+            amount,
+            "--from",
+            from,
+            "--keyring-backend",
+            "test",
+            "--chain-id",
+            "simd-1",
+            "--node",
+            &rpc,
+            "--gas",
+            "300000",
+            "-y",
+            "-o",
+            "json",
+        ];
+        args.extend_from_slice(extra);
+        let v: serde_json::Value =
+            serde_json::from_str(&self.simd_ok(&args)).expect("simd tx json");
+        assert_eq!(v["code"], 0, "simd refused the transfer: {v}");
+        let hash = v["txhash"].as_str().expect("txhash").to_string();
+        let report = rt()
+            .block_on(self.node(1).wait_for_tx(&hash, Duration::from_secs(30)))
+            .expect("simd transfer included");
+        assert_eq!(report.code, 0, "simd transfer failed: {}", report.log);
+        hash
+    }
+
+    pub fn balance(&self, chain: usize, address: &str, denom: &str) -> u128 {
+        let r: bank::QueryBalanceResponse = self.query(
+            chain,
+            "/cosmos.bank.v1beta1.Query/Balance",
+            &bank::QueryBalanceRequest {
+                address: address.into(),
+                denom: denom.into(),
+            },
+        );
+        r.balance.map_or(0, |c| c.amount.parse().expect("amount"))
+    }
+
+    pub fn supply(&self, chain: usize, denom: &str) -> u128 {
+        let r: bank::QuerySupplyOfResponse = self.query(
+            chain,
+            "/cosmos.bank.v1beta1.Query/SupplyOf",
+            &bank::QuerySupplyOfRequest {
+                denom: denom.into(),
+            },
+        );
+        r.amount.map_or(0, |c| c.amount.parse().expect("amount"))
+    }
+
+    pub fn escrow_address(&self, chain: usize, channel: &str) -> String {
+        let r: transfer::QueryEscrowAddressResponse = self.query(
+            chain,
+            "/ibc.applications.transfer.v1.Query/EscrowAddress",
+            &transfer::QueryEscrowAddressRequest {
+                port_id: "transfer".into(),
+                channel_id: channel.into(),
+            },
+        );
+        r.escrow_address
+    }
+
+    /// The `denom` held in escrow for `channel` on `chain`.
+    pub fn escrowed(&self, chain: usize, channel: &str, denom: &str) -> u128 {
+        self.balance(chain, &self.escrow_address(chain, channel), denom)
+    }
+
+    /// The `(path, base_denom)` the chain records for `ibc/<hash>`.
+    pub fn denom_trace(&self, chain: usize, voucher: &str) -> (String, String) {
+        let hash = voucher.strip_prefix("ibc/").expect("an ibc/ denom");
+        let r: transfer::QueryDenomTraceResponse = self.query(
+            chain,
+            "/ibc.applications.transfer.v1.Query/DenomTrace",
+            &transfer::QueryDenomTraceRequest { hash: hash.into() },
+        );
+        let t = r.denom_trace.expect("a denom trace");
+        (t.path, t.base_denom)
+    }
+
+    /// Sequences of packets sent on `channel` whose commitment is still stored (not yet acked
+    /// or timed out).
+    pub fn pending(&self, chain: usize, channel: &str) -> Vec<u64> {
+        let r: channel::QueryPacketCommitmentsResponse = self.query(
+            chain,
+            "/ibc.core.channel.v1.Query/PacketCommitments",
+            &channel::QueryPacketCommitmentsRequest {
+                port_id: "transfer".into(),
+                channel_id: channel.into(),
+                pagination: None,
+            },
+        );
+        r.commitments.iter().map(|c| c.sequence).collect()
+    }
+
+    pub fn query<Req: prost::Message, Resp: prost::Message + Default>(
+        &self,
+        chain: usize,
+        path: &str,
+        req: &Req,
+    ) -> Resp {
+        rt().block_on(self.node(chain).query_proto(path, req))
+            .unwrap_or_else(|e| panic!("{path} on {}: {e:#}", self.chain_id(chain)))
+    }
+
+    pub fn latest_height(&self, chain: usize) -> u64 {
+        rt().block_on(latest_height(&self.node(chain)))
+            .unwrap_or_else(|e| panic!("status of {}: {e:#}", self.chain_id(chain)))
+    }
+
+    /// Stops the bundled relayer (the one `localnet/up` started, and any started here).
+    pub fn stop_relayer(&mut self) {
+        if let Ok(pid) = std::fs::read_to_string(self.dir().join("relayer.pid")) {
+            let _ = Command::new("kill").args(["-9", pid.trim()]).status();
+            let _ = std::fs::remove_file(self.dir().join("relayer.pid"));
+        }
+        if let Some(mut c) = self.relayer.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+
+    /// Starts the bundled relayer, polling every 0.5 s, with extra arguments (e.g. `--metrics`).
+    pub fn start_relayer(&mut self, extra: &[&str]) {
+        let log = std::fs::File::create(self.dir().join("relayer-restarted.log")).expect("log");
+        let child = Command::new(relayer_bin())
+            .args([
+                "--config",
+                self.dir()
+                    .join("relayer.toml")
+                    .to_str()
+                    .expect("utf-8 path"),
+                "start",
+                self.chain_id(0),
+                self.chain_id(1),
+                "--interval",
+                "0.5",
+            ])
+            .args(extra)
+            .stdout(log.try_clone().expect("log"))
+            .stderr(log)
+            .spawn()
+            .expect("starting the relayer");
+        self.relayer = Some(child);
+    }
+
+    pub fn relayer_cmd(&self, args: &[&str]) -> String {
+        let out = Command::new(relayer_bin())
+            .arg("--config")
+            .arg(self.dir().join("relayer.toml"))
+            .args(args)
+            .output()
+            .expect("running the relayer");
+        success(&format!("relayer {args:?}"), out)
+    }
+
+    /// `localnet/hermes <args>` on this localnet (writes Hermes' config, imports its keys,
+    /// creates channels, starts it).
+    pub fn hermes_script(&self, args: &[&str]) -> String {
+        let out = Command::new(root().join("localnet/hermes"))
+            .args(args)
+            .envs(Self::env(self.dir(), self.opts))
+            .env("ESTUARY_HERMES", hermes_bin())
+            .output()
+            .expect("running localnet/hermes");
+        success(&format!("localnet/hermes {args:?}"), out)
+    }
+
+    /// Hermes itself, with the config `localnet/hermes config` wrote.
+    pub fn hermes(&self, args: &[&str]) -> Output {
+        Command::new(hermes_bin())
+            .arg("--config")
+            .arg(self.dir().join("hermes/config.toml"))
+            .args(args)
+            .env("HOME", self.dir().join("hermes"))
+            .stdin(Stdio::null())
+            .output()
+            .expect("running hermes")
+    }
+
+    pub fn hermes_ok(&self, args: &[&str]) -> String {
+        success(&format!("hermes {args:?}"), self.hermes(args))
+    }
+}
+
+impl Drop for Localnet {
+    fn drop(&mut self) {
+        self.stop_relayer();
+        let _ = Command::new(root().join("localnet/down"))
+            .envs(Self::env(self.dir.path(), self.opts))
+            .output();
+        if std::thread::panicking() {
+            eprintln!("localnet kept in {}", self.dir.path().display());
+            std::mem::forget(std::mem::replace(
+                &mut self.dir,
+                tempfile::tempdir().expect("temp dir"),
+            ));
+        }
+    }
+}
+
+async fn latest_height(node: &Node) -> anyhow::Result<u64> {
+    use tendermint_rpc::Client;
+    Ok(node
+        .rpc
+        .status()
+        .await?
+        .sync_info
+        .latest_block_height
+        .value())
+}
+
+fn success(what: &str, out: Output) -> String {
+    assert!(
+        out.status.success(),
+        "{what} failed:\n{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).expect("utf-8 output")
+}
+
+/// The voucher denom `ibc/HASH` of a full trace such as `transfer/channel-0/stake`.
+pub fn voucher(trace: &str) -> String {
+    estuary_ibc::ics20::voucher_denom(trace)
+}
+
+pub fn wait_until(what: &str, timeout: Duration, mut f: impl FnMut() -> bool) {
+    let start = Instant::now();
+    while !f() {
+        assert!(
+            start.elapsed() < timeout,
+            "timed out after {timeout:?} waiting for {what}"
+        );
+        std::thread::sleep(Duration::from_millis(300));
+    }
+}
+
+pub fn rt() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("tokio runtime")
+}
