@@ -13,7 +13,7 @@ use cosmrs::proto::cosmos::bank::v1beta1::MsgSend;
 use cosmrs::proto::cosmos::base::v1beta1::Coin as ProtoCoin;
 use cosmrs::Any;
 use estuary_app::client::{sign_tx, Node, TxPlan};
-use estuary_app::keyring::{address_of, Backend, Keyring};
+use estuary_app::keyring::{Backend, Keyring};
 use estuary_sdk::Coin;
 use prost::Message;
 use serde::Serialize;
@@ -52,6 +52,12 @@ struct Args {
     /// Denomination to send and pay fees in.
     #[arg(long, default_value = "stake")]
     denom: String,
+    /// The chain's bech32 account prefix (`cosmos` for ibc-go's simd).
+    #[arg(long, default_value = estuary_sdk::ACCOUNT_PREFIX)]
+    prefix: String,
+    /// Gas limit of each bank send (the same for every chain compared).
+    #[arg(long, default_value_t = 200_000)]
+    gas: u64,
     /// Print the report as JSON.
     #[arg(long)]
     json: bool,
@@ -59,6 +65,7 @@ struct Args {
 
 #[derive(Serialize)]
 struct Report {
+    chain_id: String,
     txs_sent: usize,
     txs_committed: usize,
     txs_failed_in_block: u64,
@@ -70,8 +77,9 @@ struct Report {
     max_txs_per_block: usize,
     inclusion_latency_p50_ms: f64,
     inclusion_latency_p99_ms: f64,
-    app_exec_us_per_tx: f64,
-    app_finalize_us_per_tx: f64,
+    /// Estuary's own counters (`query app-stats`); absent on other chains.
+    app_exec_us_per_tx: Option<f64>,
+    app_finalize_us_per_tx: Option<f64>,
 }
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
@@ -87,15 +95,22 @@ async fn bank(args: Args) -> Result<()> {
     let chain_id = node.chain_id().await?;
     let funder = Keyring::new(args.home.join("keyring-test"), Backend::Test, None)
         .signing_key(&args.from)?;
-    let funder_addr = address_of(&funder)?.to_bech32();
+    let address = |k: &SigningKey| -> Result<String> {
+        Ok(k.public_key()
+            .account_id(&args.prefix)
+            .map_err(|e| anyhow::anyhow!("address with prefix {}: {e}", args.prefix))?
+            .to_string())
+    };
+    let funder_addr = address(&funder)?;
 
     eprintln!("funding {} accounts on {chain_id}", args.accounts);
     let senders: Vec<SigningKey> = (0..args.accounts).map(|_| SigningKey::random()).collect();
+    let recipients = senders.iter().map(address).collect::<Result<Vec<_>>>()?;
     fund(
         &node,
         &chain_id,
-        &funder,
-        &senders,
+        (&funder, &funder_addr),
+        &recipients,
         &args.denom,
         args.txs / args.accounts.max(1) + 1,
     )
@@ -104,25 +119,25 @@ async fn bank(args: Args) -> Result<()> {
     eprintln!("signing {} transactions", args.txs);
     let mut per_sender: Vec<Vec<(String, Vec<u8>)>> = vec![Vec::new(); senders.len()];
     for (j, key) in senders.iter().enumerate() {
-        let addr = address_of(key)?.to_bech32();
-        let account = node.account(&addr).await?;
+        let addr = &recipients[j];
+        let account = node.account(addr).await?;
         let count = args.txs / senders.len() + usize::from(j < args.txs % senders.len());
         for k in 0..count as u64 {
-            let msg = send(&addr, &funder_addr, &args.denom, 1);
+            let msg = send(addr, &funder_addr, &args.denom, 1);
             let bytes = sign(
                 key,
                 &chain_id,
                 account.account_number,
                 account.sequence + k,
                 vec![msg],
-                100_000,
+                args.gas,
                 &args.denom,
             )?;
             let hash = hex::encode_upper(sha2::Sha256::digest(&bytes));
             per_sender[j].push((hash, bytes));
         }
     }
-    let stats_before = app_stats(&node).await?;
+    let stats_before = app_stats(&node).await;
 
     let sent_at: Arc<Mutex<HashMap<String, Instant>>> = Arc::default();
     let start = Instant::now();
@@ -154,7 +169,7 @@ async fn bank(args: Args) -> Result<()> {
     }
     let (included, blocks) = watcher.await??;
     let wall = start.elapsed();
-    let stats_after = app_stats(&node).await?;
+    let stats_after = app_stats(&node).await;
 
     let sent = sent_at.lock().await;
     let mut latencies: Vec<f64> = included
@@ -171,19 +186,20 @@ async fn bank(args: Args) -> Result<()> {
             .copied()
             .unwrap_or(0.0)
     };
-    let d_txs = (stats_after["txs"].as_u64().unwrap_or(0)
-        - stats_before["txs"].as_u64().unwrap_or(0))
-    .max(1) as f64;
-    let d =
-        |k: &str| stats_after[k].as_f64().unwrap_or(0.0) - stats_before[k].as_f64().unwrap_or(0.0);
+    let d = |k: &str| -> Option<f64> {
+        let (before, after) = (stats_before.as_ref()?, stats_after.as_ref()?);
+        Some(after[k].as_f64()? - before[k].as_f64()?)
+    };
+    let per_tx = |k: &str| Some(d(k)? / d("txs")?.max(1.0) / 1e3);
     let block_times: Vec<f64> = blocks
         .windows(2)
         .map(|w| (w[1].1 - w[0].1) as f64 / 1e6)
         .collect();
     let report = Report {
+        chain_id,
         txs_sent: args.txs,
         txs_committed: included.len(),
-        txs_failed_in_block: d("failed_txs") as u64,
+        txs_failed_in_block: d("failed_txs").unwrap_or(0.0) as u64,
         accounts: args.accounts,
         wall_seconds: wall.as_secs_f64(),
         committed_tx_per_sec: included.len() as f64 / wall.as_secs_f64(),
@@ -196,8 +212,8 @@ async fn bank(args: Args) -> Result<()> {
         max_txs_per_block: blocks.iter().map(|b| b.2).max().unwrap_or(0),
         inclusion_latency_p50_ms: pct(0.50),
         inclusion_latency_p99_ms: pct(0.99),
-        app_exec_us_per_tx: d("tx_exec_nanos") / d_txs / 1e3,
-        app_finalize_us_per_tx: d("finalize_nanos") / d_txs / 1e3,
+        app_exec_us_per_tx: per_tx("tx_exec_nanos"),
+        app_finalize_us_per_tx: per_tx("finalize_nanos"),
     };
     if args.json {
         println!("{}", serde_json::to_string_pretty(&report)?);
@@ -216,8 +232,8 @@ async fn bank(args: Args) -> Result<()> {
 
 fn print_report(r: &Report) {
     println!(
-        "bank-send load: {} txs from {} accounts",
-        r.txs_sent, r.accounts
+        "bank-send load on {}: {} txs from {} accounts",
+        r.chain_id, r.txs_sent, r.accounts
     );
     println!(
         "  committed            {} ({} failed in block)",
@@ -233,10 +249,11 @@ fn print_report(r: &Report) {
         "  inclusion latency    p50 {:.0} ms, p99 {:.0} ms",
         r.inclusion_latency_p50_ms, r.inclusion_latency_p99_ms
     );
-    println!(
-        "  app time per tx      {:.1} µs executing, {:.1} µs in FinalizeBlock overall",
-        r.app_exec_us_per_tx, r.app_finalize_us_per_tx
-    );
+    if let (Some(exec), Some(fin)) = (r.app_exec_us_per_tx, r.app_finalize_us_per_tx) {
+        println!(
+            "  app time per tx      {exec:.1} µs executing, {fin:.1} µs in FinalizeBlock overall"
+        );
+    }
 }
 
 /// Polls new blocks (never a websocket) and records when each of our transactions appeared.
@@ -333,24 +350,24 @@ fn sign(
     })
 }
 
-/// Sends every sender enough for its transactions and fees, 100 recipients per transaction.
+/// Sends every recipient enough for its transactions and fees, 100 recipients per transaction.
 async fn fund(
     node: &Node,
     chain_id: &str,
-    funder: &SigningKey,
-    senders: &[SigningKey],
+    (funder, from): (&SigningKey, &str),
+    recipients: &[String],
     denom: &str,
     per_sender: usize,
 ) -> Result<()> {
-    let from = address_of(funder)?.to_bech32();
     let amount = (per_sender as u128 + 1) * 10;
-    for chunk in senders.chunks(100) {
-        let account = node.account(&from).await?;
-        let msgs = chunk
+    for chunk in recipients.chunks(100) {
+        let account = node.account(from).await?;
+        let msgs: Vec<Any> = chunk
             .iter()
-            .map(|k| Ok(send(&from, &address_of(k)?.to_bech32(), denom, amount)))
-            .collect::<Result<Vec<_>>>()?;
-        let gas = 60_000 * msgs.len() as u64 + 100_000;
+            .map(|to| send(from, to, denom, amount))
+            .collect();
+        // Enough for a chain that charges for creating each new account (the SDK does).
+        let gas = 100_000 * msgs.len() as u64 + 100_000;
         let bytes = sign(
             funder,
             chain_id,
@@ -368,7 +385,11 @@ async fn fund(
     Ok(())
 }
 
-async fn app_stats(node: &Node) -> Result<serde_json::Value> {
-    let bytes = node.query(estuary_app::query::STATS, vec![], None).await?;
-    Ok(serde_json::from_slice(&bytes)?)
+/// Estuary's app counters, or `None` on a chain that has no such query.
+async fn app_stats(node: &Node) -> Option<serde_json::Value> {
+    let bytes = node
+        .query(estuary_app::query::STATS, vec![], None)
+        .await
+        .ok()?;
+    serde_json::from_slice(&bytes).ok()
 }

@@ -1,270 +1,33 @@
 //! End to end through the real binaries: `localnet/up` starts two chains (estuaryd + cometbft)
 //! and the bundled relayer; transfers go through the estuaryd CLI and the relayer alone moves
-//! them between the chains.
+//! them between the chains. The harness is `estuary-interop`'s.
 
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Command;
+use std::time::Duration;
 
 use cosmrs::Any;
 use estuary_app::client::{sign_tx, Node, TxPlan};
 use estuary_app::keyring::{Backend, Keyring};
+use estuary_interop::{estuaryd, rt, tool, wait_until, Localnet, Options};
 use prost::Message;
 
-const RELAYER: &str = env!("CARGO_BIN_EXE_estuary-relayer");
-
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
-}
-
-fn estuaryd() -> PathBuf {
-    let p = root().join("target/debug/estuaryd");
-    assert!(
-        p.exists(),
-        "{} is not built (cargo build --bins)",
-        p.display()
-    );
-    p
-}
-
-fn cometbft() -> PathBuf {
-    std::env::var_os("ESTUARY_COMETBFT")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| root().join(".bin/cometbft"))
-}
-
-struct Localnet {
-    dir: tempfile::TempDir,
-    base: u16,
-    relayer: Option<Child>,
-}
-
-impl Localnet {
-    fn up(base: u16, validators: usize) -> Localnet {
-        let dir = tempfile::tempdir().unwrap();
-        let out = Command::new(root().join("localnet/up"))
-            .args([
-                "--validators",
-                &validators.to_string(),
-                "--base-port",
-                &base.to_string(),
-            ])
-            .envs(Self::env(dir.path()))
-            .output()
-            .unwrap();
-        let net = Localnet {
-            dir,
-            base,
-            relayer: None,
-        };
-        assert!(
-            out.status.success(),
-            "localnet/up failed:\n{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        net
-    }
-
-    fn env(dir: &Path) -> Vec<(String, String)> {
-        vec![
-            ("ESTUARY_LOCALNET_DIR".into(), dir.display().to_string()),
-            ("ESTUARYD".into(), estuaryd().display().to_string()),
-            ("ESTUARY_RELAYER".into(), RELAYER.into()),
-            ("ESTUARY_COMETBFT".into(), cometbft().display().to_string()),
-        ]
-    }
-
-    fn rpc(&self, chain: usize) -> String {
-        format!("http://127.0.0.1:{}", self.base as usize + chain * 100 + 1)
-    }
-
-    fn home(&self, chain: usize, node: usize) -> PathBuf {
-        self.dir
-            .path()
-            .join(if chain == 0 { "a" } else { "b" })
-            .join(format!("node{node}"))
-    }
-
-    fn est(&self, chain: usize, args: &[&str]) -> std::process::Output {
-        Command::new(estuaryd())
-            .arg("--home")
-            .arg(self.home(chain, 0))
-            .args(args)
-            .env("ESTUARY_NODE", self.rpc(chain))
-            .stdin(Stdio::null())
-            .output()
-            .unwrap()
-    }
-
-    fn ok(&self, chain: usize, args: &[&str]) -> String {
-        let out = self.est(chain, args);
-        assert!(
-            out.status.success(),
-            "estuaryd {args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8(out.stdout).unwrap()
-    }
-
-    fn address(&self, chain: usize, key: &str) -> String {
-        self.ok(chain, &["keys", "show", key, "-a"])
-            .trim()
-            .to_string()
-    }
-
-    fn balance(&self, chain: usize, address: &str, denom: &str) -> u128 {
-        let v: serde_json::Value = serde_json::from_str(&self.ok(
-            chain,
-            &[
-                "query", "bank", "balances", address, "--denom", denom, "-o", "json",
-            ],
-        ))
-        .unwrap();
-        v["balances"][0]["amount"]
-            .as_str()
-            .unwrap_or("0")
-            .parse()
-            .unwrap()
-    }
-
-    fn supply(&self, chain: usize, denom: &str) -> u128 {
-        let v: serde_json::Value =
-            serde_json::from_str(&self.ok(chain, &["query", "bank", "total-supply", "-o", "json"]))
-                .unwrap();
-        v["supply"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|c| c["denom"] == denom)
-            .map_or(0, |c| c["amount"].as_str().unwrap().parse().unwrap())
-    }
-
-    /// `query ibc packet-commitments` on A's channel-0, as JSON text.
-    fn pending_commitments(&self) -> String {
-        self.ok(
-            0,
-            &[
-                "query",
-                "ibc",
-                "packet-commitments",
-                "transfer",
-                "channel-0",
-                "-o",
-                "json",
-            ],
-        )
-    }
-
-    fn escrow(&self) -> u128 {
-        let v: serde_json::Value = serde_json::from_str(&self.ok(
-            0,
-            &[
-                "query",
-                "ibc-transfer",
-                "escrow-address",
-                "transfer",
-                "channel-0",
-                "-o",
-                "json",
-            ],
-        ))
-        .unwrap();
-        self.balance(0, v["escrow_address"].as_str().unwrap(), "stake")
-    }
-
-    /// Escrow on A for channel-0 equals the vouchers in circulation on B.
-    fn assert_conserved(&self) {
-        assert_eq!(
-            self.escrow(),
-            self.supply(1, &voucher()),
-            "escrow on A = vouchers on B"
-        );
-    }
-
-    fn stop_relayer(&mut self) {
-        // The one localnet/up started, then any this test started.
-        if let Ok(pid) = std::fs::read_to_string(self.dir.path().join("relayer.pid")) {
-            let _ = Command::new("kill").args(["-9", pid.trim()]).status();
-            let _ = std::fs::remove_file(self.dir.path().join("relayer.pid"));
-        }
-        if let Some(mut c) = self.relayer.take() {
-            let _ = c.kill();
-            let _ = c.wait();
-        }
-    }
-
-    fn start_relayer(&mut self) {
-        let log = std::fs::File::create(self.dir.path().join("relayer-restarted.log")).unwrap();
-        let child = Command::new(RELAYER)
-            .args([
-                "--config",
-                self.dir.path().join("relayer.toml").to_str().unwrap(),
-                "start",
-                "estuary-a-1",
-                "estuary-b-1",
-                "--interval",
-                "0.5",
-            ])
-            .args(["--metrics", &format!("127.0.0.1:{}", self.base + 90)])
-            .stdout(log.try_clone().unwrap())
-            .stderr(log)
-            .spawn()
-            .unwrap();
-        self.relayer = Some(child);
-    }
-
-    fn relayer_cmd(&self, args: &[&str]) -> String {
-        let out = Command::new(RELAYER)
-            .arg("--config")
-            .arg(self.dir.path().join("relayer.toml"))
-            .args(args)
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "relayer {args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8(out.stdout).unwrap()
-    }
-}
-
-impl Drop for Localnet {
-    fn drop(&mut self) {
-        self.stop_relayer();
-        let _ = Command::new(root().join("localnet/down"))
-            .envs(Self::env(self.dir.path()))
-            .output();
-        if std::thread::panicking() {
-            eprintln!("localnet kept in {}", self.dir.path().display());
-            std::mem::forget(std::mem::replace(
-                &mut self.dir,
-                tempfile::tempdir().unwrap(),
-            ));
-        }
-    }
-}
-
 fn voucher() -> String {
-    estuary_ibc::ics20::voucher_denom("transfer/channel-0/stake")
+    estuary_interop::voucher("transfer/channel-0/stake")
 }
 
-fn wait_until(what: &str, timeout: Duration, mut f: impl FnMut() -> bool) {
-    let start = Instant::now();
-    while !f() {
-        assert!(
-            start.elapsed() < timeout,
-            "timed out after {timeout:?} waiting for {what}"
-        );
-        std::thread::sleep(Duration::from_millis(300));
-    }
+/// Escrow on A for channel-0 equals the vouchers in circulation on B.
+fn assert_conserved(net: &Localnet) {
+    assert_eq!(
+        net.escrowed(0, "channel-0", "stake"),
+        net.supply(1, &voucher()),
+        "escrow on A = vouchers on B"
+    );
 }
 
-fn rt() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap()
+/// Restarts the bundled relayer with its metrics endpoint on base + 90.
+fn restart_relayer(net: &mut Localnet) {
+    let metrics = format!("127.0.0.1:{}", net.opts.base + 90);
+    net.start_relayer(&["--metrics", &metrics]);
 }
 
 /// `n` transfers of `amount`stake from alice on A to `receiver`, in transactions of 50 messages.
@@ -327,7 +90,7 @@ fn burst(net: &Localnet, receiver: &str, n: usize, amount: u128) {
 
 #[test]
 fn round_trip_timeout_and_a_relayer_killed_mid_burst() {
-    let mut net = Localnet::up(27_100, 1);
+    let mut net = Localnet::up(Options::new(27_100));
     let (alice, bob_b) = (net.address(0, "alice"), net.address(1, "bob"));
     let start = net.balance(0, &alice, "stake");
 
@@ -350,7 +113,7 @@ fn round_trip_timeout_and_a_relayer_killed_mid_burst() {
     wait_until("voucher on B", Duration::from_secs(60), || {
         net.balance(1, &bob_b, &voucher()) == 1000
     });
-    net.assert_conserved();
+    assert_conserved(&net);
     let v = voucher();
     net.ok(
         1,
@@ -370,7 +133,7 @@ fn round_trip_timeout_and_a_relayer_killed_mid_burst() {
     wait_until("tokens home on A", Duration::from_secs(60), || {
         net.balance(0, &alice, "stake") == start - 600
     });
-    net.assert_conserved();
+    assert_conserved(&net);
 
     // Relayer down: a transfer with a 4 s timeout is never received; once the relayer is back it
     // times the packet out and alice is refunded, with nothing minted on B.
@@ -394,12 +157,12 @@ fn round_trip_timeout_and_a_relayer_killed_mid_burst() {
     );
     assert_eq!(net.balance(0, &alice, "stake"), start - 677);
     std::thread::sleep(Duration::from_secs(6));
-    net.start_relayer();
+    restart_relayer(&mut net);
     wait_until("timeout refund", Duration::from_secs(60), || {
         net.balance(0, &alice, "stake") == start - 600
     });
     assert_eq!(net.balance(1, &bob_b, &v), 600);
-    net.assert_conserved();
+    assert_conserved(&net);
 
     // A burst of 200 transfers; the relayer is killed (SIGKILL) in the middle and restarted:
     // every packet is received exactly once and every ack delivered.
@@ -410,7 +173,7 @@ fn round_trip_timeout_and_a_relayer_killed_mid_burst() {
     });
     net.stop_relayer();
     let midway = net.balance(1, &bob_b, &v);
-    net.start_relayer();
+    restart_relayer(&mut net);
     wait_until("200 packets received", Duration::from_secs(180), || {
         net.balance(1, &bob_b, &v) == 600 + 600
     });
@@ -423,11 +186,10 @@ fn round_trip_timeout_and_a_relayer_killed_mid_burst() {
             "estuary-b-1",
         ]))
         .unwrap();
-        let pending = net.pending_commitments();
         s[0]["pending_packets"]
             .as_array()
             .is_some_and(|p| p.is_empty())
-            && pending.contains("\"sequences\": []")
+            && net.pending(0, "channel-0").is_empty()
     });
     assert_eq!(net.balance(0, &alice, "stake"), start - 600 - 600);
     assert_eq!(
@@ -435,7 +197,7 @@ fn round_trip_timeout_and_a_relayer_killed_mid_burst() {
         1200,
         "each packet minted exactly once"
     );
-    net.assert_conserved();
+    assert_conserved(&net);
     eprintln!("voucher balance when the relayer was killed: {midway} (of 1200)");
 
     // The relayer's own audit agrees, and its report shows every packet's fate exactly once.
@@ -487,7 +249,7 @@ fn round_trip_timeout_and_a_relayer_killed_mid_burst() {
     assert_eq!(report.as_array().unwrap().len(), 203);
 
     // The restarted relayer's metrics count what it relayed (the packets left after the kill).
-    let metrics = http_get(&format!("127.0.0.1:{}", net.base + 90));
+    let metrics = http_get(&format!("127.0.0.1:{}", net.opts.base + 90));
     let packets: u64 = metrics
         .lines()
         .find_map(|l| l.strip_prefix("estuary_relayer_packets_total "))
@@ -501,9 +263,12 @@ fn round_trip_timeout_and_a_relayer_killed_mid_burst() {
 /// making blocks and the relayer keeps relaying; restarted, the validator catches up.
 #[test]
 fn four_validators_survive_one_down() {
-    let net = Localnet::up(27_400, 4);
+    let net = Localnet::up(Options {
+        validators: 4,
+        ..Options::new(27_400)
+    });
     let bob_b = net.address(1, "bob");
-    let victim = |what: &str| net.dir.path().join(format!("a3.{what}.pid"));
+    let victim = |what: &str| net.dir().join(format!("a3.{what}.pid"));
     for what in ["cometbft", "estuaryd"] {
         let pid = std::fs::read_to_string(victim(what)).unwrap();
         assert!(Command::new("kill")
@@ -513,7 +278,7 @@ fn four_validators_survive_one_down() {
             .success());
     }
     let height = |n: usize| -> u64 {
-        let rpc = format!("http://127.0.0.1:{}", net.base as usize + n * 10 + 1);
+        let rpc = format!("http://127.0.0.1:{}", net.opts.base as usize + n * 10 + 1);
         let out = Command::new(estuaryd())
             .args(["status", "--node", &rpc, "-o", "json"])
             .output()
@@ -552,7 +317,7 @@ fn four_validators_survive_one_down() {
 
     // Restart validator 3 from its home; it replays and catches up.
     let home = net.home(0, 3);
-    let log = std::fs::File::create(net.dir.path().join("a3.restart.log")).unwrap();
+    let log = std::fs::File::create(net.dir().join("a3.restart.log")).unwrap();
     let mut app = Command::new(estuaryd())
         .arg("--home")
         .arg(&home)
@@ -562,7 +327,7 @@ fn four_validators_survive_one_down() {
         .spawn()
         .unwrap();
     std::thread::sleep(Duration::from_millis(300));
-    let mut comet = Command::new(cometbft())
+    let mut comet = Command::new(tool("cometbft", "ESTUARY_COMETBFT", "scripts/setup"))
         .arg("start")
         .arg("--home")
         .arg(&home)
@@ -595,7 +360,7 @@ fn bad_relayer_input_is_refused_by_the_nodes() {
     use estuary_relayer::link::{prove_ready, LinkState};
     use ibc_proto::ibc::core::channel::v1 as chan;
 
-    let mut net = Localnet::up(27_700, 1);
+    let mut net = Localnet::up(Options::new(27_700));
     net.stop_relayer();
     let (alice, bob_b) = (net.address(0, "alice"), net.address(1, "bob"));
     net.ok(
@@ -613,7 +378,7 @@ fn bad_relayer_input_is_refused_by_the_nodes() {
             "--yes",
         ],
     );
-    let cfg = estuary_relayer::config::Config::load(&net.dir.path().join("relayer.toml")).unwrap();
+    let cfg = estuary_relayer::config::Config::load(&net.dir().join("relayer.toml")).unwrap();
     let st = LinkState::load(&LinkState::path(
         &cfg.state_dir,
         "estuary-a-1",
@@ -710,16 +475,16 @@ fn bad_relayer_input_is_refused_by_the_nodes() {
         value: ack.encode_to_vec(),
     }]));
     assert_eq!(net.balance(0, &alice, "stake"), before);
-    let pending = net.pending_commitments();
-    assert!(
-        pending.contains('1'),
-        "the real packet is still pending: {pending}"
+    assert_eq!(
+        net.pending(0, "channel-0"),
+        vec![1],
+        "the real packet is still pending"
     );
 
     // The honest relayer then delivers the real packet once.
-    net.start_relayer();
+    restart_relayer(&mut net);
     wait_until("honest delivery", Duration::from_secs(60), || {
         net.balance(1, &bob_b, &voucher()) == 10
     });
-    net.assert_conserved();
+    assert_conserved(&net);
 }

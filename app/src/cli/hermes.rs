@@ -63,7 +63,7 @@ id = "{chain_id}"
 type = "CosmosSdk"
 rpc_addr = "{rpc}"
 grpc_addr = "{grpc}"
-event_source = {{ mode = "pull", interval = "1s" }}
+event_source = {{ mode = "push", url = "{ws}", batch_delay = "500ms" }}
 rpc_timeout = "10s"
 account_prefix = "{prefix}"
 key_name = "{key}"
@@ -83,7 +83,6 @@ address_type = {{ derivation = "cosmos" }}
 proof_specs = '''
 {specs}
 '''
-# websocket (if mode = "push"): {ws}
 "#,
         chain_id = genesis.chain_id,
         prefix = estuary_sdk::ACCOUNT_PREFIX,

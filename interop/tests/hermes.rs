@@ -1,0 +1,135 @@
+//! Unmodified Hermes 1.10.5 relaying for Estuary: against ibc-go's simd and between two Estuary
+//! chains. Hermes' config for Estuary comes from `estuaryd hermes-config` (via `localnet/hermes`);
+//! the bundled relayer is not running.
+
+use std::time::Duration;
+
+use estuary_interop::{voucher, wait_until, Localnet, Options};
+
+const WAIT: Duration = Duration::from_secs(120);
+
+/// The channel ids (on chain 0, on chain 1) that `hermes create channel` opened.
+fn create_channel(net: &Localnet) -> (String, String) {
+    net.hermes_script(&["config"]);
+    let ids = net.hermes_script(&["channel"]);
+    let ids: Vec<&str> = ids.split_whitespace().collect();
+    assert_eq!(ids.len(), 2, "hermes create channel printed {ids:?}");
+    // Hermes must have left a usable channel on both chains, whatever it printed.
+    for (chain, id) in [(0, ids[0]), (1, ids[1])] {
+        let out = net.hermes_ok(&[
+            "--json",
+            "query",
+            "channel",
+            "end",
+            "--chain",
+            net.chain_id(chain),
+            "--port",
+            "transfer",
+            "--channel",
+            id,
+        ]);
+        assert!(
+            out.contains("\"Open\""),
+            "channel {id} on chain {chain}: {out}"
+        );
+    }
+    (ids[0].to_string(), ids[1].to_string())
+}
+
+fn clear_packets(net: &Localnet, chain: usize, channel: &str) {
+    net.hermes_ok(&[
+        "clear",
+        "packets",
+        "--chain",
+        net.chain_id(chain),
+        "--port",
+        "transfer",
+        "--channel",
+        channel,
+    ]);
+}
+
+/// Transfers both ways, relayed first by `hermes clear packets`, then by `hermes start`.
+fn transfers_both_ways(net: &Localnet) {
+    let (ch0, ch1) = create_channel(net);
+    let bob0 = net.address(0, "bob");
+    let bob1 = net.address(1, "bob");
+    let alice0 = net.address(0, "alice");
+    let v0 = voucher(&format!("transfer/{ch1}/stake")); // chain 0's stake, held on chain 1
+    let v1 = voucher(&format!("transfer/{ch0}/stake")); // chain 1's stake, held on chain 0
+
+    // Chain 0 -> chain 1, relayed by `hermes clear packets` (recv, then the ack).
+    net.transfer(0, "alice", &ch0, &bob1, "1000stake", &[]);
+    assert_eq!(net.pending(0, &ch0).len(), 1);
+    clear_packets(net, 0, &ch0);
+    wait_until("bob's voucher on chain 1", WAIT, || {
+        net.balance(1, &bob1, &v0) == 1000
+    });
+    assert_eq!(
+        net.denom_trace(1, &v0),
+        (format!("transfer/{ch1}"), "stake".into())
+    );
+    wait_until("the ack on chain 0", WAIT, || {
+        if net.pending(0, &ch0).is_empty() {
+            return true;
+        }
+        clear_packets(net, 0, &ch0);
+        false
+    });
+    assert_eq!(net.escrowed(0, &ch0, "stake"), 1000);
+
+    // Chain 1 -> chain 0 with a memo, same way.
+    net.transfer(1, "alice", &ch1, &bob0, "600stake", &["--memo", "hermes"]);
+    clear_packets(net, 1, &ch1);
+    wait_until("bob's voucher on chain 0", WAIT, || {
+        net.balance(0, &bob0, &v1) == 600
+    });
+    assert_eq!(
+        net.denom_trace(0, &v1),
+        (format!("transfer/{ch0}"), "stake".into())
+    );
+
+    // `hermes start` relays the rest: both vouchers partly go home.
+    net.hermes_script(&["start"]);
+    let alice0_before = net.balance(0, &alice0, "stake");
+    net.transfer(1, "bob", &ch1, &alice0, &format!("400{v0}"), &[]);
+    net.transfer(
+        0,
+        "bob",
+        &ch0,
+        &net.address(1, "alice"),
+        &format!("100{v1}"),
+        &[],
+    );
+    wait_until("alice's stake back on chain 0", WAIT, || {
+        net.balance(0, &alice0, "stake") == alice0_before + 400
+    });
+    wait_until("every packet acknowledged", WAIT, || {
+        net.pending(0, &ch0).is_empty() && net.pending(1, &ch1).is_empty()
+    });
+    assert_eq!(net.balance(1, &bob1, &v0), 600);
+    assert_eq!(net.balance(0, &bob0, &v1), 500);
+    assert_eq!(net.escrowed(0, &ch0, "stake"), net.supply(1, &v0));
+    assert_eq!(net.escrowed(1, &ch1, "stake"), net.supply(0, &v1));
+    assert_eq!(net.escrowed(0, &ch0, "stake"), 600);
+    assert_eq!(net.escrowed(1, &ch1, "stake"), 500);
+}
+
+#[test]
+fn hermes_relays_between_estuary_and_simd() {
+    let net = Localnet::up(Options {
+        simd: true,
+        relayer: false,
+        ..Options::new(29_300)
+    });
+    transfers_both_ways(&net);
+}
+
+#[test]
+fn hermes_relays_between_two_estuary_chains() {
+    let net = Localnet::up(Options {
+        relayer: false,
+        ..Options::new(29_600)
+    });
+    transfers_both_ways(&net);
+}
