@@ -5,6 +5,7 @@ use std::sync::Mutex;
 use std::time::Instant;
 
 use estuary_auth::{AuthParams, AuthReader};
+use estuary_ibc::host::HostHistory;
 use estuary_sdk::store::{
     CommitInfo, GasMeter, PendingBlock, PreparedCommit, StateRead, StateWrite, Storage, TxOverlay,
     WriteSet,
@@ -446,8 +447,17 @@ impl App {
             Err(e) => return TxOutcome::failed(&e, 0, 0, vec![]),
         };
         let chain_id = self.chain_id(&base).unwrap_or_default();
+        // As in the SDK, a simulation runs against the last committed block's header: a light
+        // client update checks "header from the future" against this time, so it must be real.
+        let last = self.storage.latest_version();
+        let time_unix_nanos = base
+            .host_header(last)
+            .ok()
+            .flatten()
+            .map_or(0, |h| h.time_unix_nanos);
         let info = BlockInfo {
-            height: self.storage.latest_version() + 1,
+            height: last + 1,
+            time_unix_nanos,
             chain_id: chain_id.clone(),
             ..Default::default()
         };
