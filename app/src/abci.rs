@@ -23,7 +23,8 @@ impl AbciApp {
 }
 
 impl Application for AbciApp {
-    fn info(&self, _req: pb::RequestInfo) -> pb::ResponseInfo {
+    fn info(&self, req: pb::RequestInfo) -> pb::ResponseInfo {
+        self.app.set_cometbft_version(&req.version);
         let last = self.app.last_commit();
         pb::ResponseInfo {
             data: "estuary".into(),

@@ -83,6 +83,8 @@ pub struct App {
     consensus: Mutex<Consensus>,
     /// State the mempool checks against: the last commit plus every transaction checked since.
     mempool: Mutex<PendingBlock>,
+    /// CometBFT's version, as its ABCI `Info` request tells it (for node-info queries).
+    cometbft_version: Mutex<String>,
     stats: Mutex<ExecStats>,
     sig_cache: SigCache,
 }
@@ -116,6 +118,7 @@ impl App {
             config,
             consensus: Mutex::default(),
             mempool,
+            cometbft_version: Mutex::default(),
             stats: Mutex::default(),
             sig_cache: SigCache::new(100_000),
         }
@@ -123,6 +126,18 @@ impl App {
 
     pub fn storage(&self) -> &Storage {
         &self.storage
+    }
+
+    pub fn config(&self) -> &AppConfig {
+        &self.config
+    }
+
+    pub fn set_cometbft_version(&self, version: &str) {
+        *lock(&self.cometbft_version) = version.to_string();
+    }
+
+    pub fn cometbft_version(&self) -> String {
+        lock(&self.cometbft_version).clone()
     }
 
     pub fn modules(&self) -> &ModuleManager {
@@ -439,9 +454,12 @@ impl App {
         Ok(())
     }
 
-    /// Runs a transaction against the latest state without keeping anything, for gas estimates.
+    /// Runs a transaction against the mempool state without keeping anything, for gas estimates.
     pub fn simulate(&self, bytes: &[u8]) -> TxOutcome {
-        let base = PendingBlock::new(self.storage.clone());
+        // Against the mempool's state, as the SDK simulates against its check state: a relayer
+        // simulates its next transaction while the previous one (sequence - 1) is still pending.
+        let mut base = PendingBlock::new(self.storage.clone());
+        base.absorb(lock(&self.mempool).writes().clone());
         let params = match base.auth_params() {
             Ok(p) => p,
             Err(e) => return TxOutcome::failed(&e, 0, 0, vec![]),

@@ -175,28 +175,7 @@ impl Service {
                 rpc_address: info.other.rpc_address.to_string(),
             }),
         };
-        let dep = |path: &str, version: &str| node_pb::Module {
-            path: path.into(),
-            version: version.into(),
-            sum: String::new(),
-        };
-        let application_version = node_pb::VersionInfo {
-            name: "estuary".into(),
-            app_name: "estuaryd".into(),
-            version: env!("CARGO_PKG_VERSION").into(),
-            git_commit: String::new(),
-            build_tags: String::new(),
-            go_version: String::new(),
-            build_deps: vec![
-                dep("github.com/cosmos/ibc-rs", "v0.57.0"),
-                dep("github.com/informalsystems/tendermint-rs", "v0.40.4"),
-                dep(
-                    "github.com/cometbft/cometbft",
-                    &format!("v{}", info.version),
-                ),
-            ],
-            cosmos_sdk_version: String::new(),
-        };
+        let application_version = crate::node_info::version_info(&info.version.to_string());
         Ok(Response::new(node_pb::GetNodeInfoResponse {
             default_node_info: Some(default_node_info),
             application_version: Some(application_version),

@@ -8,6 +8,7 @@ use estuary_sdk::{TxError, TxResult};
 use prost::Message;
 
 use crate::app::App;
+use crate::node_info;
 
 pub const STATS: &str = "/estuary.app.v1.Query/Stats";
 pub const SIMULATE: &str = "/cosmos.tx.v1beta1.Service/Simulate";
@@ -101,6 +102,8 @@ fn app_query(
         STATS => serde_json::to_vec(&app.stats()).map_err(|e| TxError::Internal(e.to_string())),
         SIMULATE => simulate(app, data),
         STAKING_PARAMS => staking_params(state),
+        node_info::GET_NODE_INFO => Ok(node_info::abci_node_info(app).encode_to_vec()),
+        node_info::CONFIG => Ok(node_info::config(app).encode_to_vec()),
         _ if path.starts_with("/ibc.") => {
             let revision = estuary_ibc::handler::revision_of(&app.chain_id(state)?);
             let at = estuary_ibc::query::At { revision, height };

@@ -215,6 +215,55 @@ fn mempool_tracks_sequences_between_blocks() {
     assert_eq!(chain.balance(&b), 503);
 }
 
+/// A relayer simulates its next transaction while the previous one waits in the mempool; the
+/// simulation must see the pending sequence (as the SDK's check state does) and the last block's
+/// time (a light-client update checks headers against it).
+#[test]
+fn simulation_runs_against_the_mempool_and_the_last_block() {
+    let (mut chain, ka, a, _kb, b) = setup();
+    chain.block(vec![]);
+    let t0 = Tx::new(&ka, 0, 0, vec![send_msg(&a, &b.to_bech32(), "1")]).bytes();
+    let t1 = Tx::new(&ka, 0, 1, vec![send_msg(&a, &b.to_bech32(), "2")]).bytes();
+    assert_eq!(
+        chain.app.simulate(&t1).code,
+        32,
+        "sequence 1 before 0 is known"
+    );
+    assert_eq!(chain.app.check_tx(&t0).code, 0);
+    let sim = chain.app.simulate(&t1);
+    assert_eq!(sim.code, 0, "{}", sim.log);
+    assert!(sim.gas_used > 0);
+    assert_eq!(chain.balance(&b), 500, "a simulation changes nothing");
+    assert_eq!(
+        chain.app.check_tx(&t1).code,
+        0,
+        "nor the mempool's sequence"
+    );
+}
+
+#[test]
+fn node_info_and_config_answer_at_their_abci_paths() {
+    use cosmrs::proto::cosmos::base::node::v1beta1::ConfigResponse;
+    use cosmrs::proto::cosmos::base::tendermint::v1beta1::GetNodeInfoResponse;
+    use prost::Message;
+    let (chain, ..) = setup();
+    chain.app.set_cometbft_version("0.38.26");
+    let q = |path: &str| estuary_app::query::handle(&chain.app, path, &[], 0, false);
+    let info = q(estuary_app::node_info::GET_NODE_INFO);
+    assert_eq!(info.code, 0, "{}", info.log);
+    let info = GetNodeInfoResponse::decode(info.value.as_slice()).unwrap();
+    let v = info.application_version.unwrap();
+    assert_eq!(v.app_name, "estuaryd");
+    assert!(v
+        .build_deps
+        .iter()
+        .any(|d| d.path == "github.com/cometbft/cometbft" && d.version == "v0.38.26"));
+    let config = q(estuary_app::node_info::CONFIG);
+    assert_eq!(config.code, 0, "{}", config.log);
+    let config = ConfigResponse::decode(config.value.as_slice()).unwrap();
+    assert_eq!(config.halt_height, 0);
+}
+
 #[test]
 fn min_gas_price_applies_to_the_mempool_only() {
     let (ka, kb) = (key(1), key(2));

@@ -199,7 +199,7 @@ async fn bank(args: Args) -> Result<()> {
         chain_id,
         txs_sent: args.txs,
         txs_committed: included.len(),
-        txs_failed_in_block: d("failed_txs").unwrap_or(0.0) as u64,
+        txs_failed_in_block: failed_in(&node, &blocks).await?,
         accounts: args.accounts,
         wall_seconds: wall.as_secs_f64(),
         committed_tx_per_sec: included.len() as f64 / wall.as_secs_f64(),
@@ -311,6 +311,26 @@ fn watch_blocks(
         }
         Ok((seen, blocks))
     })
+}
+
+/// Transactions with a non-zero code in the blocks that held the load, read from CometBFT's block
+/// results after the run (so it works the same on any chain).
+async fn failed_in(node: &Node, blocks: &[(u64, u128, usize)]) -> Result<u64> {
+    let mut failed = 0;
+    for (h, _, _) in blocks {
+        let results = node
+            .rpc
+            .block_results(tendermint::block::Height::try_from(*h)?)
+            .await
+            .context("fetching block results")?;
+        failed += results
+            .txs_results
+            .unwrap_or_default()
+            .iter()
+            .filter(|r| r.code.is_err())
+            .count() as u64;
+    }
+    Ok(failed)
 }
 
 fn send(from: &str, to: &str, denom: &str, amount: u128) -> Any {

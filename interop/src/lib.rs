@@ -351,6 +351,53 @@ impl Localnet {
         r.commitments.iter().map(|c| c.sequence).collect()
     }
 
+    /// The packet a transfer transaction sent, from its `send_packet` event: sequence, data,
+    /// timeout height (revision, height) and timeout timestamp.
+    pub fn sent_packet(&self, chain: usize, tx_hash: &str) -> SentPacket {
+        let node = self.node(chain);
+        let report = rt()
+            .block_on(node.wait_for_tx(tx_hash, Duration::from_secs(30)))
+            .expect("transfer transaction");
+        let event = report
+            .events
+            .iter()
+            .find(|e| e.kind == "send_packet")
+            .expect("a send_packet event");
+        let attr = |k: &str| -> String {
+            event
+                .attributes
+                .iter()
+                .find(|a| a.key_str().ok() == Some(k))
+                .and_then(|a| a.value_str().ok())
+                .unwrap_or_else(|| panic!("send_packet has no {k}"))
+                .to_string()
+        };
+        let (rev, h) = attr("packet_timeout_height")
+            .split_once('-')
+            .map(|(r, h)| (r.parse().expect("revision"), h.parse().expect("height")))
+            .expect("timeout height rev-h");
+        SentPacket {
+            sequence: attr("packet_sequence").parse().expect("sequence"),
+            data: hex_decode(&attr("packet_data_hex")),
+            timeout_height: (rev, h),
+            timeout_timestamp: attr("packet_timeout_timestamp").parse().expect("timestamp"),
+        }
+    }
+
+    /// The packet commitment `chain` stores for `sequence` on `channel` (empty if none).
+    pub fn stored_commitment(&self, chain: usize, channel: &str, sequence: u64) -> Vec<u8> {
+        let r: channel::QueryPacketCommitmentResponse = self.query(
+            chain,
+            "/ibc.core.channel.v1.Query/PacketCommitment",
+            &channel::QueryPacketCommitmentRequest {
+                port_id: "transfer".into(),
+                channel_id: channel.into(),
+                sequence,
+            },
+        );
+        r.commitment
+    }
+
     pub fn query<Req: prost::Message, Resp: prost::Message + Default>(
         &self,
         chain: usize,
@@ -455,6 +502,35 @@ impl Drop for Localnet {
             ));
         }
     }
+}
+
+/// What a `send_packet` event says of a packet.
+#[derive(Clone, Debug)]
+pub struct SentPacket {
+    pub sequence: u64,
+    pub data: Vec<u8>,
+    pub timeout_height: (u64, u64),
+    pub timeout_timestamp: u64,
+}
+
+impl SentPacket {
+    /// The commitment ibc-go's formula gives for this packet (computed by Estuary's ICS-20 code).
+    pub fn expected_commitment(&self) -> Vec<u8> {
+        estuary_ibc::ics20::packet_commitment(
+            &self.data,
+            self.timeout_height.0,
+            self.timeout_height.1,
+            self.timeout_timestamp,
+        )
+        .to_vec()
+    }
+}
+
+fn hex_decode(s: &str) -> Vec<u8> {
+    (0..s.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).expect("hex"))
+        .collect()
 }
 
 async fn latest_height(node: &Node) -> anyhow::Result<u64> {

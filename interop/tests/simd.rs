@@ -131,7 +131,7 @@ fn transfers_both_ways_timeouts_and_error_acks_with_simd() {
     net.stop_relayer();
     let alice_e_before = net.balance(EST, &alice_e, "stake");
     let bob_s_vouchers = net.balance(SIMD, &bob_s, &v);
-    net.transfer(
+    let est_tx = net.transfer(
         EST,
         "alice",
         "channel-0",
@@ -141,7 +141,7 @@ fn transfers_both_ways_timeouts_and_error_acks_with_simd() {
     );
     let alice_s_before = net.balance(SIMD, &alice_s, "stake");
     let deadline = (now_ns() + 4_000_000_000).to_string();
-    net.transfer(
+    let simd_tx = net.transfer(
         SIMD,
         "alice",
         "channel-0",
@@ -154,6 +154,23 @@ fn transfers_both_ways_timeouts_and_error_acks_with_simd() {
             "--packet-timeout-height",
             "0-0",
         ],
+    );
+    // Each side's stored commitment is what ibc-go's formula gives for the packet it sent:
+    // Estuary's, computed as simd will check it, and simd's, computed by Estuary's code.
+    for (chain, tx) in [(EST, &est_tx), (SIMD, &simd_tx)] {
+        let p = net.sent_packet(chain, tx);
+        assert_eq!(
+            net.stored_commitment(chain, "channel-0", p.sequence),
+            p.expected_commitment(),
+            "commitment stored on {}",
+            net.chain_id(chain)
+        );
+    }
+    let from_simd = net.sent_packet(SIMD, &simd_tx);
+    assert_eq!(
+        String::from_utf8(from_simd.data).unwrap(),
+        format!(r#"{{"amount":"44","denom":"stake","receiver":"{bob_e}","sender":"{alice_s}"}}"#),
+        "simd's packet JSON, byte for byte as Estuary writes its own"
     );
     assert_eq!(net.balance(EST, &alice_e, "stake"), alice_e_before - 55);
     assert_eq!(net.balance(SIMD, &alice_s, "stake"), alice_s_before - 44);

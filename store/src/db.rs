@@ -110,6 +110,11 @@ impl Storage {
         *self.inner.latest.read().unwrap_or_else(|p| p.into_inner())
     }
 
+    /// How many recent versions pruning keeps (0: every version).
+    pub fn keep_recent(&self) -> u64 {
+        self.inner.config.keep_recent
+    }
+
     pub fn latest_version(&self) -> u64 {
         self.latest().map_or(0, |l| l.version)
     }
