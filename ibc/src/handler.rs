@@ -1,6 +1,7 @@
 //! Runs IBC core messages (ICS-02 clients, ICS-03 connections, ICS-04 channels and packets)
 //! through ibc-rs's `dispatch` on the transaction's state.
 
+use ibc_core::handler::types::error::HandlerError;
 use std::cell::RefCell;
 use std::rc::Rc;
 
@@ -125,15 +126,56 @@ pub fn deliver(ctx: &mut TxContext<'_>, msg: &Any) -> TxResult {
     if let Some(e) = store_error {
         return Err(e.into());
     }
-    result.map_err(|e| TxError::Module {
-        codespace: CODESPACE,
-        code: 1,
-        log: e.to_string(),
-    })?;
+    result.map_err(|e| handler_error(&msg.type_url, &e))?;
     for event in events.into_iter().filter_map(to_event) {
         ctx.emit(event);
     }
     Ok(())
+}
+
+/// ibc-rs's error as the transaction's log. A proof above the client's latest height gets
+/// ibc-go's code and wording, which relayers recognise: Hermes, simulating the second transaction
+/// of a batch whose client update is still in the mempool, falls back on its default gas only
+/// when it reads "verification failed" and "client state height < proof height".
+fn handler_error(type_url: &str, e: &HandlerError) -> TxError {
+    if let Some((latest, proof)) = client_height_too_low(e) {
+        let what = type_url.rsplit('.').next().unwrap_or(type_url);
+        return TxError::Module {
+            codespace: CODESPACE,
+            code: 2,
+            log: format!(
+                "{what} verification failed: client state height < proof height ({latest} < \
+                 {proof}), please ensure the client has been updated: invalid height"
+            ),
+        };
+    }
+    TxError::Module {
+        codespace: CODESPACE,
+        code: 1,
+        log: e.to_string(),
+    }
+}
+
+/// `(client's latest height, proof height)` when a proof is above what the client knows.
+fn client_height_too_low(
+    e: &HandlerError,
+) -> Option<(
+    ibc_core::client::types::Height,
+    ibc_core::client::types::Height,
+)> {
+    use ibc_core::channel::types::error::ChannelError;
+    use ibc_core::client::types::error::ClientError;
+    use ibc_core::connection::types::error::ConnectionError;
+    let client = match e {
+        HandlerError::Client(c)
+        | HandlerError::Channel(ChannelError::Client(c))
+        | HandlerError::Connection(ConnectionError::Client(c)) => c,
+        _ => return None,
+    };
+    match client {
+        ClientError::InsufficientProofHeight { expected, actual } => Some((*actual, *expected)),
+        _ => None,
+    }
 }
 
 /// ibc-rs's event as the ABCI event ibc-go emits (same names and attributes).
@@ -149,4 +191,38 @@ fn from_abci(e: tendermint::abci::Event) -> Event {
         out = out.attr(key, value);
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ibc_core::channel::types::error::ChannelError;
+    use ibc_core::client::types::error::ClientError;
+    use ibc_core::client::types::Height;
+
+    #[test]
+    fn a_proof_above_the_client_reads_as_ibc_go_says_it() {
+        let h = |n| Height::new(1, n).unwrap();
+        let e = HandlerError::Channel(ChannelError::Client(ClientError::InsufficientProofHeight {
+            expected: h(142),
+            actual: h(141),
+        }));
+        let TxError::Module { code, log, .. } =
+            handler_error("/ibc.core.channel.v1.MsgRecvPacket", &e)
+        else {
+            panic!("not a module error");
+        };
+        assert_eq!(code, 2);
+        // What Hermes matches on to fall back on its default gas.
+        assert!(log.contains("verification failed"), "{log}");
+        assert!(
+            log.contains("client state height < proof height (1-141 < 1-142)"),
+            "{log}"
+        );
+        let other = HandlerError::Channel(ChannelError::MissingCounterparty);
+        assert!(matches!(
+            handler_error("/ibc.core.channel.v1.MsgRecvPacket", &other),
+            TxError::Module { code: 1, .. }
+        ));
+    }
 }
