@@ -68,7 +68,9 @@ rpc_timeout = "10s"
 account_prefix = "{prefix}"
 key_name = "{key}"
 store_prefix = "ibc"
-default_gas = 200000
+# Used when Hermes cannot simulate (the second tx of a batch whose client update is still in the
+# mempool): enough for max_msg_num receives at ~50k gas each.
+default_gas = 3000000
 max_gas = 10000000
 gas_price = {{ price = {price}, denom = "stake" }}
 gas_multiplier = 1.3
