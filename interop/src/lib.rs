@@ -12,7 +12,9 @@ use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 use cosmrs::proto::cosmos::bank::v1beta1 as bank;
-use estuary_app::client::Node;
+use cosmrs::Any;
+use estuary_app::client::{sign_tx, Node, TxPlan};
+use estuary_app::keyring::{Backend, Keyring};
 use ibc_proto::ibc::applications::transfer::v1 as transfer;
 use ibc_proto::ibc::core::channel::v1 as channel;
 
@@ -282,6 +284,65 @@ impl Localnet {
             .expect("simd transfer included");
         assert_eq!(report.code, 0, "simd transfer failed: {}", report.log);
         hash
+    }
+
+    /// `n` transfers of `amount`stake from `from` on Estuary chain 0 over `channel`, signed here
+    /// and sent in transactions of 50 messages, each waited for.
+    pub fn burst(&self, from: &str, channel: &str, receiver: &str, n: usize, amount: u128) {
+        let key = Keyring::new(self.home(0, 0).join("keyring-test"), Backend::Test, None)
+            .signing_key(from)
+            .expect("sender key");
+        let sender = self.address(0, from);
+        let node = self.node(0);
+        let rt = rt();
+        let deadline = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .expect("clock")
+            .as_nanos() as u64
+            + 600_000_000_000;
+        let mut left = n;
+        while left > 0 {
+            let k = left.min(50);
+            let msgs: Vec<Any> = (0..k)
+                .map(|_| {
+                    let m = transfer::MsgTransfer {
+                        source_port: "transfer".into(),
+                        source_channel: channel.into(),
+                        token: Some(ibc_proto::cosmos::base::v1beta1::Coin {
+                            denom: "stake".into(),
+                            amount: amount.to_string(),
+                        }),
+                        sender: sender.clone(),
+                        receiver: receiver.into(),
+                        timeout_height: None,
+                        timeout_timestamp: deadline,
+                        memo: String::new(),
+                    };
+                    Any {
+                        type_url: "/ibc.applications.transfer.v1.MsgTransfer".into(),
+                        value: prost::Message::encode_to_vec(&m),
+                    }
+                })
+                .collect();
+            let acc = rt.block_on(node.account(&sender)).expect("sender account");
+            let tx = sign_tx(&TxPlan {
+                key: &key,
+                chain_id: self.chain_id(0),
+                account_number: acc.account_number,
+                sequence: acc.sequence,
+                messages: msgs,
+                fee: vec![],
+                gas_limit: 50_000_000,
+                memo: String::new(),
+                timeout_height: 0,
+            })
+            .expect("signing");
+            let r = rt
+                .block_on(node.broadcast(tx, Some(Duration::from_secs(30))))
+                .expect("broadcast");
+            assert_eq!(r.code, 0, "{}", r.log);
+            left -= k;
+        }
     }
 
     pub fn balance(&self, chain: usize, address: &str, denom: &str) -> u128 {

@@ -104,6 +104,18 @@ fn transfers_both_ways_timeouts_and_error_acks_with_simd() {
     });
     assert_conserved(&net);
 
+    // A burst of 150: more acknowledgements than simd lists on one page of a query (100), so
+    // the relayer must page through them to deliver every ack.
+    let vouchers_before = net.balance(SIMD, &bob_s, &v);
+    net.burst("alice", "channel-0", &bob_s, 150, 1);
+    wait_until("150 more vouchers on simd", WAIT, || {
+        net.balance(SIMD, &bob_s, &v) == vouchers_before + 150
+    });
+    wait_until("every ack of the burst delivered", WAIT, || {
+        net.pending(EST, "channel-0").is_empty()
+    });
+    assert_conserved(&net);
+
     // A receiver simd cannot parse: simd answers with an error ack, Estuary refunds.
     let alice_e_before = net.balance(EST, &alice_e, "stake");
     net.transfer(

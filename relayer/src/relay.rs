@@ -5,6 +5,7 @@
 
 use anyhow::{Context, Result};
 use cosmrs::Any;
+use ibc_proto::cosmos::base::query::v1beta1::{PageRequest, PageResponse};
 use ibc_proto::ibc::core::channel::v1 as chan;
 use prost::Message;
 use serde::Serialize;
@@ -38,17 +39,47 @@ impl std::ops::AddAssign for Relayed {
 
 /// Sequences sent on `end`'s channel whose commitment is still there (not acked or timed out).
 pub async fn pending_commitments(c: &Chain, end: &End) -> Result<Vec<u64>> {
-    let r: chan::QueryPacketCommitmentsResponse = c
-        .query(
-            "/ibc.core.channel.v1.Query/PacketCommitments",
-            &chan::QueryPacketCommitmentsRequest {
-                port_id: "transfer".into(),
-                channel_id: end.channel_id.clone(),
-                pagination: None,
-            },
-        )
-        .await?;
-    Ok(r.commitments.iter().map(|p| p.sequence).collect())
+    all_pages(
+        c,
+        "/ibc.core.channel.v1.Query/PacketCommitments",
+        |pagination| chan::QueryPacketCommitmentsRequest {
+            port_id: "transfer".into(),
+            channel_id: end.channel_id.clone(),
+            pagination,
+        },
+        |r: chan::QueryPacketCommitmentsResponse| {
+            (
+                r.commitments.iter().map(|p| p.sequence).collect(),
+                r.pagination,
+            )
+        },
+    )
+    .await
+}
+
+/// The sequences of every page of a paginated query: a Cosmos SDK chain answers 100 entries per
+/// page unless asked otherwise, so one page would hide the rest of a large burst.
+async fn all_pages<Req: Message, Resp: Message + Default>(
+    c: &Chain,
+    path: &str,
+    request: impl Fn(Option<PageRequest>) -> Req,
+    sequences: impl Fn(Resp) -> (Vec<u64>, Option<PageResponse>),
+) -> Result<Vec<u64>> {
+    let mut out = Vec::new();
+    let mut key = Vec::new();
+    loop {
+        let page = PageRequest {
+            key: std::mem::take(&mut key),
+            limit: 1000,
+            ..Default::default()
+        };
+        let (seqs, next) = sequences(c.query(path, &request(Some(page))).await?);
+        out.extend(seqs);
+        match next {
+            Some(p) if !p.next_key.is_empty() => key = p.next_key,
+            _ => return Ok(out),
+        }
+    }
 }
 
 pub async fn unreceived(dst: &Chain, dst_end: &End, sequences: Vec<u64>) -> Result<Vec<u64>> {
@@ -231,18 +262,23 @@ pub async fn relay_direction(
 
 /// Acknowledgements written on `dst` for packets from `src` whose commitment `src` still holds.
 async fn relay_acks(src: &Chain, src_end: &End, dst: &Chain, dst_end: &End) -> Result<usize> {
-    let acks: chan::QueryPacketAcknowledgementsResponse = dst
-        .query(
-            "/ibc.core.channel.v1.Query/PacketAcknowledgements",
-            &chan::QueryPacketAcknowledgementsRequest {
-                port_id: "transfer".into(),
-                channel_id: dst_end.channel_id.clone(),
-                pagination: None,
-                packet_commitment_sequences: vec![],
-            },
-        )
-        .await?;
-    let seqs: Vec<u64> = acks.acknowledgements.iter().map(|a| a.sequence).collect();
+    let seqs = all_pages(
+        dst,
+        "/ibc.core.channel.v1.Query/PacketAcknowledgements",
+        |pagination| chan::QueryPacketAcknowledgementsRequest {
+            port_id: "transfer".into(),
+            channel_id: dst_end.channel_id.clone(),
+            pagination,
+            packet_commitment_sequences: vec![],
+        },
+        |r: chan::QueryPacketAcknowledgementsResponse| {
+            (
+                r.acknowledgements.iter().map(|a| a.sequence).collect(),
+                r.pagination,
+            )
+        },
+    )
+    .await?;
     if seqs.is_empty() {
         return Ok(0);
     }

@@ -6,8 +6,6 @@ use std::process::Command;
 use std::time::Duration;
 
 use cosmrs::Any;
-use estuary_app::client::{sign_tx, Node, TxPlan};
-use estuary_app::keyring::{Backend, Keyring};
 use estuary_interop::{estuaryd, rt, tool, wait_until, Localnet, Options};
 use prost::Message;
 
@@ -28,64 +26,6 @@ fn assert_conserved(net: &Localnet) {
 fn restart_relayer(net: &mut Localnet) {
     let metrics = format!("127.0.0.1:{}", net.opts.base + 90);
     net.start_relayer(&["--metrics", &metrics]);
-}
-
-/// `n` transfers of `amount`stake from alice on A to `receiver`, in transactions of 50 messages.
-fn burst(net: &Localnet, receiver: &str, n: usize, amount: u128) {
-    let key = Keyring::new(net.home(0, 0).join("keyring-test"), Backend::Test, None)
-        .signing_key("alice")
-        .unwrap();
-    let sender = net.address(0, "alice");
-    let node = Node::connect(&net.rpc(0)).unwrap();
-    let rt = rt();
-    let deadline = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_nanos() as u64
-        + 600_000_000_000;
-    let mut left = n;
-    while left > 0 {
-        let k = left.min(50);
-        let msgs: Vec<Any> = (0..k)
-            .map(|_| {
-                let m = ibc_proto::ibc::applications::transfer::v1::MsgTransfer {
-                    source_port: "transfer".into(),
-                    source_channel: "channel-0".into(),
-                    token: Some(ibc_proto::cosmos::base::v1beta1::Coin {
-                        denom: "stake".into(),
-                        amount: amount.to_string(),
-                    }),
-                    sender: sender.clone(),
-                    receiver: receiver.into(),
-                    timeout_height: None,
-                    timeout_timestamp: deadline,
-                    memo: String::new(),
-                };
-                Any {
-                    type_url: "/ibc.applications.transfer.v1.MsgTransfer".into(),
-                    value: m.encode_to_vec(),
-                }
-            })
-            .collect();
-        let acc = rt.block_on(node.account(&sender)).unwrap();
-        let tx = sign_tx(&TxPlan {
-            key: &key,
-            chain_id: "estuary-a-1",
-            account_number: acc.account_number,
-            sequence: acc.sequence,
-            messages: msgs,
-            fee: vec![],
-            gas_limit: 50_000_000,
-            memo: String::new(),
-            timeout_height: 0,
-        })
-        .unwrap();
-        let r = rt
-            .block_on(node.broadcast(tx, Some(Duration::from_secs(30))))
-            .unwrap();
-        assert_eq!(r.code, 0, "{}", r.log);
-        left -= k;
-    }
 }
 
 #[test]
@@ -166,7 +106,7 @@ fn round_trip_timeout_and_a_relayer_killed_mid_burst() {
 
     // A burst of 200 transfers; the relayer is killed (SIGKILL) in the middle and restarted:
     // every packet is received exactly once and every ack delivered.
-    burst(&net, &bob_b, 200, 3);
+    net.burst("alice", "channel-0", &bob_b, 200, 3);
     // Kill it once it has started delivering the burst.
     wait_until("relaying under way", Duration::from_secs(60), || {
         net.balance(1, &bob_b, &v) > 600
