@@ -8,7 +8,8 @@ use std::time::{Duration, Instant};
 use anyhow::{bail, Result};
 use cosmrs::Any;
 use estuary_app::client::{sign_tx, Node, TxPlan};
-use estuary_app::keyring::{address_of, Backend, Keyring};
+use estuary_app::keyring::{Backend, Keyring};
+use ibc_proto::cosmos::base::query::v1beta1::PageRequest;
 use ibc_proto::ibc::core::channel::v1 as chan;
 use prost::Message;
 use serde::Serialize;
@@ -25,6 +26,9 @@ pub struct RelayArgs {
     home_a: std::path::PathBuf,
     #[arg(long, default_value = "alice")]
     from: String,
+    /// Bech32 prefix of chain A's accounts (`cosmos` when A is simd).
+    #[arg(long, default_value = estuary_sdk::ACCOUNT_PREFIX)]
+    prefix_a: String,
     /// Receiver address on B.
     #[arg(long)]
     receiver: String,
@@ -72,18 +76,31 @@ async fn next_send(node: &Node, channel: &str) -> Result<u64> {
     ))
 }
 
+/// Sequences whose commitment is still on `node`, every page (an SDK chain pages by 100).
 async fn pending(node: &Node, channel: &str) -> Result<Vec<u64>> {
-    let r: chan::QueryPacketCommitmentsResponse = node
-        .query_proto(
-            "/ibc.core.channel.v1.Query/PacketCommitments",
-            &chan::QueryPacketCommitmentsRequest {
-                port_id: "transfer".into(),
-                channel_id: channel.into(),
-                pagination: None,
-            },
-        )
-        .await?;
-    Ok(r.commitments.iter().map(|c| c.sequence).collect())
+    let mut out = Vec::new();
+    let mut key = Vec::new();
+    loop {
+        let r: chan::QueryPacketCommitmentsResponse = node
+            .query_proto(
+                "/ibc.core.channel.v1.Query/PacketCommitments",
+                &chan::QueryPacketCommitmentsRequest {
+                    port_id: "transfer".into(),
+                    channel_id: channel.into(),
+                    pagination: Some(PageRequest {
+                        key: std::mem::take(&mut key),
+                        limit: 1000,
+                        ..Default::default()
+                    }),
+                },
+            )
+            .await?;
+        out.extend(r.commitments.iter().map(|c| c.sequence));
+        match r.pagination {
+            Some(p) if !p.next_key.is_empty() => key = p.next_key,
+            _ => return Ok(out),
+        }
+    }
 }
 
 pub async fn run(args: RelayArgs) -> Result<()> {
@@ -92,7 +109,11 @@ pub async fn run(args: RelayArgs) -> Result<()> {
     let chain_a = a.chain_id().await?;
     let key = Keyring::new(args.home_a.join("keyring-test"), Backend::Test, None)
         .signing_key(&args.from)?;
-    let sender = address_of(&key)?.to_bech32();
+    let sender = key
+        .public_key()
+        .account_id(&args.prefix_a)
+        .map_err(|e| anyhow::anyhow!("address with prefix {}: {e}", args.prefix_a))?
+        .to_string();
     let seq_a0 = a.account(&args.relayer_a).await?.sequence;
     let seq_b0 = b.account(&args.relayer_b).await?.sequence;
     let first = next_send(&a, &args.channel).await?;
