@@ -174,6 +174,62 @@ pub struct TxReport {
     pub events: Vec<tendermint::abci::Event>,
 }
 
+impl Node {
+    /// Signs `messages` (no fee) with `key` at its account's current number and sequence,
+    /// broadcasts them and waits up to `wait` for inclusion.
+    pub async fn sign_and_broadcast(
+        &self,
+        (key, sender): (&SigningKey, &str),
+        chain_id: &str,
+        messages: Vec<Any>,
+        gas_limit: u64,
+        wait: Duration,
+    ) -> Result<TxReport> {
+        let account = self.account(sender).await?;
+        let tx = sign_tx(&TxPlan {
+            key,
+            chain_id,
+            account_number: account.account_number,
+            sequence: account.sequence,
+            messages,
+            fee: vec![],
+            gas_limit,
+            memo: String::new(),
+            timeout_height: 0,
+        })?;
+        self.broadcast(tx, Some(wait)).await
+    }
+}
+
+/// `n` identical ICS-20 transfers of `amount` `denom` on port `transfer` over `channel`, timing
+/// out at `timeout_ns` (Unix nanoseconds): the bursts of load generators and tests.
+pub fn transfer_batch(
+    channel: &str,
+    (sender, receiver): (&str, &str),
+    (amount, denom): (u128, &str),
+    n: usize,
+    timeout_ns: u64,
+) -> Vec<Any> {
+    let msg = ibc_proto::ibc::applications::transfer::v1::MsgTransfer {
+        source_port: estuary_ibc::ics20::PORT.into(),
+        source_channel: channel.into(),
+        token: Some(ibc_proto::cosmos::base::v1beta1::Coin {
+            denom: denom.into(),
+            amount: amount.to_string(),
+        }),
+        sender: sender.into(),
+        receiver: receiver.into(),
+        timeout_height: None,
+        timeout_timestamp: timeout_ns,
+        memo: String::new(),
+    };
+    let any = Any {
+        type_url: estuary_ibc::transfer::MSG_TRANSFER.into(),
+        value: msg.encode_to_vec(),
+    };
+    vec![any; n]
+}
+
 /// Everything needed to sign one transaction.
 pub struct TxPlan<'a> {
     pub key: &'a SigningKey,

@@ -6,12 +6,10 @@ use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Result};
-use cosmrs::Any;
-use estuary_app::client::{sign_tx, Node, TxPlan};
+use estuary_app::client::{transfer_batch, Node};
 use estuary_app::keyring::{Backend, Keyring};
 use ibc_proto::cosmos::base::query::v1beta1::PageRequest;
 use ibc_proto::ibc::core::channel::v1 as chan;
-use prost::Message;
 use serde::Serialize;
 use tendermint_rpc::Client;
 
@@ -129,40 +127,22 @@ pub async fn run(args: RelayArgs) -> Result<()> {
     let mut left = args.packets;
     while left > 0 {
         let k = left.min(50);
-        let msgs: Vec<Any> = (0..k)
-            .map(|_| {
-                let m = ibc_proto::ibc::applications::transfer::v1::MsgTransfer {
-                    source_port: "transfer".into(),
-                    source_channel: args.channel.clone(),
-                    token: Some(ibc_proto::cosmos::base::v1beta1::Coin {
-                        denom: "stake".into(),
-                        amount: "1".into(),
-                    }),
-                    sender: sender.clone(),
-                    receiver: args.receiver.clone(),
-                    timeout_height: None,
-                    timeout_timestamp: deadline,
-                    memo: String::new(),
-                };
-                Any {
-                    type_url: "/ibc.applications.transfer.v1.MsgTransfer".into(),
-                    value: m.encode_to_vec(),
-                }
-            })
-            .collect();
-        let acc = a.account(&sender).await?;
-        let tx = sign_tx(&TxPlan {
-            key: &key,
-            chain_id: &chain_a,
-            account_number: acc.account_number,
-            sequence: acc.sequence,
-            messages: msgs,
-            fee: vec![],
-            gas_limit: 50_000_000,
-            memo: String::new(),
-            timeout_height: 0,
-        })?;
-        let r = a.broadcast(tx, Some(Duration::from_secs(60))).await?;
+        let msgs = transfer_batch(
+            &args.channel,
+            (&sender, &args.receiver),
+            (1, "stake"),
+            k,
+            deadline,
+        );
+        let r = a
+            .sign_and_broadcast(
+                (&key, &sender),
+                &chain_a,
+                msgs,
+                50_000_000,
+                Duration::from_secs(60),
+            )
+            .await?;
         if r.code != 0 {
             bail!("sending failed: {}", r.log);
         }

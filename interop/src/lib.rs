@@ -12,8 +12,7 @@ use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 use cosmrs::proto::cosmos::bank::v1beta1 as bank;
-use cosmrs::Any;
-use estuary_app::client::{sign_tx, Node, TxPlan};
+use estuary_app::client::{transfer_batch, Node};
 use estuary_app::keyring::{Backend, Keyring};
 use ibc_proto::ibc::applications::transfer::v1 as transfer;
 use ibc_proto::ibc::core::channel::v1 as channel;
@@ -303,42 +302,15 @@ impl Localnet {
         let mut left = n;
         while left > 0 {
             let k = left.min(50);
-            let msgs: Vec<Any> = (0..k)
-                .map(|_| {
-                    let m = transfer::MsgTransfer {
-                        source_port: "transfer".into(),
-                        source_channel: channel.into(),
-                        token: Some(ibc_proto::cosmos::base::v1beta1::Coin {
-                            denom: "stake".into(),
-                            amount: amount.to_string(),
-                        }),
-                        sender: sender.clone(),
-                        receiver: receiver.into(),
-                        timeout_height: None,
-                        timeout_timestamp: deadline,
-                        memo: String::new(),
-                    };
-                    Any {
-                        type_url: "/ibc.applications.transfer.v1.MsgTransfer".into(),
-                        value: prost::Message::encode_to_vec(&m),
-                    }
-                })
-                .collect();
-            let acc = rt.block_on(node.account(&sender)).expect("sender account");
-            let tx = sign_tx(&TxPlan {
-                key: &key,
-                chain_id: self.chain_id(0),
-                account_number: acc.account_number,
-                sequence: acc.sequence,
-                messages: msgs,
-                fee: vec![],
-                gas_limit: 50_000_000,
-                memo: String::new(),
-                timeout_height: 0,
-            })
-            .expect("signing");
+            let msgs = transfer_batch(channel, (&sender, receiver), (amount, "stake"), k, deadline);
             let r = rt
-                .block_on(node.broadcast(tx, Some(Duration::from_secs(30))))
+                .block_on(node.sign_and_broadcast(
+                    (&key, &sender),
+                    self.chain_id(0),
+                    msgs,
+                    50_000_000,
+                    Duration::from_secs(30),
+                ))
                 .expect("broadcast");
             assert_eq!(r.code, 0, "{}", r.log);
             left -= k;
