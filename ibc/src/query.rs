@@ -4,7 +4,7 @@
 
 use estuary_sdk::store::{StateRead, Substore};
 use estuary_sdk::{Address, TxError, TxResult};
-use ibc_proto::cosmos::base::query::v1beta1::PageResponse;
+use ibc_proto::cosmos::base::query::v1beta1::{PageRequest, PageResponse};
 use ibc_proto::google::protobuf::Any;
 use ibc_proto::ibc::applications::transfer::v1 as transfer;
 use ibc_proto::ibc::core::channel::v1 as chan;
@@ -379,13 +379,58 @@ fn packet_states(
     Ok(out)
 }
 
+/// One page of packet states (sorted by sequence). Without a page request, or with an empty
+/// one, every entry comes back (the SDK would stop at 100); otherwise `limit` entries (100 if 0)
+/// from `offset` or from `key`, an opaque big-endian sequence this function hands out as
+/// `next_key`. Reverse order is not offered.
+fn packet_page(
+    list: Vec<chan::PacketState>,
+    req: Option<&PageRequest>,
+) -> TxResult<(Vec<chan::PacketState>, Option<PageResponse>)> {
+    let total = list.len();
+    let Some(req) = req.filter(|r| r.limit > 0 || r.offset > 0 || !r.key.is_empty()) else {
+        return Ok((list, page(total)));
+    };
+    if req.reverse {
+        return Err(TxError::InvalidRequest(
+            "reverse pagination is not supported".into(),
+        ));
+    }
+    let start = if req.key.is_empty() {
+        usize::try_from(req.offset).unwrap_or(usize::MAX).min(total)
+    } else {
+        let key: [u8; 8] = req.key.as_slice().try_into().map_err(|_| {
+            TxError::InvalidRequest("pagination key: not one this chain handed out".into())
+        })?;
+        let from = u64::from_be_bytes(key);
+        list.partition_point(|p| p.sequence < from)
+    };
+    let limit = if req.limit == 0 { 100 } else { req.limit };
+    let end = start
+        .saturating_add(usize::try_from(limit).unwrap_or(usize::MAX))
+        .min(total);
+    let next_key = list
+        .get(end)
+        .map_or(Vec::new(), |p| p.sequence.to_be_bytes().to_vec());
+    let mut list = list;
+    list.truncate(end);
+    list.drain(..start);
+    Ok((
+        list,
+        Some(PageResponse {
+            next_key,
+            total: total as u64,
+        }),
+    ))
+}
+
 fn packet_commitments(state: &dyn StateRead, at: &At, data: &[u8]) -> TxResult<Vec<u8>> {
     let req: chan::QueryPacketCommitmentsRequest = decode(data)?;
     let list = packet_states(state, "commitments", &req.port_id, &req.channel_id)?;
-    let n = list.len();
+    let (list, pagination) = packet_page(list, req.pagination.as_ref())?;
     Ok(chan::QueryPacketCommitmentsResponse {
         commitments: list,
-        pagination: page(n),
+        pagination,
         height: at.height(),
     }
     .encode_to_vec())
@@ -426,10 +471,10 @@ fn packet_acks(state: &dyn StateRead, at: &At, data: &[u8]) -> TxResult<Vec<u8>>
     if !req.packet_commitment_sequences.is_empty() {
         list.retain(|p| req.packet_commitment_sequences.contains(&p.sequence));
     }
-    let n = list.len();
+    let (list, pagination) = packet_page(list, req.pagination.as_ref())?;
     Ok(chan::QueryPacketAcknowledgementsResponse {
         acknowledgements: list,
-        pagination: page(n),
+        pagination,
         height: at.height(),
     }
     .encode_to_vec())
@@ -551,4 +596,76 @@ fn transfer_params(state: &dyn StateRead) -> TxResult<Vec<u8>> {
         }),
     }
     .encode_to_vec())
+}
+
+#[cfg(test)]
+mod page_tests {
+    use super::*;
+
+    fn states(seqs: &[u64]) -> Vec<chan::PacketState> {
+        seqs.iter()
+            .map(|&sequence| chan::PacketState {
+                sequence,
+                ..Default::default()
+            })
+            .collect()
+    }
+
+    fn seqs(list: &[chan::PacketState]) -> Vec<u64> {
+        list.iter().map(|p| p.sequence).collect()
+    }
+
+    #[test]
+    fn pages_walk_every_entry_once() {
+        let all = states(&[1, 2, 5, 9, 10]);
+        let (list, page) = packet_page(all.clone(), None).unwrap();
+        assert_eq!(
+            (seqs(&list), page.unwrap().next_key),
+            (vec![1, 2, 5, 9, 10], vec![])
+        );
+
+        let mut key = Vec::new();
+        let mut walked = Vec::new();
+        loop {
+            let req = PageRequest {
+                key: key.clone(),
+                limit: 2,
+                ..Default::default()
+            };
+            let (list, page) = packet_page(all.clone(), Some(&req)).unwrap();
+            let page = page.unwrap();
+            assert_eq!(page.total, 5);
+            walked.extend(seqs(&list));
+            if page.next_key.is_empty() {
+                break;
+            }
+            key = page.next_key;
+        }
+        assert_eq!(walked, vec![1, 2, 5, 9, 10]);
+
+        let req = PageRequest {
+            offset: 3,
+            limit: 10,
+            ..Default::default()
+        };
+        assert_eq!(
+            seqs(&packet_page(all.clone(), Some(&req)).unwrap().0),
+            vec![9, 10]
+        );
+    }
+
+    #[test]
+    fn bad_page_requests_are_refused() {
+        let reverse = PageRequest {
+            limit: 1,
+            reverse: true,
+            ..Default::default()
+        };
+        assert!(packet_page(states(&[1]), Some(&reverse)).is_err());
+        let foreign = PageRequest {
+            key: b"not-ours".to_vec()[..3].to_vec(),
+            ..Default::default()
+        };
+        assert!(packet_page(states(&[1]), Some(&foreign)).is_err());
+    }
 }
