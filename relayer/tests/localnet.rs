@@ -35,41 +35,13 @@ fn round_trip_timeout_and_a_relayer_killed_mid_burst() {
     let start = net.balance(0, &alice, "stake");
 
     // A → B and part of it back, through the running relayer.
-    net.ok(
-        0,
-        &[
-            "tx",
-            "ibc-transfer",
-            "transfer",
-            "transfer",
-            "channel-0",
-            &bob_b,
-            "1000stake",
-            "--from",
-            "alice",
-            "--yes",
-        ],
-    );
+    net.transfer(0, "alice", "channel-0", &bob_b, "1000stake", &[]);
     wait_until("voucher on B", Duration::from_secs(60), || {
         net.balance(1, &bob_b, &voucher()) == 1000
     });
     assert_conserved(&net);
     let v = voucher();
-    net.ok(
-        1,
-        &[
-            "tx",
-            "ibc-transfer",
-            "transfer",
-            "transfer",
-            "channel-0",
-            &alice,
-            &format!("400{v}"),
-            "--from",
-            "bob",
-            "--yes",
-        ],
-    );
+    net.transfer(1, "bob", "channel-0", &alice, &format!("400{v}"), &[]);
     wait_until("tokens home on A", Duration::from_secs(60), || {
         net.balance(0, &alice, "stake") == start - 600
     });
@@ -78,22 +50,13 @@ fn round_trip_timeout_and_a_relayer_killed_mid_burst() {
     // Relayer down: a transfer with a 4 s timeout is never received; once the relayer is back it
     // times the packet out and alice is refunded, with nothing minted on B.
     net.stop_relayer();
-    net.ok(
+    net.transfer(
         0,
-        &[
-            "tx",
-            "ibc-transfer",
-            "transfer",
-            "transfer",
-            "channel-0",
-            &bob_b,
-            "77stake",
-            "--from",
-            "alice",
-            "--timeout-seconds",
-            "4",
-            "--yes",
-        ],
+        "alice",
+        "channel-0",
+        &bob_b,
+        "77stake",
+        &["--timeout-seconds", "4"],
     );
     assert_eq!(net.balance(0, &alice, "stake"), start - 677);
     std::thread::sleep(Duration::from_secs(6));
@@ -234,21 +197,7 @@ fn four_validators_survive_one_down() {
         Duration::from_secs(30),
         || height(0) >= before + 5,
     );
-    net.ok(
-        0,
-        &[
-            "tx",
-            "ibc-transfer",
-            "transfer",
-            "transfer",
-            "channel-0",
-            &bob_b,
-            "5stake",
-            "--from",
-            "alice",
-            "--yes",
-        ],
-    );
+    net.transfer(0, "alice", "channel-0", &bob_b, "5stake", &[]);
     wait_until(
         "relayed with a validator down",
         Duration::from_secs(60),
@@ -303,21 +252,7 @@ fn bad_relayer_input_is_refused_by_the_nodes() {
     let mut net = Localnet::up(Options::new(27_700));
     net.stop_relayer();
     let (alice, bob_b) = (net.address(0, "alice"), net.address(1, "bob"));
-    net.ok(
-        0,
-        &[
-            "tx",
-            "ibc-transfer",
-            "transfer",
-            "transfer",
-            "channel-0",
-            &bob_b,
-            "10stake",
-            "--from",
-            "alice",
-            "--yes",
-        ],
-    );
+    net.transfer(0, "alice", "channel-0", &bob_b, "10stake", &[]);
     let cfg = estuary_relayer::config::Config::load(&net.dir().join("relayer.toml")).unwrap();
     let st = LinkState::load(&LinkState::path(
         &cfg.state_dir,
