@@ -116,12 +116,12 @@ impl Application for AbciApp {
             }
         };
         for tx in req.txs {
-            if total + tx.len() > max {
+            let Some(with_tx) = total.checked_add(tx.len()).filter(|t| *t <= max) else {
                 break;
-            }
+            };
             match self.app.check_proposal_tx(&params, &tx) {
                 Ok(()) => {
-                    total += tx.len();
+                    total = with_tx;
                     txs.push(tx);
                 }
                 Err(e) => warn!(%e, "dropping an invalid transaction from the proposal"),
@@ -152,10 +152,11 @@ impl Application for AbciApp {
     }
 
     fn finalize_block(&self, req: pb::RequestFinalizeBlock) -> pb::ResponseFinalizeBlock {
-        let time_unix_nanos = req
-            .time
-            .as_ref()
-            .map_or(0, |t| t.seconds as i128 * 1_000_000_000 + t.nanos as i128);
+        let time_unix_nanos = req.time.as_ref().map_or(0, |t| {
+            i128::from(t.seconds)
+                .saturating_mul(1_000_000_000)
+                .saturating_add(i128::from(t.nanos))
+        });
         let info = BlockInfo {
             height: u64::try_from(req.height).unwrap_or(0),
             time_unix_nanos,

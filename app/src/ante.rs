@@ -2,6 +2,8 @@
 //! accounts, sequences and signatures. Its writes (fee paid, sequences bumped) stay even when a
 //! message later fails, as in the Cosmos SDK.
 
+use std::collections::{HashSet, VecDeque};
+
 use base64::Engine;
 use cosmrs::proto::cosmos::tx::v1beta1::SignDoc;
 use estuary_auth::{AuthKeeper, AuthParams, AuthReader};
@@ -11,7 +13,7 @@ use estuary_sdk::{Address, Coin, Event, ModuleManager, TxError, TxResult};
 use k256::ecdsa::signature::Verifier;
 use prost::Message;
 
-use crate::tx::DecodedTx;
+use crate::tx::{DecodedTx, SignerInfo};
 
 /// The module account that collects fees.
 pub const FEE_COLLECTOR: &str = "fee_collector";
@@ -28,12 +30,12 @@ pub struct GasPrice {
 /// for the same secp256k1 verification twice. Validity is a pure function of (key, message,
 /// signature), so a hit is as good as a check; entries are dropped oldest first.
 pub struct SigCache {
-    inner: std::sync::Mutex<(
-        std::collections::HashSet<[u8; 32]>,
-        std::collections::VecDeque<[u8; 32]>,
-    )>,
+    /// The verified entries, and the same entries oldest first (for eviction).
+    inner: std::sync::Mutex<SigEntries>,
     capacity: usize,
 }
+
+type SigEntries = (HashSet<[u8; 32]>, VecDeque<[u8; 32]>);
 
 impl SigCache {
     pub fn new(capacity: usize) -> Self {
@@ -114,7 +116,9 @@ pub fn run(
     check_min_gas_price(tx, input.min_gas_prices)?;
     let payer = match &tx.fee_payer {
         Some(p) => Address::parse(p)?,
-        None => signers[0],
+        None => *signers
+            .first()
+            .ok_or_else(|| TxError::Unauthorized("no signers".into()))?,
     };
     if !signers.contains(&payer) {
         return Err(TxError::Unauthorized(format!(
@@ -137,10 +141,13 @@ pub fn run(
             .attr("fee", coins_string(&tx.fee))
             .attr("fee_payer", payer),
     );
-    for (i, signer) in signers.iter().enumerate() {
-        let seq = verify_signer(state, tx, i, signer, input)?;
+    // `decode` made signatures and signer infos equal in number, `signers` matched them to the
+    // signers: the three zip without leftovers.
+    let signed = signers.iter().zip(&tx.signer_infos).zip(&tx.signatures);
+    for ((signer, info), signature) in signed {
+        let seq = verify_signer(state, tx, info, signature, signer, input)?;
         events.push(Event::new("tx").attr("acc_seq", format!("{signer}/{seq}")));
-        let sig = base64::engine::general_purpose::STANDARD.encode(&tx.signatures[i]);
+        let sig = base64::engine::general_purpose::STANDARD.encode(signature);
         events.push(Event::new("tx").attr("signature", sig));
     }
     Ok((signers, events))
@@ -166,15 +173,15 @@ fn signers(tx: &DecodedTx, modules: &ModuleManager) -> TxResult<Vec<Address>> {
     Ok(out)
 }
 
-/// Checks signer `i`'s key, sequence and signature; bumps its sequence. Returns the sequence used.
+/// Checks a signer's key, sequence and signature; bumps its sequence. Returns the sequence used.
 fn verify_signer(
     state: &mut TxOverlay<'_>,
     tx: &DecodedTx,
-    i: usize,
+    info: &SignerInfo,
+    signature: &[u8],
     signer: &Address,
     input: &AnteInput<'_>,
 ) -> TxResult<u64> {
-    let info = &tx.signer_infos[i];
     let mut account = state
         .account(signer)?
         .ok_or_else(|| TxError::UnknownAddress(format!("account {signer} does not exist")))?;
@@ -212,7 +219,7 @@ fn verify_signer(
     };
     if !input
         .sig_cache
-        .verify(&pub_key, &sign_doc.encode_to_vec(), &tx.signatures[i])
+        .verify(&pub_key, &sign_doc.encode_to_vec(), signature)
     {
         return Err(TxError::Unauthorized(format!(
             "signature verification failed; please verify account number ({}) and chain-id ({})",

@@ -37,7 +37,7 @@ impl TxOutcome {
         TxOutcome {
             code,
             codespace: codespace.into(),
-            log: err.to_string(),
+            log: one_line(&err.to_string()),
             gas_wanted,
             gas_used,
             events,
@@ -252,7 +252,10 @@ impl App {
         let exec_started = Instant::now();
         let tx_results: Vec<TxOutcome> = txs
             .iter()
-            .map(|bytes| self.deliver_tx(&mut block, &block_info, &chain_id, &params, bytes))
+            .map(|bytes| {
+                self.deliver_tx(&mut block, &block_info, &chain_id, &params, bytes)
+                    .unwrap_or_else(|e| fatal("store failure while executing a transaction", e))
+            })
             .collect();
         let exec_nanos = exec_started.elapsed().as_nanos();
         let mut validator_updates = Vec::new();
@@ -282,15 +285,22 @@ impl App {
 
     fn record(&self, results: &[TxOutcome], finalize_nanos: u128, exec_nanos: u128) {
         let mut s = lock(&self.stats);
-        s.blocks += 1;
-        s.txs += results.len() as u64;
-        s.failed_txs += results.iter().filter(|r| r.code != 0).count() as u64;
-        s.finalize_nanos += finalize_nanos;
-        s.tx_exec_nanos += exec_nanos;
+        let failed = results.iter().filter(|r| r.code != 0).count() as u64;
+        s.blocks = s.blocks.saturating_add(1);
+        s.txs = s.txs.saturating_add(results.len() as u64);
+        s.failed_txs = s.failed_txs.saturating_add(failed);
+        s.finalize_nanos = s.finalize_nanos.saturating_add(finalize_nanos);
+        s.tx_exec_nanos = s.tx_exec_nanos.saturating_add(exec_nanos);
     }
 
     /// One transaction: the ante checks on their own overlay (kept even if a message fails), then
-    /// the messages on another (kept only if all succeed).
+    /// the messages on another (kept only if all succeed). `Err` only for a store failure, which
+    /// is not the transaction's fault and cannot be given a deterministic result.
+    ///
+    /// A panic anywhere in the transaction is contained, as the SDK's `runTx` recovers one: a
+    /// panic in the messages drops their overlay and keeps the ante's (fee paid, sequence
+    /// bumped); a panic before that leaves the block untouched. Either way the result is the
+    /// fixed `ErrPanic` code and wording, identical on every node, and the block goes on.
     fn deliver_tx(
         &self,
         block: &mut PendingBlock,
@@ -298,10 +308,24 @@ impl App {
         chain_id: &str,
         params: &AuthParams,
         bytes: &[u8],
-    ) -> TxOutcome {
+    ) -> TxResult<TxOutcome> {
+        match contain(|| self.deliver_tx_inner(block, info, chain_id, params, bytes)) {
+            Ok(result) => result,
+            Err(()) => Ok(TxOutcome::failed(&TxError::Panic, 0, 0, vec![])),
+        }
+    }
+
+    fn deliver_tx_inner(
+        &self,
+        block: &mut PendingBlock,
+        info: &BlockInfo,
+        chain_id: &str,
+        params: &AuthParams,
+        bytes: &[u8],
+    ) -> TxResult<TxOutcome> {
         let decoded = match tx::decode(bytes, params) {
             Ok(d) => d,
-            Err(e) => return TxOutcome::failed(&e, 0, 0, vec![]),
+            Err(e) => return outcome_of(e, 0, 0, vec![]),
         };
         let input = AnteInput {
             sig_cache: &self.sig_cache,
@@ -314,42 +338,29 @@ impl App {
         let (signers, ante_events) =
             match ante::run(&mut ante_state, &decoded, &self.modules, &input) {
                 Ok(out) => out,
-                Err(e) => {
-                    return self.tx_failure(e, decoded.gas_limit, ante_state.gas_used(), vec![])
-                }
+                Err(e) => return outcome_of(e, decoded.gas_limit, ante_state.gas_used(), vec![]),
             };
         let (ante_writes, gas) = ante_state.into_parts();
         block.absorb(ante_writes);
 
         let mut msg_state = TxOverlay::new(block, gas);
-        match self.run_messages(&mut msg_state, &decoded, &signers, info) {
+        let ran = contain(|| self.run_messages(&mut msg_state, &decoded, &signers, info))
+            .unwrap_or(Err(TxError::Panic));
+        match ran {
             Ok(msg_events) => {
                 let gas_used = msg_state.gas_used();
                 let (writes, _) = msg_state.into_parts();
                 block.absorb(writes);
                 let events = ante_events.into_iter().chain(msg_events).collect();
-                TxOutcome {
+                Ok(TxOutcome {
                     gas_wanted: decoded.gas_limit,
                     gas_used,
                     events,
                     ..Default::default()
-                }
+                })
             }
-            Err(e) => self.tx_failure(e, decoded.gas_limit, msg_state.gas_used(), ante_events),
+            Err(e) => outcome_of(e, decoded.gas_limit, msg_state.gas_used(), ante_events),
         }
-    }
-
-    fn tx_failure(
-        &self,
-        e: TxError,
-        gas_wanted: u64,
-        gas_used: u64,
-        events: Vec<Event>,
-    ) -> TxOutcome {
-        if e.is_internal() {
-            fatal("store failure while executing a transaction", e);
-        }
-        TxOutcome::failed(&e, gas_wanted, gas_used, events)
     }
 
     fn run_messages(
@@ -367,7 +378,10 @@ impl App {
             events.push(
                 Event::new("message")
                     .attr("action", &msg.type_url)
-                    .attr("sender", signers[0])
+                    .attr(
+                        "sender",
+                        signers.first().map(|s| s.to_string()).unwrap_or_default(),
+                    )
                     .attr("module", module.name())
                     .attr("msg_index", index),
             );
@@ -397,6 +411,11 @@ impl App {
     /// CheckTx: decode, route and ante-check against the mempool state; a pass is remembered so
     /// that a sender's next transaction is checked against its bumped sequence.
     pub fn check_tx(&self, bytes: &[u8]) -> TxOutcome {
+        contain(|| self.check_tx_inner(bytes))
+            .unwrap_or_else(|()| TxOutcome::failed(&TxError::Panic, 0, 0, vec![]))
+    }
+
+    fn check_tx_inner(&self, bytes: &[u8]) -> TxOutcome {
         let mut mempool = lock(&self.mempool);
         let params = match mempool.auth_params() {
             Ok(p) => p,
@@ -410,7 +429,7 @@ impl App {
             Ok(c) => c,
             Err(e) => return TxOutcome::failed(&e, 0, 0, vec![]),
         };
-        let height = self.storage.latest_version() + 1;
+        let height = self.storage.latest_version().saturating_add(1);
         let input = AnteInput {
             sig_cache: &self.sig_cache,
             chain_id: &chain_id,
@@ -447,6 +466,10 @@ impl App {
 
     /// Checks a proposed transaction without state: it must decode and every message must route.
     pub fn check_proposal_tx(&self, params: &AuthParams, bytes: &[u8]) -> TxResult {
+        contain(|| self.check_proposal_tx_inner(params, bytes)).unwrap_or(Err(TxError::Panic))
+    }
+
+    fn check_proposal_tx_inner(&self, params: &AuthParams, bytes: &[u8]) -> TxResult {
         let decoded = tx::decode(bytes, params)?;
         for msg in &decoded.messages {
             self.modules.route(&msg.type_url)?.msg_signers(msg)?;
@@ -456,6 +479,11 @@ impl App {
 
     /// Runs a transaction against the mempool state without keeping anything, for gas estimates.
     pub fn simulate(&self, bytes: &[u8]) -> TxOutcome {
+        contain(|| self.simulate_inner(bytes))
+            .unwrap_or_else(|()| TxOutcome::failed(&TxError::Panic, 0, 0, vec![]))
+    }
+
+    fn simulate_inner(&self, bytes: &[u8]) -> TxOutcome {
         // Against the mempool's state, as the SDK simulates against its check state: a relayer
         // simulates its next transaction while the previous one (sequence - 1) is still pending.
         let mut base = PendingBlock::new(self.storage.clone());
@@ -474,14 +502,44 @@ impl App {
             .flatten()
             .map_or(0, |h| h.time_unix_nanos);
         let info = BlockInfo {
-            height: last + 1,
+            height: last.saturating_add(1),
             time_unix_nanos,
             chain_id: chain_id.clone(),
             ..Default::default()
         };
         let mut scratch = base;
+        // A store failure here answers this one request; only block execution must stop.
         self.deliver_tx(&mut scratch, &info, &chain_id, &params, bytes)
+            .unwrap_or_else(|e| {
+                warn!(%e, "store error while simulating");
+                TxOutcome::failed(&e, 0, 0, vec![])
+            })
     }
+}
+
+/// A log as one line, as ibc-go's: some library errors carry newlines (nested causes), which
+/// would make CometBFT's tx results and the CLI's output hard to read and to match.
+fn one_line(log: &str) -> String {
+    log.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// The outcome of a transaction that failed with `e`; a store failure is passed up instead.
+fn outcome_of(
+    e: TxError,
+    gas_wanted: u64,
+    gas_used: u64,
+    events: Vec<Event>,
+) -> TxResult<TxOutcome> {
+    if e.is_internal() {
+        return Err(e);
+    }
+    Ok(TxOutcome::failed(&e, gas_wanted, gas_used, events))
+}
+
+/// Runs `f`, turning a panic into `Err(())`. The panic's message still reaches the log through
+/// the panic hook, for the operator; it never reaches a result.
+pub(crate) fn contain<T>(f: impl FnOnce() -> T) -> Result<T, ()> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).map_err(|_| ())
 }
 
 fn tag_msg_index(mut e: Event, index: usize) -> Event {

@@ -132,10 +132,14 @@ impl Keyring {
         };
         std::fs::create_dir_all(&self.dir)
             .with_context(|| format!("creating {}", self.dir.display()))?;
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(&self.dir, std::fs::Permissions::from_mode(0o700))
+                .with_context(|| format!("restricting {}", self.dir.display()))?;
+        }
         let path = self.path(name)?;
-        std::fs::write(&path, serde_json::to_string_pretty(&record)?)
-            .with_context(|| format!("writing {}", path.display()))?;
-        restrict_permissions(&path);
+        crate::config::write_private(&path, serde_json::to_string_pretty(&record)?.as_bytes())?;
         Ok(info)
     }
 
@@ -301,15 +305,6 @@ fn unseal(salt: &str, nonce: &str, ciphertext: &str, passphrase: &str) -> Result
         .decrypt(&Nonce::from(nonce), ciphertext.as_slice())
         .map_err(|_| anyhow!("wrong passphrase (or a damaged key file)"))
 }
-
-#[cfg(unix)]
-fn restrict_permissions(path: &std::path::Path) {
-    use std::os::unix::fs::PermissionsExt;
-    let _ = std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600));
-}
-
-#[cfg(not(unix))]
-fn restrict_permissions(_path: &std::path::Path) {}
 
 #[cfg(test)]
 mod tests {

@@ -30,7 +30,21 @@ pub fn store_path(path: &str) -> Option<&str> {
         .and_then(|r| r.strip_suffix("/key"))
 }
 
+/// Answers one query. A panic or a store error answers this request with an error and leaves
+/// the node running: a query is never worth stopping a validator for.
 pub fn handle(app: &App, path: &str, data: &[u8], height: u64, prove: bool) -> QueryOutcome {
+    crate::app::contain(|| handle_inner(app, path, data, height, prove)).unwrap_or_else(|()| {
+        let (codespace, code) = TxError::Panic.abci_code();
+        QueryOutcome {
+            code,
+            codespace: codespace.into(),
+            log: TxError::Panic.to_string(),
+            ..Default::default()
+        }
+    })
+}
+
+fn handle_inner(app: &App, path: &str, data: &[u8], height: u64, prove: bool) -> QueryOutcome {
     let latest = app.storage().latest_version();
     let height = if height == 0 { latest } else { height };
     let result = if let Some(substore) = store_path(path) {

@@ -3,8 +3,8 @@
 use cosmrs::proto::cosmos::tx::signing::v1beta1::SignMode;
 use cosmrs::proto::cosmos::tx::v1beta1::{mode_info, AuthInfo, TxBody, TxRaw};
 use estuary_auth::AuthParams;
+use estuary_sdk::proto::{decode_strict, without_fields};
 use estuary_sdk::{Any, Coin, TxError, TxResult};
-use prost::Message;
 
 /// A transaction whose bytes parsed and whose shape is sound. Signatures are not yet checked.
 #[derive(Debug)]
@@ -39,11 +39,11 @@ pub fn decode(bytes: &[u8], params: &AuthParams) -> TxResult<DecodedTx> {
             params.max_tx_bytes
         )));
     }
-    let raw = TxRaw::decode(bytes).map_err(|e| TxError::Decode(format!("TxRaw: {e}")))?;
-    let body = TxBody::decode(raw.body_bytes.as_slice())
-        .map_err(|e| TxError::Decode(format!("TxBody: {e}")))?;
-    let auth = AuthInfo::decode(raw.auth_info_bytes.as_slice())
-        .map_err(|e| TxError::Decode(format!("AuthInfo: {e}")))?;
+    // Strict everywhere, as the SDK's decoder: an appended or unknown field must not make a
+    // second valid encoding of a signed transaction (another hash for the same signature).
+    let raw: TxRaw = decode_strict(bytes, "TxRaw")?;
+    let body = decode_body(&raw.body_bytes)?;
+    let auth: AuthInfo = decode_strict(&raw.auth_info_bytes, "AuthInfo")?;
     if body.messages.is_empty() {
         return Err(TxError::InvalidRequest(
             "must contain at least one message".into(),
@@ -115,6 +115,18 @@ pub fn decode(bytes: &[u8], params: &AuthParams) -> TxResult<DecodedTx> {
     })
 }
 
+/// The SDK lets a `TxBody` carry fields it does not know when their number has bit 11 set
+/// (1024 and up, "non-critical"): an older node may ignore them. Every other unknown field is
+/// refused. The signature covers the body bytes as sent, so this adds no malleability.
+fn decode_body(bytes: &[u8]) -> TxResult<TxBody> {
+    const NON_CRITICAL: u64 = 1 << 10;
+    const KNOWN_NON_CRITICAL: u64 = 2047; // non_critical_extension_options
+    let critical = without_fields(bytes, |f| {
+        f.number & NON_CRITICAL != 0 && f.number != KNOWN_NON_CRITICAL
+    })?;
+    decode_strict(&critical, "TxBody")
+}
+
 fn signer_info(info: &cosmrs::proto::cosmos::tx::v1beta1::SignerInfo) -> TxResult<SignerInfo> {
     let direct = matches!(
         info.mode_info.as_ref().and_then(|m| m.sum.as_ref()),
@@ -128,8 +140,8 @@ fn signer_info(info: &cosmrs::proto::cosmos::tx::v1beta1::SignerInfo) -> TxResul
     let pub_key = match &info.public_key {
         None => None,
         Some(any) if any.type_url == SECP256K1_PUBKEY => {
-            let pk = cosmrs::proto::cosmos::crypto::secp256k1::PubKey::decode(any.value.as_slice())
-                .map_err(|e| TxError::InvalidPubKey(format!("secp256k1 key: {e}")))?;
+            let pk: cosmrs::proto::cosmos::crypto::secp256k1::PubKey =
+                decode_strict(&any.value, "secp256k1 PubKey")?;
             if pk.key.len() != 33 {
                 return Err(TxError::InvalidPubKey(format!(
                     "secp256k1 keys are 33 bytes, got {}",

@@ -1,4 +1,10 @@
 //! End to end through the real binaries: `estuaryd` (ABCI app and CLI) under `cometbft` v0.38.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::arithmetic_side_effects
+)]
 
 mod common;
 

@@ -1,5 +1,11 @@
 //! IBC core through the app's transaction pipeline: ICS-02 client creation with ibc-go's protobuf
 //! messages, ibc-go's store layout, and proofs of it against the app hash.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::arithmetic_side_effects
+)]
 
 mod common;
 

@@ -1,5 +1,11 @@
 //! The transaction pipeline driven in-process through the same entry points CometBFT calls
 //! (InitChain, CheckTx, FinalizeBlock, Commit), with real signed Cosmos SDK transactions.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::arithmetic_side_effects
+)]
 
 mod common;
 

@@ -2,6 +2,12 @@
 //! (FinalizeBlock, Commit), headers are built and signed by test validators (tendermint-testgen)
 //! and verified by each side's ICS-07 client, and every packet carries proofs from the real store.
 //! No CometBFT: this is the handshake-and-packet logic end to end, fast and deterministic.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::arithmetic_side_effects
+)]
 
 use std::cell::Cell;
 use std::collections::BTreeMap;

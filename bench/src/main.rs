@@ -257,13 +257,16 @@ fn print_report(r: &Report) {
 }
 
 /// Polls new blocks (never a websocket) and records when each of our transactions appeared.
+/// Per block: (height, time in ns since start, tx count).
+type BlockTimes = Vec<(u64, u128, usize)>;
+
 /// Returns (hash → seen at) and, per block, (height, time in ns since start, tx count).
 fn watch_blocks(
     node: Arc<Node>,
     from_height: u64,
     expected: usize,
     sent_at: Arc<Mutex<HashMap<String, Instant>>>,
-) -> tokio::task::JoinHandle<Result<(HashMap<String, Instant>, Vec<(u64, u128, usize)>)>> {
+) -> tokio::task::JoinHandle<Result<(HashMap<String, Instant>, BlockTimes)>> {
     tokio::spawn(async move {
         let t0 = Instant::now();
         let mut seen: HashMap<String, Instant> = HashMap::new();

@@ -149,11 +149,13 @@ impl<'a> IbcContext<'a> {
         items
             .into_iter()
             .map(|(k, _)| {
-                let rest = &k[prefix.len()..];
+                let malformed = || HostError::invalid_state("malformed consensus height index");
+                let rest = k.get(prefix.len()..).ok_or_else(malformed)?;
                 if rest.len() != 16 {
-                    return Err(HostError::invalid_state("malformed consensus height index"));
+                    return Err(malformed());
                 }
-                Height::new(be64(&rest[..8])?, be64(&rest[8..])?)
+                let (number, height) = rest.split_at_checked(8).ok_or_else(malformed)?;
+                Height::new(be64(number)?, be64(height)?)
                     .map_err(|e| HostError::invalid_state(e.to_string()))
             })
             .collect()

@@ -43,6 +43,7 @@ pub const MSG_TYPE_URLS: &[&str] = &[
 const CODESPACE: &str = "ibc";
 
 fn decode(msg: &Any) -> TxResult<MsgEnvelope> {
+    crate::validate::check_message(msg)?;
     let any = ibc_core::primitives::proto::Any {
         type_url: msg.type_url.clone(),
         value: msg.value.clone(),

@@ -46,8 +46,12 @@ impl<S: StateRead + ?Sized> HostHistory for S {}
 /// Records `header` and forgets the one `keep` heights older.
 pub fn record(state: &mut dyn StateWrite, header: &HostHeader, keep: u64) -> TxResult {
     state.put(key(header.height), header)?;
-    if keep > 0 && header.height > keep {
-        state.delete(key(header.height - keep))?;
+    if let Some(old) = header
+        .height
+        .checked_sub(keep)
+        .filter(|o| keep > 0 && *o > 0)
+    {
+        state.delete(key(old))?;
     }
     Ok(())
 }

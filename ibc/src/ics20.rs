@@ -23,9 +23,9 @@ pub fn escrow_address(port: &str, channel: &str) -> [u8; 20] {
     h.update(VERSION.as_bytes());
     h.update([0u8]);
     h.update(format!("{port}/{channel}").as_bytes());
-    let digest = h.finalize();
+    let digest: [u8; 32] = h.finalize().into();
     let mut out = [0u8; 20];
-    out.copy_from_slice(&digest[..20]);
+    out.iter_mut().zip(digest).for_each(|(o, d)| *o = d);
     out
 }
 
@@ -59,6 +59,14 @@ pub fn error_ack(message: &str) -> Vec<u8> {
     serde_json::to_vec(&serde_json::json!({ "error": message }))
         .unwrap_or_else(|_| br#"{"error":"error"}"#.to_vec())
 }
+
+/// ibc-go's `MaximumMemoLength`: a longer memo is refused on send and error-acked on receive.
+pub const MAX_MEMO_BYTES: usize = 32_768;
+/// ibc-go's `MaximumReceiverLength`.
+pub const MAX_RECEIVER_BYTES: usize = 2_048;
+/// The longest denom trace (`port/channel/.../base`) this chain records. ibc-go sets none; ours
+/// bounds what one packet can make the chain store forever, far above any real multi-hop path.
+pub const MAX_DENOM_BYTES: usize = 2_048;
 
 /// ICS-20 packet data. Field order is alphabetical and `memo` is left out when empty, which is
 /// what ibc-go's `GetBytes` (sorted JSON) produces.

@@ -13,6 +13,7 @@ pub mod query;
 pub mod router;
 pub mod self_client;
 pub mod transfer;
+pub mod validate;
 
 mod component;
 mod genesis;

@@ -48,7 +48,12 @@ fn scan(state: &dyn StateRead, prefix: &str) -> TxResult<Vec<(String, Vec<u8>)>>
     Ok(state
         .prefix_raw(&full)?
         .into_iter()
-        .map(|(k, v)| (String::from_utf8_lossy(&k[full.len()..]).into_owned(), v))
+        .map(|(k, v)| {
+            (
+                String::from_utf8_lossy(k.get(full.len()..).unwrap_or_default()).into_owned(),
+                v,
+            )
+        })
         .collect())
 }
 

@@ -34,8 +34,12 @@ pub fn validate(cs: &ClientState, host: &HostInfo) -> Result<(), HostError> {
         ));
     }
     let trust = cs.trust_level;
-    if trust.numerator() * 3 < trust.denominator() || trust.numerator() > trust.denominator() {
-        return bad(format!("trust level {trust:?} is outside [1/3, 1]"));
+    if !trust_level_in_range(trust.numerator(), trust.denominator()) {
+        return bad(format!(
+            "trust level {}/{} is outside [1/3, 1]",
+            trust.numerator(),
+            trust.denominator()
+        ));
     }
     let unbonding = std::time::Duration::from_secs(host.params.unbonding_period_secs);
     if cs.unbonding_period != unbonding {
@@ -59,4 +63,38 @@ pub fn validate(cs: &ClientState, host: &HostInfo) -> Result<(), HostError> {
         ));
     }
     Ok(())
+}
+
+/// Whether `numerator / denominator` lies in [1/3, 1], as ibc-go's `ValidateTrustLevel` demands,
+/// computed without overflow (`2^63 * 3` in u64 halted the chain: it panicked in debug builds and
+/// wrapped in release builds). A numerator whose triple does not fit in 64 bits is refused as
+/// well: tendermint-rs computes `3 * numerator` in u64 when it builds the light-client options,
+/// and ibc-go's own check wraps on it and refuses it. `1/2` is `1/2`, not `2^63 / (2^64 - 1)`.
+pub fn trust_level_in_range(numerator: u64, denominator: u64) -> bool {
+    let Some(triple) = numerator.checked_mul(3) else {
+        return false;
+    };
+    denominator != 0 && numerator <= denominator && triple >= denominator
+}
+
+#[cfg(test)]
+mod tests {
+    use super::trust_level_in_range;
+
+    #[test]
+    fn trust_levels_at_the_edges() {
+        assert!(trust_level_in_range(1, 3));
+        assert!(trust_level_in_range(2, 3));
+        assert!(trust_level_in_range(1, 1));
+        assert!(!trust_level_in_range(1, 4));
+        assert!(!trust_level_in_range(0, 0));
+        assert!(!trust_level_in_range(1, 0));
+        assert!(!trust_level_in_range(4, 3));
+        // the values of the transaction that halted the chain (about 1/2, but 3 × 2^63 does not
+        // fit in the u64 the light-client libraries compute in)
+        assert!(!trust_level_in_range(1 << 63, u64::MAX));
+        assert!(!trust_level_in_range(u64::MAX, u64::MAX));
+        assert!(trust_level_in_range(u64::MAX / 3, u64::MAX));
+        assert!(!trust_level_in_range(u64::MAX / 3 - 1, u64::MAX));
+    }
 }

@@ -40,16 +40,10 @@ pub struct CommitInfo {
     pub app_hash: [u8; 32],
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Default)]
 pub struct StorageConfig {
     /// Versions to keep behind the latest; 0 keeps every version.
     pub keep_recent: u64,
-}
-
-impl Default for StorageConfig {
-    fn default() -> Self {
-        StorageConfig { keep_recent: 0 }
-    }
 }
 
 /// The on-disk store. Cheap to clone; every clone sees the same database.
@@ -157,7 +151,7 @@ impl Storage {
         let (substore, local) = Substore::route(key);
         let read = self.inner.db.begin_read()?;
         let view = TreeView::new(&read, substore.tag(), None)?;
-        Ok(view.value_at(KeyHash::with::<sha2::Sha256>(local), version)?)
+        view.value_at(KeyHash::with::<sha2::Sha256>(local), version)
     }
 
     /// The value of `key` at `version` with a two-level proof (substore, then outer tree).
@@ -203,7 +197,7 @@ impl Storage {
     pub fn prepare(&self, writes: WriteSet, version: u64) -> Result<PreparedCommit> {
         let latest = self.latest();
         if let Some(l) = latest {
-            if version != l.version + 1 {
+            if Some(version) != l.version.checked_add(1) {
                 return Err(Error::Tree(format!(
                     "version {version} does not follow {}",
                     l.version
@@ -221,7 +215,9 @@ impl Storage {
                 .iter()
                 .position(|s| *s == substore)
                 .unwrap_or(0);
-            per_substore[idx].push((KeyHash::with::<sha2::Sha256>(local), value.clone()));
+            if let Some(set) = per_substore.get_mut(idx) {
+                set.push((KeyHash::with::<sha2::Sha256>(local), value.clone()));
+            }
         }
         let mut batches = Vec::new();
         let mut outer_set = Vec::new();
@@ -259,8 +255,11 @@ impl Storage {
                 meta.insert(META_EARLIEST, info.version.to_be_bytes().as_slice())?;
             }
         }
-        if self.inner.config.keep_recent > 0 && info.version > self.inner.config.keep_recent {
-            prune(&txn, info.version - self.inner.config.keep_recent)?;
+        let keep = self.inner.config.keep_recent;
+        if let Some(keep_from) = info.version.checked_sub(keep).filter(|_| keep > 0) {
+            if keep_from > 0 {
+                prune(&txn, keep_from)?;
+            }
         }
         txn.commit()?;
         *self.inner.latest.write().unwrap_or_else(|p| p.into_inner()) = Some(info);
@@ -352,9 +351,9 @@ fn prune(txn: &WriteTransaction, keep_from: u64) -> Result<()> {
             .map(|r| r.map(|(k, _)| k.value().to_vec()))
             .collect::<Result<_, _>>()?;
         for row in rows {
-            nodes.remove(&row[8..])?;
+            nodes.remove(row.get(8..).unwrap_or_default())?;
             stale_nodes.remove(row.as_slice())?;
-            removed += 1;
+            removed = removed.saturating_add(1);
         }
     }
     {
@@ -365,9 +364,9 @@ fn prune(txn: &WriteTransaction, keep_from: u64) -> Result<()> {
             .map(|r| r.map(|(k, _)| k.value().to_vec()))
             .collect::<Result<_, _>>()?;
         for row in rows {
-            values.remove(&row[8..])?;
+            values.remove(row.get(8..).unwrap_or_default())?;
             stale_values.remove(row.as_slice())?;
-            removed += 1;
+            removed = removed.saturating_add(1);
         }
     }
     let mut meta = txn.open_table(META)?;
@@ -479,16 +478,14 @@ fn encode_commit_info(info: &CommitInfo) -> Vec<u8> {
 }
 
 fn decode_commit_info(bytes: &[u8]) -> Result<CommitInfo> {
-    if bytes.len() != 40 {
-        return Err(Error::Corrupt {
-            key: META_LATEST.into(),
-            reason: format!("{} bytes", bytes.len()),
-        });
-    }
-    let mut app_hash = [0u8; 32];
-    app_hash.copy_from_slice(&bytes[8..]);
+    let corrupt = || Error::Corrupt {
+        key: META_LATEST.into(),
+        reason: format!("{} bytes", bytes.len()),
+    };
+    let (version, hash) = bytes.split_at_checked(8).ok_or_else(corrupt)?;
+    let app_hash: [u8; 32] = hash.try_into().map_err(|_| corrupt())?;
     Ok(CommitInfo {
-        version: be64(&bytes[..8])?,
+        version: be64(version)?,
         app_hash,
     })
 }

@@ -78,7 +78,7 @@ impl GasMeter {
 
     pub(crate) fn charge_write(&mut self, key_len: usize, value_len: usize) -> Result<()> {
         let c = self.config;
-        let bytes = (key_len + value_len) as u64;
+        let bytes = (key_len as u64).saturating_add(value_len as u64);
         self.consume(
             c.write_flat
                 .saturating_add(c.write_per_byte.saturating_mul(bytes)),

@@ -167,7 +167,9 @@ impl StateRead for TxOverlay<'_> {
         let items = self
             .writes
             .merge_prefix(prefix, self.parent.prefix_raw(prefix)?);
-        let bytes = items.iter().map(|(k, v)| k.len() + v.len()).sum();
+        let bytes = items.iter().fold(0usize, |n, (k, v)| {
+            n.saturating_add(k.len()).saturating_add(v.len())
+        });
         self.gas.borrow_mut().charge_iter(items.len(), bytes)?;
         Ok(items)
     }

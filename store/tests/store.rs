@@ -1,3 +1,9 @@
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::arithmetic_side_effects
+)]
 use estuary_store::*;
 
 fn open(dir: &tempfile::TempDir, keep_recent: u64) -> Storage {

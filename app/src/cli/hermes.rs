@@ -72,7 +72,7 @@ store_prefix = "ibc"
 # mempool): enough for max_msg_num receives at ~50k gas each.
 default_gas = 3000000
 max_gas = 10000000
-gas_price = {{ price = {price}, denom = "stake" }}
+gas_price = {{ price = {price:?}, denom = "stake" }}
 gas_multiplier = 1.3
 max_msg_num = 30
 max_tx_size = 180000
@@ -89,7 +89,7 @@ proof_specs = '''
         chain_id = genesis.chain_id,
         prefix = estuary_sdk::ACCOUNT_PREFIX,
         key = a.key_name,
-        price = format!("{:?}", a.gas_price),
+        price = a.gas_price,
         max_block = params.max_expected_time_per_block_secs,
     );
     let _ = g;

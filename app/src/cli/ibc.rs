@@ -393,7 +393,7 @@ pub async fn ibc_query(g: &Global, cmd: IbcQuery) -> Result<()> {
             let seqs: Vec<u64> = r.commitments.iter().map(|c| c.sequence).collect();
             g.print(
                 &json!({"sequences": seqs, "height": height_str(&r.height)}),
-                |v| pretty(v),
+                pretty,
             )
         }
         IbcQuery::UnreceivedPackets {

@@ -22,7 +22,16 @@ pub struct InitArgs {
     /// Replace an existing home.
     #[arg(long)]
     pub overwrite: bool,
+    /// The least fee per unit of gas this node's mempool accepts (app.toml
+    /// `minimum_gas_prices`). Not zero by default: a public node that takes free transactions
+    /// lets anyone fill its mempool and blocks at no cost. A private test network may pass
+    /// `0stake`.
+    #[arg(long, default_value = DEFAULT_MIN_GAS_PRICES)]
+    pub minimum_gas_prices: String,
 }
+
+/// The `minimum_gas_prices` that `init` writes unless told otherwise (a common Cosmos value).
+pub const DEFAULT_MIN_GAS_PRICES: &str = "0.0025stake";
 
 #[derive(serde::Serialize)]
 struct InitReport {
@@ -63,7 +72,9 @@ pub fn run(g: &Global, a: InitArgs) -> Result<()> {
     )?;
 
     let grpc = a.base_port + 3;
+    crate::config::parse_gas_prices(&a.minimum_gas_prices).context("--minimum-gas-prices")?;
     let app = AppToml {
+        minimum_gas_prices: a.minimum_gas_prices.clone(),
         abci_address: format!("127.0.0.1:{abci}"),
         grpc_address: format!("127.0.0.1:{grpc}"),
         cometbft_rpc: format!("http://127.0.0.1:{rpc}"),
@@ -120,8 +131,10 @@ fn write_ed25519_key_file(path: &std::path::Path, validator: bool) -> Result<[u8
     } else {
         serde_json::json!({ "priv_key": priv_key })
     };
-    std::fs::write(path, serde_json::to_string_pretty(&doc)? + "\n")
-        .with_context(|| format!("writing {}", path.display()))?;
+    crate::config::write_private(
+        path,
+        (serde_json::to_string_pretty(&doc)? + "\n").as_bytes(),
+    )?;
     Ok(pk)
 }
 

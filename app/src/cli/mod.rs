@@ -80,6 +80,8 @@ pub struct NodeArgs {
     pub node: String,
 }
 
+// Parsed once per process; the size difference between variants costs nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Subcommand)]
 pub enum Command {
     /// Create a node home: CometBFT config, node and validator keys, an empty genesis.

@@ -90,6 +90,8 @@ impl Net {
                 &base_port.to_string(),
                 "--block-time",
                 "500ms",
+                "--minimum-gas-prices",
+                "0stake",
             ]);
             net.nodes.push(NodeProc {
                 home,
@@ -164,6 +166,9 @@ impl Net {
             &base_port.to_string(),
             "--block-time",
             "500ms",
+            // A test network takes free transactions; fee rules have their own tests.
+            "--minimum-gas-prices",
+            "0stake",
         ]);
         self.nodes.push(NodeProc {
             home,

@@ -18,6 +18,8 @@ pub enum TransferError {
     UnknownTrace(String),
     #[error("invalid receiver {0:?}")]
     InvalidReceiver(String),
+    #[error("invalid memo: {0}")]
+    InvalidMemo(String),
     #[error("channel {channel} holds only {held} of {denom} in escrow, not {wanted}")]
     EscrowShort {
         channel: String,
@@ -41,6 +43,7 @@ impl TransferError {
             TransferError::InvalidAmount(_) => 10,
             TransferError::InvalidDenom(_) | TransferError::UnknownTrace(_) => 2,
             TransferError::InvalidReceiver(_) => 7,
+            TransferError::InvalidMemo(_) => 11,
             TransferError::EscrowShort { .. } | TransferError::Bank(_) => 5,
             TransferError::Store(_) => 1,
         }

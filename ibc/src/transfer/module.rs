@@ -71,6 +71,42 @@ pub(super) fn parse_amount(s: &str) -> Result<Amount, TransferError> {
     }
 }
 
+/// ibc-go's `FungibleTokenPacketData.ValidateBasic`, with the same limits, on every received
+/// packet: a counterparty that does not enforce them gets an error acknowledgement, never a
+/// 1 MB receiver stored in events or a trace without bound stored forever.
+pub(super) fn validate_packet_data(data: &PacketData) -> Result<(), TransferError> {
+    use crate::ics20::{MAX_DENOM_BYTES, MAX_MEMO_BYTES, MAX_RECEIVER_BYTES};
+    if data.sender.trim().is_empty() {
+        return Err(TransferError::InvalidPacketData(
+            "sender address cannot be blank".into(),
+        ));
+    }
+    if data.receiver.trim().is_empty() || data.receiver.len() > MAX_RECEIVER_BYTES {
+        return Err(TransferError::InvalidReceiver(truncated(&data.receiver)));
+    }
+    if data.memo.len() > MAX_MEMO_BYTES {
+        return Err(TransferError::InvalidMemo(format!(
+            "memo must not exceed {MAX_MEMO_BYTES} bytes, got {}",
+            data.memo.len()
+        )));
+    }
+    if data.denom.len() > MAX_DENOM_BYTES {
+        return Err(TransferError::InvalidDenom(format!(
+            "denom trace must not exceed {MAX_DENOM_BYTES} bytes, got {}",
+            data.denom.len()
+        )));
+    }
+    if data.denom.trim().is_empty() || data.denom.split('/').any(|part| part.trim().is_empty()) {
+        return Err(TransferError::InvalidDenom(truncated(&data.denom)));
+    }
+    Ok(())
+}
+
+/// At most 64 characters of an attacker's string, for an error message.
+fn truncated(s: &str) -> String {
+    s.chars().take(64).collect()
+}
+
 fn local_coin(full_denom: &str, amount: Amount) -> Result<Coin, TransferError> {
     let denom = Denom::new(voucher_denom(full_denom))
         .map_err(|e| TransferError::InvalidDenom(e.to_string()))?;
@@ -140,6 +176,7 @@ impl<'a> TransferModule<'a> {
         if !self.params.receive_enabled {
             return Err(TransferError::ReceiveDisabled);
         }
+        validate_packet_data(data)?;
         let amount = parse_amount(&data.amount)?;
         let receiver = Address::parse(&data.receiver)
             .map_err(|_| TransferError::InvalidReceiver(data.receiver.clone()))?;

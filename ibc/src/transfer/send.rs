@@ -15,7 +15,6 @@ use ibc_core::host::types::path::{ChannelEndPath, SeqSendPath};
 use ibc_core::host::ValidationContext;
 use ibc_core::primitives::Timestamp;
 use ibc_proto::ibc::applications::transfer::v1::MsgTransfer;
-use prost::Message;
 
 use super::error::TransferError;
 use super::hop_prefix;
@@ -27,8 +26,7 @@ use crate::ics20::{escrow_address, PacketData};
 pub const MSG_TRANSFER: &str = "/ibc.applications.transfer.v1.MsgTransfer";
 
 fn decode(msg: &Any) -> TxResult<MsgTransfer> {
-    MsgTransfer::decode(msg.value.as_slice())
-        .map_err(|e| TxError::Decode(format!("MsgTransfer: {e}")))
+    estuary_sdk::proto::decode_strict(&msg.value, "MsgTransfer")
 }
 
 pub fn transfer_signers(msg: &Any) -> TxResult<Vec<Address>> {
@@ -68,15 +66,17 @@ pub fn deliver_transfer(ctx: &mut TxContext<'_>, msg: &Any, host: HostInfo) -> T
             "{sender} did not sign this transaction"
         )));
     }
-    if m.receiver.trim().is_empty() || m.receiver.len() > 2048 {
+    if m.receiver.trim().is_empty() || m.receiver.len() > crate::ics20::MAX_RECEIVER_BYTES {
         return Err(transfer_err(TransferError::InvalidReceiver(
-            m.receiver.clone(),
+            m.receiver.chars().take(64).collect(),
         )));
     }
-    if m.memo.len() > 32_768 {
-        return Err(TxError::InvalidRequest(
-            "memo longer than 32768 bytes".into(),
-        ));
+    if m.memo.len() > crate::ics20::MAX_MEMO_BYTES {
+        return Err(transfer_err(TransferError::InvalidMemo(format!(
+            "memo must not exceed {} bytes, got {}",
+            crate::ics20::MAX_MEMO_BYTES,
+            m.memo.len()
+        ))));
     }
     let token = m
         .token

@@ -18,13 +18,15 @@ impl DenomTrace {
     /// Splits `transfer/channel-0/uatom` into path and base denom (the base may contain `/`).
     pub fn parse(full: &str) -> DenomTrace {
         let parts: Vec<&str> = full.split('/').collect();
-        let mut i = 0;
-        while i + 1 < parts.len() && is_port_channel(parts[i], parts[i + 1]) {
-            i += 2;
-        }
+        // Leading `port/channel` pairs form the path; the rest is the base denom.
+        let hops = parts
+            .chunks(2)
+            .take_while(|pair| matches!(pair, [port, channel] if is_port_channel(port, channel)))
+            .count();
+        let (path, base) = parts.split_at(hops.saturating_mul(2).min(parts.len()));
         DenomTrace {
-            path: parts[..i].join("/"),
-            base_denom: parts[i..].join("/"),
+            path: path.join("/"),
+            base_denom: base.join("/"),
         }
     }
 

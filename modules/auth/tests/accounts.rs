@@ -1,3 +1,9 @@
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::arithmetic_side_effects
+)]
 use estuary_auth::{Auth, AuthGenesis, AuthKeeper, AuthReader, GenesisAccount};
 use estuary_sdk::store::MemState;
 use estuary_sdk::{Address, Component};

@@ -19,7 +19,8 @@ pub trait BankReader: StateRead {
         let prefix = state_key::balances_of(address);
         let mut out = Vec::new();
         for (key, bytes) in self.prefix_raw(&prefix)? {
-            let denom = String::from_utf8_lossy(&key[prefix.len()..]).into_owned();
+            let denom =
+                String::from_utf8_lossy(key.get(prefix.len()..).unwrap_or_default()).into_owned();
             out.push(Coin {
                 denom: Denom::new(denom)?,
                 amount: decode_amount(&key, &bytes)?,
@@ -36,7 +37,8 @@ pub trait BankReader: StateRead {
         let prefix = state_key::PREFIX_SUPPLY.as_bytes();
         let mut out = Vec::new();
         for (key, bytes) in self.prefix_raw(prefix)? {
-            let denom = String::from_utf8_lossy(&key[prefix.len()..]).into_owned();
+            let denom =
+                String::from_utf8_lossy(key.get(prefix.len()..).unwrap_or_default()).into_owned();
             out.push(Coin {
                 denom: Denom::new(denom)?,
                 amount: decode_amount(&key, &bytes)?,
@@ -50,7 +52,8 @@ pub trait BankReader: StateRead {
         let prefix = state_key::PREFIX_BALANCE.as_bytes();
         let mut out = Vec::new();
         for (key, bytes) in self.prefix_raw(prefix)? {
-            let rest = String::from_utf8_lossy(&key[prefix.len()..]).into_owned();
+            let rest =
+                String::from_utf8_lossy(key.get(prefix.len()..).unwrap_or_default()).into_owned();
             let (hex_addr, denom) = rest
                 .split_once('/')
                 .ok_or_else(|| TxError::Internal(format!("malformed balance key {rest}")))?;
@@ -171,8 +174,11 @@ fn decode_hex20(s: &str) -> TxResult<[u8; 20]> {
     }
     for (i, chunk) in s.as_bytes().chunks(2).enumerate() {
         let pair = std::str::from_utf8(chunk).map_err(|e| TxError::Internal(e.to_string()))?;
-        out[i] =
+        let byte =
             u8::from_str_radix(pair, 16).map_err(|e| TxError::Internal(format!("{s}: {e}")))?;
+        if let Some(slot) = out.get_mut(i) {
+            *slot = byte;
+        }
     }
     Ok(out)
 }

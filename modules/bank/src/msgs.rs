@@ -2,7 +2,6 @@ use std::collections::BTreeSet;
 
 use cosmrs::proto::cosmos::bank::v1beta1::MsgSend;
 use estuary_sdk::{Address, Any, Coin, Event, TxContext, TxError, TxResult};
-use prost::Message;
 
 use crate::keeper::{BankKeeper, BankReader};
 
@@ -16,8 +15,7 @@ struct Send {
 }
 
 fn decode_send(msg: &Any) -> TxResult<Send> {
-    let raw = MsgSend::decode(msg.value.as_slice())
-        .map_err(|e| TxError::Decode(format!("MsgSend: {e}")))?;
+    let raw: MsgSend = estuary_sdk::proto::decode_strict(&msg.value, "MsgSend")?;
     let from = Address::parse(&raw.from_address)?;
     let to = Address::parse(&raw.to_address)?;
     if raw.amount.is_empty() {

@@ -1,3 +1,9 @@
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::arithmetic_side_effects
+)]
 use estuary_auth::{AuthKeeper, AuthReader};
 use estuary_bank::{Bank, BankGenesis, BankKeeper, BankReader, GenesisBalance};
 use estuary_sdk::store::MemState;

@@ -18,9 +18,9 @@ impl Address {
     /// The address of a module account: `sha256(name)[..20]`, as the Cosmos SDK derives it.
     pub fn module(name: &str) -> Address {
         use sha2::Digest;
-        let hash = sha2::Sha256::digest(name.as_bytes());
+        let hash: [u8; 32] = sha2::Sha256::digest(name.as_bytes()).into();
         let mut bytes = [0u8; 20];
-        bytes.copy_from_slice(&hash[..20]);
+        bytes.iter_mut().zip(hash).for_each(|(b, h)| *b = h);
         Address(bytes)
     }
 

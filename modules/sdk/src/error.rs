@@ -49,6 +49,11 @@ pub enum TxError {
         code: u32,
         log: String,
     },
+    /// Executing the transaction panicked. The panic's text is not part of the result: it could
+    /// differ between builds and nodes (paths, addresses), and every node must record the same
+    /// result. The wording and code are the Cosmos SDK's (`ErrPanic`, redacted as `runTx` does).
+    #[error("panic message redacted to hide potentially sensitive system info: panic")]
+    Panic,
     /// The store failed: not the transaction's fault, and not deterministic. The node must stop.
     #[error("internal error: {0}")]
     Internal(String),
@@ -82,6 +87,7 @@ impl TxError {
             Module {
                 codespace, code, ..
             } => (codespace, *code),
+            Panic => ("undefined", 111222),
             Internal(_) => ("undefined", 1),
         }
     }

@@ -11,6 +11,7 @@ mod component;
 mod context;
 mod error;
 mod event;
+pub mod proto;
 
 pub use address::{Address, ACCOUNT_PREFIX};
 pub use coin::{parse_coins, Amount, Coin, Denom};

@@ -48,6 +48,14 @@ pub fn set_power(
     pub_key: [u8; 32],
     power: u64,
 ) -> TxResult {
+    if power == 0 && state.validator(&pub_key)?.is_none() {
+        // CometBFT treats removing a validator it does not have as a fatal error in its own
+        // update path: the update must never leave this module.
+        return Err(TxError::InvalidRequest(format!(
+            "no validator with key {} to remove",
+            hex::encode(pub_key)
+        )));
+    }
     let mut set = state.validator_set()?;
     set.retain(|v| v.pub_key != pub_key);
     let remaining: u64 = set

@@ -20,8 +20,7 @@ pub struct MsgSetValidatorPower {
 }
 
 fn decode(msg: &Any) -> TxResult<MsgSetValidatorPower> {
-    MsgSetValidatorPower::decode(msg.value.as_slice())
-        .map_err(|e| TxError::Decode(format!("MsgSetValidatorPower: {e}")))
+    estuary_sdk::proto::decode_strict(&msg.value, "MsgSetValidatorPower")
 }
 
 pub fn signers(msg: &Any) -> TxResult<Vec<Address>> {

@@ -1,3 +1,9 @@
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::arithmetic_side_effects
+)]
 use base64::Engine;
 use estuary_sdk::store::MemState;
 use estuary_sdk::{Address, Any, BlockInfo, Component, TxContext, TxError};
@@ -100,4 +106,27 @@ fn only_the_admin_and_never_an_empty_set() {
         .deliver_msg(&mut ctx, &set_power(&admin, [2; 32], 0))
         .unwrap_err();
     assert!(matches!(err, TxError::InvalidRequest(_)), "{err}");
+}
+
+#[test]
+fn removing_a_validator_comet_does_not_have_is_refused_before_it_reaches_comet() {
+    let admin = Address([9; 20]);
+    let mut s = MemState::default();
+    Validators.init_genesis(&mut s, &genesis(admin)).unwrap();
+    let block = BlockInfo::default();
+    let signers = [admin];
+    let mut ctx = TxContext::new(&mut s, &signers, &block);
+    let err = Validators
+        .deliver_msg(&mut ctx, &set_power(&admin, [7; 32], 0))
+        .unwrap_err();
+    assert!(matches!(err, TxError::InvalidRequest(_)), "{err}");
+    assert!(err.to_string().contains("no validator"), "{err}");
+    assert!(
+        Validators
+            .end_block(&mut s, &block)
+            .unwrap()
+            .validator_updates
+            .is_empty(),
+        "nothing queued for CometBFT"
+    );
 }
