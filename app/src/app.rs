@@ -37,7 +37,7 @@ impl TxOutcome {
         TxOutcome {
             code,
             codespace: codespace.into(),
-            log: one_line(&err.to_string()),
+            log: estuary_sdk::clean_log(&err.to_string()),
             gas_wanted,
             gas_used,
             events,
@@ -515,12 +515,6 @@ impl App {
                 TxOutcome::failed(&e, 0, 0, vec![])
             })
     }
-}
-
-/// A log as one line, as ibc-go's: some library errors carry newlines (nested causes), which
-/// would make CometBFT's tx results and the CLI's output hard to read and to match.
-fn one_line(log: &str) -> String {
-    log.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 /// The outcome of a transaction that failed with `e`; a store failure is passed up instead.

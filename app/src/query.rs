@@ -66,7 +66,7 @@ fn handle_inner(app: &App, path: &str, data: &[u8], height: u64, prove: bool) ->
             QueryOutcome {
                 code,
                 codespace: codespace.into(),
-                log: e.to_string(),
+                log: estuary_sdk::clean_log(&e.to_string()),
                 height,
                 ..Default::default()
             }

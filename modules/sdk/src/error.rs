@@ -61,6 +61,26 @@ pub enum TxError {
 
 pub type TxResult<T = ()> = Result<T, TxError>;
 
+/// An error's text as a result log: one line, as ibc-go's, and without what some libraries
+/// append: source locations (`Location: /root/.cargo/registry/…/lib.rs:12:5`) and, when
+/// `RUST_BACKTRACE` is set, a whole stack backtrace (both from tendermint-proto's error tracer).
+/// Those name the build machine's paths, differ between nodes and are nobody's business.
+pub fn clean_log(text: &str) -> String {
+    let mut out: Vec<&str> = Vec::new();
+    let mut words = text.split_whitespace().peekable();
+    while let Some(word) = words.next() {
+        if word == "Location:" {
+            words.next();
+            continue;
+        }
+        if word == "Stack" && words.peek() == Some(&"backtrace:") {
+            break;
+        }
+        out.push(word);
+    }
+    out.join(" ")
+}
+
 impl TxError {
     /// The ABCI (codespace, code) pair, as the Cosmos SDK's `types/errors` registers them.
     pub fn abci_code(&self) -> (&'static str, u32) {
@@ -103,5 +123,19 @@ impl From<estuary_store::Error> for TxError {
             estuary_store::Error::OutOfGas { limit, wanted } => TxError::OutOfGas { limit, wanted },
             other => TxError::Internal(other.to_string()),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn logs_lose_newlines_and_build_paths() {
+        let text = "decoding error: missing raw data: `client state` Location: /root/.cargo/registry/src/x/lib.rs:12:5\n  caused by: y";
+        assert_eq!(
+            super::clean_log(text),
+            "decoding error: missing raw data: `client state` caused by: y"
+        );
+        let traced = "bad sequence Stack backtrace: 0: eyre::DefaultHandler 1: at /work/a.rs:1:2";
+        assert_eq!(super::clean_log(traced), "bad sequence");
     }
 }

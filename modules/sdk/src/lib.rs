@@ -17,7 +17,7 @@ pub use address::{Address, ACCOUNT_PREFIX};
 pub use coin::{parse_coins, Amount, Coin, Denom};
 pub use component::{BlockInfo, Component, EndBlockOutput, Module, ModuleManager, ValidatorUpdate};
 pub use context::TxContext;
-pub use error::{TxError, TxResult};
+pub use error::{clean_log, TxError, TxResult};
 pub use event::{Event, EventAttribute};
 
 pub use estuary_store as store;
