@@ -111,6 +111,22 @@ fn check_client_state(any: Option<&ibc_proto::google::protobuf::Any>) -> TxResul
             trust.numerator, trust.denominator
         )));
     }
+    // ibc-go's `ClientState.Validate`: both periods positive, trusting shorter than unbonding.
+    let period = |d: Option<ibc_proto::google::protobuf::Duration>| {
+        d.map(|d| (d.seconds, d.nanos)).unwrap_or_default()
+    };
+    let (trusting, unbonding) = (period(cs.trusting_period), period(cs.unbonding_period));
+    if trusting <= (0, 0) || unbonding <= (0, 0) {
+        return Err(invalid_client(
+            "trusting and unbonding periods must be positive".into(),
+        ));
+    }
+    if trusting >= unbonding {
+        return Err(invalid_client(format!(
+            "trusting period {}s must be shorter than the unbonding period {}s",
+            trusting.0, unbonding.0
+        )));
+    }
     Ok(())
 }
 
@@ -142,18 +158,39 @@ mod tests {
     use prost::Message;
 
     fn client_state(numerator: u64, denominator: u64) -> ibc_proto::google::protobuf::Any {
+        with_periods(numerator, denominator, 100, 200)
+    }
+
+    fn with_periods(
+        n: u64,
+        d: u64,
+        trusting: i64,
+        unbonding: i64,
+    ) -> ibc_proto::google::protobuf::Any {
+        let secs = |seconds| Some(ibc_proto::google::protobuf::Duration { seconds, nanos: 0 });
         ibc_proto::google::protobuf::Any {
             type_url: TM_CLIENT_STATE.into(),
             value: tm::ClientState {
                 chain_id: "estuary-b-1".into(),
                 trust_level: Some(tm::Fraction {
-                    numerator,
-                    denominator,
+                    numerator: n,
+                    denominator: d,
                 }),
+                trusting_period: secs(trusting),
+                unbonding_period: secs(unbonding),
                 ..Default::default()
             }
             .encode_to_vec(),
         }
+    }
+
+    #[test]
+    fn trusting_must_be_shorter_than_unbonding() {
+        assert!(check_message(&open_try(with_periods(1, 3, 100, 200))).is_ok());
+        let err = check_message(&open_try(with_periods(1, 3, 200, 200))).unwrap_err();
+        assert!(err.to_string().contains("shorter"), "{err}");
+        assert!(check_message(&open_try(with_periods(1, 3, 0, 200))).is_err());
+        assert!(check_message(&open_try(with_periods(1, 3, -5, 200))).is_err());
     }
 
     fn open_try(cs: ibc_proto::google::protobuf::Any) -> Any {

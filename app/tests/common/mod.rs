@@ -10,7 +10,13 @@ use std::time::{Duration, Instant};
 
 use tendermint_rpc::Client;
 
-pub const ESTUARYD: &str = env!("CARGO_BIN_EXE_estuaryd");
+/// The `estuaryd` under test: this build's, or the one `ESTUARY_ESTUARYD` names (a release build,
+/// to check that it behaves as the debug one).
+pub fn estuaryd() -> PathBuf {
+    std::env::var_os("ESTUARY_ESTUARYD")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_BIN_EXE_estuaryd")))
+}
 
 /// The CometBFT binary that `scripts/setup` installs. A test that needs it fails loudly without it.
 pub fn cometbft() -> PathBuf {
@@ -189,7 +195,7 @@ impl Net {
 
     pub fn start_app(&mut self, i: usize) {
         let (out, err) = (self.log(i, "estuaryd"), self.log(i, "estuaryd"));
-        let child = Command::new(ESTUARYD)
+        let child = Command::new(estuaryd())
             .args(["--home", self.nodes[i].home.to_str().unwrap(), "start"])
             .stdout(out)
             .stderr(err)
@@ -258,7 +264,7 @@ impl Net {
         let n = &self.nodes[i];
         let mut full = vec!["--home", n.home.to_str().unwrap()];
         full.extend_from_slice(args);
-        Command::new(ESTUARYD)
+        Command::new(estuaryd())
             .args(&full)
             .env("ESTUARY_NODE", n.rpc_url())
             .stdin(Stdio::null())
@@ -372,7 +378,7 @@ impl Drop for Net {
 }
 
 pub fn run_ok(args: &[&str]) -> String {
-    let out = Command::new(ESTUARYD)
+    let out = Command::new(estuaryd())
         .args(args)
         .stdin(Stdio::null())
         .output()
