@@ -125,32 +125,6 @@ pub fn parse_gas_prices(s: &str) -> Result<Vec<GasPrice>> {
     Ok(out)
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn gas_prices_parse() {
-        let p = parse_gas_prices("0.025stake, 2uatom").unwrap();
-        assert_eq!(
-            p[0],
-            GasPrice {
-                micro_amount: 25_000,
-                denom: "stake".into()
-            }
-        );
-        assert_eq!(
-            p[1],
-            GasPrice {
-                micro_amount: 2_000_000,
-                denom: "uatom".into()
-            }
-        );
-        assert!(parse_gas_prices("stake").is_err());
-        assert!(parse_gas_prices("0.0000001stake").is_err());
-    }
-}
-
 /// Writes a secret (a private key, a keyring entry) so that it is never readable by anyone but
 /// the owner, not even for a moment: the bytes go to a new file created with mode 0600 beside
 /// `path`, are synced, and the file is then renamed over `path` (atomic on one file system), so
@@ -188,4 +162,30 @@ pub fn write_private(path: &Path, contents: &[u8]) -> Result<()> {
         let _ = std::fs::remove_file(&tmp);
     }
     written
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn gas_prices_parse() {
+        let p = parse_gas_prices("0.025stake, 2uatom").unwrap();
+        assert_eq!(
+            p[0],
+            GasPrice {
+                micro_amount: 25_000,
+                denom: "stake".into()
+            }
+        );
+        assert_eq!(
+            p[1],
+            GasPrice {
+                micro_amount: 2_000_000,
+                denom: "uatom".into()
+            }
+        );
+        assert!(parse_gas_prices("stake").is_err());
+        assert!(parse_gas_prices("0.0000001stake").is_err());
+    }
 }

@@ -34,11 +34,12 @@ fn status(code: u32, log: String) -> Status {
 }
 
 impl Service {
-    // tonic's `Status` is what every gRPC handler returns; boxing it here would only move it.
-    #[allow(clippy::result_large_err)]
-    fn call<Req: Message, Resp: Message + Default>(
+    /// Answers a query method from the same handlers as ABCI queries. The work runs on the
+    /// blocking pool, not on a runtime worker: one slow query (a long page, a proof at an old
+    /// height) never holds up the other clients, relayers above all.
+    async fn call<Req: Message, Resp: Message + Default>(
         &self,
-        path: &str,
+        path: &'static str,
         r: Request<Req>,
     ) -> Result<Response<Resp>, Status> {
         let height = r
@@ -48,7 +49,12 @@ impl Service {
             .and_then(|s| s.parse().ok())
             .unwrap_or(0);
         let data = r.into_inner().encode_to_vec();
-        let out = crate::query::handle(&self.app, path, &data, height, false);
+        let app = self.app.clone();
+        let out = tokio::task::spawn_blocking(move || {
+            crate::query::handle(&app, path, &data, height, false)
+        })
+        .await
+        .map_err(|e| Status::internal(format!("query task: {e}")))?;
         if out.code != 0 {
             return Err(status(out.code, out.log));
         }
@@ -191,13 +197,13 @@ impl ibc_proto::ibc::core::client::v1::query_server::Query for Service {
         &self,
         r: Request<ibc_proto::ibc::core::client::v1::QueryClientStateRequest>,
     ) -> Result<Response<ibc_proto::ibc::core::client::v1::QueryClientStateResponse>, Status> {
-        self.call("/ibc.core.client.v1.Query/ClientState", r)
+        self.call("/ibc.core.client.v1.Query/ClientState", r).await
     }
     async fn client_states(
         &self,
         r: Request<ibc_proto::ibc::core::client::v1::QueryClientStatesRequest>,
     ) -> Result<Response<ibc_proto::ibc::core::client::v1::QueryClientStatesResponse>, Status> {
-        self.call("/ibc.core.client.v1.Query/ClientStates", r)
+        self.call("/ibc.core.client.v1.Query/ClientStates", r).await
     }
     async fn consensus_state(
         &self,
@@ -205,6 +211,7 @@ impl ibc_proto::ibc::core::client::v1::query_server::Query for Service {
     ) -> Result<Response<ibc_proto::ibc::core::client::v1::QueryConsensusStateResponse>, Status>
     {
         self.call("/ibc.core.client.v1.Query/ConsensusState", r)
+            .await
     }
     async fn consensus_states(
         &self,
@@ -212,6 +219,7 @@ impl ibc_proto::ibc::core::client::v1::query_server::Query for Service {
     ) -> Result<Response<ibc_proto::ibc::core::client::v1::QueryConsensusStatesResponse>, Status>
     {
         self.call("/ibc.core.client.v1.Query/ConsensusStates", r)
+            .await
     }
     async fn consensus_state_heights(
         &self,
@@ -221,18 +229,19 @@ impl ibc_proto::ibc::core::client::v1::query_server::Query for Service {
         Status,
     > {
         self.call("/ibc.core.client.v1.Query/ConsensusStateHeights", r)
+            .await
     }
     async fn client_status(
         &self,
         r: Request<ibc_proto::ibc::core::client::v1::QueryClientStatusRequest>,
     ) -> Result<Response<ibc_proto::ibc::core::client::v1::QueryClientStatusResponse>, Status> {
-        self.call("/ibc.core.client.v1.Query/ClientStatus", r)
+        self.call("/ibc.core.client.v1.Query/ClientStatus", r).await
     }
     async fn client_params(
         &self,
         r: Request<ibc_proto::ibc::core::client::v1::QueryClientParamsRequest>,
     ) -> Result<Response<ibc_proto::ibc::core::client::v1::QueryClientParamsResponse>, Status> {
-        self.call("/ibc.core.client.v1.Query/ClientParams", r)
+        self.call("/ibc.core.client.v1.Query/ClientParams", r).await
     }
     async fn upgraded_client_state(
         &self,
@@ -240,6 +249,7 @@ impl ibc_proto::ibc::core::client::v1::query_server::Query for Service {
     ) -> Result<Response<ibc_proto::ibc::core::client::v1::QueryUpgradedClientStateResponse>, Status>
     {
         self.call("/ibc.core.client.v1.Query/UpgradedClientState", r)
+            .await
     }
     async fn upgraded_consensus_state(
         &self,
@@ -249,6 +259,7 @@ impl ibc_proto::ibc::core::client::v1::query_server::Query for Service {
         Status,
     > {
         self.call("/ibc.core.client.v1.Query/UpgradedConsensusState", r)
+            .await
     }
 }
 
@@ -260,6 +271,7 @@ impl ibc_proto::ibc::core::connection::v1::query_server::Query for Service {
     ) -> Result<Response<ibc_proto::ibc::core::connection::v1::QueryConnectionResponse>, Status>
     {
         self.call("/ibc.core.connection.v1.Query/Connection", r)
+            .await
     }
     async fn connections(
         &self,
@@ -267,6 +279,7 @@ impl ibc_proto::ibc::core::connection::v1::query_server::Query for Service {
     ) -> Result<Response<ibc_proto::ibc::core::connection::v1::QueryConnectionsResponse>, Status>
     {
         self.call("/ibc.core.connection.v1.Query/Connections", r)
+            .await
     }
     async fn client_connections(
         &self,
@@ -276,6 +289,7 @@ impl ibc_proto::ibc::core::connection::v1::query_server::Query for Service {
         Status,
     > {
         self.call("/ibc.core.connection.v1.Query/ClientConnections", r)
+            .await
     }
     async fn connection_client_state(
         &self,
@@ -285,6 +299,7 @@ impl ibc_proto::ibc::core::connection::v1::query_server::Query for Service {
         Status,
     > {
         self.call("/ibc.core.connection.v1.Query/ConnectionClientState", r)
+            .await
     }
     async fn connection_consensus_state(
         &self,
@@ -294,6 +309,7 @@ impl ibc_proto::ibc::core::connection::v1::query_server::Query for Service {
         Status,
     > {
         self.call("/ibc.core.connection.v1.Query/ConnectionConsensusState", r)
+            .await
     }
     async fn connection_params(
         &self,
@@ -301,6 +317,7 @@ impl ibc_proto::ibc::core::connection::v1::query_server::Query for Service {
     ) -> Result<Response<ibc_proto::ibc::core::connection::v1::QueryConnectionParamsResponse>, Status>
     {
         self.call("/ibc.core.connection.v1.Query/ConnectionParams", r)
+            .await
     }
 }
 
@@ -310,13 +327,13 @@ impl ibc_proto::ibc::core::channel::v1::query_server::Query for Service {
         &self,
         r: Request<ibc_proto::ibc::core::channel::v1::QueryChannelRequest>,
     ) -> Result<Response<ibc_proto::ibc::core::channel::v1::QueryChannelResponse>, Status> {
-        self.call("/ibc.core.channel.v1.Query/Channel", r)
+        self.call("/ibc.core.channel.v1.Query/Channel", r).await
     }
     async fn channels(
         &self,
         r: Request<ibc_proto::ibc::core::channel::v1::QueryChannelsRequest>,
     ) -> Result<Response<ibc_proto::ibc::core::channel::v1::QueryChannelsResponse>, Status> {
-        self.call("/ibc.core.channel.v1.Query/Channels", r)
+        self.call("/ibc.core.channel.v1.Query/Channels", r).await
     }
     async fn connection_channels(
         &self,
@@ -324,6 +341,7 @@ impl ibc_proto::ibc::core::channel::v1::query_server::Query for Service {
     ) -> Result<Response<ibc_proto::ibc::core::channel::v1::QueryConnectionChannelsResponse>, Status>
     {
         self.call("/ibc.core.channel.v1.Query/ConnectionChannels", r)
+            .await
     }
     async fn channel_client_state(
         &self,
@@ -331,6 +349,7 @@ impl ibc_proto::ibc::core::channel::v1::query_server::Query for Service {
     ) -> Result<Response<ibc_proto::ibc::core::channel::v1::QueryChannelClientStateResponse>, Status>
     {
         self.call("/ibc.core.channel.v1.Query/ChannelClientState", r)
+            .await
     }
     async fn channel_consensus_state(
         &self,
@@ -340,6 +359,7 @@ impl ibc_proto::ibc::core::channel::v1::query_server::Query for Service {
         Status,
     > {
         self.call("/ibc.core.channel.v1.Query/ChannelConsensusState", r)
+            .await
     }
     async fn packet_commitment(
         &self,
@@ -347,6 +367,7 @@ impl ibc_proto::ibc::core::channel::v1::query_server::Query for Service {
     ) -> Result<Response<ibc_proto::ibc::core::channel::v1::QueryPacketCommitmentResponse>, Status>
     {
         self.call("/ibc.core.channel.v1.Query/PacketCommitment", r)
+            .await
     }
     async fn packet_commitments(
         &self,
@@ -354,6 +375,7 @@ impl ibc_proto::ibc::core::channel::v1::query_server::Query for Service {
     ) -> Result<Response<ibc_proto::ibc::core::channel::v1::QueryPacketCommitmentsResponse>, Status>
     {
         self.call("/ibc.core.channel.v1.Query/PacketCommitments", r)
+            .await
     }
     async fn packet_receipt(
         &self,
@@ -361,6 +383,7 @@ impl ibc_proto::ibc::core::channel::v1::query_server::Query for Service {
     ) -> Result<Response<ibc_proto::ibc::core::channel::v1::QueryPacketReceiptResponse>, Status>
     {
         self.call("/ibc.core.channel.v1.Query/PacketReceipt", r)
+            .await
     }
     async fn packet_acknowledgement(
         &self,
@@ -370,6 +393,7 @@ impl ibc_proto::ibc::core::channel::v1::query_server::Query for Service {
         Status,
     > {
         self.call("/ibc.core.channel.v1.Query/PacketAcknowledgement", r)
+            .await
     }
     async fn packet_acknowledgements(
         &self,
@@ -379,6 +403,7 @@ impl ibc_proto::ibc::core::channel::v1::query_server::Query for Service {
         Status,
     > {
         self.call("/ibc.core.channel.v1.Query/PacketAcknowledgements", r)
+            .await
     }
     async fn unreceived_packets(
         &self,
@@ -386,6 +411,7 @@ impl ibc_proto::ibc::core::channel::v1::query_server::Query for Service {
     ) -> Result<Response<ibc_proto::ibc::core::channel::v1::QueryUnreceivedPacketsResponse>, Status>
     {
         self.call("/ibc.core.channel.v1.Query/UnreceivedPackets", r)
+            .await
     }
     async fn unreceived_acks(
         &self,
@@ -393,6 +419,7 @@ impl ibc_proto::ibc::core::channel::v1::query_server::Query for Service {
     ) -> Result<Response<ibc_proto::ibc::core::channel::v1::QueryUnreceivedAcksResponse>, Status>
     {
         self.call("/ibc.core.channel.v1.Query/UnreceivedAcks", r)
+            .await
     }
     async fn next_sequence_receive(
         &self,
@@ -400,6 +427,7 @@ impl ibc_proto::ibc::core::channel::v1::query_server::Query for Service {
     ) -> Result<Response<ibc_proto::ibc::core::channel::v1::QueryNextSequenceReceiveResponse>, Status>
     {
         self.call("/ibc.core.channel.v1.Query/NextSequenceReceive", r)
+            .await
     }
     async fn next_sequence_send(
         &self,
@@ -407,6 +435,7 @@ impl ibc_proto::ibc::core::channel::v1::query_server::Query for Service {
     ) -> Result<Response<ibc_proto::ibc::core::channel::v1::QueryNextSequenceSendResponse>, Status>
     {
         self.call("/ibc.core.channel.v1.Query/NextSequenceSend", r)
+            .await
     }
     async fn upgrade_error(
         &self,
@@ -414,12 +443,13 @@ impl ibc_proto::ibc::core::channel::v1::query_server::Query for Service {
     ) -> Result<Response<ibc_proto::ibc::core::channel::v1::QueryUpgradeErrorResponse>, Status>
     {
         self.call("/ibc.core.channel.v1.Query/UpgradeError", r)
+            .await
     }
     async fn upgrade(
         &self,
         r: Request<ibc_proto::ibc::core::channel::v1::QueryUpgradeRequest>,
     ) -> Result<Response<ibc_proto::ibc::core::channel::v1::QueryUpgradeResponse>, Status> {
-        self.call("/ibc.core.channel.v1.Query/Upgrade", r)
+        self.call("/ibc.core.channel.v1.Query/Upgrade", r).await
     }
     async fn channel_params(
         &self,
@@ -427,6 +457,7 @@ impl ibc_proto::ibc::core::channel::v1::query_server::Query for Service {
     ) -> Result<Response<ibc_proto::ibc::core::channel::v1::QueryChannelParamsResponse>, Status>
     {
         self.call("/ibc.core.channel.v1.Query/ChannelParams", r)
+            .await
     }
 }
 
@@ -440,6 +471,7 @@ impl ibc_proto::ibc::applications::transfer::v1::query_server::Query for Service
         Status,
     > {
         self.call("/ibc.applications.transfer.v1.Query/DenomTraces", r)
+            .await
     }
     async fn denom_trace(
         &self,
@@ -447,6 +479,7 @@ impl ibc_proto::ibc::applications::transfer::v1::query_server::Query for Service
     ) -> Result<Response<ibc_proto::ibc::applications::transfer::v1::QueryDenomTraceResponse>, Status>
     {
         self.call("/ibc.applications.transfer.v1.Query/DenomTrace", r)
+            .await
     }
     async fn params(
         &self,
@@ -454,6 +487,7 @@ impl ibc_proto::ibc::applications::transfer::v1::query_server::Query for Service
     ) -> Result<Response<ibc_proto::ibc::applications::transfer::v1::QueryParamsResponse>, Status>
     {
         self.call("/ibc.applications.transfer.v1.Query/Params", r)
+            .await
     }
     async fn denom_hash(
         &self,
@@ -461,6 +495,7 @@ impl ibc_proto::ibc::applications::transfer::v1::query_server::Query for Service
     ) -> Result<Response<ibc_proto::ibc::applications::transfer::v1::QueryDenomHashResponse>, Status>
     {
         self.call("/ibc.applications.transfer.v1.Query/DenomHash", r)
+            .await
     }
     async fn escrow_address(
         &self,
@@ -470,6 +505,7 @@ impl ibc_proto::ibc::applications::transfer::v1::query_server::Query for Service
         Status,
     > {
         self.call("/ibc.applications.transfer.v1.Query/EscrowAddress", r)
+            .await
     }
     async fn total_escrow_for_denom(
         &self,
@@ -479,6 +515,7 @@ impl ibc_proto::ibc::applications::transfer::v1::query_server::Query for Service
         Status,
     > {
         self.call("/ibc.applications.transfer.v1.Query/TotalEscrowForDenom", r)
+            .await
     }
 }
 
@@ -488,14 +525,14 @@ impl cosmrs::proto::cosmos::bank::v1beta1::query_server::Query for Service {
         &self,
         r: Request<cosmrs::proto::cosmos::bank::v1beta1::QueryBalanceRequest>,
     ) -> Result<Response<cosmrs::proto::cosmos::bank::v1beta1::QueryBalanceResponse>, Status> {
-        self.call("/cosmos.bank.v1beta1.Query/Balance", r)
+        self.call("/cosmos.bank.v1beta1.Query/Balance", r).await
     }
     async fn all_balances(
         &self,
         r: Request<cosmrs::proto::cosmos::bank::v1beta1::QueryAllBalancesRequest>,
     ) -> Result<Response<cosmrs::proto::cosmos::bank::v1beta1::QueryAllBalancesResponse>, Status>
     {
-        self.call("/cosmos.bank.v1beta1.Query/AllBalances", r)
+        self.call("/cosmos.bank.v1beta1.Query/AllBalances", r).await
     }
     async fn spendable_balances(
         &self,
@@ -505,6 +542,7 @@ impl cosmrs::proto::cosmos::bank::v1beta1::query_server::Query for Service {
         Status,
     > {
         self.call("/cosmos.bank.v1beta1.Query/SpendableBalances", r)
+            .await
     }
     async fn spendable_balance_by_denom(
         &self,
@@ -514,25 +552,26 @@ impl cosmrs::proto::cosmos::bank::v1beta1::query_server::Query for Service {
         Status,
     > {
         self.call("/cosmos.bank.v1beta1.Query/SpendableBalanceByDenom", r)
+            .await
     }
     async fn total_supply(
         &self,
         r: Request<cosmrs::proto::cosmos::bank::v1beta1::QueryTotalSupplyRequest>,
     ) -> Result<Response<cosmrs::proto::cosmos::bank::v1beta1::QueryTotalSupplyResponse>, Status>
     {
-        self.call("/cosmos.bank.v1beta1.Query/TotalSupply", r)
+        self.call("/cosmos.bank.v1beta1.Query/TotalSupply", r).await
     }
     async fn supply_of(
         &self,
         r: Request<cosmrs::proto::cosmos::bank::v1beta1::QuerySupplyOfRequest>,
     ) -> Result<Response<cosmrs::proto::cosmos::bank::v1beta1::QuerySupplyOfResponse>, Status> {
-        self.call("/cosmos.bank.v1beta1.Query/SupplyOf", r)
+        self.call("/cosmos.bank.v1beta1.Query/SupplyOf", r).await
     }
     async fn params(
         &self,
         r: Request<cosmrs::proto::cosmos::bank::v1beta1::QueryParamsRequest>,
     ) -> Result<Response<cosmrs::proto::cosmos::bank::v1beta1::QueryParamsResponse>, Status> {
-        self.call("/cosmos.bank.v1beta1.Query/Params", r)
+        self.call("/cosmos.bank.v1beta1.Query/Params", r).await
     }
     async fn denom_metadata(
         &self,
@@ -540,6 +579,7 @@ impl cosmrs::proto::cosmos::bank::v1beta1::query_server::Query for Service {
     ) -> Result<Response<cosmrs::proto::cosmos::bank::v1beta1::QueryDenomMetadataResponse>, Status>
     {
         self.call("/cosmos.bank.v1beta1.Query/DenomMetadata", r)
+            .await
     }
     async fn denom_metadata_by_query_string(
         &self,
@@ -549,6 +589,7 @@ impl cosmrs::proto::cosmos::bank::v1beta1::query_server::Query for Service {
         Status,
     > {
         self.call("/cosmos.bank.v1beta1.Query/DenomMetadataByQueryString", r)
+            .await
     }
     async fn denoms_metadata(
         &self,
@@ -556,13 +597,14 @@ impl cosmrs::proto::cosmos::bank::v1beta1::query_server::Query for Service {
     ) -> Result<Response<cosmrs::proto::cosmos::bank::v1beta1::QueryDenomsMetadataResponse>, Status>
     {
         self.call("/cosmos.bank.v1beta1.Query/DenomsMetadata", r)
+            .await
     }
     async fn denom_owners(
         &self,
         r: Request<cosmrs::proto::cosmos::bank::v1beta1::QueryDenomOwnersRequest>,
     ) -> Result<Response<cosmrs::proto::cosmos::bank::v1beta1::QueryDenomOwnersResponse>, Status>
     {
-        self.call("/cosmos.bank.v1beta1.Query/DenomOwners", r)
+        self.call("/cosmos.bank.v1beta1.Query/DenomOwners", r).await
     }
     async fn denom_owners_by_query(
         &self,
@@ -572,13 +614,14 @@ impl cosmrs::proto::cosmos::bank::v1beta1::query_server::Query for Service {
         Status,
     > {
         self.call("/cosmos.bank.v1beta1.Query/DenomOwnersByQuery", r)
+            .await
     }
     async fn send_enabled(
         &self,
         r: Request<cosmrs::proto::cosmos::bank::v1beta1::QuerySendEnabledRequest>,
     ) -> Result<Response<cosmrs::proto::cosmos::bank::v1beta1::QuerySendEnabledResponse>, Status>
     {
-        self.call("/cosmos.bank.v1beta1.Query/SendEnabled", r)
+        self.call("/cosmos.bank.v1beta1.Query/SendEnabled", r).await
     }
 }
 
@@ -588,13 +631,13 @@ impl cosmrs::proto::cosmos::auth::v1beta1::query_server::Query for Service {
         &self,
         r: Request<cosmrs::proto::cosmos::auth::v1beta1::QueryAccountsRequest>,
     ) -> Result<Response<cosmrs::proto::cosmos::auth::v1beta1::QueryAccountsResponse>, Status> {
-        self.call("/cosmos.auth.v1beta1.Query/Accounts", r)
+        self.call("/cosmos.auth.v1beta1.Query/Accounts", r).await
     }
     async fn account(
         &self,
         r: Request<cosmrs::proto::cosmos::auth::v1beta1::QueryAccountRequest>,
     ) -> Result<Response<cosmrs::proto::cosmos::auth::v1beta1::QueryAccountResponse>, Status> {
-        self.call("/cosmos.auth.v1beta1.Query/Account", r)
+        self.call("/cosmos.auth.v1beta1.Query/Account", r).await
     }
     async fn account_address_by_id(
         &self,
@@ -604,12 +647,13 @@ impl cosmrs::proto::cosmos::auth::v1beta1::query_server::Query for Service {
         Status,
     > {
         self.call("/cosmos.auth.v1beta1.Query/AccountAddressById", r)
+            .await
     }
     async fn params(
         &self,
         r: Request<cosmrs::proto::cosmos::auth::v1beta1::QueryParamsRequest>,
     ) -> Result<Response<cosmrs::proto::cosmos::auth::v1beta1::QueryParamsResponse>, Status> {
-        self.call("/cosmos.auth.v1beta1.Query/Params", r)
+        self.call("/cosmos.auth.v1beta1.Query/Params", r).await
     }
     async fn module_accounts(
         &self,
@@ -617,6 +661,7 @@ impl cosmrs::proto::cosmos::auth::v1beta1::query_server::Query for Service {
     ) -> Result<Response<cosmrs::proto::cosmos::auth::v1beta1::QueryModuleAccountsResponse>, Status>
     {
         self.call("/cosmos.auth.v1beta1.Query/ModuleAccounts", r)
+            .await
     }
     async fn module_account_by_name(
         &self,
@@ -626,12 +671,14 @@ impl cosmrs::proto::cosmos::auth::v1beta1::query_server::Query for Service {
         Status,
     > {
         self.call("/cosmos.auth.v1beta1.Query/ModuleAccountByName", r)
+            .await
     }
     async fn bech32_prefix(
         &self,
         r: Request<cosmrs::proto::cosmos::auth::v1beta1::Bech32PrefixRequest>,
     ) -> Result<Response<cosmrs::proto::cosmos::auth::v1beta1::Bech32PrefixResponse>, Status> {
         self.call("/cosmos.auth.v1beta1.Query/Bech32Prefix", r)
+            .await
     }
     async fn address_bytes_to_string(
         &self,
@@ -639,6 +686,7 @@ impl cosmrs::proto::cosmos::auth::v1beta1::query_server::Query for Service {
     ) -> Result<Response<cosmrs::proto::cosmos::auth::v1beta1::AddressBytesToStringResponse>, Status>
     {
         self.call("/cosmos.auth.v1beta1.Query/AddressBytesToString", r)
+            .await
     }
     async fn address_string_to_bytes(
         &self,
@@ -646,13 +694,14 @@ impl cosmrs::proto::cosmos::auth::v1beta1::query_server::Query for Service {
     ) -> Result<Response<cosmrs::proto::cosmos::auth::v1beta1::AddressStringToBytesResponse>, Status>
     {
         self.call("/cosmos.auth.v1beta1.Query/AddressStringToBytes", r)
+            .await
     }
     async fn account_info(
         &self,
         r: Request<cosmrs::proto::cosmos::auth::v1beta1::QueryAccountInfoRequest>,
     ) -> Result<Response<cosmrs::proto::cosmos::auth::v1beta1::QueryAccountInfoResponse>, Status>
     {
-        self.call("/cosmos.auth.v1beta1.Query/AccountInfo", r)
+        self.call("/cosmos.auth.v1beta1.Query/AccountInfo", r).await
     }
 }
 
@@ -664,6 +713,7 @@ impl cosmrs::proto::cosmos::staking::v1beta1::query_server::Query for Service {
     ) -> Result<Response<cosmrs::proto::cosmos::staking::v1beta1::QueryValidatorsResponse>, Status>
     {
         self.call("/cosmos.staking.v1beta1.Query/Validators", r)
+            .await
     }
     async fn validator(
         &self,
@@ -671,6 +721,7 @@ impl cosmrs::proto::cosmos::staking::v1beta1::query_server::Query for Service {
     ) -> Result<Response<cosmrs::proto::cosmos::staking::v1beta1::QueryValidatorResponse>, Status>
     {
         self.call("/cosmos.staking.v1beta1.Query/Validator", r)
+            .await
     }
     async fn validator_delegations(
         &self,
@@ -680,6 +731,7 @@ impl cosmrs::proto::cosmos::staking::v1beta1::query_server::Query for Service {
         Status,
     > {
         self.call("/cosmos.staking.v1beta1.Query/ValidatorDelegations", r)
+            .await
     }
     async fn validator_unbonding_delegations(
         &self,
@@ -696,6 +748,7 @@ impl cosmrs::proto::cosmos::staking::v1beta1::query_server::Query for Service {
             "/cosmos.staking.v1beta1.Query/ValidatorUnbondingDelegations",
             r,
         )
+        .await
     }
     async fn delegation(
         &self,
@@ -703,6 +756,7 @@ impl cosmrs::proto::cosmos::staking::v1beta1::query_server::Query for Service {
     ) -> Result<Response<cosmrs::proto::cosmos::staking::v1beta1::QueryDelegationResponse>, Status>
     {
         self.call("/cosmos.staking.v1beta1.Query/Delegation", r)
+            .await
     }
     async fn unbonding_delegation(
         &self,
@@ -712,6 +766,7 @@ impl cosmrs::proto::cosmos::staking::v1beta1::query_server::Query for Service {
         Status,
     > {
         self.call("/cosmos.staking.v1beta1.Query/UnbondingDelegation", r)
+            .await
     }
     async fn delegator_delegations(
         &self,
@@ -721,6 +776,7 @@ impl cosmrs::proto::cosmos::staking::v1beta1::query_server::Query for Service {
         Status,
     > {
         self.call("/cosmos.staking.v1beta1.Query/DelegatorDelegations", r)
+            .await
     }
     async fn delegator_unbonding_delegations(
         &self,
@@ -737,6 +793,7 @@ impl cosmrs::proto::cosmos::staking::v1beta1::query_server::Query for Service {
             "/cosmos.staking.v1beta1.Query/DelegatorUnbondingDelegations",
             r,
         )
+        .await
     }
     async fn redelegations(
         &self,
@@ -744,6 +801,7 @@ impl cosmrs::proto::cosmos::staking::v1beta1::query_server::Query for Service {
     ) -> Result<Response<cosmrs::proto::cosmos::staking::v1beta1::QueryRedelegationsResponse>, Status>
     {
         self.call("/cosmos.staking.v1beta1.Query/Redelegations", r)
+            .await
     }
     async fn delegator_validators(
         &self,
@@ -753,6 +811,7 @@ impl cosmrs::proto::cosmos::staking::v1beta1::query_server::Query for Service {
         Status,
     > {
         self.call("/cosmos.staking.v1beta1.Query/DelegatorValidators", r)
+            .await
     }
     async fn delegator_validator(
         &self,
@@ -762,6 +821,7 @@ impl cosmrs::proto::cosmos::staking::v1beta1::query_server::Query for Service {
         Status,
     > {
         self.call("/cosmos.staking.v1beta1.Query/DelegatorValidator", r)
+            .await
     }
     async fn historical_info(
         &self,
@@ -771,19 +831,20 @@ impl cosmrs::proto::cosmos::staking::v1beta1::query_server::Query for Service {
         Status,
     > {
         self.call("/cosmos.staking.v1beta1.Query/HistoricalInfo", r)
+            .await
     }
     async fn pool(
         &self,
         r: Request<cosmrs::proto::cosmos::staking::v1beta1::QueryPoolRequest>,
     ) -> Result<Response<cosmrs::proto::cosmos::staking::v1beta1::QueryPoolResponse>, Status> {
-        self.call("/cosmos.staking.v1beta1.Query/Pool", r)
+        self.call("/cosmos.staking.v1beta1.Query/Pool", r).await
     }
     async fn params(
         &self,
         r: Request<cosmrs::proto::cosmos::staking::v1beta1::QueryParamsRequest>,
     ) -> Result<Response<cosmrs::proto::cosmos::staking::v1beta1::QueryParamsResponse>, Status>
     {
-        self.call("/cosmos.staking.v1beta1.Query/Params", r)
+        self.call("/cosmos.staking.v1beta1.Query/Params", r).await
     }
 }
 
@@ -793,7 +854,7 @@ impl cosmrs::proto::cosmos::tx::v1beta1::service_server::Service for Service {
         &self,
         r: Request<cosmrs::proto::cosmos::tx::v1beta1::SimulateRequest>,
     ) -> Result<Response<cosmrs::proto::cosmos::tx::v1beta1::SimulateResponse>, Status> {
-        self.call("/cosmos.tx.v1beta1.Service/Simulate", r)
+        self.call("/cosmos.tx.v1beta1.Service/Simulate", r).await
     }
     async fn get_tx(
         &self,
@@ -811,37 +872,40 @@ impl cosmrs::proto::cosmos::tx::v1beta1::service_server::Service for Service {
         &self,
         r: Request<cosmrs::proto::cosmos::tx::v1beta1::GetTxsEventRequest>,
     ) -> Result<Response<cosmrs::proto::cosmos::tx::v1beta1::GetTxsEventResponse>, Status> {
-        self.call("/cosmos.tx.v1beta1.Service/GetTxsEvent", r)
+        self.call("/cosmos.tx.v1beta1.Service/GetTxsEvent", r).await
     }
     async fn get_block_with_txs(
         &self,
         r: Request<cosmrs::proto::cosmos::tx::v1beta1::GetBlockWithTxsRequest>,
     ) -> Result<Response<cosmrs::proto::cosmos::tx::v1beta1::GetBlockWithTxsResponse>, Status> {
         self.call("/cosmos.tx.v1beta1.Service/GetBlockWithTxs", r)
+            .await
     }
     async fn tx_decode(
         &self,
         r: Request<cosmrs::proto::cosmos::tx::v1beta1::TxDecodeRequest>,
     ) -> Result<Response<cosmrs::proto::cosmos::tx::v1beta1::TxDecodeResponse>, Status> {
-        self.call("/cosmos.tx.v1beta1.Service/TxDecode", r)
+        self.call("/cosmos.tx.v1beta1.Service/TxDecode", r).await
     }
     async fn tx_encode(
         &self,
         r: Request<cosmrs::proto::cosmos::tx::v1beta1::TxEncodeRequest>,
     ) -> Result<Response<cosmrs::proto::cosmos::tx::v1beta1::TxEncodeResponse>, Status> {
-        self.call("/cosmos.tx.v1beta1.Service/TxEncode", r)
+        self.call("/cosmos.tx.v1beta1.Service/TxEncode", r).await
     }
     async fn tx_encode_amino(
         &self,
         r: Request<cosmrs::proto::cosmos::tx::v1beta1::TxEncodeAminoRequest>,
     ) -> Result<Response<cosmrs::proto::cosmos::tx::v1beta1::TxEncodeAminoResponse>, Status> {
         self.call("/cosmos.tx.v1beta1.Service/TxEncodeAmino", r)
+            .await
     }
     async fn tx_decode_amino(
         &self,
         r: Request<cosmrs::proto::cosmos::tx::v1beta1::TxDecodeAminoRequest>,
     ) -> Result<Response<cosmrs::proto::cosmos::tx::v1beta1::TxDecodeAminoResponse>, Status> {
         self.call("/cosmos.tx.v1beta1.Service/TxDecodeAmino", r)
+            .await
     }
 }
 
@@ -864,6 +928,7 @@ impl cosmrs::proto::cosmos::base::tendermint::v1beta1::service_server::Service f
         Status,
     > {
         self.call("/cosmos.base.tendermint.v1beta1.Service/GetSyncing", r)
+            .await
     }
     async fn get_latest_block(
         &self,
@@ -873,6 +938,7 @@ impl cosmrs::proto::cosmos::base::tendermint::v1beta1::service_server::Service f
         Status,
     > {
         self.call("/cosmos.base.tendermint.v1beta1.Service/GetLatestBlock", r)
+            .await
     }
     async fn get_block_by_height(
         &self,
@@ -885,6 +951,7 @@ impl cosmrs::proto::cosmos::base::tendermint::v1beta1::service_server::Service f
             "/cosmos.base.tendermint.v1beta1.Service/GetBlockByHeight",
             r,
         )
+        .await
     }
     async fn get_latest_validator_set(
         &self,
@@ -897,6 +964,7 @@ impl cosmrs::proto::cosmos::base::tendermint::v1beta1::service_server::Service f
             "/cosmos.base.tendermint.v1beta1.Service/GetLatestValidatorSet",
             r,
         )
+        .await
     }
     async fn get_validator_set_by_height(
         &self,
@@ -911,6 +979,7 @@ impl cosmrs::proto::cosmos::base::tendermint::v1beta1::service_server::Service f
             "/cosmos.base.tendermint.v1beta1.Service/GetValidatorSetByHeight",
             r,
         )
+        .await
     }
     async fn abci_query(
         &self,
@@ -918,6 +987,7 @@ impl cosmrs::proto::cosmos::base::tendermint::v1beta1::service_server::Service f
     ) -> Result<Response<cosmrs::proto::cosmos::base::tendermint::v1beta1::AbciQueryResponse>, Status>
     {
         self.call("/cosmos.base.tendermint.v1beta1.Service/AbciQuery", r)
+            .await
     }
 }
 

@@ -45,10 +45,18 @@ pub fn handle(app: &App, path: &str, data: &[u8], height: u64, prove: bool) -> Q
 }
 
 fn handle_inner(app: &App, path: &str, data: &[u8], height: u64, prove: bool) -> QueryOutcome {
-    let latest = app.storage().latest_version();
+    // One read transaction for the whole query: every read sees the same committed version,
+    // whatever commits while the query runs.
+    let snapshot = match app.storage().snapshot() {
+        Ok(s) => s,
+        Err(e) => return failed(TxError::from(e), height),
+    };
+    let latest = snapshot.version();
     let height = if height == 0 { latest } else { height };
     let result = if let Some(substore) = store_path(path) {
         store_query(app, substore, data, height, prove)
+    } else if height == latest {
+        app_query(app, &snapshot, height, path, data).map(|value| (value, None))
     } else {
         let view = app.storage().at(height);
         app_query(app, &view, height, path, data).map(|value| (value, None))
@@ -61,16 +69,18 @@ fn handle_inner(app: &App, path: &str, data: &[u8], height: u64, prove: bool) ->
             proof,
             ..Default::default()
         },
-        Err(e) => {
-            let (codespace, code) = e.abci_code();
-            QueryOutcome {
-                code,
-                codespace: codespace.into(),
-                log: estuary_sdk::clean_log(&e.to_string()),
-                height,
-                ..Default::default()
-            }
-        }
+        Err(e) => failed(e, height),
+    }
+}
+
+fn failed(e: TxError, height: u64) -> QueryOutcome {
+    let (codespace, code) = e.abci_code();
+    QueryOutcome {
+        code,
+        codespace: codespace.into(),
+        log: estuary_sdk::clean_log(&e.to_string()),
+        height,
+        ..Default::default()
     }
 }
 

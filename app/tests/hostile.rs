@@ -404,3 +404,69 @@ fn malformed_queries_answer_errors() {
         }
     }
 }
+
+/// A list query answers a page of 100 by default and at most `MAX_LIMIT` entries, with a key to
+/// continue, as an SDK chain: no request makes the node build an answer of unbounded size.
+#[test]
+fn list_queries_page_by_default_and_cap_their_limit() {
+    use cosmrs::proto::cosmos::bank::v1beta1 as bank;
+    use cosmrs::proto::cosmos::base::query::v1beta1::PageRequest;
+    let k = key(1);
+    let a = addr(&k);
+    let coins: Vec<_> = (0..250)
+        .map(|i| serde_json::json!({"denom": format!("token{i:03}"), "amount": "5"}))
+        .collect();
+    let supply: Vec<_> = coins.clone();
+    let genesis = serde_json::to_vec(&serde_json::json!({
+        "auth": {"accounts": [{"address": a, "account_number": 0}]},
+        "bank": {"balances": [{"address": a, "coins": coins}], "supply": supply},
+        "validators": {"validators": [{"name": "v0", "pub_key": "FdfwlRMGwBdQrMiVpuZLxRXwcmnpOQhOANKJhifQQ7g=", "power": 10}]},
+    }))
+    .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let app = open(&dir, AppConfig::default());
+    app.init_chain(CHAIN, 1, &genesis).unwrap();
+    let mut chain = Chain {
+        app,
+        _dir: dir,
+        height: 0,
+    };
+    chain.block(vec![]);
+    let ask = |pagination: Option<PageRequest>| -> bank::QueryAllBalancesResponse {
+        let req = bank::QueryAllBalancesRequest {
+            address: a.to_bech32(),
+            pagination,
+            resolve_denom: false,
+        };
+        let out = estuary_app::query::handle(
+            &chain.app,
+            "/cosmos.bank.v1beta1.Query/AllBalances",
+            &req.encode_to_vec(),
+            0,
+            false,
+        );
+        assert_eq!(out.code, 0, "{}", out.log);
+        bank::QueryAllBalancesResponse::decode(out.value.as_slice()).unwrap()
+    };
+    let first = ask(None);
+    assert_eq!(first.balances.len(), 100, "the SDK's default page");
+    let next = first.pagination.unwrap().next_key;
+    assert!(!next.is_empty());
+    let mut seen: Vec<String> = first.balances.iter().map(|c| c.denom.clone()).collect();
+    let rest = ask(Some(PageRequest {
+        key: next,
+        limit: u64::MAX,
+        ..Default::default()
+    }));
+    assert!(rest.pagination.unwrap().next_key.is_empty());
+    seen.extend(rest.balances.iter().map(|c| c.denom.clone()));
+    let expected: Vec<String> = (0..250).map(|i| format!("token{i:03}")).collect();
+    assert_eq!(seen, expected, "every entry once, in order");
+    let counted = ask(Some(PageRequest {
+        offset: 240,
+        count_total: true,
+        ..Default::default()
+    }));
+    assert_eq!(counted.balances.len(), 10);
+    assert_eq!(counted.pagination.unwrap().total, 250);
+}

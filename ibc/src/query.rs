@@ -3,7 +3,7 @@
 //! attached here: relayers take proofs from ABCI `store/ibc/key` queries, as with ibc-go.
 
 use estuary_sdk::store::{StateRead, Substore};
-use estuary_sdk::{Address, TxError, TxResult};
+use estuary_sdk::{page, Address, TxError, TxResult};
 use ibc_proto::cosmos::base::query::v1beta1::{PageRequest, PageResponse};
 use ibc_proto::google::protobuf::Any;
 use ibc_proto::ibc::applications::transfer::v1 as transfer;
@@ -42,25 +42,35 @@ fn must(state: &dyn StateRead, path: &str) -> TxResult<Vec<u8>> {
     raw(state, path)?.ok_or_else(|| TxError::NotFound(path.to_string()))
 }
 
-/// `(rest of key after prefix, value)` for every ibc key under `prefix`.
-fn scan(state: &dyn StateRead, prefix: &str) -> TxResult<Vec<(String, Vec<u8>)>> {
+/// One page of the ibc keys under `prefix` that `select` keeps (given the key below `prefix`
+/// and the value), in store-key order as ibc-go pages them.
+fn paged<T>(
+    state: &dyn StateRead,
+    prefix: &str,
+    req: Option<&PageRequest>,
+    mut select: impl FnMut(&str, Vec<u8>) -> TxResult<Option<T>>,
+) -> TxResult<(Vec<T>, Option<PageResponse>)> {
     let full = Substore::Ibc.full_key(prefix.as_bytes());
-    Ok(state
-        .prefix_raw(&full)?
-        .into_iter()
-        .map(|(k, v)| {
-            (
-                String::from_utf8_lossy(k.get(full.len()..).unwrap_or_default()).into_owned(),
-                v,
-            )
-        })
-        .collect())
+    let (items, out) = page::paginate(state, &full, to_page(req).as_ref(), |key, value| {
+        select(&String::from_utf8_lossy(key), value)
+    })?;
+    Ok((items, from_page(out)))
 }
 
-fn page(total: usize) -> Option<PageResponse> {
+fn to_page(req: Option<&PageRequest>) -> Option<page::PageRequest> {
+    req.map(|r| page::PageRequest {
+        key: r.key.clone(),
+        offset: r.offset,
+        limit: r.limit,
+        count_total: r.count_total,
+        reverse: r.reverse,
+    })
+}
+
+fn from_page(out: page::PageResponse) -> Option<PageResponse> {
     Some(PageResponse {
-        next_key: vec![],
-        total: total as u64,
+        next_key: out.next_key,
+        total: out.total,
     })
 }
 
@@ -77,20 +87,21 @@ pub fn handle(
 ) -> Option<TxResult<Vec<u8>>> {
     let r = match path {
         "/ibc.core.client.v1.Query/ClientState" => client_state(state, at, data),
-        "/ibc.core.client.v1.Query/ClientStates" => client_states(state),
+        "/ibc.core.client.v1.Query/ClientStates" => client_states(state, data),
         "/ibc.core.client.v1.Query/ConsensusState" => consensus_state(state, at, data),
         "/ibc.core.client.v1.Query/ConsensusStateHeights" => consensus_heights(state, data),
         "/ibc.core.connection.v1.Query/Connection" => connection(state, at, data),
-        "/ibc.core.connection.v1.Query/Connections" => connections(state, at),
+        "/ibc.core.connection.v1.Query/Connections" => connections(state, at, data),
         "/ibc.core.connection.v1.Query/ClientConnections" => client_connections(state, at, data),
         "/ibc.core.connection.v1.Query/ConnectionClientState" => {
             connection_client_state(state, at, data)
         }
         "/ibc.core.channel.v1.Query/Channel" => channel(state, at, data),
-        "/ibc.core.channel.v1.Query/Channels" => channels(state, at, None),
+        "/ibc.core.channel.v1.Query/Channels" => decode::<chan::QueryChannelsRequest>(data)
+            .and_then(|r| channels(state, at, r.pagination.as_ref(), None)),
         "/ibc.core.channel.v1.Query/ConnectionChannels" => {
             decode::<chan::QueryConnectionChannelsRequest>(data)
-                .and_then(|r| channels(state, at, Some(r.connection)))
+                .and_then(|r| channels(state, at, r.pagination.as_ref(), Some(r.connection)))
         }
         "/ibc.core.channel.v1.Query/ChannelClientState" => channel_client_state(state, at, data),
         "/ibc.core.channel.v1.Query/PacketCommitment" => packet_commitment(state, at, data),
@@ -102,7 +113,7 @@ pub fn handle(
         "/ibc.core.channel.v1.Query/UnreceivedAcks" => unreceived_acks(state, at, data),
         "/ibc.core.channel.v1.Query/NextSequenceReceive" => next_sequence_receive(state, at, data),
         "/ibc.applications.transfer.v1.Query/DenomTrace" => denom_trace(state, data),
-        "/ibc.applications.transfer.v1.Query/DenomTraces" => denom_traces(state),
+        "/ibc.applications.transfer.v1.Query/DenomTraces" => denom_traces(state, data),
         "/ibc.applications.transfer.v1.Query/DenomHash" => denom_hash(data),
         "/ibc.applications.transfer.v1.Query/EscrowAddress" => escrow(data),
         "/ibc.applications.transfer.v1.Query/Params" => transfer_params(state),
@@ -125,20 +136,21 @@ fn client_state(state: &dyn StateRead, at: &At, data: &[u8]) -> TxResult<Vec<u8>
     .encode_to_vec())
 }
 
-fn client_states(state: &dyn StateRead) -> TxResult<Vec<u8>> {
-    let mut out = Vec::new();
-    for (rest, v) in scan(state, "clients/")? {
-        if let Some(id) = rest.strip_suffix("/clientState") {
-            out.push(client::IdentifiedClientState {
+fn client_states(state: &dyn StateRead, data: &[u8]) -> TxResult<Vec<u8>> {
+    let req: client::QueryClientStatesRequest = decode(data)?;
+    let (client_states, pagination) =
+        paged(state, "clients/", req.pagination.as_ref(), |rest, v| {
+            let Some(id) = rest.strip_suffix("/clientState") else {
+                return Ok(None);
+            };
+            Ok(Some(client::IdentifiedClientState {
                 client_id: id.to_string(),
                 client_state: Some(any(&v)?),
-            });
-        }
-    }
-    let n = out.len();
+            }))
+        })?;
     Ok(client::QueryClientStatesResponse {
-        client_states: out,
-        pagination: page(n),
+        client_states,
+        pagination,
     }
     .encode_to_vec())
 }
@@ -146,11 +158,17 @@ fn client_states(state: &dyn StateRead) -> TxResult<Vec<u8>> {
 fn consensus_state(state: &dyn StateRead, at: &At, data: &[u8]) -> TxResult<Vec<u8>> {
     let req: client::QueryConsensusStateRequest = decode(data)?;
     let (rev, h) = if req.latest_height {
-        let heights = heights_of(state, &req.client_id)?;
-        let last = heights
-            .last()
-            .ok_or_else(|| TxError::NotFound(format!("consensus states of {}", req.client_id)))?;
-        (last.revision_number, last.revision_height)
+        // As ibc-go: the client state's latest height (one read, not a scan of every height).
+        let cs = any(&must(
+            state,
+            &format!("clients/{}/clientState", req.client_id),
+        )?)?;
+        let latest =
+            ibc_proto::ibc::lightclients::tendermint::v1::ClientState::decode(cs.value.as_slice())
+                .ok()
+                .and_then(|cs| cs.latest_height)
+                .ok_or_else(|| TxError::NotFound(format!("latest height of {}", req.client_id)))?;
+        (latest.revision_number, latest.revision_height)
     } else {
         (req.revision_number, req.revision_height)
     };
@@ -166,29 +184,21 @@ fn consensus_state(state: &dyn StateRead, at: &At, data: &[u8]) -> TxResult<Vec<
     .encode_to_vec())
 }
 
-fn heights_of(state: &dyn StateRead, client_id: &str) -> TxResult<Vec<client::Height>> {
-    let mut out = Vec::new();
-    for (rest, _) in scan(state, &format!("clients/{client_id}/consensusStates/"))? {
-        if let Some((rev, h)) = rest.split_once('-') {
-            if let (Ok(rev), Ok(h)) = (rev.parse(), h.parse()) {
-                out.push(client::Height {
-                    revision_number: rev,
-                    revision_height: h,
-                });
-            }
-        }
-    }
-    out.sort_by_key(|h| (h.revision_number, h.revision_height));
-    Ok(out)
-}
-
+/// One page of a client's consensus heights, as ibc-go lists them (store-key order).
 fn consensus_heights(state: &dyn StateRead, data: &[u8]) -> TxResult<Vec<u8>> {
     let req: client::QueryConsensusStateHeightsRequest = decode(data)?;
-    let heights = heights_of(state, &req.client_id)?;
-    let n = heights.len();
+    let prefix = format!("clients/{}/consensusStates/", req.client_id);
+    let (heights, pagination) = paged(state, &prefix, req.pagination.as_ref(), |rest, _| {
+        Ok(rest.split_once('-').and_then(|(rev, h)| {
+            Some(client::Height {
+                revision_number: rev.parse().ok()?,
+                revision_height: h.parse().ok()?,
+            })
+        }))
+    })?;
     Ok(client::QueryConsensusStateHeightsResponse {
         consensus_state_heights: heights,
-        pagination: page(n),
+        pagination,
     }
     .encode_to_vec())
 }
@@ -208,23 +218,23 @@ fn connection(state: &dyn StateRead, at: &At, data: &[u8]) -> TxResult<Vec<u8>> 
     .encode_to_vec())
 }
 
-fn connections(state: &dyn StateRead, at: &At) -> TxResult<Vec<u8>> {
-    let mut out = Vec::new();
-    for (id, v) in scan(state, "connections/")? {
-        let c: conn::ConnectionEnd = decode(&v)?;
-        out.push(conn::IdentifiedConnection {
-            id,
-            client_id: c.client_id,
-            versions: c.versions,
-            state: c.state,
-            counterparty: c.counterparty,
-            delay_period: c.delay_period,
-        });
-    }
-    let n = out.len();
+fn connections(state: &dyn StateRead, at: &At, data: &[u8]) -> TxResult<Vec<u8>> {
+    let req: conn::QueryConnectionsRequest = decode(data)?;
+    let (connections, pagination) =
+        paged(state, "connections/", req.pagination.as_ref(), |id, v| {
+            let c: conn::ConnectionEnd = decode(&v)?;
+            Ok(Some(conn::IdentifiedConnection {
+                id: id.to_string(),
+                client_id: c.client_id,
+                versions: c.versions,
+                state: c.state,
+                counterparty: c.counterparty,
+                delay_period: c.delay_period,
+            }))
+        })?;
     Ok(conn::QueryConnectionsResponse {
-        connections: out,
-        pagination: page(n),
+        connections,
+        pagination,
         height: at.height(),
     }
     .encode_to_vec())
@@ -284,20 +294,24 @@ fn channel(state: &dyn StateRead, at: &At, data: &[u8]) -> TxResult<Vec<u8>> {
     .encode_to_vec())
 }
 
-fn channels(state: &dyn StateRead, at: &At, on_connection: Option<String>) -> TxResult<Vec<u8>> {
-    let mut out = Vec::new();
-    for (rest, v) in scan(state, "channelEnds/ports/")? {
+fn channels(
+    state: &dyn StateRead,
+    at: &At,
+    req: Option<&PageRequest>,
+    on_connection: Option<String>,
+) -> TxResult<Vec<u8>> {
+    let (out, pagination) = paged(state, "channelEnds/ports/", req, |rest, v| {
         let Some((port_id, channel_id)) = rest.split_once("/channels/") else {
-            continue;
+            return Ok(None);
         };
         let c: chan::Channel = decode(&v)?;
         if on_connection
             .as_ref()
             .is_some_and(|conn| !c.connection_hops.contains(conn))
         {
-            continue;
+            return Ok(None);
         }
-        out.push(chan::IdentifiedChannel {
+        Ok(Some(chan::IdentifiedChannel {
             state: c.state,
             ordering: c.ordering,
             counterparty: c.counterparty,
@@ -306,19 +320,18 @@ fn channels(state: &dyn StateRead, at: &At, on_connection: Option<String>) -> Tx
             port_id: port_id.to_string(),
             channel_id: channel_id.to_string(),
             upgrade_sequence: c.upgrade_sequence,
-        });
-    }
-    let n = out.len();
+        }))
+    })?;
     Ok(match on_connection {
         None => chan::QueryChannelsResponse {
             channels: out,
-            pagination: page(n),
+            pagination,
             height: at.height(),
         }
         .encode_to_vec(),
         Some(_) => chan::QueryConnectionChannelsResponse {
             channels: out,
-            pagination: page(n),
+            pagination,
             height: at.height(),
         }
         .encode_to_vec(),
@@ -359,80 +372,33 @@ fn packet_commitment(state: &dyn StateRead, at: &At, data: &[u8]) -> TxResult<Ve
     .encode_to_vec())
 }
 
-/// Every stored sequence of a packet-keyed kind (`commitments`, `acks`, `receipts`) on a channel.
+/// One page of the packet states of a packet-keyed kind (`commitments`, `acks`) on a channel,
+/// in store-key order (decimal sequences sort as strings, as in ibc-go).
 fn packet_states(
     state: &dyn StateRead,
     kind: &str,
-    port: &str,
-    channel: &str,
-) -> TxResult<Vec<chan::PacketState>> {
-    let mut out: Vec<chan::PacketState> = scan(
-        state,
-        &format!("{kind}/ports/{port}/channels/{channel}/sequences/"),
-    )?
-    .into_iter()
-    .filter_map(|(seq, data)| {
-        seq.parse().ok().map(|sequence| chan::PacketState {
+    (port, channel): (&str, &str),
+    req: Option<&PageRequest>,
+) -> TxResult<(Vec<chan::PacketState>, Option<PageResponse>)> {
+    let prefix = format!("{kind}/ports/{port}/channels/{channel}/sequences/");
+    paged(state, &prefix, req, |seq, data| {
+        Ok(seq.parse().ok().map(|sequence| chan::PacketState {
             port_id: port.into(),
             channel_id: channel.into(),
             sequence,
             data,
-        })
+        }))
     })
-    .collect();
-    out.sort_by_key(|p| p.sequence);
-    Ok(out)
-}
-
-/// One page of packet states (sorted by sequence). Without a page request, or with an empty
-/// one, every entry comes back (the SDK would stop at 100); otherwise `limit` entries (100 if 0)
-/// from `offset` or from `key`, an opaque big-endian sequence this function hands out as
-/// `next_key`. Reverse order is not offered.
-fn packet_page(
-    list: Vec<chan::PacketState>,
-    req: Option<&PageRequest>,
-) -> TxResult<(Vec<chan::PacketState>, Option<PageResponse>)> {
-    let total = list.len();
-    let Some(req) = req.filter(|r| r.limit > 0 || r.offset > 0 || !r.key.is_empty()) else {
-        return Ok((list, page(total)));
-    };
-    if req.reverse {
-        return Err(TxError::InvalidRequest(
-            "reverse pagination is not supported".into(),
-        ));
-    }
-    let start = if req.key.is_empty() {
-        usize::try_from(req.offset).unwrap_or(usize::MAX).min(total)
-    } else {
-        let key: [u8; 8] = req.key.as_slice().try_into().map_err(|_| {
-            TxError::InvalidRequest("pagination key: not one this chain handed out".into())
-        })?;
-        let from = u64::from_be_bytes(key);
-        list.partition_point(|p| p.sequence < from)
-    };
-    let limit = if req.limit == 0 { 100 } else { req.limit };
-    let end = start
-        .saturating_add(usize::try_from(limit).unwrap_or(usize::MAX))
-        .min(total);
-    let next_key = list
-        .get(end)
-        .map_or(Vec::new(), |p| p.sequence.to_be_bytes().to_vec());
-    let mut list = list;
-    list.truncate(end);
-    list.drain(..start);
-    Ok((
-        list,
-        Some(PageResponse {
-            next_key,
-            total: total as u64,
-        }),
-    ))
 }
 
 fn packet_commitments(state: &dyn StateRead, at: &At, data: &[u8]) -> TxResult<Vec<u8>> {
     let req: chan::QueryPacketCommitmentsRequest = decode(data)?;
-    let list = packet_states(state, "commitments", &req.port_id, &req.channel_id)?;
-    let (list, pagination) = packet_page(list, req.pagination.as_ref())?;
+    let (list, pagination) = packet_states(
+        state,
+        "commitments",
+        (&req.port_id, &req.channel_id),
+        req.pagination.as_ref(),
+    )?;
     Ok(chan::QueryPacketCommitmentsResponse {
         commitments: list,
         pagination,
@@ -472,11 +438,30 @@ fn packet_ack(state: &dyn StateRead, at: &At, data: &[u8]) -> TxResult<Vec<u8>> 
 
 fn packet_acks(state: &dyn StateRead, at: &At, data: &[u8]) -> TxResult<Vec<u8>> {
     let req: chan::QueryPacketAcknowledgementsRequest = decode(data)?;
-    let mut list = packet_states(state, "acks", &req.port_id, &req.channel_id)?;
-    if !req.packet_commitment_sequences.is_empty() {
-        list.retain(|p| req.packet_commitment_sequences.contains(&p.sequence));
-    }
-    let (list, pagination) = packet_page(list, req.pagination.as_ref())?;
+    let (list, pagination) = if req.packet_commitment_sequences.is_empty() {
+        packet_states(
+            state,
+            "acks",
+            (&req.port_id, &req.channel_id),
+            req.pagination.as_ref(),
+        )?
+    } else {
+        // As ibc-go: the acks of the sequences asked for, looked up one by one (the request's
+        // own size bounds the work), no paging.
+        let mut list = Vec::new();
+        for &sequence in &req.packet_commitment_sequences {
+            let path = packet_path("acks", &req.port_id, &req.channel_id, sequence);
+            if let Some(data) = raw(state, &path)? {
+                list.push(chan::PacketState {
+                    port_id: req.port_id.clone(),
+                    channel_id: req.channel_id.clone(),
+                    sequence,
+                    data,
+                });
+            }
+        }
+        (list, None)
+    };
     Ok(chan::QueryPacketAcknowledgementsResponse {
         acknowledgements: list,
         pagination,
@@ -567,12 +552,12 @@ fn denom_trace(state: &dyn StateRead, data: &[u8]) -> TxResult<Vec<u8>> {
     .encode_to_vec())
 }
 
-fn denom_traces(state: &dyn StateRead) -> TxResult<Vec<u8>> {
-    let traces: Vec<_> = state.denom_traces()?.into_iter().map(trace_proto).collect();
-    let n = traces.len();
+fn denom_traces(state: &dyn StateRead, data: &[u8]) -> TxResult<Vec<u8>> {
+    let req: transfer::QueryDenomTracesRequest = decode(data)?;
+    let (traces, out) = state.denom_trace_page(to_page(req.pagination.as_ref()).as_ref())?;
     Ok(transfer::QueryDenomTracesResponse {
-        denom_traces: traces,
-        pagination: page(n),
+        denom_traces: traces.into_iter().map(trace_proto).collect(),
+        pagination: from_page(out),
     }
     .encode_to_vec())
 }
@@ -601,76 +586,4 @@ fn transfer_params(state: &dyn StateRead) -> TxResult<Vec<u8>> {
         }),
     }
     .encode_to_vec())
-}
-
-#[cfg(test)]
-mod page_tests {
-    use super::*;
-
-    fn states(seqs: &[u64]) -> Vec<chan::PacketState> {
-        seqs.iter()
-            .map(|&sequence| chan::PacketState {
-                sequence,
-                ..Default::default()
-            })
-            .collect()
-    }
-
-    fn seqs(list: &[chan::PacketState]) -> Vec<u64> {
-        list.iter().map(|p| p.sequence).collect()
-    }
-
-    #[test]
-    fn pages_walk_every_entry_once() {
-        let all = states(&[1, 2, 5, 9, 10]);
-        let (list, page) = packet_page(all.clone(), None).unwrap();
-        assert_eq!(
-            (seqs(&list), page.unwrap().next_key),
-            (vec![1, 2, 5, 9, 10], vec![])
-        );
-
-        let mut key = Vec::new();
-        let mut walked = Vec::new();
-        loop {
-            let req = PageRequest {
-                key: key.clone(),
-                limit: 2,
-                ..Default::default()
-            };
-            let (list, page) = packet_page(all.clone(), Some(&req)).unwrap();
-            let page = page.unwrap();
-            assert_eq!(page.total, 5);
-            walked.extend(seqs(&list));
-            if page.next_key.is_empty() {
-                break;
-            }
-            key = page.next_key;
-        }
-        assert_eq!(walked, vec![1, 2, 5, 9, 10]);
-
-        let req = PageRequest {
-            offset: 3,
-            limit: 10,
-            ..Default::default()
-        };
-        assert_eq!(
-            seqs(&packet_page(all.clone(), Some(&req)).unwrap().0),
-            vec![9, 10]
-        );
-    }
-
-    #[test]
-    fn bad_page_requests_are_refused() {
-        let reverse = PageRequest {
-            limit: 1,
-            reverse: true,
-            ..Default::default()
-        };
-        assert!(packet_page(states(&[1]), Some(&reverse)).is_err());
-        let foreign = PageRequest {
-            key: b"not-ours".to_vec()[..3].to_vec(),
-            ..Default::default()
-        };
-        assert!(packet_page(states(&[1]), Some(&foreign)).is_err());
-    }
 }

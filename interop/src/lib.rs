@@ -372,16 +372,30 @@ impl Localnet {
     /// Sequences of packets sent on `channel` whose commitment is still stored (not yet acked
     /// or timed out).
     pub fn pending(&self, chain: usize, channel: &str) -> Vec<u64> {
-        let r: channel::QueryPacketCommitmentsResponse = self.query(
-            chain,
-            "/ibc.core.channel.v1.Query/PacketCommitments",
-            &channel::QueryPacketCommitmentsRequest {
-                port_id: "transfer".into(),
-                channel_id: channel.into(),
-                pagination: None,
-            },
-        );
-        r.commitments.iter().map(|c| c.sequence).collect()
+        let mut out = Vec::new();
+        let mut key = Vec::new();
+        loop {
+            let r: channel::QueryPacketCommitmentsResponse = self.query(
+                chain,
+                "/ibc.core.channel.v1.Query/PacketCommitments",
+                &channel::QueryPacketCommitmentsRequest {
+                    port_id: "transfer".into(),
+                    channel_id: channel.into(),
+                    pagination: Some(ibc_proto::cosmos::base::query::v1beta1::PageRequest {
+                        key: std::mem::take(&mut key),
+                        limit: 1000,
+                        ..Default::default()
+                    }),
+                },
+            );
+            out.extend(r.commitments.iter().map(|c| c.sequence));
+            match r.pagination {
+                Some(p) if !p.next_key.is_empty() => key = p.next_key,
+                _ => break,
+            }
+        }
+        out.sort_unstable();
+        out
     }
 
     /// The packet a transfer transaction sent, from its `send_packet` event: sequence, data,

@@ -77,7 +77,12 @@ async fn all_pages<Req: Message, Resp: Message + Default>(
         out.extend(seqs);
         match next {
             Some(p) if !p.next_key.is_empty() => key = p.next_key,
-            _ => return Ok(out),
+            _ => {
+                // Pages come in store-key order (decimal sequences sort as strings, as on any
+                // SDK chain); relay in sequence order.
+                out.sort_unstable();
+                return Ok(out);
+            }
         }
     }
 }

@@ -12,6 +12,7 @@ use tracing::{debug, info};
 use crate::error::{Error, Result};
 use crate::overlay::WriteSet;
 use crate::proof::MerkleProof;
+use crate::state::StateRead;
 use crate::substore::{Substore, OUTER_TAG};
 
 type Bytes = &'static [u8];
@@ -32,6 +33,52 @@ const META: TableDefinition<&str, Bytes> = TableDefinition::new("meta");
 
 const META_LATEST: &str = "latest";
 const META_EARLIEST: &str = "earliest";
+
+/// The latest committed state as of one moment; see [`Storage::snapshot`].
+pub struct Snapshot {
+    read: ReadTransaction,
+    version: u64,
+}
+
+impl Snapshot {
+    /// The committed version this snapshot shows (0 before the first commit).
+    pub fn version(&self) -> u64 {
+        self.version
+    }
+}
+
+impl crate::state::StateRead for Snapshot {
+    fn get_raw(&self, key: &[u8]) -> Result<Option<Vec<u8>>> {
+        let flat = self.read.open_table(FLAT)?;
+        Ok(flat.get(key)?.map(|v| v.value().to_vec()))
+    }
+
+    fn prefix_raw(&self, prefix: &[u8]) -> Result<Vec<(Vec<u8>, Vec<u8>)>> {
+        self.prefix_range(prefix, prefix, usize::MAX)
+    }
+
+    fn prefix_range(
+        &self,
+        prefix: &[u8],
+        start: &[u8],
+        limit: usize,
+    ) -> Result<Vec<(Vec<u8>, Vec<u8>)>> {
+        let flat = self.read.open_table(FLAT)?;
+        let from = start.max(prefix);
+        let mut out = Vec::new();
+        for item in flat.range::<&[u8]>(from..)? {
+            if out.len() >= limit {
+                break;
+            }
+            let (k, v) = item?;
+            if !k.value().starts_with(prefix) {
+                break;
+            }
+            out.push((k.value().to_vec(), v.value().to_vec()));
+        }
+        Ok(out)
+    }
+}
 
 /// What a commit produced.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -126,23 +173,26 @@ impl Storage {
 
     /// The latest committed value of a full state key.
     pub fn get_latest(&self, key: &[u8]) -> Result<Option<Vec<u8>>> {
-        let read = self.inner.db.begin_read()?;
-        let flat = read.open_table(FLAT)?;
-        Ok(flat.get(key)?.map(|v| v.value().to_vec()))
+        self.snapshot()?.get_raw(key)
     }
 
     pub fn prefix_latest(&self, prefix: &[u8]) -> Result<Vec<(Vec<u8>, Vec<u8>)>> {
+        self.snapshot()?.prefix_raw(prefix)
+    }
+
+    /// A consistent read view of the latest committed state: every read through it sees the
+    /// same version, whatever commits meanwhile (one redb read transaction).
+    pub fn snapshot(&self) -> Result<Snapshot> {
         let read = self.inner.db.begin_read()?;
-        let flat = read.open_table(FLAT)?;
-        let mut out = Vec::new();
-        for item in flat.range::<&[u8]>(prefix..)? {
-            let (k, v) = item?;
-            if !k.value().starts_with(prefix) {
-                break;
-            }
-            out.push((k.value().to_vec(), v.value().to_vec()));
-        }
-        Ok(out)
+        let version = {
+            let meta = read.open_table(META)?;
+            let latest = meta
+                .get(META_LATEST)?
+                .map(|v| decode_commit_info(v.value()))
+                .transpose()?;
+            latest.map_or(0, |l| l.version)
+        };
+        Ok(Snapshot { read, version })
     }
 
     /// The value of a full state key at a past version.

@@ -17,7 +17,7 @@ mod state;
 mod substore;
 mod views;
 
-pub use db::{CommitInfo, PreparedCommit, Storage, StorageConfig};
+pub use db::{CommitInfo, PreparedCommit, Snapshot, Storage, StorageConfig};
 pub use error::{Error, Result};
 pub use gas::{GasConfig, GasMeter};
 pub use overlay::{PendingBlock, TxOverlay, WriteSet};

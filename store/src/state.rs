@@ -5,6 +5,23 @@ pub trait StateRead {
     fn get_raw(&self, key: &[u8]) -> Result<Option<Vec<u8>>>;
     /// Every key starting with `prefix`, in key order, with its value.
     fn prefix_raw(&self, prefix: &[u8]) -> Result<Vec<(Vec<u8>, Vec<u8>)>>;
+
+    /// At most `limit` keys starting with `prefix` and not below `start` (a full key), in key
+    /// order. Queries page with this so that a long list is never read whole; the committed
+    /// store walks its index from `start`, other views filter their listing.
+    fn prefix_range(
+        &self,
+        prefix: &[u8],
+        start: &[u8],
+        limit: usize,
+    ) -> Result<Vec<(Vec<u8>, Vec<u8>)>> {
+        Ok(self
+            .prefix_raw(prefix)?
+            .into_iter()
+            .filter(|(k, _)| k.as_slice() >= start)
+            .take(limit)
+            .collect())
+    }
 }
 
 /// Writes to a pending overlay; nothing reaches disk until the block is committed.
@@ -63,6 +80,9 @@ impl<S: StateRead + ?Sized> StateRead for &S {
     fn prefix_raw(&self, prefix: &[u8]) -> Result<Vec<(Vec<u8>, Vec<u8>)>> {
         (**self).prefix_raw(prefix)
     }
+    fn prefix_range(&self, p: &[u8], start: &[u8], n: usize) -> Result<Vec<(Vec<u8>, Vec<u8>)>> {
+        (**self).prefix_range(p, start, n)
+    }
 }
 
 impl<S: StateRead + ?Sized> StateRead for &mut S {
@@ -71,6 +91,9 @@ impl<S: StateRead + ?Sized> StateRead for &mut S {
     }
     fn prefix_raw(&self, prefix: &[u8]) -> Result<Vec<(Vec<u8>, Vec<u8>)>> {
         (**self).prefix_raw(prefix)
+    }
+    fn prefix_range(&self, p: &[u8], start: &[u8], n: usize) -> Result<Vec<(Vec<u8>, Vec<u8>)>> {
+        (**self).prefix_range(p, start, n)
     }
 }
 

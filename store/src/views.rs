@@ -12,6 +12,9 @@ impl StateRead for Storage {
     fn prefix_raw(&self, prefix: &[u8]) -> Result<Vec<(Vec<u8>, Vec<u8>)>> {
         self.prefix_latest(prefix)
     }
+    fn prefix_range(&self, p: &[u8], start: &[u8], n: usize) -> Result<Vec<(Vec<u8>, Vec<u8>)>> {
+        self.snapshot()?.prefix_range(p, start, n)
+    }
 }
 
 /// State as of one past version. Point reads only: the Merkle trees are keyed by hash, so listing
@@ -39,13 +42,24 @@ impl StateRead for VersionView {
         self.storage.get_at(key, self.version)
     }
     fn prefix_raw(&self, prefix: &[u8]) -> Result<Vec<(Vec<u8>, Vec<u8>)>> {
-        if self.version == self.storage.latest_version() {
-            return self.storage.prefix_latest(prefix);
+        self.listable()?.prefix_raw(prefix)
+    }
+    fn prefix_range(&self, p: &[u8], start: &[u8], n: usize) -> Result<Vec<(Vec<u8>, Vec<u8>)>> {
+        self.listable()?.prefix_range(p, start, n)
+    }
+}
+
+impl VersionView {
+    /// Listing is possible at the latest version only (the flat index holds the latest values).
+    fn listable(&self) -> Result<crate::Snapshot> {
+        let snapshot = self.storage.snapshot()?;
+        if snapshot.version() == self.version {
+            return Ok(snapshot);
         }
         Err(Error::VersionUnavailable {
             requested: self.version,
-            latest: self.storage.latest_version(),
-            earliest: self.storage.latest_version(),
+            latest: snapshot.version(),
+            earliest: snapshot.version(),
         })
     }
 }

@@ -380,19 +380,35 @@ pub async fn ibc_query(g: &Global, cmd: IbcQuery) -> Result<()> {
             node,
         } => {
             let node = Node::connect(&node.node)?;
-            let r: chan::QueryPacketCommitmentsResponse = node
-                .query_proto(
-                    "/ibc.core.channel.v1.Query/PacketCommitments",
-                    &chan::QueryPacketCommitmentsRequest {
-                        port_id: port,
-                        channel_id: channel,
-                        pagination: None,
-                    },
-                )
-                .await?;
-            let seqs: Vec<u64> = r.commitments.iter().map(|c| c.sequence).collect();
+            // Every page: the chain answers at most a page per request, as an SDK chain.
+            let mut seqs: Vec<u64> = Vec::new();
+            let mut key = Vec::new();
+            let height = loop {
+                let r: chan::QueryPacketCommitmentsResponse = node
+                    .query_proto(
+                        "/ibc.core.channel.v1.Query/PacketCommitments",
+                        &chan::QueryPacketCommitmentsRequest {
+                            port_id: port.clone(),
+                            channel_id: channel.clone(),
+                            pagination: Some(
+                                ibc_proto::cosmos::base::query::v1beta1::PageRequest {
+                                    key: std::mem::take(&mut key),
+                                    limit: estuary_sdk::page::MAX_LIMIT,
+                                    ..Default::default()
+                                },
+                            ),
+                        },
+                    )
+                    .await?;
+                seqs.extend(r.commitments.iter().map(|c| c.sequence));
+                match r.pagination {
+                    Some(p) if !p.next_key.is_empty() => key = p.next_key,
+                    _ => break r.height,
+                }
+            };
+            seqs.sort_unstable();
             g.print(
-                &json!({"sequences": seqs, "height": height_str(&r.height)}),
+                &json!({"sequences": seqs, "height": height_str(&height)}),
                 pretty,
             )
         }

@@ -71,8 +71,11 @@ fn spawn_grpc(app: Arc<App>, cfg: &AppToml) -> Result<()> {
         .parse()
         .with_context(|| format!("grpc_address {:?} in app.toml", cfg.grpc_address))?;
     let rpc = cfg.cometbft_rpc.clone();
+    // Queries run on the blocking pool (see `grpc::Service::call`); the workers only move bytes.
+    let workers = std::thread::available_parallelism().map_or(2, |n| n.get().max(2));
     let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(1)
+        .worker_threads(workers)
+        .max_blocking_threads(64)
         .enable_all()
         .build()?;
     std::thread::Builder::new()

@@ -437,3 +437,42 @@ impl Module for TransferModule<'_> {
         (extras(vec![ev]), Ok(()))
     }
 }
+
+#[cfg(test)]
+mod limit_tests {
+    use super::*;
+
+    fn data(memo: usize, receiver: usize, denom: &str) -> PacketData {
+        PacketData {
+            amount: "1".into(),
+            denom: denom.into(),
+            memo: "m".repeat(memo),
+            receiver: "r".repeat(receiver),
+            sender: "s".into(),
+        }
+    }
+
+    /// What a counterparty that does not enforce ibc-go's limits may send gets an error
+    /// acknowledgement here (the receive path refuses before any write).
+    #[test]
+    fn received_packets_keep_ibc_gos_limits() {
+        assert!(validate_packet_data(&data(32_768, 2_048, "transfer/channel-0/stake")).is_ok());
+        assert!(matches!(
+            validate_packet_data(&data(32_769, 10, "stake")),
+            Err(TransferError::InvalidMemo(_))
+        ));
+        let long = validate_packet_data(&data(0, 2_049, "stake")).unwrap_err();
+        assert!(matches!(long, TransferError::InvalidReceiver(_)));
+        assert!(long.to_string().len() < 120, "the error does not echo 2 KB");
+        assert!(matches!(
+            validate_packet_data(&data(0, 10, &"d".repeat(2_049))),
+            Err(TransferError::InvalidDenom(_))
+        ));
+        for bad in ["", "transfer//stake", "transfer/channel-0/", " "] {
+            assert!(validate_packet_data(&data(0, 10, bad)).is_err(), "{bad:?}");
+        }
+        let mut blank_sender = data(0, 10, "stake");
+        blank_sender.sender = " ".into();
+        assert!(validate_packet_data(&blank_sender).is_err());
+    }
+}

@@ -77,6 +77,18 @@ pub trait TransferReader: StateRead {
         Ok(out)
     }
 
+    /// One page of the recorded denom traces, in key (hash) order.
+    fn denom_trace_page(
+        &self,
+        req: Option<&estuary_sdk::page::PageRequest>,
+    ) -> TxResult<(Vec<DenomTrace>, estuary_sdk::page::PageResponse)> {
+        estuary_sdk::page::paginate(self, PREFIX_TRACE.as_bytes(), req, |_, v| {
+            borsh::from_slice(&v)
+                .map(Some)
+                .map_err(|e| estuary_sdk::TxError::Internal(e.to_string()))
+        })
+    }
+
     /// What channel `port/channel` has taken into escrow of `full_denom` and not yet released.
     fn channel_escrow(&self, port: &str, channel: &str, full_denom: &str) -> TxResult<Amount> {
         Ok(self

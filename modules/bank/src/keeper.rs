@@ -1,4 +1,5 @@
 use estuary_auth::AuthKeeper;
+use estuary_sdk::page::{paginate, PageRequest, PageResponse};
 use estuary_sdk::store::{StateRead, StateReadExt, StateWrite, StateWriteExt};
 use estuary_sdk::{Address, Amount, Coin, Denom, Event, TxError, TxResult};
 
@@ -27,6 +28,26 @@ pub trait BankReader: StateRead {
             });
         }
         Ok(out)
+    }
+
+    /// One page of `address`'s balances, by denomination.
+    fn balance_page(
+        &self,
+        address: &Address,
+        req: Option<&PageRequest>,
+    ) -> TxResult<(Vec<Coin>, PageResponse)> {
+        let prefix = state_key::balances_of(address);
+        paginate(self, &prefix, req, |denom, bytes| {
+            coin_entry(&prefix, denom, &bytes)
+        })
+    }
+
+    /// One page of the supply, by denomination.
+    fn supply_page(&self, req: Option<&PageRequest>) -> TxResult<(Vec<Coin>, PageResponse)> {
+        let prefix = state_key::PREFIX_SUPPLY.as_bytes();
+        paginate(self, prefix, req, |denom, bytes| {
+            coin_entry(prefix, denom, &bytes)
+        })
     }
 
     fn supply(&self, denom: &Denom) -> TxResult<Amount> {
@@ -165,6 +186,15 @@ fn decode_amount(key: &[u8], bytes: &[u8]) -> TxResult<Amount> {
             String::from_utf8_lossy(key)
         ))
     })
+}
+
+/// A `(denom below prefix, borsh amount)` entry as a coin.
+fn coin_entry(prefix: &[u8], denom: &[u8], bytes: &[u8]) -> TxResult<Option<Coin>> {
+    let key: Vec<u8> = prefix.iter().chain(denom).copied().collect();
+    Ok(Some(Coin {
+        denom: Denom::new(String::from_utf8_lossy(denom).into_owned())?,
+        amount: decode_amount(&key, bytes)?,
+    }))
 }
 
 fn decode_hex20(s: &str) -> TxResult<[u8; 20]> {

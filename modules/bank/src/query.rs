@@ -1,9 +1,9 @@
 //! Queries at the Cosmos SDK's gRPC method paths, with its protobuf messages.
 
 use cosmrs::proto::cosmos::bank::v1beta1 as pb;
-use cosmrs::proto::cosmos::base::query::v1beta1::PageResponse;
+use cosmrs::proto::cosmos::base::query::v1beta1::{PageRequest, PageResponse};
 use estuary_sdk::store::StateRead;
-use estuary_sdk::{Address, Coin, Denom, TxError, TxResult};
+use estuary_sdk::{page, Address, Coin, Denom, TxError, TxResult};
 use prost::Message;
 
 use crate::keeper::BankReader;
@@ -17,7 +17,7 @@ pub fn handle(state: &dyn StateRead, path: &str, data: &[u8]) -> Option<TxResult
     let result = match path {
         BALANCE => balance(state, data),
         ALL_BALANCES => all_balances(state, data),
-        TOTAL_SUPPLY => total_supply(state),
+        TOTAL_SUPPLY => total_supply(state, data),
         SUPPLY_OF => supply_of(state, data),
         _ => return None,
     };
@@ -43,29 +43,39 @@ fn balance(state: &dyn StateRead, data: &[u8]) -> TxResult<Vec<u8>> {
 fn all_balances(state: &dyn StateRead, data: &[u8]) -> TxResult<Vec<u8>> {
     let req: pb::QueryAllBalancesRequest = decode(data)?;
     let address = Address::parse(&req.address)?;
-    let coins = state.balances(&address)?;
-    let total = coins.len() as u64;
+    let (coins, out) = state.balance_page(&address, to_page(req.pagination.as_ref()).as_ref())?;
     Ok(pb::QueryAllBalancesResponse {
         balances: coins.iter().map(Coin::to_proto).collect(),
-        pagination: Some(PageResponse {
-            next_key: vec![],
-            total,
-        }),
+        pagination: from_page(out),
     }
     .encode_to_vec())
 }
 
-fn total_supply(state: &dyn StateRead) -> TxResult<Vec<u8>> {
-    let coins = state.total_supply()?;
-    let total = coins.len() as u64;
+fn total_supply(state: &dyn StateRead, data: &[u8]) -> TxResult<Vec<u8>> {
+    let req: pb::QueryTotalSupplyRequest = decode(data)?;
+    let (coins, out) = state.supply_page(to_page(req.pagination.as_ref()).as_ref())?;
     Ok(pb::QueryTotalSupplyResponse {
         supply: coins.iter().map(Coin::to_proto).collect(),
-        pagination: Some(PageResponse {
-            next_key: vec![],
-            total,
-        }),
+        pagination: from_page(out),
     }
     .encode_to_vec())
+}
+
+fn to_page(req: Option<&PageRequest>) -> Option<page::PageRequest> {
+    req.map(|r| page::PageRequest {
+        key: r.key.clone(),
+        offset: r.offset,
+        limit: r.limit,
+        count_total: r.count_total,
+        reverse: r.reverse,
+    })
+}
+
+fn from_page(out: page::PageResponse) -> Option<PageResponse> {
+    Some(PageResponse {
+        next_key: out.next_key,
+        total: out.total,
+    })
 }
 
 fn supply_of(state: &dyn StateRead, data: &[u8]) -> TxResult<Vec<u8>> {

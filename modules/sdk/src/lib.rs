@@ -11,6 +11,7 @@ mod component;
 mod context;
 mod error;
 mod event;
+pub mod page;
 pub mod proto;
 
 pub use address::{Address, ACCOUNT_PREFIX};

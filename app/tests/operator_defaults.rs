@@ -1,0 +1,97 @@
+//! What `estuaryd init` and `keys add` leave on disk for an operator: secrets readable by the
+//! owner only, and a node that does not take free transactions unless told to.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::arithmetic_side_effects
+)]
+
+use std::os::unix::fs::PermissionsExt;
+use std::path::Path;
+use std::process::Command;
+
+fn estuaryd(home: &Path, args: &[&str]) -> std::process::Output {
+    let out = Command::new(env!("CARGO_BIN_EXE_estuaryd"))
+        .arg("--home")
+        .arg(home)
+        .args(args)
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "estuaryd {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
+fn mode(path: &Path) -> u32 {
+    std::fs::metadata(path).unwrap().permissions().mode() & 0o777
+}
+
+#[test]
+fn init_writes_secrets_0600_and_a_non_zero_gas_price() {
+    let dir = tempfile::tempdir().unwrap();
+    let home = dir.path().join("node");
+    estuaryd(&home, &["init", "op", "--chain-id", "estuary-ops-1"]);
+    for secret in ["config/priv_validator_key.json", "config/node_key.json"] {
+        assert_eq!(mode(&home.join(secret)), 0o600, "{secret}");
+    }
+    let app_toml = std::fs::read_to_string(home.join("config/app.toml")).unwrap();
+    assert!(
+        app_toml.contains(r#"minimum_gas_prices = "0.0025stake""#),
+        "{app_toml}"
+    );
+    // No temporary file is left beside the secrets.
+    let leftovers: Vec<_> = std::fs::read_dir(home.join("config"))
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_name().to_string_lossy().ends_with(".tmp"))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+
+    // A test network may choose free transactions, explicitly; a bad price is refused.
+    let free = dir.path().join("free");
+    estuaryd(
+        &free,
+        &[
+            "init",
+            "op",
+            "--chain-id",
+            "estuary-ops-1",
+            "--minimum-gas-prices",
+            "0stake",
+        ],
+    );
+    let app_toml = std::fs::read_to_string(free.join("config/app.toml")).unwrap();
+    assert!(
+        app_toml.contains(r#"minimum_gas_prices = "0stake""#),
+        "{app_toml}"
+    );
+    let bad = Command::new(env!("CARGO_BIN_EXE_estuaryd"))
+        .arg("--home")
+        .arg(dir.path().join("bad"))
+        .args([
+            "init",
+            "op",
+            "--chain-id",
+            "estuary-ops-1",
+            "--minimum-gas-prices",
+            "cheap",
+        ])
+        .output()
+        .unwrap();
+    assert!(!bad.status.success());
+}
+
+#[test]
+fn keyring_entries_are_0600_in_a_0700_directory() {
+    let dir = tempfile::tempdir().unwrap();
+    let home = dir.path();
+    estuaryd(home, &["keys", "add", "k", "--keyring-backend", "test"]);
+    let keyring = home.join("keyring-test");
+    assert_eq!(mode(&keyring), 0o700);
+    assert_eq!(mode(&keyring.join("k.json")), 0o600);
+}
