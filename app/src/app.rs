@@ -438,7 +438,11 @@ impl App {
             min_gas_prices: &self.config.min_gas_prices,
         };
         let mut state = TxOverlay::new(&*mempool, GasMeter::new(decoded.gas_limit));
-        match ante::run(&mut state, &decoded, &self.modules, &input) {
+        let checked = ante::run(&mut state, &decoded, &self.modules, &input).and_then(|out| {
+            self.modules.check_tx(&state, &decoded.messages)?;
+            Ok(out)
+        });
+        match checked {
             Ok((_, events)) => {
                 let gas_used = state.gas_used();
                 let (writes, _) = state.into_parts();

@@ -136,19 +136,7 @@ impl Side {
         let txs = if msgs.is_empty() {
             vec![]
         } else {
-            let account = self.app.storage().account(&self.user).unwrap().unwrap();
-            vec![sign_tx(&TxPlan {
-                key: &self.key,
-                chain_id: &self.chain_id,
-                account_number: account.account_number,
-                sequence: account.sequence,
-                messages: msgs,
-                fee: vec![],
-                gas_limit: 5_000_000,
-                memo: String::new(),
-                timeout_height: 0,
-            })
-            .unwrap()]
+            vec![self.signed(msgs)]
         };
         let info = BlockInfo {
             height: self.height,
@@ -159,6 +147,23 @@ impl Side {
         let out = self.app.finalize_block(info, &txs);
         self.app.commit();
         out.tx_results.into_iter().next()
+    }
+
+    /// `msgs` in a transaction signed by this side's user at its committed sequence.
+    fn signed(&self, msgs: Vec<Any>) -> Vec<u8> {
+        let account = self.app.storage().account(&self.user).unwrap().unwrap();
+        sign_tx(&TxPlan {
+            key: &self.key,
+            chain_id: &self.chain_id,
+            account_number: account.account_number,
+            sequence: account.sequence,
+            messages: msgs,
+            fee: vec![],
+            gas_limit: 5_000_000,
+            memo: String::new(),
+            timeout_height: 0,
+        })
+        .unwrap()
     }
 
     fn ok(&mut self, msgs: Vec<Any>) -> TxOutcome {
@@ -1106,5 +1111,100 @@ fn bad_relayer_input_is_refused() {
         packet,
     );
     assert_eq!(ack, br#"{"result":"AQ=="}"#);
+    assert_conserved(&l);
+}
+
+/// Two relayers on one channel: the second one's copies of packets and acks the first already
+/// delivered are no-ops inside its transaction (the rest of its batch succeeds), and a
+/// transaction of nothing but such copies is refused by CheckTx with ibc-go's `ErrRedundantTx`.
+#[test]
+fn redundant_relays_are_no_ops_and_all_redundant_txs_never_reach_a_block() {
+    let mut l = Link::new();
+    let r1 = l.a.ok(vec![transfer(&l.a, &l.b, "stake", 10, None, 1000)]);
+    let r2 = l.a.ok(vec![transfer(&l.a, &l.b, "stake", 20, None, 1000)]);
+    let (p1, p2) = (
+        packet_from(event(&r1, "send_packet")),
+        packet_from(event(&r2, "send_packet")),
+    );
+    let h = l.a_to_b();
+    let recv = |l: &Link, p: &chan::Packet| {
+        let path = format!(
+            "commitments/ports/transfer/channels/{CHAN}/sequences/{}",
+            p.sequence
+        );
+        any(
+            "/ibc.core.channel.v1.MsgRecvPacket",
+            &chan::MsgRecvPacket {
+                proof_commitment: l.a.proof(&path, h),
+                proof_height: Some(l.a.h(h + 1)),
+                packet: Some(p.clone()),
+                signer: l.b.signer(),
+            },
+        )
+    };
+    let (recv1, recv2) = (recv(&l, &p1), recv(&l, &p2));
+    // The first relayer delivers packet 1.
+    l.b.ok(vec![recv1.clone()]);
+    // The second relayer's copy alone is refused before a block, with ibc-go's code and words.
+    let checked = l.b.app.check_tx(&l.b.signed(vec![recv1.clone()]));
+    assert_eq!(
+        (checked.codespace.as_str(), checked.code),
+        ("channel", 22),
+        "{}",
+        checked.log
+    );
+    assert_eq!(checked.log, "packet messages are redundant");
+    // With a packet still owed beside it, the copy is a no-op and the batch succeeds.
+    let both = l.b.signed(vec![recv1.clone(), recv2.clone()]);
+    assert_eq!(l.b.app.check_tx(&both).code, 0);
+    let r = l.b.ok(vec![recv1, recv2]);
+    let acks: Vec<_> = r
+        .events
+        .iter()
+        .filter(|e| e.kind == "write_acknowledgement")
+        .collect();
+    assert_eq!(acks.len(), 1, "only packet 2 is received by this tx");
+    assert_eq!(
+        l.b.balance(&voucher("transfer/channel-0/stake")),
+        30,
+        "each packet minted exactly once"
+    );
+
+    // Acknowledgements the same way on A.
+    let h = l.b_to_a();
+    let ack = |l: &Link, p: &chan::Packet| {
+        any(
+            "/ibc.core.channel.v1.MsgAcknowledgement",
+            &chan::MsgAcknowledgement {
+                acknowledgement: br#"{"result":"AQ=="}"#.to_vec(),
+                proof_acked: l.b.proof(
+                    &format!(
+                        "acks/ports/transfer/channels/{CHAN}/sequences/{}",
+                        p.sequence
+                    ),
+                    h,
+                ),
+                proof_height: Some(l.b.h(h + 1)),
+                packet: Some(p.clone()),
+                signer: l.a.signer(),
+            },
+        )
+    };
+    let (ack1, ack2) = (ack(&l, &p1), ack(&l, &p2));
+    l.a.ok(vec![ack1.clone()]);
+    let checked = l.a.app.check_tx(&l.a.signed(vec![ack1.clone()]));
+    assert_eq!((checked.codespace.as_str(), checked.code), ("channel", 22));
+    l.a.ok(vec![ack1, ack2]);
+    for p in [&p1, &p2] {
+        let path = format!(
+            "commitments/ports/transfer/channels/{CHAN}/sequences/{}",
+            p.sequence
+        );
+        assert!(
+            l.a.ibc_value(&path).is_empty(),
+            "commitment {} cleared",
+            p.sequence
+        );
+    }
     assert_conserved(&l);
 }

@@ -63,6 +63,10 @@ impl Component for Ibc {
         }
     }
 
+    fn check_tx(&self, state: &dyn StateRead, msgs: &[estuary_sdk::Any]) -> TxResult {
+        crate::redundant::check_tx(state, msgs)
+    }
+
     fn begin_block(&self, state: &mut dyn StateWrite, block: &BlockInfo) -> TxResult<Vec<Event>> {
         let keep = params(state)?.historical_entries;
         let header = HostHeader {

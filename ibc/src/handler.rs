@@ -42,7 +42,7 @@ pub const MSG_TYPE_URLS: &[&str] = &[
 /// The ibc codespace of ibc-go's errors is per submodule; ours is one, "ibc".
 const CODESPACE: &str = "ibc";
 
-fn decode(msg: &Any) -> TxResult<MsgEnvelope> {
+pub(crate) fn decode(msg: &Any) -> TxResult<MsgEnvelope> {
     crate::validate::check_message(msg)?;
     let any = ibc_core::primitives::proto::Any {
         type_url: msg.type_url.clone(),
@@ -110,6 +110,15 @@ pub fn host_info(ctx: &TxContext<'_>) -> TxResult<HostInfo> {
 
 pub fn deliver(ctx: &mut TxContext<'_>, msg: &Any) -> TxResult {
     let envelope = decode(msg)?;
+    // A packet another relayer already received is a no-op, not a failure that would take the
+    // rest of this relayer's batch down with it (ibc-go's `ErrNoOpMsg`). ibc-rs already treats
+    // redundant acks and timeouts so, but refuses a redundant receive on an unordered channel
+    // ("packet acknowledgment for sequence N already exists").
+    if let MsgEnvelope::Packet(PacketMsg::Recv(_)) = &envelope {
+        if crate::redundant::is_redundant(ctx.state(), &envelope)? == Some(true) {
+            return Ok(());
+        }
+    }
     let host = host_info(ctx)?;
     let params = host.params.clone();
     let (result, events, store_error) = {

@@ -10,6 +10,7 @@ pub mod handler;
 pub mod host;
 pub mod ics20;
 pub mod query;
+pub mod redundant;
 pub mod router;
 pub mod self_client;
 pub mod transfer;

@@ -73,6 +73,12 @@ pub trait Component: Send + Sync + 'static {
         )))
     }
 
+    /// A check of a whole transaction's messages, in CheckTx only (after the ante handler),
+    /// against the mempool's state: the place for ibc-go's `RedundantRelayDecorator`.
+    fn check_tx(&self, _state: &dyn StateRead, _msgs: &[Any]) -> TxResult {
+        Ok(())
+    }
+
     /// Answers an ABCI query at a gRPC method path (`/cosmos.bank.v1beta1.Query/Balance`), or
     /// `None` when the path is not this module's.
     fn query(
@@ -100,6 +106,7 @@ pub trait Module: Send + Sync {
     fn msg_type_urls(&self) -> &'static [&'static str];
     fn msg_signers(&self, msg: &Any) -> TxResult<Vec<Address>>;
     fn deliver_msg(&self, ctx: &mut TxContext<'_>, msg: &Any) -> TxResult;
+    fn check_tx(&self, state: &dyn StateRead, msgs: &[Any]) -> TxResult;
     fn query(&self, state: &dyn StateRead, path: &str, data: &[u8]) -> Option<TxResult<Vec<u8>>>;
 }
 
@@ -139,6 +146,9 @@ impl<C: Component> Module for C {
     }
     fn deliver_msg(&self, ctx: &mut TxContext<'_>, msg: &Any) -> TxResult {
         Component::deliver_msg(self, ctx, msg)
+    }
+    fn check_tx(&self, state: &dyn StateRead, msgs: &[Any]) -> TxResult {
+        Component::check_tx(self, state, msgs)
     }
     fn query(&self, state: &dyn StateRead, path: &str, data: &[u8]) -> Option<TxResult<Vec<u8>>> {
         Component::query(self, state, path, data)
@@ -199,6 +209,11 @@ impl ModuleManager {
             );
         }
         Ok(serde_json::Value::Object(out))
+    }
+
+    /// Every module's mempool-only check of a transaction's messages, in module order.
+    pub fn check_tx(&self, state: &dyn StateRead, msgs: &[Any]) -> TxResult {
+        self.modules().try_for_each(|m| m.check_tx(state, msgs))
     }
 
     pub fn query(&self, state: &dyn StateRead, path: &str, data: &[u8]) -> TxResult<Vec<u8>> {
