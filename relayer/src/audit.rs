@@ -6,8 +6,13 @@ use cosmrs::proto::cosmos::bank::v1beta1 as bank;
 use ibc_proto::ibc::applications::transfer::v1 as transfer;
 use serde::Serialize;
 
+use std::collections::BTreeMap;
+
+use estuary_ibc::ics20::{ack_commitment, success_ack, voucher_denom, PacketData};
+
 use crate::chain::Chain;
 use crate::link::End;
+use crate::relay::{packet, pending_commitments, EventIndex};
 
 #[derive(Debug, Serialize)]
 pub struct AuditLine {
@@ -20,6 +25,11 @@ pub struct AuditLine {
     /// The voucher on the other chain, and how many of it exist.
     pub voucher: String,
     pub vouchers: u128,
+    /// Tokens on their way that explain a gap: escrowed but not yet credited on the other side
+    /// (not received, or refused and waiting for their refund), or vouchers burnt on the other
+    /// side on their way home but not yet released here.
+    pub in_flight: u128,
+    /// `escrowed == vouchers + in_flight`: exact at any moment, not only when the link is idle.
     pub balanced: bool,
 }
 
@@ -48,6 +58,7 @@ async fn audit_side(
             },
         )
         .await?;
+    let flying = in_flight(src, src_end, dst, dst_end).await?;
     let mut out = Vec::new();
     for coin in held.balances {
         // The full trace of what is escrowed, then one more hop onto `dst`'s channel.
@@ -76,6 +87,7 @@ async fn audit_side(
             .await?;
         let escrowed: u128 = coin.amount.parse().unwrap_or(0);
         let vouchers: u128 = supply.amount.map_or(0, |c| c.amount.parse().unwrap_or(0));
+        let in_flight = flying.get(&coin.denom).copied().unwrap_or(0);
         out.push(AuditLine {
             escrow_chain: src.id().into(),
             channel_id: src_end.channel_id.clone(),
@@ -83,10 +95,64 @@ async fn audit_side(
             escrowed,
             voucher,
             vouchers,
-            balanced: escrowed == vouchers,
+            in_flight,
+            balanced: Some(escrowed) == vouchers.checked_add(in_flight),
         });
     }
     Ok(out)
+}
+
+/// What is in flight between `src`'s escrow and `dst`'s vouchers, by `src`'s local denom.
+async fn in_flight(src: &Chain, se: &End, dst: &Chain, de: &End) -> Result<BTreeMap<String, u128>> {
+    let mut out: BTreeMap<String, u128> = BTreeMap::new();
+    // Escrowed on `src` for packets that `dst` has not credited (yet, or ever: error ack).
+    let mut index = EventIndex::new();
+    for seq in pending_commitments(src, se).await? {
+        let p = packet(src, se, seq, &mut index).await?;
+        let Ok(data) = PacketData::from_bytes(&p.data) else {
+            continue;
+        };
+        if data
+            .denom
+            .starts_with(&format!("transfer/{}/", se.channel_id))
+        {
+            continue; // a voucher going home: burnt on `src`, never escrowed there
+        }
+        if !credited(dst, &de.channel_id, seq).await? {
+            add(&mut out, voucher_denom(&data.denom), &data.amount);
+        }
+    }
+    // Vouchers burnt on `dst` on their way home that `src` has not released (yet, or ever).
+    let mut index = EventIndex::new();
+    let home = format!("transfer/{}/", de.channel_id);
+    for seq in pending_commitments(dst, de).await? {
+        let p = packet(dst, de, seq, &mut index).await?;
+        let Ok(data) = PacketData::from_bytes(&p.data) else {
+            continue;
+        };
+        if let Some(on_src) = data.denom.strip_prefix(&home) {
+            if !credited(src, &se.channel_id, seq).await? {
+                add(&mut out, voucher_denom(on_src), &data.amount);
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Whether `on` received packet `seq` on `channel` and acknowledged it with success (so it
+/// minted or released the tokens).
+async fn credited(on: &Chain, channel: &str, seq: u64) -> Result<bool> {
+    let ack = on
+        .ibc_value(&format!(
+            "acks/ports/transfer/channels/{channel}/sequences/{seq}"
+        ))
+        .await?;
+    Ok(ack == ack_commitment(&success_ack()))
+}
+
+fn add(totals: &mut BTreeMap<String, u128>, denom: String, amount: &str) {
+    let entry = totals.entry(denom).or_default();
+    *entry = entry.saturating_add(amount.parse().unwrap_or(0));
 }
 
 pub async fn audit(a: &Chain, ea: &End, b: &Chain, eb: &End) -> Result<Vec<AuditLine>> {

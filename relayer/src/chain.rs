@@ -260,13 +260,47 @@ impl Chain {
             .collect()
     }
 
-    /// Signs and broadcasts `msgs` in transactions of at most `max_msgs_per_tx`, waiting for each.
-    /// A sequence mismatch (another sender, a dropped tx) is answered by asking again.
+    /// The bytes messages may take in one transaction: the configured maximum, less what the
+    /// rest of a transaction takes (body framing, memo, signer info with key and fee, signature).
+    fn msg_budget(&self) -> usize {
+        self.cfg.max_tx_bytes.saturating_sub(TX_OVERHEAD_BYTES)
+    }
+
+    /// Whether `msg` fits in a transaction beside `alongside` (the client update a proof needs).
+    /// A packet whose message does not fit even so is a poison packet: it is never sent, and
+    /// times out.
+    pub fn fits(&self, msg: &Any, alongside: &[Any]) -> bool {
+        alongside.iter().chain([msg]).map(msg_bytes).sum::<usize>() <= self.msg_budget()
+    }
+
+    /// `msgs` in order, cut into transactions under the byte budget and the message count.
+    pub fn batches(&self, msgs: Vec<Any>) -> Vec<Vec<Any>> {
+        let (budget, count) = (self.msg_budget(), self.cfg.max_msgs_per_tx.max(1));
+        let mut out: Vec<Vec<Any>> = Vec::new();
+        let mut used = 0usize;
+        for msg in msgs {
+            let size = msg_bytes(&msg);
+            match out.last_mut() {
+                Some(last) if last.len() < count && used.saturating_add(size) <= budget => {
+                    used = used.saturating_add(size);
+                    last.push(msg);
+                }
+                _ => {
+                    used = size;
+                    out.push(vec![msg]);
+                }
+            }
+        }
+        out
+    }
+
+    /// Signs and broadcasts `msgs` in transactions cut by [`Chain::batches`], waiting for each.
+    /// A sequence mismatch (another sender, a dropped tx) is answered by asking again. A
+    /// transaction the chain refuses as entirely redundant (another relayer delivered all of it
+    /// first: ibc-go's `ErrRedundantTx`) counts as done. One refused transaction does not stop
+    /// the others; the first error is returned after all were tried.
     pub async fn submit(&self, msgs: Vec<Any>) -> Result<Vec<TxReport>> {
-        let chunks: Vec<Vec<Any>> = msgs
-            .chunks(self.cfg.max_msgs_per_tx.max(1))
-            .map(<[Any]>::to_vec)
-            .collect();
+        let chunks = self.batches(msgs);
         if chunks.len() > 1 {
             if let Ok(reports) = self.submit_pipelined(&chunks).await {
                 return Ok(reports);
@@ -279,10 +313,20 @@ impl Chain {
         // Whatever a failed pipelined attempt landed is not applied twice: the chain refuses or
         // ignores a packet it has already received, and the next pass re-reads what is owed.
         let mut reports = Vec::new();
+        let mut first_error = None;
         for chunk in chunks {
-            reports.push(self.submit_one(chunk).await?);
+            match self.submit_one(chunk).await {
+                Ok(r) => reports.push(r),
+                Err(e) => {
+                    warn!(chain = self.id(), "a relay transaction failed: {e:#}");
+                    first_error.get_or_insert(e);
+                }
+            }
         }
-        Ok(reports)
+        match first_error {
+            Some(e) => Err(e),
+            None => Ok(reports),
+        }
     }
 
     /// Signs every chunk with consecutive sequences and broadcasts them all before waiting, so a
@@ -293,6 +337,10 @@ impl Chain {
         for (i, msgs) in chunks.iter().enumerate() {
             let tx = self.sign(msgs, account.account_number, account.sequence + i as u64)?;
             let r = self.node.broadcast(tx, None).await?;
+            if is_redundant(&r) {
+                // Not in the mempool: the sequences after it would wait for it forever.
+                bail!("{}: a pipelined transaction was redundant", self.id());
+            }
             if r.code != 0 {
                 bail!(
                     "{} refused a pipelined transaction (code {}): {}",
@@ -337,6 +385,14 @@ impl Chain {
                 tokio::time::sleep(Duration::from_millis(500)).await;
                 last = Some(report);
                 continue;
+            }
+            if is_redundant(&report) {
+                debug!(
+                    chain = self.id(),
+                    msgs = msgs.len(),
+                    "already relayed by someone else"
+                );
+                return Ok(report);
             }
             if report.code != 0 {
                 bail!(
@@ -454,4 +510,21 @@ pub fn parse_height(s: &str) -> Result<Height> {
         revision_number: u64::from_str(rev)?,
         revision_height: u64::from_str(h)?,
     })
+}
+
+/// What a transaction takes beyond its messages: body framing and memo, the signer info with its
+/// key, the fee, and a 64-byte signature. Measured at about 300 bytes; kept generous.
+const TX_OVERHEAD_BYTES: usize = 1_024;
+
+/// A message's bytes inside a `TxBody` (field tag, length, the `Any`).
+fn msg_bytes(m: &Any) -> usize {
+    let len = m.encoded_len();
+    len.saturating_add(prost::length_delimiter_len(len))
+        .saturating_add(1)
+}
+
+/// ibc-go's `ErrRedundantTx` (and Estuary's): every packet message in the transaction was
+/// already delivered by another relayer.
+pub fn is_redundant(r: &TxReport) -> bool {
+    r.codespace == "channel" && r.code == 22
 }

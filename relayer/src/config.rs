@@ -41,6 +41,11 @@ pub struct ChainConfig {
     pub clock_drift_secs: u64,
     #[serde(default = "default_batch")]
     pub max_msgs_per_tx: usize,
+    /// The largest transaction this chain's nodes accept, in bytes. Batches are cut to fit:
+    /// Estuary refuses transactions above its `max_tx_bytes` (262,144), CometBFT's mempool above
+    /// its `max_tx_bytes` (1 MiB by default). Hermes' default `max_tx_size` is the same 180,000.
+    #[serde(default = "default_max_tx_bytes")]
+    pub max_tx_bytes: usize,
 }
 
 /// The two state commitments the relayer knows.
@@ -80,6 +85,9 @@ fn default_drift() -> u64 {
 }
 fn default_batch() -> usize {
     50
+}
+fn default_max_tx_bytes() -> usize {
+    180_000
 }
 
 impl Config {

@@ -74,6 +74,9 @@ pub struct SideStatus {
     pub channel_id: String,
     /// Packets sent from this side that the other has not received.
     pub pending_packets: Vec<u64>,
+    /// Of those, the ones the relayer's last pass skipped as poison (their message fits in no
+    /// transaction): they wait for their timeout and refund.
+    pub poison_packets: Vec<u64>,
 }
 
 pub async fn status(a: &Chain, b: &Chain, st: &LinkState) -> Result<Vec<SideStatus>> {
@@ -88,6 +91,7 @@ pub async fn status(a: &Chain, b: &Chain, st: &LinkState) -> Result<Vec<SideStat
             connection_id: my.connection_id.clone(),
             channel_id: my.channel_id.clone(),
             pending_packets: unreceived(other, their, pending_commitments(me, my).await?).await?,
+            poison_packets: Vec::new(),
         });
     }
     Ok(out)

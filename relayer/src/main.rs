@@ -203,7 +203,7 @@ async fn run(cli: Cli) -> Result<()> {
             } else {
                 for l in &lines {
                     println!(
-                        "{} {} escrows {}{}; {} has {} {}: {}",
+                        "{} {} escrows {}{}; {} has {} {}; {} in flight: {}",
                         l.escrow_chain,
                         l.channel_id,
                         l.escrowed,
@@ -211,6 +211,7 @@ async fn run(cli: Cli) -> Result<()> {
                         if l.escrow_chain == a { &b } else { &a },
                         l.vouchers,
                         l.voucher,
+                        l.in_flight,
                         if l.balanced { "balanced" } else { "MISMATCH" }
                     );
                 }
@@ -242,20 +243,31 @@ async fn run(cli: Cli) -> Result<()> {
         }
         Command::Status { a, b } => {
             let (ca, cb) = chains(&cfg, &a, &b).await?;
-            let s = estuary_relayer::status(&ca, &cb, &linked(&cfg, &a, &b)?).await?;
+            let mut s = estuary_relayer::status(&ca, &cb, &linked(&cfg, &a, &b)?).await?;
+            // Poison packets are known from the running relayer's last pass (its progress file).
+            let progress = Progress::load(&Progress::path(&cfg.state_dir, &a, &b));
+            for side in &mut s {
+                side.poison_packets = progress
+                    .poisoned_now
+                    .iter()
+                    .filter(|(chain, _)| *chain == side.chain_id)
+                    .map(|(_, seq)| *seq)
+                    .collect();
+            }
             if json {
                 println!("{}", serde_json::to_string_pretty(&s)?);
             } else {
                 for side in s {
                     println!(
-                        "{} at {}: client {} at {}, {} {}, pending {:?}",
+                        "{} at {}: client {} at {}, {} {}, pending {:?}, poison (left to time out) {:?}",
                         side.chain_id,
                         side.height,
                         side.client_id,
                         side.client_height,
                         side.connection_id,
                         side.channel_id,
-                        side.pending_packets
+                        side.pending_packets,
+                        side.poison_packets
                     );
                 }
             }

@@ -19,6 +19,12 @@ pub struct Progress {
     pub packets: u64,
     pub acks: u64,
     pub timeouts: u64,
+    /// Poison packets seen (a packet skipped in several passes counts in each).
+    #[serde(default)]
+    pub poisoned: u64,
+    /// The poison packets of the last pass, by sequence: they wait for their timeout.
+    #[serde(default)]
+    pub poisoned_now: Vec<(String, u64)>,
     /// Heights of each chain at the end of the last good pass.
     pub heights: Vec<(String, u64)>,
     /// Each side's client of the other, and its latest height.
@@ -49,6 +55,9 @@ impl Progress {
         self.packets += r.packets as u64;
         self.acks += r.acks as u64;
         self.timeouts += r.timeouts as u64;
+        self.errors += r.errors as u64;
+        self.poisoned += r.poisoned.len() as u64;
+        self.poisoned_now = r.poisoned;
     }
 
     fn prometheus(&self) -> String {
@@ -78,6 +87,11 @@ impl Progress {
                 "estuary_relayer_timeouts_total",
                 "packets timed out",
                 self.timeouts,
+            ),
+            (
+                "estuary_relayer_poison_packets_total",
+                "packets skipped because their message cannot fit in a transaction",
+                self.poisoned,
             ),
         ] {
             out.push_str(&format!(

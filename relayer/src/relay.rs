@@ -9,7 +9,7 @@ use ibc_proto::cosmos::base::query::v1beta1::{PageRequest, PageResponse};
 use ibc_proto::ibc::core::channel::v1 as chan;
 use prost::Message;
 use serde::Serialize;
-use tracing::info;
+use tracing::{info, warn};
 
 use crate::chain::{attr, parse_height, Chain};
 use crate::link::{proof_height, End};
@@ -22,11 +22,32 @@ fn any<M: Message>(type_url: &str, m: &M) -> Any {
 }
 
 /// What one pass relayed, per direction.
-#[derive(Debug, Default, Serialize, Clone, Copy)]
+#[derive(Debug, Default, Serialize, Clone)]
 pub struct Relayed {
     pub packets: usize,
     pub acks: usize,
     pub timeouts: usize,
+    /// Packets whose message could not fit in any transaction (skipped; they time out), as
+    /// (the chain that sent them, sequence).
+    pub poisoned: Vec<(String, u64)>,
+    /// Classes (receives, timeouts, acknowledgements) whose delivery failed this pass.
+    pub errors: usize,
+}
+
+impl Relayed {
+    /// Adds one class's outcome: what it sent, or its error (logged; the other classes go on).
+    fn tally(&mut self, class: &str, r: Result<Delivered>, add: impl FnOnce(&mut Self, usize)) {
+        match r {
+            Ok(d) => {
+                add(self, d.sent);
+                self.poisoned.extend(d.poisoned);
+            }
+            Err(e) => {
+                warn!("relaying {class} failed (retried next pass): {e:#}");
+                self.errors += 1;
+            }
+        }
+    }
 }
 
 impl std::ops::AddAssign for Relayed {
@@ -34,6 +55,8 @@ impl std::ops::AddAssign for Relayed {
         self.packets += o.packets;
         self.acks += o.acks;
         self.timeouts += o.timeouts;
+        self.poisoned.extend(o.poisoned);
+        self.errors += o.errors;
     }
 }
 
@@ -105,7 +128,7 @@ pub async fn unreceived(dst: &Chain, dst_end: &End, sequences: Vec<u64>) -> Resu
 }
 
 /// Packet events by sequence, filled a transaction at a time.
-type EventIndex = std::collections::HashMap<u64, Vec<(String, String)>>;
+pub(crate) type EventIndex = std::collections::HashMap<u64, Vec<(String, String)>>;
 
 /// The attributes of the `kind` event for packet `seq` on `channel_key` = `channel`.
 async fn packet_event(
@@ -143,7 +166,7 @@ async fn packet_event(
 }
 
 /// The packet `seq` as its `send_packet` event on `src` describes it.
-async fn packet(
+pub(crate) async fn packet(
     src: &Chain,
     src_end: &End,
     seq: u64,
@@ -185,7 +208,8 @@ fn timed_out(p: &chan::Packet, dst_height: u64, dst_time_ns: u64) -> bool {
 }
 
 /// Relays every packet owed from `src` to `dst`: receives (or, past their timeout, timeouts back
-/// on `src`), then the acknowledgements of packets `dst` received.
+/// on `src`), then the acknowledgements of packets `dst` received. The three classes are
+/// independent: a refused batch of one is logged and counted, and the others still go.
 pub async fn relay_direction(
     src: &Chain,
     src_end: &End,
@@ -209,64 +233,127 @@ pub async fn relay_direction(
             }
         }
         if !recvs.is_empty() {
-            let (h, update) = proof_height(src, dst, &dst_end.client_id).await?;
-            let mut msgs: Vec<Any> = update.into_iter().collect();
-            for p in &recvs {
-                let path = format!(
-                    "commitments/ports/{}/channels/{}/sequences/{}",
-                    p.source_port, p.source_channel, p.sequence
-                );
-                let (_, proof) = src.proven(&path, h).await?;
-                let m = chan::MsgRecvPacket {
-                    packet: Some(p.clone()),
-                    proof_commitment: proof,
-                    proof_height: Some(src.height_of(h + 1)),
-                    signer: dst.signer.clone(),
-                };
-                msgs.push(any("/ibc.core.channel.v1.MsgRecvPacket", &m));
-            }
-            dst.submit(msgs).await?;
-            out.packets += recvs.len();
-            info!(
-                from = src.id(),
-                to = dst.id(),
-                packets = recvs.len(),
-                "relayed packets"
-            );
+            let sent = deliver_recvs(src, dst, dst_end, &recvs).await;
+            out.tally("receives", sent, |o, n| o.packets += n);
         }
         if !timeouts.is_empty() {
-            let (h, update) = proof_height(dst, src, &src_end.client_id).await?;
-            let mut msgs: Vec<Any> = update.into_iter().collect();
-            for p in &timeouts {
-                let path = format!(
-                    "receipts/ports/{}/channels/{}/sequences/{}",
-                    p.destination_port, p.destination_channel, p.sequence
-                );
-                let (_, proof) = dst.proven(&path, h).await?;
-                let m = chan::MsgTimeout {
-                    packet: Some(p.clone()),
-                    proof_unreceived: proof,
-                    proof_height: Some(dst.height_of(h + 1)),
-                    next_sequence_recv: p.sequence,
-                    signer: src.signer.clone(),
-                };
-                msgs.push(any("/ibc.core.channel.v1.MsgTimeout", &m));
-            }
-            src.submit(msgs).await?;
-            out.timeouts += timeouts.len();
-            info!(
-                on = src.id(),
-                timeouts = timeouts.len(),
-                "timed out packets"
-            );
+            let sent = deliver_timeouts(src, src_end, dst, &timeouts).await;
+            out.tally("timeouts", sent, |o, n| o.timeouts += n);
         }
     }
-    out.acks += relay_acks(src, src_end, dst, dst_end).await?;
+    let acks = relay_acks(src, src_end, dst, dst_end).await;
+    out.tally("acknowledgements", acks, |o, n| o.acks += n);
+    Ok(out)
+}
+
+/// Messages for `packets`, proven at one height, each checked to fit a transaction beside the
+/// client update; what does not fit even alone is a poison packet, left out (it times out and is
+/// refunded) so that it never blocks the packets behind it.
+fn fitting(
+    on: &Chain,
+    sender: &Chain,
+    update: &Option<Any>,
+    msgs: Vec<(u64, Any)>,
+    poisoned: &mut Vec<(String, u64)>,
+) -> Vec<Any> {
+    let alongside: Vec<Any> = update.iter().cloned().collect();
+    let mut out = alongside.clone();
+    for (seq, m) in msgs {
+        if on.fits(&m, &alongside) {
+            out.push(m);
+        } else {
+            warn!(
+                chain = on.id(),
+                sequence = seq,
+                bytes = m.encoded_len(),
+                limit = on.cfg.max_tx_bytes,
+                "poison packet: its message cannot fit in a transaction; skipped until it times out"
+            );
+            poisoned.push((sender.id().to_string(), seq));
+        }
+    }
+    out
+}
+
+/// What one class of a pass delivered: messages sent and poison packets skipped.
+#[derive(Default)]
+pub struct Delivered {
+    pub sent: usize,
+    pub poisoned: Vec<(String, u64)>,
+}
+
+async fn deliver_recvs(
+    src: &Chain,
+    dst: &Chain,
+    dst_end: &End,
+    recvs: &[chan::Packet],
+) -> Result<Delivered> {
+    let (h, update) = proof_height(src, dst, &dst_end.client_id).await?;
+    let mut msgs = Vec::new();
+    for p in recvs {
+        let path = format!(
+            "commitments/ports/{}/channels/{}/sequences/{}",
+            p.source_port, p.source_channel, p.sequence
+        );
+        let (_, proof) = src.proven(&path, h).await?;
+        let m = chan::MsgRecvPacket {
+            packet: Some(p.clone()),
+            proof_commitment: proof,
+            proof_height: Some(src.height_of(h + 1)),
+            signer: dst.signer.clone(),
+        };
+        msgs.push((p.sequence, any("/ibc.core.channel.v1.MsgRecvPacket", &m)));
+    }
+    let mut out = Delivered::default();
+    let msgs = fitting(dst, src, &update, msgs, &mut out.poisoned);
+    out.sent = msgs.len().saturating_sub(usize::from(update.is_some()));
+    if out.sent > 0 {
+        dst.submit(msgs).await?;
+        info!(
+            from = src.id(),
+            to = dst.id(),
+            packets = out.sent,
+            "relayed packets"
+        );
+    }
+    Ok(out)
+}
+
+async fn deliver_timeouts(
+    src: &Chain,
+    src_end: &End,
+    dst: &Chain,
+    timeouts: &[chan::Packet],
+) -> Result<Delivered> {
+    let (h, update) = proof_height(dst, src, &src_end.client_id).await?;
+    let mut msgs = Vec::new();
+    for p in timeouts {
+        let path = format!(
+            "receipts/ports/{}/channels/{}/sequences/{}",
+            p.destination_port, p.destination_channel, p.sequence
+        );
+        let (_, proof) = dst.proven(&path, h).await?;
+        let m = chan::MsgTimeout {
+            packet: Some(p.clone()),
+            proof_unreceived: proof,
+            proof_height: Some(dst.height_of(h + 1)),
+            next_sequence_recv: p.sequence,
+            signer: src.signer.clone(),
+        };
+        msgs.push((p.sequence, any("/ibc.core.channel.v1.MsgTimeout", &m)));
+    }
+    let mut out = Delivered::default();
+    let msgs = fitting(src, src, &update, msgs, &mut out.poisoned);
+    out.sent = msgs.len().saturating_sub(usize::from(update.is_some()));
+    if out.sent > 0 {
+        src.submit(msgs).await?;
+        info!(on = src.id(), timeouts = out.sent, "timed out packets");
+    }
     Ok(out)
 }
 
 /// Acknowledgements written on `dst` for packets from `src` whose commitment `src` still holds.
-async fn relay_acks(src: &Chain, src_end: &End, dst: &Chain, dst_end: &End) -> Result<usize> {
+async fn relay_acks(src: &Chain, src_end: &End, dst: &Chain, dst_end: &End) -> Result<Delivered> {
     let seqs = all_pages(
         dst,
         "/ibc.core.channel.v1.Query/PacketAcknowledgements",
@@ -285,7 +372,7 @@ async fn relay_acks(src: &Chain, src_end: &End, dst: &Chain, dst_end: &End) -> R
     )
     .await?;
     if seqs.is_empty() {
-        return Ok(0);
+        return Ok(Delivered::default());
     }
     let owed: chan::QueryUnreceivedAcksResponse = src
         .query(
@@ -298,10 +385,10 @@ async fn relay_acks(src: &Chain, src_end: &End, dst: &Chain, dst_end: &End) -> R
         )
         .await?;
     if owed.sequences.is_empty() {
-        return Ok(0);
+        return Ok(Delivered::default());
     }
     let (h, update) = proof_height(dst, src, &src_end.client_id).await?;
-    let mut msgs: Vec<Any> = update.into_iter().collect();
+    let mut msgs = Vec::new();
     let mut index = EventIndex::new();
     for seq in &owed.sequences {
         let attrs = packet_event(
@@ -327,10 +414,14 @@ async fn relay_acks(src: &Chain, src_end: &End, dst: &Chain, dst_end: &End) -> R
             proof_height: Some(dst.height_of(h + 1)),
             signer: src.signer.clone(),
         };
-        msgs.push(any("/ibc.core.channel.v1.MsgAcknowledgement", &m));
+        msgs.push((*seq, any("/ibc.core.channel.v1.MsgAcknowledgement", &m)));
     }
-    let n = owed.sequences.len();
-    src.submit(msgs).await?;
-    info!(on = src.id(), acks = n, "relayed acknowledgements");
-    Ok(n)
+    let mut out = Delivered::default();
+    let msgs = fitting(src, src, &update, msgs, &mut out.poisoned);
+    out.sent = msgs.len().saturating_sub(usize::from(update.is_some()));
+    if out.sent > 0 {
+        src.submit(msgs).await?;
+        info!(on = src.id(), acks = out.sent, "relayed acknowledgements");
+    }
+    Ok(out)
 }
