@@ -253,7 +253,8 @@ impl App {
         let tx_results: Vec<TxOutcome> = txs
             .iter()
             .map(|bytes| {
-                self.deliver_tx(&mut block, &block_info, &chain_id, &params, bytes)
+                let at = (&block_info, chain_id.as_str());
+                self.deliver_tx(&mut block, at, &params, bytes, tx::Mode::Execute)
                     .unwrap_or_else(|e| fatal("store failure while executing a transaction", e))
             })
             .collect();
@@ -304,12 +305,12 @@ impl App {
     fn deliver_tx(
         &self,
         block: &mut PendingBlock,
-        info: &BlockInfo,
-        chain_id: &str,
+        (info, chain_id): (&BlockInfo, &str),
         params: &AuthParams,
         bytes: &[u8],
+        mode: tx::Mode,
     ) -> TxResult<TxOutcome> {
-        match contain(|| self.deliver_tx_inner(block, info, chain_id, params, bytes)) {
+        match contain(|| self.deliver_tx_inner(block, (info, chain_id), params, bytes, mode)) {
             Ok(result) => result,
             Err(()) => Ok(TxOutcome::failed(&TxError::Panic, 0, 0, vec![])),
         }
@@ -318,12 +319,12 @@ impl App {
     fn deliver_tx_inner(
         &self,
         block: &mut PendingBlock,
-        info: &BlockInfo,
-        chain_id: &str,
+        (info, chain_id): (&BlockInfo, &str),
         params: &AuthParams,
         bytes: &[u8],
+        mode: tx::Mode,
     ) -> TxResult<TxOutcome> {
-        let decoded = match tx::decode(bytes, params) {
+        let decoded = match tx::decode_as(bytes, params, mode) {
             Ok(d) => d,
             Err(e) => return outcome_of(e, 0, 0, vec![]),
         };
@@ -333,12 +334,13 @@ impl App {
             height: info.height,
             params,
             min_gas_prices: &[],
+            simulate: mode == tx::Mode::Simulate,
         };
         let mut ante_state = TxOverlay::new(block, GasMeter::new(decoded.gas_limit));
         let (signers, ante_events) =
             match ante::run(&mut ante_state, &decoded, &self.modules, &input) {
                 Ok(out) => out,
-                Err(e) => return outcome_of(e, decoded.gas_limit, ante_state.gas_used(), vec![]),
+                Err(e) => return outcome_of(e, decoded.gas_wanted, ante_state.gas_used(), vec![]),
             };
         let (ante_writes, gas) = ante_state.into_parts();
         block.absorb(ante_writes);
@@ -353,13 +355,13 @@ impl App {
                 block.absorb(writes);
                 let events = ante_events.into_iter().chain(msg_events).collect();
                 Ok(TxOutcome {
-                    gas_wanted: decoded.gas_limit,
+                    gas_wanted: decoded.gas_wanted,
                     gas_used,
                     events,
                     ..Default::default()
                 })
             }
-            Err(e) => outcome_of(e, decoded.gas_limit, msg_state.gas_used(), ante_events),
+            Err(e) => outcome_of(e, decoded.gas_wanted, msg_state.gas_used(), ante_events),
         }
     }
 
@@ -436,6 +438,7 @@ impl App {
             height,
             params: &params,
             min_gas_prices: &self.config.min_gas_prices,
+            simulate: false,
         };
         let mut state = TxOverlay::new(&*mempool, GasMeter::new(decoded.gas_limit));
         let checked = ante::run(&mut state, &decoded, &self.modules, &input).and_then(|out| {
@@ -448,7 +451,7 @@ impl App {
                 let (writes, _) = state.into_parts();
                 mempool.absorb(writes);
                 TxOutcome {
-                    gas_wanted: decoded.gas_limit,
+                    gas_wanted: decoded.gas_wanted,
                     gas_used,
                     events,
                     ..Default::default()
@@ -458,7 +461,7 @@ impl App {
                 if e.is_internal() {
                     warn!(%e, "store error in CheckTx");
                 }
-                TxOutcome::failed(&e, decoded.gas_limit, state.gas_used(), vec![])
+                TxOutcome::failed(&e, decoded.gas_wanted, state.gas_used(), vec![])
             }
         }
     }
@@ -513,7 +516,8 @@ impl App {
         };
         let mut scratch = base;
         // A store failure here answers this one request; only block execution must stop.
-        self.deliver_tx(&mut scratch, &info, &chain_id, &params, bytes)
+        let at = (&info, chain_id.as_str());
+        self.deliver_tx(&mut scratch, at, &params, bytes, tx::Mode::Simulate)
             .unwrap_or_else(|e| {
                 warn!(%e, "store error while simulating");
                 TxOutcome::failed(&e, 0, 0, vec![])

@@ -18,7 +18,10 @@ pub struct DecodedTx {
     pub timeout_height: u64,
     pub signer_infos: Vec<SignerInfo>,
     pub fee: Vec<Coin>,
+    /// What the gas meter allows: the fee's gas limit, or in simulation `max_gas_per_tx`.
     pub gas_limit: u64,
+    /// The gas limit the fee states, as reported back.
+    pub gas_wanted: u64,
     pub fee_payer: Option<String>,
 }
 
@@ -31,7 +34,22 @@ pub struct SignerInfo {
 
 pub const SECP256K1_PUBKEY: &str = "/cosmos.crypto.secp256k1.PubKey";
 
+/// How a transaction is being run: for real (CheckTx, FinalizeBlock) or as a simulation for a
+/// gas estimate.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Mode {
+    Execute,
+    /// As the SDK simulates: the fee's gas limit is not enforced (wallets send 0, cosmjs for
+    /// `fee: "auto"`) — the meter runs up to `max_gas_per_tx` instead — and signatures are not
+    /// verified (wallets send an empty one), everything else is checked.
+    Simulate,
+}
+
 pub fn decode(bytes: &[u8], params: &AuthParams) -> TxResult<DecodedTx> {
+    decode_as(bytes, params, Mode::Execute)
+}
+
+pub fn decode_as(bytes: &[u8], params: &AuthParams, mode: Mode) -> TxResult<DecodedTx> {
     if bytes.len() as u64 > params.max_tx_bytes {
         return Err(TxError::TxTooLarge(format!(
             "{} bytes, limit {}",
@@ -63,12 +81,16 @@ pub fn decode(bytes: &[u8], params: &AuthParams) -> TxResult<DecodedTx> {
         .fee
         .as_ref()
         .ok_or_else(|| TxError::InsufficientFee("no fee given".into()))?;
-    if fee.gas_limit == 0 || fee.gas_limit > params.max_gas_per_tx {
-        return Err(TxError::InvalidGasLimit(format!(
-            "gas limit {} must be between 1 and {}",
-            fee.gas_limit, params.max_gas_per_tx
-        )));
-    }
+    let gas_limit = match mode {
+        Mode::Simulate => params.max_gas_per_tx,
+        Mode::Execute if fee.gas_limit == 0 || fee.gas_limit > params.max_gas_per_tx => {
+            return Err(TxError::InvalidGasLimit(format!(
+                "gas limit {} must be between 1 and {}",
+                fee.gas_limit, params.max_gas_per_tx
+            )));
+        }
+        Mode::Execute => fee.gas_limit,
+    };
     if !fee.granter.is_empty() {
         return Err(TxError::InvalidRequest(
             "fee grants are not supported".into(),
@@ -110,7 +132,8 @@ pub fn decode(bytes: &[u8], params: &AuthParams) -> TxResult<DecodedTx> {
         timeout_height: body.timeout_height,
         signer_infos,
         fee: fee_coins,
-        gas_limit: fee.gas_limit,
+        gas_limit,
+        gas_wanted: fee.gas_limit,
         fee_payer: (!fee.payer.is_empty()).then(|| fee.payer.clone()),
     })
 }

@@ -402,3 +402,47 @@ fn host_header_history_records_what_each_header_commits_to() {
         "header 1 carries the genesis app hash"
     );
 }
+
+/// What cosmjs sends for `fee: "auto"`: gas limit 0, an empty signature, the pubkey in the
+/// signer info. Simulation takes it as the SDK does (no gas limit, no signature check, every
+/// other check) and its figure is enough for the real transaction.
+#[test]
+fn simulation_accepts_what_wallets_send_for_auto_gas() {
+    let (mut chain, ka, a, _kb, b) = setup();
+    chain.block(vec![]);
+    let unsigned = |seq: u64| {
+        let mut tx = Tx::new(&ka, 0, seq, vec![send_msg(&a, &b.to_bech32(), "7")]);
+        tx.gas = 0;
+        let mut raw = TxRaw::decode(tx.bytes().as_slice()).unwrap();
+        raw.signatures = vec![vec![]];
+        raw.encode_to_vec()
+    };
+    let sim = chain.app.simulate(&unsigned(0));
+    assert_eq!(sim.code, 0, "{}", sim.log);
+    assert_eq!(
+        sim.gas_wanted, 0,
+        "the fee's own gas limit is reported back"
+    );
+    assert!(sim.gas_used > 0);
+    assert_eq!(
+        chain.app.simulate(&unsigned(3)).code,
+        32,
+        "sequences still count"
+    );
+    assert_eq!(
+        chain.app.check_tx(&unsigned(0)).code,
+        41,
+        "outside simulation a zero gas limit is refused"
+    );
+    let mut real = Tx::new(&ka, 0, 0, vec![send_msg(&a, &b.to_bech32(), "7")]);
+    real.gas = sim.gas_used * 14 / 10;
+    let out = chain.block(vec![real.bytes()]);
+    assert_eq!(out.tx_results[0].code, 0, "{}", out.tx_results[0].log);
+    assert_eq!(chain.balance(&b), 507);
+    // An empty signature never passes outside simulation.
+    let mut forged = Tx::new(&ka, 0, 1, vec![send_msg(&a, &b.to_bech32(), "7")]);
+    forged.gas = 200_000;
+    let mut raw = TxRaw::decode(forged.bytes().as_slice()).unwrap();
+    raw.signatures = vec![vec![]];
+    assert_eq!(chain.app.check_tx(&raw.encode_to_vec()).code, 4);
+}

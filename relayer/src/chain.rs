@@ -51,9 +51,19 @@ impl Chain {
         let revision = ibc_core::host::types::identifiers::ChainId::new(&cfg.id)
             .map(|c| c.revision_number())
             .unwrap_or(0);
+        // A transaction can never be larger than a block: CometBFT's consensus parameters cap
+        // what the configured maximum may claim.
+        let mut cfg = cfg.clone();
+        if let Ok(p) = node.rpc.latest_consensus_params().await {
+            if let Ok(block_max) = usize::try_from(p.consensus_params.block.max_bytes) {
+                if block_max > 0 && block_max < cfg.max_tx_bytes {
+                    cfg.max_tx_bytes = block_max;
+                }
+            }
+        }
         Ok(Chain {
             header_app_hash: std::sync::Mutex::new(None),
-            cfg: cfg.clone(),
+            cfg,
             node,
             key,
             signer,
@@ -230,29 +240,76 @@ impl Chain {
         self.node.query_proto(path, req).await
     }
 
-    fn sign(&self, msgs: &[Any], account_number: u64, sequence: u64) -> Result<Vec<u8>> {
+    fn sign_with_gas(
+        &self,
+        msgs: &[Any],
+        account_number: u64,
+        sequence: u64,
+        gas_limit: u64,
+    ) -> Result<Vec<u8>> {
         sign_tx(&TxPlan {
             key: &self.key,
             chain_id: &self.cfg.id,
             account_number,
             sequence,
             messages: msgs.to_vec(),
-            fee: self.fee()?,
-            gas_limit: self.cfg.gas_limit,
+            fee: self.fee(gas_limit)?,
+            gas_limit,
             memo: "estuary-relayer".into(),
             timeout_height: 0,
         })
     }
 
-    /// The fee for one transaction: gas limit × gas price, rounded up.
-    fn fee(&self) -> Result<Vec<estuary_sdk::Coin>> {
+    /// Signs `msgs` for the gas a simulation of them measures, times `gas_adjustment`, never
+    /// more than `gas_limit`. When the chain cannot simulate them (the second transaction of a
+    /// pipelined batch proves against a client update still in the mempool), the maximum.
+    async fn sign(&self, msgs: &[Any], account_number: u64, sequence: u64) -> Result<Vec<u8>> {
+        let max = self.cfg.gas_limit;
+        let probe = self.sign_with_gas(msgs, account_number, sequence, max)?;
+        let gas = match self.simulate(probe.clone()).await {
+            Ok(used) => {
+                let adjusted = (used as f64 * self.cfg.gas_adjustment).ceil() as u64;
+                adjusted.clamp(1, max)
+            }
+            Err(e) => {
+                debug!(
+                    chain = self.id(),
+                    "simulation failed, paying the maximum gas: {e:#}"
+                );
+                return Ok(probe);
+            }
+        };
+        self.sign_with_gas(msgs, account_number, sequence, gas)
+    }
+
+    /// The gas the chain measures for `tx` (its `Simulate` at the mempool's state).
+    async fn simulate(&self, tx: Vec<u8>) -> Result<u64> {
+        use cosmrs::proto::cosmos::tx::v1beta1 as tx_pb;
+        let r: tx_pb::SimulateResponse = self
+            .node
+            .query_proto(
+                "/cosmos.tx.v1beta1.Service/Simulate",
+                &tx_pb::SimulateRequest {
+                    tx_bytes: tx,
+                    ..Default::default()
+                },
+            )
+            .await?;
+        r.gas_info
+            .map(|g| g.gas_used)
+            .filter(|g| *g > 0)
+            .ok_or_else(|| anyhow!("simulation reported no gas"))
+    }
+
+    /// The fee for a transaction of `gas_limit`: gas limit × gas price, rounded up.
+    fn fee(&self, gas_limit: u64) -> Result<Vec<estuary_sdk::Coin>> {
         let prices = estuary_app::config::parse_gas_prices(&self.cfg.gas_price)?;
         prices
             .iter()
             .map(|p| {
                 let amount = p
                     .micro_amount
-                    .saturating_mul(self.cfg.gas_limit as u128)
+                    .saturating_mul(gas_limit as u128)
                     .div_ceil(1_000_000);
                 estuary_sdk::Coin::new(amount, &p.denom)
                     .map_err(|e| anyhow!("gas price {}: {e}", self.cfg.gas_price))
@@ -335,7 +392,9 @@ impl Chain {
         let account = self.node.account(&self.signer).await?;
         let mut hashes = Vec::new();
         for (i, msgs) in chunks.iter().enumerate() {
-            let tx = self.sign(msgs, account.account_number, account.sequence + i as u64)?;
+            let tx = self
+                .sign(msgs, account.account_number, account.sequence + i as u64)
+                .await?;
             let r = self.node.broadcast(tx, None).await?;
             if is_redundant(&r) {
                 // Not in the mempool: the sequences after it would wait for it forever.
@@ -374,7 +433,9 @@ impl Chain {
         let mut last = None;
         for attempt in 0..5 {
             let account = self.node.account(&self.signer).await?;
-            let tx = self.sign(&msgs, account.account_number, account.sequence)?;
+            let tx = self
+                .sign(&msgs, account.account_number, account.sequence)
+                .await?;
             let report = self
                 .node
                 .broadcast(tx, Some(Duration::from_secs(30)))

@@ -27,8 +27,12 @@ pub struct ChainConfig {
     /// the relayer checks its proofs.
     #[serde(default)]
     pub store: StoreKind,
+    /// The most gas one relayer transaction may claim. Each transaction is simulated and claims
+    /// what the simulation measured times `gas_adjustment`, up to this.
     #[serde(default = "default_gas")]
     pub gas_limit: u64,
+    #[serde(default = "default_gas_adjustment")]
+    pub gas_adjustment: f64,
     /// Fee per unit of gas, e.g. `0.025stake` (empty: no fee, for chains without a minimum).
     #[serde(default)]
     pub gas_price: String,
@@ -73,6 +77,9 @@ fn default_prefix() -> String {
 }
 fn default_gas() -> u64 {
     20_000_000
+}
+fn default_gas_adjustment() -> f64 {
+    1.3
 }
 fn default_trusting() -> u64 {
     14 * 86_400
