@@ -34,7 +34,8 @@ use common::inproc::*;
 use cosmrs::crypto::secp256k1::SigningKey;
 use cosmrs::Any;
 use estuary_auth::AuthReader;
-use estuary_sdk::store::StateRead;
+use estuary_bank::BankReader;
+use estuary_ibc::transfer::TransferReader;
 use ibc_proto::google::protobuf::{Any as IbcAny, Duration as PbDuration, Timestamp};
 use ibc_proto::ibc::core::channel::v1 as channel;
 use ibc_proto::ibc::core::client::v1 as client;
@@ -875,53 +876,37 @@ impl Net {
 
 /// Supply = sum of balances for every denomination; escrow recorded = escrow held per channel.
 fn check_invariants(chain: &Chain) -> Result<(), TestCaseError> {
-    let state = chain
-        .app
-        .modules()
-        .export_genesis(chain.app.storage())
-        .unwrap();
+    let storage = chain.app.storage();
     let mut sums: BTreeMap<String, u128> = BTreeMap::new();
     let mut holders: BTreeMap<(String, String), u128> = BTreeMap::new();
-    for entry in state["bank"]["balances"].as_array().unwrap() {
-        let address = entry["address"].as_str().unwrap().to_string();
-        for coin in entry["coins"].as_array().unwrap() {
-            let denom = coin["denom"].as_str().unwrap().to_string();
-            let amount: u128 = coin["amount"].as_str().unwrap().parse().unwrap();
-            *sums.entry(denom.clone()).or_default() += amount;
-            holders.insert((address.clone(), denom), amount);
-        }
+    for (address, coin) in storage.all_balances().unwrap() {
+        let denom = coin.denom.to_string();
+        *sums.entry(denom.clone()).or_default() += coin.amount;
+        holders.insert((address.to_bech32(), denom), coin.amount);
     }
-    let mut supply: BTreeMap<String, u128> = BTreeMap::new();
-    for coin in state["bank"]["supply"].as_array().unwrap() {
-        supply.insert(
-            coin["denom"].as_str().unwrap().into(),
-            coin["amount"].as_str().unwrap().parse().unwrap(),
-        );
-    }
+    let supply: BTreeMap<String, u128> = storage
+        .total_supply()
+        .unwrap()
+        .into_iter()
+        .map(|c| (c.denom.to_string(), c.amount))
+        .collect();
     prop_assert_eq!(&sums, &supply, "supply is not the sum of balances");
     // What each channel records as escrowed (`transfer/escrow/{port}/{channel}/{trace}`) must
     // be in its escrow account, in the local denom of that trace.
-    let escrows = chain.app.storage().prefix_raw(b"transfer/escrow/").unwrap();
-    for (key, value) in escrows {
-        let key = String::from_utf8(key).unwrap();
-        let mut parts = key.splitn(5, '/').skip(2);
-        let (port, channel, trace) = (
-            parts.next().unwrap(),
-            parts.next().unwrap(),
-            parts.next().unwrap(),
-        );
-        let recorded: u128 = borsh::from_slice(&value).unwrap();
-        let escrow = estuary_sdk::Address(estuary_ibc::ics20::escrow_address(port, channel));
-        let denom = estuary_ibc::ics20::voucher_denom(trace);
+    for (port, channel, trace, recorded) in storage.channel_escrows().unwrap() {
+        let escrow = estuary_sdk::Address(estuary_ibc::ics20::escrow_address(&port, &channel));
+        let denom = estuary_ibc::ics20::voucher_denom(&trace);
         let held = holders
             .get(&(escrow.to_bech32(), denom))
             .copied()
             .unwrap_or(0);
         prop_assert!(
             held >= recorded,
-            "{} records {} but holds {}",
-            key,
+            "{}/{} records {} of {} but holds {}",
+            port,
+            channel,
             recorded,
+            trace,
             held
         );
     }

@@ -51,27 +51,10 @@ fn paged<T>(
     mut select: impl FnMut(&str, Vec<u8>) -> TxResult<Option<T>>,
 ) -> TxResult<(Vec<T>, Option<PageResponse>)> {
     let full = Substore::Ibc.full_key(prefix.as_bytes());
-    let (items, out) = page::paginate(state, &full, to_page(req).as_ref(), |key, value| {
+    let (items, out) = page::paginate(state, &full, req.map(Into::into).as_ref(), |key, value| {
         select(&String::from_utf8_lossy(key), value)
     })?;
-    Ok((items, from_page(out)))
-}
-
-fn to_page(req: Option<&PageRequest>) -> Option<page::PageRequest> {
-    req.map(|r| page::PageRequest {
-        key: r.key.clone(),
-        offset: r.offset,
-        limit: r.limit,
-        count_total: r.count_total,
-        reverse: r.reverse,
-    })
-}
-
-fn from_page(out: page::PageResponse) -> Option<PageResponse> {
-    Some(PageResponse {
-        next_key: out.next_key,
-        total: out.total,
-    })
+    Ok((items, Some(out.into())))
 }
 
 fn any(bytes: &[u8]) -> TxResult<Any> {
@@ -554,10 +537,10 @@ fn denom_trace(state: &dyn StateRead, data: &[u8]) -> TxResult<Vec<u8>> {
 
 fn denom_traces(state: &dyn StateRead, data: &[u8]) -> TxResult<Vec<u8>> {
     let req: transfer::QueryDenomTracesRequest = decode(data)?;
-    let (traces, out) = state.denom_trace_page(to_page(req.pagination.as_ref()).as_ref())?;
+    let (traces, out) = state.denom_trace_page(req.pagination.as_ref().map(Into::into).as_ref())?;
     Ok(transfer::QueryDenomTracesResponse {
         denom_traces: traces.into_iter().map(trace_proto).collect(),
-        pagination: from_page(out),
+        pagination: Some(out.into()),
     }
     .encode_to_vec())
 }

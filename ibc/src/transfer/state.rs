@@ -58,8 +58,10 @@ fn trace_key(hash_hex: &str) -> Vec<u8> {
     format!("{PREFIX_TRACE}{hash_hex}").into_bytes()
 }
 
+const PREFIX_ESCROW: &str = "transfer/escrow/";
+
 fn escrow_key(port: &str, channel: &str, full_denom: &str) -> Vec<u8> {
-    format!("transfer/escrow/{port}/{channel}/{full_denom}").into_bytes()
+    format!("{PREFIX_ESCROW}{port}/{channel}/{full_denom}").into_bytes()
 }
 
 pub trait TransferReader: StateRead {
@@ -94,6 +96,25 @@ pub trait TransferReader: StateRead {
         Ok(self
             .get(&escrow_key(port, channel, full_denom))?
             .unwrap_or(0))
+    }
+
+    /// Every channel's escrow record: (port, channel, full denom, amount).
+    fn channel_escrows(&self) -> TxResult<Vec<(String, String, String, Amount)>> {
+        let mut out = Vec::new();
+        for (key, value) in self.prefix_raw(PREFIX_ESCROW.as_bytes())? {
+            let rest = String::from_utf8_lossy(key.get(PREFIX_ESCROW.len()..).unwrap_or_default())
+                .into_owned();
+            let mut parts = rest.splitn(3, '/');
+            let (Some(port), Some(channel), Some(denom)) =
+                (parts.next(), parts.next(), parts.next())
+            else {
+                continue;
+            };
+            let amount: Amount = borsh::from_slice(&value)
+                .map_err(|e| estuary_sdk::TxError::Internal(e.to_string()))?;
+            out.push((port.into(), channel.into(), denom.into(), amount));
+        }
+        Ok(out)
     }
 }
 impl<S: StateRead + ?Sized> TransferReader for S {}

@@ -1,9 +1,8 @@
 //! Queries at the Cosmos SDK's gRPC method paths, with its protobuf messages.
 
 use cosmrs::proto::cosmos::bank::v1beta1 as pb;
-use cosmrs::proto::cosmos::base::query::v1beta1::{PageRequest, PageResponse};
 use estuary_sdk::store::StateRead;
-use estuary_sdk::{page, Address, Coin, Denom, TxError, TxResult};
+use estuary_sdk::{Address, Coin, Denom, TxError, TxResult};
 use prost::Message;
 
 use crate::keeper::BankReader;
@@ -43,41 +42,24 @@ fn balance(state: &dyn StateRead, data: &[u8]) -> TxResult<Vec<u8>> {
 fn all_balances(state: &dyn StateRead, data: &[u8]) -> TxResult<Vec<u8>> {
     let req: pb::QueryAllBalancesRequest = decode(data)?;
     let address = Address::parse(&req.address)?;
-    let (coins, out) = state.balance_page(&address, to_page(req.pagination.as_ref()).as_ref())?;
+    let (coins, out) =
+        state.balance_page(&address, req.pagination.as_ref().map(Into::into).as_ref())?;
     Ok(pb::QueryAllBalancesResponse {
         balances: coins.iter().map(Coin::to_proto).collect(),
-        pagination: from_page(out),
+        pagination: Some(out.into()),
     }
     .encode_to_vec())
 }
 
 fn total_supply(state: &dyn StateRead, data: &[u8]) -> TxResult<Vec<u8>> {
     let req: pb::QueryTotalSupplyRequest = decode(data)?;
-    let (coins, out) = state.supply_page(to_page(req.pagination.as_ref()).as_ref())?;
+    let (coins, out) = state.supply_page(req.pagination.as_ref().map(Into::into).as_ref())?;
     Ok(pb::QueryTotalSupplyResponse {
         supply: coins.iter().map(Coin::to_proto).collect(),
-        pagination: from_page(out),
+        pagination: Some(out.into()),
     }
     .encode_to_vec())
 }
-
-fn to_page(req: Option<&PageRequest>) -> Option<page::PageRequest> {
-    req.map(|r| page::PageRequest {
-        key: r.key.clone(),
-        offset: r.offset,
-        limit: r.limit,
-        count_total: r.count_total,
-        reverse: r.reverse,
-    })
-}
-
-fn from_page(out: page::PageResponse) -> Option<PageResponse> {
-    Some(PageResponse {
-        next_key: out.next_key,
-        total: out.total,
-    })
-}
-
 fn supply_of(state: &dyn StateRead, data: &[u8]) -> TxResult<Vec<u8>> {
     let req: pb::QuerySupplyOfRequest = decode(data)?;
     let denom = Denom::new(req.denom)?;

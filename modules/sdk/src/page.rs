@@ -3,6 +3,7 @@
 //! of 100 entries. Reads go through [`StateRead::prefix_range`] a chunk at a time, so a request
 //! never loads a whole prefix into memory, whatever the list's length.
 
+use cosmrs::proto::cosmos::base::query::v1beta1 as pb;
 use estuary_store::StateRead;
 
 use crate::error::{TxError, TxResult};
@@ -32,6 +33,28 @@ pub struct PageResponse {
     pub next_key: Vec<u8>,
     /// The number of entries, when the request asked for it (`count_total`) without a key.
     pub total: u64,
+}
+
+/// The page request of a Cosmos SDK (or ibc-go) list query.
+impl From<&pb::PageRequest> for PageRequest {
+    fn from(r: &pb::PageRequest) -> Self {
+        PageRequest {
+            key: r.key.clone(),
+            offset: r.offset,
+            limit: r.limit,
+            count_total: r.count_total,
+            reverse: r.reverse,
+        }
+    }
+}
+
+impl From<PageResponse> for pb::PageResponse {
+    fn from(r: PageResponse) -> Self {
+        pb::PageResponse {
+            next_key: r.next_key,
+            total: r.total,
+        }
+    }
 }
 
 /// One page of the entries under `prefix` that `select` keeps. `select` gets each entry's key
