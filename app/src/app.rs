@@ -124,6 +124,14 @@ impl App {
         }
     }
 
+    /// The denom fees are paid in here: the first minimum gas price's, else the staking denom.
+    fn fee_denom(&self) -> &str {
+        self.config
+            .min_gas_prices
+            .first()
+            .map_or("stake", |p| p.denom.as_str())
+    }
+
     pub fn storage(&self) -> &Storage {
         &self.storage
     }
@@ -335,6 +343,8 @@ impl App {
             params,
             min_gas_prices: &[],
             simulate: mode == tx::Mode::Simulate,
+            modules: &self.modules,
+            fee_denom: self.fee_denom(),
         };
         let mut ante_state = TxOverlay::new(block, GasMeter::new(decoded.gas_limit));
         let (signers, ante_events) =
@@ -439,6 +449,8 @@ impl App {
             params: &params,
             min_gas_prices: &self.config.min_gas_prices,
             simulate: false,
+            modules: &self.modules,
+            fee_denom: self.fee_denom(),
         };
         let mut state = TxOverlay::new(&*mempool, GasMeter::new(decoded.gas_limit));
         let checked = ante::run(&mut state, &decoded, &self.modules, &input).and_then(|out| {

@@ -30,6 +30,16 @@ pub struct SignerInfo {
     /// The compressed secp256k1 key, when the signer sent it.
     pub pub_key: Option<Vec<u8>>,
     pub sequence: u64,
+    pub mode: SigningMode,
+}
+
+/// What a signature signs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SigningMode {
+    /// The protobuf `SignDoc` (body bytes, auth info bytes, chain id, account number).
+    Direct,
+    /// The legacy amino JSON `StdSignDoc` (Ledger, Keplr's amino path).
+    AminoJson,
 }
 
 pub const SECP256K1_PUBKEY: &str = "/cosmos.crypto.secp256k1.PubKey";
@@ -120,7 +130,7 @@ pub fn decode_as(bytes: &[u8], params: &AuthParams, mode: Mode) -> TxResult<Deco
     let signer_infos = auth
         .signer_infos
         .iter()
-        .map(signer_info)
+        .map(|info| signer_info(info, mode))
         .collect::<TxResult<Vec<_>>>()?;
     Ok(DecodedTx {
         len: bytes.len(),
@@ -150,16 +160,27 @@ fn decode_body(bytes: &[u8]) -> TxResult<TxBody> {
     decode_strict(&critical, "TxBody")
 }
 
-fn signer_info(info: &cosmrs::proto::cosmos::tx::v1beta1::SignerInfo) -> TxResult<SignerInfo> {
-    let direct = matches!(
-        info.mode_info.as_ref().and_then(|m| m.sum.as_ref()),
-        Some(mode_info::Sum::Single(s)) if s.mode == SignMode::Direct as i32
-    );
-    if !direct {
-        return Err(TxError::InvalidRequest(
-            "only SIGN_MODE_DIRECT single signatures are supported".into(),
-        ));
-    }
+fn signer_info(
+    info: &cosmrs::proto::cosmos::tx::v1beta1::SignerInfo,
+    tx_mode: Mode,
+) -> TxResult<SignerInfo> {
+    let mode = match info.mode_info.as_ref().and_then(|m| m.sum.as_ref()) {
+        Some(mode_info::Sum::Single(s)) if s.mode == SignMode::Direct as i32 => {
+            SigningMode::Direct
+        }
+        Some(mode_info::Sum::Single(s)) if s.mode == SignMode::LegacyAminoJson as i32 => {
+            SigningMode::AminoJson
+        }
+        // A simulation verifies no signature, so it needs no sign mode: cosmjs sends
+        // SIGN_MODE_UNSPECIFIED there, which the SDK accepts.
+        Some(mode_info::Sum::Single(_)) if tx_mode == Mode::Simulate => SigningMode::Direct,
+        _ => {
+            return Err(TxError::InvalidRequest(
+                "only single signatures in SIGN_MODE_DIRECT or SIGN_MODE_LEGACY_AMINO_JSON are supported"
+                    .into(),
+            ))
+        }
+    };
     let pub_key = match &info.public_key {
         None => None,
         Some(any) if any.type_url == SECP256K1_PUBKEY => {
@@ -183,5 +204,6 @@ fn signer_info(info: &cosmrs::proto::cosmos::tx::v1beta1::SignerInfo) -> TxResul
     Ok(SignerInfo {
         pub_key,
         sequence: info.sequence,
+        mode,
     })
 }

@@ -63,6 +63,15 @@ impl Component for Ibc {
         }
     }
 
+    fn msg_amino_json(&self, msg: &estuary_sdk::Any) -> TxResult<serde_json::Value> {
+        match msg.type_url.as_str() {
+            crate::transfer::MSG_TRANSFER => crate::transfer::transfer_amino_json(msg),
+            other => Err(estuary_sdk::TxError::InvalidRequest(format!(
+                "{other} cannot be signed with SIGN_MODE_LEGACY_AMINO_JSON"
+            ))),
+        }
+    }
+
     fn check_tx(&self, state: &dyn StateRead, msgs: &[estuary_sdk::Any]) -> TxResult {
         crate::redundant::check_tx(state, msgs)
     }

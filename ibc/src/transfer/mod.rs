@@ -11,7 +11,7 @@ mod state;
 
 pub use error::TransferError;
 pub use module::TransferModule;
-pub use send::{deliver_transfer, transfer_signers, MSG_TRANSFER};
+pub use send::{deliver_transfer, transfer_amino_json, transfer_signers, MSG_TRANSFER};
 pub use state::{DenomTrace, TransferReader};
 
 /// `port/channel/` — the prefix a denom carries after crossing that channel.

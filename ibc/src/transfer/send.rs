@@ -29,6 +29,54 @@ fn decode(msg: &Any) -> TxResult<MsgTransfer> {
     estuary_sdk::proto::decode_strict(&msg.value, "MsgTransfer")
 }
 
+/// `MsgTransfer` as amino JSON (`cosmos-sdk/MsgTransfer`), as ibc-go and cosmjs write it: the
+/// token and the timeout height always present (a zero height is `{}`), a zero timestamp and an
+/// empty memo left out, zero height fields left out.
+pub fn transfer_amino_json(msg: &Any) -> TxResult<serde_json::Value> {
+    let m = decode(msg)?;
+    let mut value = serde_json::Map::new();
+    let mut put = |k: &str, v: serde_json::Value| {
+        value.insert(k.to_string(), v);
+    };
+    let nonzero = |n: u64| (n != 0).then(|| serde_json::Value::String(n.to_string()));
+    if !m.source_port.is_empty() {
+        put("source_port", m.source_port.clone().into());
+    }
+    if !m.source_channel.is_empty() {
+        put("source_channel", m.source_channel.clone().into());
+    }
+    let token = m.token.clone().unwrap_or_default();
+    put(
+        "token",
+        serde_json::json!({"amount": token.amount, "denom": token.denom}),
+    );
+    if !m.sender.is_empty() {
+        put("sender", m.sender.clone().into());
+    }
+    if !m.receiver.is_empty() {
+        put("receiver", m.receiver.clone().into());
+    }
+    let h = m.timeout_height.unwrap_or_default();
+    let mut height = serde_json::Map::new();
+    if let Some(v) = nonzero(h.revision_height) {
+        height.insert("revision_height".into(), v);
+    }
+    if let Some(v) = nonzero(h.revision_number) {
+        height.insert("revision_number".into(), v);
+    }
+    put("timeout_height", serde_json::Value::Object(height));
+    if let Some(v) = nonzero(m.timeout_timestamp) {
+        put("timeout_timestamp", v);
+    }
+    if !m.memo.is_empty() {
+        put("memo", m.memo.clone().into());
+    }
+    Ok(estuary_sdk::amino::msg(
+        "cosmos-sdk/MsgTransfer",
+        serde_json::Value::Object(value),
+    ))
+}
+
 pub fn transfer_signers(msg: &Any) -> TxResult<Vec<Address>> {
     Ok(vec![Address::parse(&decode(msg)?.sender)?])
 }

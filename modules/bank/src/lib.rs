@@ -47,6 +47,10 @@ impl Component for Bank {
         msgs::deliver(ctx, msg)
     }
 
+    fn msg_amino_json(&self, msg: &Any) -> TxResult<serde_json::Value> {
+        msgs::amino_json(msg)
+    }
+
     fn query(&self, state: &dyn StateRead, path: &str, data: &[u8]) -> Option<TxResult<Vec<u8>>> {
         query::handle(state, path, data)
     }

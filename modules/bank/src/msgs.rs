@@ -41,6 +41,19 @@ fn decode_send(msg: &Any) -> TxResult<Send> {
     Ok(Send { from, to, coins })
 }
 
+/// `MsgSend` as amino JSON (`cosmos-sdk/MsgSend`), field for field as it was signed.
+pub fn amino_json(msg: &Any) -> TxResult<serde_json::Value> {
+    let raw: MsgSend = estuary_sdk::proto::decode_strict(&msg.value, "MsgSend")?;
+    Ok(estuary_sdk::amino::msg(
+        "cosmos-sdk/MsgSend",
+        serde_json::json!({
+            "amount": estuary_sdk::amino::coins(&raw.amount),
+            "from_address": raw.from_address,
+            "to_address": raw.to_address,
+        }),
+    ))
+}
+
 pub fn signers(msg: &Any) -> TxResult<Vec<Address>> {
     Ok(vec![decode_send(msg)?.from])
 }

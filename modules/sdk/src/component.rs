@@ -73,6 +73,16 @@ pub trait Component: Send + Sync + 'static {
         )))
     }
 
+    /// `msg` as the legacy amino JSON that SIGN_MODE_LEGACY_AMINO_JSON signs (`{"type":
+    /// "cosmos-sdk/MsgSend","value":{…}}`, the SDK's amino names), for the messages users
+    /// sign with Ledger or Keplr's amino path.
+    fn msg_amino_json(&self, msg: &Any) -> TxResult<serde_json::Value> {
+        Err(TxError::InvalidRequest(format!(
+            "{} cannot be signed with SIGN_MODE_LEGACY_AMINO_JSON",
+            msg.type_url
+        )))
+    }
+
     /// A check of a whole transaction's messages, in CheckTx only (after the ante handler),
     /// against the mempool's state: the place for ibc-go's `RedundantRelayDecorator`.
     fn check_tx(&self, _state: &dyn StateRead, _msgs: &[Any]) -> TxResult {
@@ -107,6 +117,7 @@ pub trait Module: Send + Sync {
     fn msg_signers(&self, msg: &Any) -> TxResult<Vec<Address>>;
     fn deliver_msg(&self, ctx: &mut TxContext<'_>, msg: &Any) -> TxResult;
     fn check_tx(&self, state: &dyn StateRead, msgs: &[Any]) -> TxResult;
+    fn msg_amino_json(&self, msg: &Any) -> TxResult<serde_json::Value>;
     fn query(&self, state: &dyn StateRead, path: &str, data: &[u8]) -> Option<TxResult<Vec<u8>>>;
 }
 
@@ -149,6 +160,9 @@ impl<C: Component> Module for C {
     }
     fn check_tx(&self, state: &dyn StateRead, msgs: &[Any]) -> TxResult {
         Component::check_tx(self, state, msgs)
+    }
+    fn msg_amino_json(&self, msg: &Any) -> TxResult<serde_json::Value> {
+        Component::msg_amino_json(self, msg)
     }
     fn query(&self, state: &dyn StateRead, path: &str, data: &[u8]) -> Option<TxResult<Vec<u8>>> {
         Component::query(self, state, path, data)

@@ -6,6 +6,7 @@
 //! module exports; the app assembles them with a [`ModuleManager`].
 
 mod address;
+pub mod amino;
 mod coin;
 mod component;
 mod context;
