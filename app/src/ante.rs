@@ -300,25 +300,26 @@ pub fn amino_sign_bytes(
         .map(|m| modules.route(&m.type_url)?.msg_amino_json(m))
         .collect::<TxResult<Vec<_>>>()?;
     let amount: Vec<_> = tx.fee.iter().map(Coin::to_proto).collect();
-    let mut fee = serde_json::json!({
-        "amount": estuary_sdk::amino::coins(&amount),
-        "gas": tx.gas_wanted.to_string(),
-    });
+    let mut fee = serde_json::Map::new();
+    fee.insert("amount".into(), estuary_sdk::amino::coins(&amount));
+    fee.insert("gas".into(), tx.gas_wanted.to_string().into());
     if let Some(payer) = &tx.fee_payer {
-        fee["payer"] = payer.clone().into();
+        fee.insert("payer".into(), payer.clone().into());
     }
-    let mut doc = serde_json::json!({
-        "account_number": account_number.to_string(),
-        "chain_id": chain_id,
-        "fee": fee,
-        "memo": tx.memo,
-        "msgs": msgs,
-        "sequence": sequence.to_string(),
-    });
+    let mut doc = serde_json::Map::new();
+    doc.insert("account_number".into(), account_number.to_string().into());
+    doc.insert("chain_id".into(), chain_id.into());
+    doc.insert("fee".into(), fee.into());
+    doc.insert("memo".into(), tx.memo.clone().into());
+    doc.insert("msgs".into(), msgs.into());
+    doc.insert("sequence".into(), sequence.to_string().into());
     if tx.timeout_height != 0 {
-        doc["timeout_height"] = tx.timeout_height.to_string().into();
+        doc.insert(
+            "timeout_height".into(),
+            tx.timeout_height.to_string().into(),
+        );
     }
-    Ok(estuary_sdk::amino::canonical_bytes(&doc))
+    Ok(estuary_sdk::amino::canonical_bytes(&doc.into()))
 }
 
 /// The Cosmos address of a compressed secp256k1 key: `ripemd160(sha256(key))`.

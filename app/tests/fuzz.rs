@@ -671,6 +671,8 @@ enum TxSpec {
         msgs: Vec<MsgSpec>,
         fee: u128,
         gas: u64,
+        /// Signed with SIGN_MODE_LEGACY_AMINO_JSON instead of DIRECT.
+        amino: bool,
     },
     /// A valid signed bank send, then mutated byte by byte.
     Mutated {
@@ -681,7 +683,12 @@ enum TxSpec {
     Raw(Vec<u8>),
     /// Honest traffic among the funded accounts, so that state really moves between the hostile
     /// cases (amounts up to more than the sender holds).
-    Send { from: u8, to: u8, amount: u128 },
+    Send {
+        from: u8,
+        to: u8,
+        amount: u128,
+        amino: bool,
+    },
 }
 
 fn arb_tx() -> impl Strategy<Value = TxSpec> {
@@ -700,13 +707,25 @@ fn arb_tx() -> impl Strategy<Value = TxSpec> {
             ],
             prop_oneof![Just(0u128), 1..100u128, Just(u128::MAX)],
             prop_oneof![8 => Just(5_000_000u64), 1 => Just(1), 1 => 1..300_000u64],
+            proptest::bool::weighted(0.3),
         )
-            .prop_map(|(signer, msgs, fee, gas)| TxSpec::Signed { signer, msgs, fee, gas }),
+            .prop_map(|(signer, msgs, fee, gas, amino)| TxSpec::Signed {
+                signer,
+                msgs,
+                fee,
+                gas,
+                amino
+            }),
         2 => (0..KEYS, proptest::collection::vec(mutation, 1..5))
             .prop_map(|(signer, mutations)| TxSpec::Mutated { signer, mutations }),
         1 => arb_bytes().prop_map(TxSpec::Raw),
-        2 => (0..KEYS, 0..KEYS, prop_oneof![1..1_000u128, 1..2_000_000_000u128])
-            .prop_map(|(from, to, amount)| TxSpec::Send { from, to, amount }),
+        2 => (
+            0..KEYS,
+            0..KEYS,
+            prop_oneof![1..1_000u128, 1..2_000_000_000u128],
+            proptest::bool::weighted(0.3)
+        )
+            .prop_map(|(from, to, amount, amino)| TxSpec::Send { from, to, amount, amino }),
     ]
 }
 
@@ -734,20 +753,26 @@ impl Net {
     fn build(&self, spec: &TxSpec, sequences: &mut BTreeMap<u8, u64>) -> Vec<u8> {
         match spec {
             TxSpec::Raw(bytes) => bytes.clone(),
-            TxSpec::Send { from, to, amount } => {
+            TxSpec::Send {
+                from,
+                to,
+                amount,
+                amino,
+            } => {
                 let key = &self.keys[usize::from(*from)];
                 let to = addr(&self.keys[usize::from(*to)]).to_bech32();
                 let seq = sequences.entry(*from).or_insert(0);
                 let msg = send_msg(&addr(key), &to, &amount.to_string());
                 let tx = Tx::new(key, u64::from(*from), *seq, vec![msg]);
                 *seq += 1;
-                tx.bytes()
+                self.signed(&tx, *amino)
             }
             TxSpec::Signed {
                 signer,
                 msgs,
                 fee,
                 gas,
+                amino,
             } => {
                 let key = &self.keys[usize::from(*signer)];
                 let me = addr(key).to_bech32();
@@ -769,7 +794,7 @@ impl Net {
                 *seq += 1;
                 tx.fee = (*fee).min(1_000_000_000_000);
                 tx.gas = *gas;
-                tx.bytes()
+                self.signed(&tx, *amino)
             }
             TxSpec::Mutated { signer, mutations } => {
                 let key = &self.keys[usize::from(*signer)];
@@ -803,6 +828,43 @@ impl Net {
                 bytes
             }
         }
+    }
+
+    /// `tx` signed in DIRECT mode, or in amino JSON mode with the sign bytes the chain's own
+    /// ante builds (what a message's amino form is, hostile fields included, is fuzzed here; that
+    /// it is what cosmjs signs is `interop/tests/cosmjs.rs`'s business).
+    fn signed(&self, tx: &Tx<'_>, amino: bool) -> Vec<u8> {
+        use cosmrs::proto::cosmos::tx::signing::v1beta1::SignMode;
+        use cosmrs::proto::cosmos::tx::v1beta1::{mode_info, ModeInfo, TxRaw};
+        let direct = tx.bytes();
+        if !amino {
+            return direct;
+        }
+        let mut raw = TxRaw::decode(direct.as_slice()).unwrap();
+        let mut auth =
+            cosmrs::proto::cosmos::tx::v1beta1::AuthInfo::decode(raw.auth_info_bytes.as_slice())
+                .unwrap();
+        auth.signer_infos[0].mode_info = Some(ModeInfo {
+            sum: Some(mode_info::Sum::Single(mode_info::Single {
+                mode: SignMode::LegacyAminoJson as i32,
+            })),
+        });
+        raw.auth_info_bytes = auth.encode_to_vec();
+        let params = self.a.app.storage().auth_params().unwrap();
+        let Ok(decoded) = estuary_app::tx::decode(&raw.encode_to_vec(), &params) else {
+            return raw.encode_to_vec(); // refused before any signature matters
+        };
+        // A message with no amino form keeps the DIRECT signature, and is refused.
+        if let Ok(doc) = estuary_app::ante::amino_sign_bytes(
+            &decoded,
+            self.a.app.modules(),
+            CHAIN,
+            tx.account_number,
+            tx.sequence,
+        ) {
+            raw.signatures = vec![tx.key.sign(&doc).unwrap().to_bytes().to_vec()];
+        }
+        raw.encode_to_vec()
     }
 
     fn sequences(&self) -> BTreeMap<u8, u64> {
