@@ -288,11 +288,32 @@ impl Localnet {
     /// `n` transfers of `amount`stake from `from` on Estuary chain 0 over `channel`, signed here
     /// and sent in transactions of 50 messages, each waited for.
     pub fn burst(&self, from: &str, channel: &str, receiver: &str, n: usize, amount: u128) {
-        let key = Keyring::new(self.home(0, 0).join("keyring-test"), Backend::Test, None)
-            .signing_key(from)
-            .expect("sender key");
-        let sender = self.address(0, from);
-        let node = self.node(0);
+        self.burst_on(0, from, channel, receiver, n, amount)
+    }
+
+    /// [`Localnet::burst`] from Estuary chain `chain`.
+    pub fn burst_on(
+        &self,
+        chain: usize,
+        from: &str,
+        channel: &str,
+        receiver: &str,
+        n: usize,
+        amount: u128,
+    ) {
+        assert!(
+            !self.is_simd(chain),
+            "burst_on signs with estuaryd's keyring"
+        );
+        let key = Keyring::new(
+            self.home(chain, 0).join("keyring-test"),
+            Backend::Test,
+            None,
+        )
+        .signing_key(from)
+        .expect("sender key");
+        let sender = self.address(chain, from);
+        let node = self.node(chain);
         let rt = rt();
         let deadline = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
@@ -306,7 +327,7 @@ impl Localnet {
             let r = rt
                 .block_on(node.sign_and_broadcast(
                     (&key, &sender),
-                    self.chain_id(0),
+                    self.chain_id(chain),
                     msgs,
                     50_000_000,
                     Duration::from_secs(30),
@@ -506,13 +527,43 @@ impl Localnet {
         success(&format!("relayer {args:?}"), out)
     }
 
+    /// Whether the process a pid file in the localnet directory names is alive.
+    fn alive(&self, pid_file: &str) -> bool {
+        std::fs::read_to_string(self.dir().join(pid_file))
+            .ok()
+            .and_then(|p| p.trim().parse::<u32>().ok())
+            .is_some_and(|pid| {
+                Command::new("kill")
+                    .args(["-0", &pid.to_string()])
+                    .status()
+                    .is_ok_and(|s| s.success())
+            })
+    }
+
+    /// Whether the bundled relayer `localnet/up` (or `start_relayer`) started is still running.
+    pub fn relayer_running(&self) -> bool {
+        self.alive("relayer.pid")
+    }
+
+    /// Whether the Hermes `localnet/hermes start` started is still running.
+    pub fn hermes_running(&self) -> bool {
+        self.alive("hermes.pid")
+    }
+
     /// `localnet/hermes <args>` on this localnet (writes Hermes' config, imports its keys,
     /// creates channels, starts it).
     pub fn hermes_script(&self, args: &[&str]) -> String {
+        self.hermes_script_as("relayer", args)
+    }
+
+    /// [`Localnet::hermes_script`] with Hermes signing as `key` (`relayer2` beside the bundled
+    /// relayer, which signs as `relayer`: two relayers must not share an account's sequence).
+    pub fn hermes_script_as(&self, key: &str, args: &[&str]) -> String {
         let out = Command::new(root().join("localnet/hermes"))
             .args(args)
             .envs(Self::env(self.dir(), self.opts))
             .env("ESTUARY_HERMES", hermes_bin())
+            .env("ESTUARY_HERMES_KEY", key)
             .output()
             .expect("running localnet/hermes");
         success(&format!("localnet/hermes {args:?}"), out)

@@ -133,3 +133,67 @@ fn hermes_relays_between_two_estuary_chains() {
     });
     transfers_both_ways(&net);
 }
+
+/// Two relayers on one channel, as is normal in IBC: the bundled relayer and `hermes start`
+/// (signing with another account) race through a 300-packet burst each way. Whoever comes
+/// second finds its messages redundant — a no-op inside a transaction, or a transaction the
+/// chain refuses up front — and neither treats that as a failure. Every packet is received
+/// exactly once, every ack delivered, balances exact, and both relayers keep running.
+#[test]
+fn hermes_and_the_bundled_relayer_race_on_one_channel() {
+    let mut net = Localnet::up(Options::new(29_900));
+    net.hermes_script_as("relayer2", &["config"]);
+    net.hermes_script_as("relayer2", &["start"]);
+    let (alice_a, bob_a) = (net.address(0, "alice"), net.address(0, "bob"));
+    let bob_b = net.address(1, "bob");
+    let (v_on_b, v_on_a) = (
+        voucher("transfer/channel-0/stake"),
+        voucher("transfer/channel-0/stake"),
+    );
+    let a_before = net.balance(0, &alice_a, "stake");
+    let b_before = net.balance(1, &bob_b, "stake");
+    // How many transactions each relayer's account has sent on each chain.
+    let sent = |net: &Localnet, key: &str| -> u64 {
+        (0..2)
+            .map(|chain| {
+                let address = net.address(chain, key);
+                estuary_interop::rt()
+                    .block_on(net.node(chain).account(&address))
+                    .map_or(0, |a| a.sequence)
+            })
+            .sum()
+    };
+    let (bundled_before, hermes_before) = (sent(&net, "relayer"), sent(&net, "relayer2"));
+    net.burst_on(0, "alice", "channel-0", &bob_b, 300, 2);
+    net.burst_on(1, "bob", "channel-0", &bob_a, 300, 3);
+    wait_until(
+        "300 packets each way received",
+        Duration::from_secs(240),
+        || net.balance(1, &bob_b, &v_on_b) == 600 && net.balance(0, &bob_a, &v_on_a) == 900,
+    );
+    wait_until("every ack delivered", Duration::from_secs(240), || {
+        net.pending(0, "channel-0").is_empty() && net.pending(1, "channel-0").is_empty()
+    });
+    assert_eq!(net.balance(0, &alice_a, "stake"), a_before - 600);
+    assert_eq!(net.balance(1, &bob_b, "stake"), b_before - 900);
+    // Exactly once: escrow on each side equals the vouchers of it on the other.
+    assert_eq!(
+        net.escrowed(0, "channel-0", "stake"),
+        net.supply(1, &v_on_b)
+    );
+    assert_eq!(
+        net.escrowed(1, "channel-0", "stake"),
+        net.supply(0, &v_on_a)
+    );
+    assert_eq!(net.supply(1, &v_on_b), 600);
+    assert_eq!(net.supply(0, &v_on_a), 900);
+    let (bundled, hermes) = (
+        sent(&net, "relayer") - bundled_before,
+        sent(&net, "relayer2") - hermes_before,
+    );
+    eprintln!("relayer transactions during the race: bundled {bundled}, Hermes {hermes}");
+    assert!(bundled > 0 && hermes > 0, "both relayers took part");
+    assert!(net.relayer_running(), "the bundled relayer is still up");
+    assert!(net.hermes_running(), "Hermes is still up");
+    net.stop_relayer();
+}

@@ -12,7 +12,7 @@ init_simd() {
   [ -x "$SIMD" ] || die "simd is not built: run scripts/build-simd"
   simd_cmd init node0 --chain-id "$id" --default-denom stake >/dev/null 2>&1
   simd_cmd keys add validator --keyring-backend test >/dev/null 2>&1
-  for k in alice bob relayer; do
+  for k in alice bob relayer relayer2; do
     simd_cmd keys add "$k" --recover --keyring-backend test <"$keys/$k.mnemonic" >/dev/null 2>&1
     simd_cmd genesis add-genesis-account "$k" 100000000000stake --keyring-backend test >/dev/null
   done
