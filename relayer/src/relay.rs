@@ -275,6 +275,30 @@ fn fitting(
     out
 }
 
+/// Submits `msgs` (after the client `update`) on `on`, leaving out the poison packets.
+async fn submit_fitting(
+    on: &Chain,
+    sender: &Chain,
+    update: Option<Any>,
+    msgs: Vec<(u64, Any)>,
+    class: &str,
+) -> Result<Delivered> {
+    let mut out = Delivered::default();
+    let msgs = fitting(on, sender, &update, msgs, &mut out.poisoned);
+    out.sent = msgs.len().saturating_sub(usize::from(update.is_some()));
+    if out.sent > 0 {
+        on.submit(msgs).await?;
+        info!(
+            on = on.id(),
+            from = sender.id(),
+            class,
+            messages = out.sent,
+            "relayed"
+        );
+    }
+    Ok(out)
+}
+
 /// What one class of a pass delivered: messages sent and poison packets skipped.
 #[derive(Default)]
 pub struct Delivered {
@@ -304,19 +328,7 @@ async fn deliver_recvs(
         };
         msgs.push((p.sequence, any("/ibc.core.channel.v1.MsgRecvPacket", &m)));
     }
-    let mut out = Delivered::default();
-    let msgs = fitting(dst, src, &update, msgs, &mut out.poisoned);
-    out.sent = msgs.len().saturating_sub(usize::from(update.is_some()));
-    if out.sent > 0 {
-        dst.submit(msgs).await?;
-        info!(
-            from = src.id(),
-            to = dst.id(),
-            packets = out.sent,
-            "relayed packets"
-        );
-    }
-    Ok(out)
+    submit_fitting(dst, src, update, msgs, "receives").await
 }
 
 async fn deliver_timeouts(
@@ -342,14 +354,7 @@ async fn deliver_timeouts(
         };
         msgs.push((p.sequence, any("/ibc.core.channel.v1.MsgTimeout", &m)));
     }
-    let mut out = Delivered::default();
-    let msgs = fitting(src, src, &update, msgs, &mut out.poisoned);
-    out.sent = msgs.len().saturating_sub(usize::from(update.is_some()));
-    if out.sent > 0 {
-        src.submit(msgs).await?;
-        info!(on = src.id(), timeouts = out.sent, "timed out packets");
-    }
-    Ok(out)
+    submit_fitting(src, src, update, msgs, "timeouts").await
 }
 
 /// Acknowledgements written on `dst` for packets from `src` whose commitment `src` still holds.
@@ -416,12 +421,5 @@ async fn relay_acks(src: &Chain, src_end: &End, dst: &Chain, dst_end: &End) -> R
         };
         msgs.push((*seq, any("/ibc.core.channel.v1.MsgAcknowledgement", &m)));
     }
-    let mut out = Delivered::default();
-    let msgs = fitting(src, src, &update, msgs, &mut out.poisoned);
-    out.sent = msgs.len().saturating_sub(usize::from(update.is_some()));
-    if out.sent > 0 {
-        src.submit(msgs).await?;
-        info!(on = src.id(), acks = out.sent, "relayed acknowledgements");
-    }
-    Ok(out)
+    submit_fitting(src, src, update, msgs, "acknowledgements").await
 }
