@@ -110,15 +110,7 @@ pub fn host_info(ctx: &TxContext<'_>) -> TxResult<HostInfo> {
 
 pub fn deliver(ctx: &mut TxContext<'_>, msg: &Any) -> TxResult {
     let envelope = decode(msg)?;
-    // A packet another relayer already received is a no-op, not a failure that would take the
-    // rest of this relayer's batch down with it (ibc-go's `ErrNoOpMsg`). ibc-rs already treats
-    // redundant acks and timeouts so, but refuses a redundant receive on an unordered channel
-    // ("packet acknowledgment for sequence N already exists").
-    if let MsgEnvelope::Packet(PacketMsg::Recv(_)) = &envelope {
-        if crate::redundant::is_redundant(ctx.state(), &envelope)? == Some(true) {
-            return Ok(());
-        }
-    }
+    let is_recv = matches!(envelope, MsgEnvelope::Packet(PacketMsg::Recv(_)));
     let host = host_info(ctx)?;
     let params = host.params.clone();
     let (result, events, store_error) = {
@@ -135,6 +127,21 @@ pub fn deliver(ctx: &mut TxContext<'_>, msg: &Any) -> TxResult {
     };
     if let Some(e) = store_error {
         return Err(e.into());
+    }
+    // A packet another relayer already received is a no-op, not a failure that would take the
+    // rest of this relayer's batch down with it (ibc-go's `ErrNoOpMsg`, returned after the
+    // proof verified). ibc-rs treats redundant acks and timeouts so already, but ends a
+    // verified redundant receive on an unordered channel with `DuplicateAcknowledgment`, in
+    // validation, before anything was written.
+    if is_recv
+        && matches!(
+            result,
+            Err(HandlerError::Channel(
+                ibc_core::channel::types::error::ChannelError::DuplicateAcknowledgment(_)
+            ))
+        )
+    {
+        return Ok(());
     }
     result.map_err(|e| handler_error(&msg.type_url, &e))?;
     for event in events.into_iter().filter_map(to_event) {
