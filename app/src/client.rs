@@ -94,6 +94,33 @@ impl Node {
         auth_pb::BaseAccount::decode(any.value.as_slice()).context("decoding BaseAccount")
     }
 
+    /// Every balance of `address` (first page: up to 100 denoms), as (denom, amount).
+    pub async fn balances(&self, address: &str) -> Result<Vec<BalanceOf>> {
+        use cosmrs::proto::cosmos::bank::v1beta1 as bank_pb;
+        let resp: bank_pb::QueryAllBalancesResponse = self
+            .query_proto(
+                "/cosmos.bank.v1beta1.Query/AllBalances",
+                &bank_pb::QueryAllBalancesRequest {
+                    address: address.to_string(),
+                    ..Default::default()
+                },
+            )
+            .await
+            .with_context(|| format!("balances of {address}"))?;
+        resp.balances
+            .into_iter()
+            .map(|c| {
+                Ok(BalanceOf {
+                    amount: c
+                        .amount
+                        .parse()
+                        .with_context(|| format!("amount {:?} of {}", c.amount, c.denom))?,
+                    denom: c.denom,
+                })
+            })
+            .collect()
+    }
+
     /// Broadcasts and, with `wait`, polls until the transaction is in a block.
     pub async fn broadcast(&self, tx_bytes: Vec<u8>, wait: Option<Duration>) -> Result<TxReport> {
         let res = self
@@ -155,6 +182,13 @@ impl Node {
             tokio::time::sleep(Duration::from_millis(200)).await;
         }
     }
+}
+
+/// One denom's balance.
+#[derive(Debug, Clone, Serialize)]
+pub struct BalanceOf {
+    pub denom: String,
+    pub amount: u128,
 }
 
 /// What happened to a broadcast transaction.

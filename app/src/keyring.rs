@@ -64,6 +64,26 @@ pub struct KeyInfo {
     pub pub_key: String,
 }
 
+fn parse_mnemonic(phrase: &str) -> Result<Mnemonic> {
+    Mnemonic::parse_in(Language::English, phrase.trim())
+        .map_err(|e| anyhow!("invalid mnemonic: {e}"))
+}
+
+/// The key a mnemonic gives at the Cosmos HD path, and its secret scalar.
+fn key_of_mnemonic(mnemonic: &Mnemonic) -> Result<(SigningKey, [u8; 32])> {
+    let seed = mnemonic.to_seed("");
+    let hd: DerivationPath = HD_PATH.parse().map_err(|e| anyhow!("HD path: {e}"))?;
+    let secret = key_secret_bytes(&seed, &hd)?;
+    let key = SigningKey::from_slice(&secret).map_err(|e| anyhow!("deriving key: {e}"))?;
+    Ok((key, secret))
+}
+
+/// The signing key of a BIP-39 mnemonic at m/44'/118'/0'/0/0 (what `keys add --recover` stores),
+/// for programs that keep a mnemonic instead of a keyring.
+pub fn signing_key_of_mnemonic(phrase: &str) -> Result<SigningKey> {
+    Ok(key_of_mnemonic(&parse_mnemonic(phrase)?)?.0)
+}
+
 pub struct Keyring {
     dir: PathBuf,
     backend: Backend,
@@ -103,15 +123,11 @@ impl Keyring {
             bail!("a key named {name:?} already exists");
         }
         let mnemonic = match mnemonic {
-            Some(phrase) => Mnemonic::parse_in(Language::English, phrase.trim())
-                .map_err(|e| anyhow!("invalid mnemonic: {e}"))?,
+            Some(phrase) => parse_mnemonic(phrase)?,
             None => Mnemonic::generate_in(Language::English, 24)
                 .map_err(|e| anyhow!("making a mnemonic: {e}"))?,
         };
-        let seed = mnemonic.to_seed("");
-        let hd: DerivationPath = HD_PATH.parse().map_err(|e| anyhow!("HD path: {e}"))?;
-        let secret = key_secret_bytes(&seed, &hd)?;
-        let key = SigningKey::from_slice(&secret).map_err(|e| anyhow!("deriving key: {e}"))?;
+        let (key, secret) = key_of_mnemonic(&mnemonic)?;
         let info = self.store(name, &key, &secret)?;
         Ok((info, mnemonic.to_string()))
     }

@@ -39,8 +39,23 @@ pub struct RelayArgs {
     channel: String,
     #[arg(long, default_value_t = 1000)]
     packets: usize,
+    /// Instead of a burst, send this many single transfers one after another, each once the
+    /// previous one is acknowledged: send→ack latency of one transfer on an idle link.
+    #[arg(long)]
+    single: Option<usize>,
     #[arg(long)]
     json: bool,
+}
+
+#[derive(Serialize)]
+struct SingleReport {
+    transfers: usize,
+    latency_p50_s: f64,
+    latency_p99_s: f64,
+    /// Blocks of chain A from the block holding the transfer to the block holding its ack.
+    latency_p50_blocks: u64,
+    latency_p99_blocks: u64,
+    latency_max_blocks: u64,
 }
 
 #[derive(Serialize)]
@@ -101,7 +116,117 @@ async fn pending(node: &Node, channel: &str) -> Result<Vec<u64>> {
     }
 }
 
+/// The height of the block on `node` holding the acknowledgement of packet `seq` sent on
+/// `channel`, once there is one.
+async fn ack_height(node: &Node, channel: &str, seq: u64) -> Result<Option<u64>> {
+    let q = tendermint_rpc::query::Query::eq("acknowledge_packet.packet_src_channel", channel)
+        .and_eq("acknowledge_packet.packet_sequence", seq.to_string());
+    let res = node
+        .rpc
+        .tx_search(q, false, 1, 1, tendermint_rpc::Order::Ascending)
+        .await?;
+    Ok(res.txs.first().map(|t| t.height.value()))
+}
+
+fn percentile<T: Copy>(sorted: &[T], p: f64) -> Option<T> {
+    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted.get(i).copied()
+}
+
+/// Single transfers, one at a time: each is sent, then its ack awaited (by its event on A).
+async fn singles(args: &RelayArgs, n: usize) -> Result<()> {
+    let a = Node::connect(&args.node_a)?;
+    let chain_a = a.chain_id().await?;
+    let key = Keyring::new(args.home_a.join("keyring-test"), Backend::Test, None)
+        .signing_key(&args.from)?;
+    let sender = key
+        .public_key()
+        .account_id(&args.prefix_a)
+        .map_err(|e| anyhow::anyhow!("address with prefix {}: {e}", args.prefix_a))?
+        .to_string();
+    let mut secs = Vec::new();
+    let mut blocks = Vec::new();
+    for i in 0..n {
+        // Start each transfer at a different phase of the relayer's cycle (0 to 1.5 s after the
+        // last ack, spread evenly), so a relayer that passes on a timer cannot look
+        // block-synchronous just because the benchmark sends right after its pass.
+        let phase = (i as u64 * 7_919) % 1_500;
+        tokio::time::sleep(Duration::from_millis(phase)).await;
+        let seq = next_send(&a, &args.channel).await?;
+        let deadline = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)?
+            .as_nanos() as u64
+            + 600_000_000_000;
+        let msgs = transfer_batch(
+            &args.channel,
+            (&sender, &args.receiver),
+            (1, "stake"),
+            1,
+            deadline,
+        );
+        let r = a
+            .sign_and_broadcast(
+                (&key, &sender),
+                &chain_a,
+                msgs,
+                1_000_000,
+                Duration::from_secs(60),
+            )
+            .await?;
+        if r.code != 0 {
+            bail!("sending failed: {}", r.log);
+        }
+        let (sent_at, sent_height) = (Instant::now(), r.height.unwrap_or(0));
+        let acked = loop {
+            if sent_at.elapsed() > Duration::from_secs(120) {
+                bail!("transfer {seq} not acknowledged within 2 minutes");
+            }
+            if let Some(h) = ack_height(&a, &args.channel, seq).await? {
+                break h;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        };
+        let (s, b) = (
+            sent_at.elapsed().as_secs_f64(),
+            acked.saturating_sub(sent_height),
+        );
+        eprintln!(
+            "transfer {}/{n}: sequence {seq}, {b} blocks, {s:.2} s",
+            i + 1
+        );
+        secs.push(s);
+        blocks.push(b);
+    }
+    secs.sort_by(f64::total_cmp);
+    blocks.sort();
+    let report = SingleReport {
+        transfers: n,
+        latency_p50_s: percentile(&secs, 0.5).unwrap_or(0.0),
+        latency_p99_s: percentile(&secs, 0.99).unwrap_or(0.0),
+        latency_p50_blocks: percentile(&blocks, 0.5).unwrap_or(0),
+        latency_p99_blocks: percentile(&blocks, 0.99).unwrap_or(0),
+        latency_max_blocks: blocks.last().copied().unwrap_or(0),
+    };
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+    } else {
+        println!("single transfers A→B, one at a time: {n}");
+        println!(
+            "  send → ack latency   p50 {:.2} s ({} blocks), p99 {:.2} s ({} blocks), max {} blocks",
+            report.latency_p50_s,
+            report.latency_p50_blocks,
+            report.latency_p99_s,
+            report.latency_p99_blocks,
+            report.latency_max_blocks
+        );
+    }
+    Ok(())
+}
+
 pub async fn run(args: RelayArgs) -> Result<()> {
+    if let Some(n) = args.single {
+        return singles(&args, n).await;
+    }
     let a = Node::connect(&args.node_a)?;
     let b = Node::connect(&args.node_b)?;
     let chain_a = a.chain_id().await?;

@@ -493,23 +493,24 @@ impl Localnet {
         }
     }
 
-    /// Starts the bundled relayer, polling every 0.5 s, with extra arguments (e.g. `--metrics`).
+    /// Starts the bundled relayer on the localnet's two chains (`relayer.toml`), with extra
+    /// arguments (e.g. `--metrics`).
     pub fn start_relayer(&mut self, extra: &[&str]) {
+        let config = self.dir().join("relayer.toml");
+        let mut args = vec!["start", self.chain_id(0), self.chain_id(1)];
+        args.extend_from_slice(extra);
+        self.start_relayer_with(&config, &args);
+    }
+
+    /// Starts the bundled relayer with the config `config` and arguments `args` (`start ...`);
+    /// its log goes to `relayer-restarted.log`.
+    pub fn start_relayer_with(&mut self, config: &Path, args: &[&str]) {
+        self.stop_relayer();
         let log = std::fs::File::create(self.dir().join("relayer-restarted.log")).expect("log");
         let child = Command::new(relayer_bin())
-            .args([
-                "--config",
-                self.dir()
-                    .join("relayer.toml")
-                    .to_str()
-                    .expect("utf-8 path"),
-                "start",
-                self.chain_id(0),
-                self.chain_id(1),
-                "--interval",
-                "0.5",
-            ])
-            .args(extra)
+            .arg("--config")
+            .arg(config)
+            .args(args)
             .stdout(log.try_clone().expect("log"))
             .stderr(log)
             .spawn()
@@ -543,6 +544,13 @@ impl Localnet {
     /// Whether the bundled relayer `localnet/up` (or `start_relayer`) started is still running.
     pub fn relayer_running(&self) -> bool {
         self.alive("relayer.pid")
+    }
+
+    /// Whether the relayer `start_relayer` started is still running.
+    pub fn started_relayer_alive(&mut self) -> bool {
+        self.relayer
+            .as_mut()
+            .is_some_and(|c| matches!(c.try_wait(), Ok(None)))
     }
 
     /// Whether the Hermes `localnet/hermes start` started is still running.

@@ -1,25 +1,38 @@
 //! One chain as the relayer sees it: heights and headers from CometBFT's RPC, state and proofs
 //! from ABCI queries, transactions signed with the relayer's key.
 
+use std::collections::{BTreeMap, HashMap};
 use std::str::FromStr;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use anyhow::{anyhow, bail, Context, Result};
 use cosmrs::crypto::secp256k1::SigningKey;
 use cosmrs::Any;
 use estuary_app::client::{sign_tx, Node, TxPlan, TxReport};
-use estuary_app::keyring::{Backend, Keyring};
+use estuary_app::keyring::{signing_key_of_mnemonic, Backend, Keyring};
 use ibc_proto::ibc::core::client::v1::Height;
 use ibc_proto::ibc::core::commitment::v1::MerkleProof;
 use prost::Message;
 use tendermint_rpc::{Client, Paging};
 use tracing::{debug, warn};
 
-use crate::config::ChainConfig;
+use crate::config::{ChainConfig, KeyringBackend};
 
 pub struct Chain {
     /// The app hash of the last header fetched to check a proof: proofs come in runs at one height.
     header_app_hash: std::sync::Mutex<Option<(u64, Vec<u8>)>>,
+    /// Send heights of packets this relayer is carrying, by (channel, sequence), until their
+    /// ack: the start of their send→ack latency.
+    sends: std::sync::Mutex<HashMap<(String, u64), u64>>,
+    /// Block times by height, for latencies (a few recent heights).
+    block_times: std::sync::Mutex<BTreeMap<u64, tendermint::Time>>,
+    /// One relayer key signs for every path through this chain: transactions are built and
+    /// broadcast one submission at a time so their sequences never collide.
+    submitting: tokio::sync::Mutex<()>,
+    /// Packet messages in transactions the chain refused as entirely redundant (relayed by
+    /// someone else first), since the last [`Chain::take_redundant`].
+    redundant: AtomicU64,
     pub cfg: ChainConfig,
     pub node: Node,
     key: SigningKey,
@@ -36,9 +49,7 @@ pub struct LightBlock {
 impl Chain {
     pub async fn connect(cfg: &ChainConfig) -> Result<Chain> {
         let node = Node::connect(&cfg.rpc)?;
-        let key = Keyring::new(cfg.key_home.join("keyring-test"), Backend::Test, None)
-            .signing_key(&cfg.key)
-            .with_context(|| format!("relayer key {} for {}", cfg.key, cfg.id))?;
+        let key = relayer_key(cfg)?;
         let signer = key
             .public_key()
             .account_id(&cfg.account_prefix)
@@ -63,6 +74,10 @@ impl Chain {
         }
         Ok(Chain {
             header_app_hash: std::sync::Mutex::new(None),
+            sends: Default::default(),
+            block_times: Default::default(),
+            submitting: tokio::sync::Mutex::new(()),
+            redundant: AtomicU64::new(0),
             cfg,
             node,
             key,
@@ -73,6 +88,53 @@ impl Chain {
 
     pub fn id(&self) -> &str {
         &self.cfg.id
+    }
+
+    /// Remembers that packet `seq` on `channel` was sent at `height`.
+    pub fn remember_send(&self, channel: &str, seq: u64, height: u64) {
+        if let Ok(mut sends) = self.sends.lock() {
+            // Packets that never come back here (acked by another relayer) would pile up.
+            if sends.len() >= MAX_REMEMBERED_SENDS {
+                sends.clear();
+            }
+            sends.insert((channel.to_string(), seq), height);
+        }
+    }
+
+    /// The send height of packet `seq` on `channel`, if remembered; forgets it.
+    pub fn forget_send(&self, channel: &str, seq: u64) -> Option<u64> {
+        self.sends.lock().ok()?.remove(&(channel.to_string(), seq))
+    }
+
+    /// The time of block `h`.
+    pub async fn block_time(&self, h: u64) -> Result<tendermint::Time> {
+        if let Some(t) = self
+            .block_times
+            .lock()
+            .ok()
+            .and_then(|m| m.get(&h).copied())
+        {
+            return Ok(t);
+        }
+        let header = self
+            .node
+            .rpc
+            .header(tendermint::block::Height::try_from(h)?)
+            .await
+            .with_context(|| format!("header {h} of {}", self.id()))?
+            .header;
+        if let Ok(mut m) = self.block_times.lock() {
+            while m.len() >= 64 {
+                m.pop_first();
+            }
+            m.insert(h, header.time);
+        }
+        Ok(header.time)
+    }
+
+    /// Packet messages refused as redundant since the last call.
+    pub fn take_redundant(&self) -> u64 {
+        self.redundant.swap(0, Ordering::Relaxed)
     }
 
     pub fn height_of(&self, h: u64) -> Height {
@@ -357,6 +419,7 @@ impl Chain {
     /// first: ibc-go's `ErrRedundantTx`) counts as done. One refused transaction does not stop
     /// the others; the first error is returned after all were tried.
     pub async fn submit(&self, msgs: Vec<Any>) -> Result<Vec<TxReport>> {
+        let _turn = self.submitting.lock().await;
         let chunks = self.batches(msgs);
         if chunks.len() > 1 {
             if let Ok(reports) = self.submit_pipelined(&chunks).await {
@@ -448,6 +511,8 @@ impl Chain {
                 continue;
             }
             if is_redundant(&report) {
+                let packets = msgs.iter().filter(|m| is_packet_msg(m)).count();
+                self.redundant.fetch_add(packets as u64, Ordering::Relaxed);
                 debug!(
                     chain = self.id(),
                     msgs = msgs.len(),
@@ -498,6 +563,15 @@ impl Chain {
             .into_iter()
             .map(|(_, attrs)| attrs)
             .collect())
+    }
+
+    /// Like [`Chain::find_events`], with the height of the block that holds each event.
+    pub async fn find_events_at(
+        &self,
+        kind: &str,
+        conditions: &[(&str, String)],
+    ) -> Result<Vec<(u64, Vec<(String, String)>)>> {
+        self.search(kind, conditions).await
     }
 
     /// Like [`Chain::find_event`], with the height of the block that holds the event.
@@ -557,6 +631,49 @@ impl Chain {
     }
 }
 
+/// The relayer's signing key for `cfg`: from its mnemonic file, or from a keyring.
+pub fn relayer_key(cfg: &ChainConfig) -> Result<SigningKey> {
+    match (&cfg.mnemonic_file, &cfg.key_home) {
+        (Some(file), _) => {
+            warn_if_readable_by_others(file);
+            let phrase = std::fs::read_to_string(file)
+                .with_context(|| format!("reading the mnemonic file {}", file.display()))?;
+            signing_key_of_mnemonic(&phrase)
+                .with_context(|| format!("the mnemonic in {} (for {})", file.display(), cfg.id))
+        }
+        (None, Some(home)) => {
+            let (backend, dir, passphrase) = match cfg.keyring_backend {
+                KeyringBackend::Test => (Backend::Test, "keyring-test", None),
+                KeyringBackend::File => (
+                    Backend::File,
+                    "keyring-file",
+                    std::env::var("ESTUARY_KEYRING_PASSPHRASE").ok(),
+                ),
+            };
+            Keyring::new(home.join(dir), backend, passphrase)
+                .signing_key(&cfg.key)
+                .with_context(|| format!("relayer key {} for {}", cfg.key, cfg.id))
+        }
+        (None, None) => bail!(
+            "chain {} has no key: set key_home (and key) or mnemonic_file",
+            cfg.id
+        ),
+    }
+}
+
+#[cfg(unix)]
+fn warn_if_readable_by_others(file: &std::path::Path) {
+    use std::os::unix::fs::PermissionsExt;
+    if let Ok(m) = std::fs::metadata(file) {
+        if m.permissions().mode() & 0o077 != 0 {
+            warn!(file = %file.display(), "the mnemonic file is readable by others: chmod 600 it");
+        }
+    }
+}
+
+#[cfg(not(unix))]
+fn warn_if_readable_by_others(_: &std::path::Path) {}
+
 pub fn attr<'a>(attrs: &'a [(String, String)], key: &str) -> Result<&'a str> {
     attrs
         .iter()
@@ -582,6 +699,20 @@ fn msg_bytes(m: &Any) -> usize {
     let len = m.encoded_len();
     len.saturating_add(prost::length_delimiter_len(len))
         .saturating_add(1)
+}
+
+/// Packets whose ack has not come back yet, remembered per chain: far above any burst a pass
+/// relays (a few MB at most).
+const MAX_REMEMBERED_SENDS: usize = 100_000;
+
+/// A receive, acknowledgement or timeout (not a client update).
+fn is_packet_msg(m: &Any) -> bool {
+    matches!(
+        m.type_url.as_str(),
+        "/ibc.core.channel.v1.MsgRecvPacket"
+            | "/ibc.core.channel.v1.MsgAcknowledgement"
+            | "/ibc.core.channel.v1.MsgTimeout"
+    )
 }
 
 /// ibc-go's `ErrRedundantTx` (and Estuary's): every packet message in the transaction was

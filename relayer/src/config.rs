@@ -10,6 +10,20 @@ pub struct Config {
     /// Where the relayer keeps what it has linked and how far it has scanned.
     pub state_dir: PathBuf,
     pub chains: Vec<ChainConfig>,
+    /// What `start` with no chains named relays: one task per path and channel.
+    #[serde(default)]
+    pub paths: Vec<PathConfig>,
+}
+
+/// A pair of chains to relay between, and which of `a`'s transfer channels to relay.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct PathConfig {
+    pub a: String,
+    pub b: String,
+    /// The packet filter: channels on `a` (port `transfer`) whose packets, acks and timeouts this
+    /// path relays, both ways. Empty: the channel `link` opened between the two chains.
+    #[serde(default)]
+    pub channels: Vec<String>,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -17,9 +31,19 @@ pub struct ChainConfig {
     pub id: String,
     /// CometBFT RPC, e.g. `http://127.0.0.1:26657`.
     pub rpc: String,
-    /// An estuaryd home whose `keyring-test` holds `key`.
-    pub key_home: PathBuf,
+    /// The relayer's key, from one of two places. An estuaryd home whose keyring (backend
+    /// `keyring_backend`) holds the key named `key`; the `file` backend's passphrase comes from
+    /// the environment variable `ESTUARY_KEYRING_PASSPHRASE`, never from this file.
+    #[serde(default)]
+    pub key_home: Option<PathBuf>,
+    #[serde(default = "default_key")]
     pub key: String,
+    #[serde(default)]
+    pub keyring_backend: KeyringBackend,
+    /// Or a file holding a BIP-39 mnemonic (the key at m/44'/118'/0'/0/0, as `keys add
+    /// --recover` derives it). It should be readable by its owner only; the relayer warns if not.
+    #[serde(default)]
+    pub mnemonic_file: Option<PathBuf>,
     /// The chain's bech32 account prefix (`estuary`; `cosmos` for simd).
     #[serde(default = "default_prefix")]
     pub account_prefix: String,
@@ -52,6 +76,16 @@ pub struct ChainConfig {
     pub max_tx_bytes: usize,
 }
 
+/// Where a keyring keeps its keys: the SDK's `test` (plain, localnets) or `file` (sealed with a
+/// passphrase).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum KeyringBackend {
+    #[default]
+    Test,
+    File,
+}
+
 /// The two state commitments the relayer knows.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
@@ -72,6 +106,9 @@ impl StoreKind {
     }
 }
 
+fn default_key() -> String {
+    "relayer".into()
+}
 fn default_prefix() -> String {
     estuary_sdk::ACCOUNT_PREFIX.into()
 }
@@ -102,6 +139,27 @@ impl Config {
         let text =
             std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
         toml::from_str(&text).with_context(|| format!("parsing {}", path.display()))
+    }
+
+    /// The paths `start` relays: the configured ones, or the one pair named on the command line
+    /// (with its configured channel filter, if the config has that pair).
+    pub fn paths_to_run(&self, named: Option<(&str, &str)>) -> Result<Vec<PathConfig>> {
+        match named {
+            Some((a, b)) => Ok(vec![self
+                .paths
+                .iter()
+                .find(|p| p.a == a && p.b == b)
+                .cloned()
+                .unwrap_or_else(|| PathConfig {
+                    a: a.into(),
+                    b: b.into(),
+                    channels: vec![],
+                })]),
+            None if self.paths.is_empty() => {
+                anyhow::bail!("name two chains, or list [[paths]] in the config")
+            }
+            None => Ok(self.paths.clone()),
+        }
     }
 
     pub fn chain(&self, id: &str) -> Result<&ChainConfig> {

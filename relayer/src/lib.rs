@@ -7,6 +7,8 @@ pub mod config;
 pub mod link;
 pub mod metrics;
 pub mod relay;
+pub mod run;
+pub mod watch;
 
 use anyhow::Result;
 use serde::Serialize;
@@ -17,11 +19,23 @@ use relay::{pending_commitments, unreceived, Relayed};
 
 /// One relay pass both ways, plus client refreshes.
 pub async fn relay_once(a: &Chain, b: &Chain, st: &LinkState) -> Result<Relayed> {
-    let mut total = relay::relay_direction(a, &st.a, b, &st.b).await?;
-    total += relay::relay_direction(b, &st.b, a, &st.a).await?;
+    let [(_, mut total), (_, other)] = relay_both_ways(a, b, st).await?;
+    total += other;
+    Ok(total)
+}
+
+/// One relay pass both ways, plus client refreshes; what each direction relayed, by the side
+/// the packets left from.
+pub async fn relay_both_ways(
+    a: &Chain,
+    b: &Chain,
+    st: &LinkState,
+) -> Result<[(link::End, Relayed); 2]> {
+    let a_to_b = relay::relay_direction(a, &st.a, b, &st.b).await?;
+    let b_to_a = relay::relay_direction(b, &st.b, a, &st.a).await?;
     refresh_client(a, b, &st.b.client_id).await?;
     refresh_client(b, a, &st.a.client_id).await?;
-    Ok(total)
+    Ok([(st.a.clone(), a_to_b), (st.b.clone(), b_to_a)])
 }
 
 /// The height and header time (Unix seconds) of the newest consensus state `dst`'s client of
@@ -56,7 +70,7 @@ pub async fn refresh_client(src: &Chain, dst: &Chain, client_id: &str) -> Result
 }
 
 /// Newest header time of `dst`'s client of `src`, plus `src`'s trusting period.
-async fn client_expiry(src: &Chain, dst: &Chain, client_id: &str) -> Result<i64> {
+pub async fn client_expiry(src: &Chain, dst: &Chain, client_id: &str) -> Result<i64> {
     let (_, time) = newest_consensus(src, dst, client_id).await?;
     Ok(time + src.cfg.trusting_period_secs as i64)
 }

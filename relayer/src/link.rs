@@ -47,6 +47,60 @@ impl LinkState {
         }
     }
 
+    /// The link that transfer channel `channel` on `a` is part of, read from `a`'s channel and
+    /// connection ends: for relaying a channel opened by anyone (another relayer, another run).
+    /// Refuses a channel that is not open or whose client on `a` is not a client of `b`.
+    pub async fn of_channel(a: &Chain, b: &Chain, channel: &str) -> Result<LinkState> {
+        let ch = chan::Channel::decode(
+            a.ibc_value(&format!("channelEnds/ports/transfer/channels/{channel}"))
+                .await?
+                .as_slice(),
+        )
+        .with_context(|| format!("channel {channel} on {}", a.id()))?;
+        if ch.state != chan::State::Open as i32 {
+            bail!("channel {channel} on {} is not open", a.id());
+        }
+        let cp = ch
+            .counterparty
+            .ok_or_else(|| anyhow!("channel {channel} on {} has no counterparty", a.id()))?;
+        let connection_id = ch
+            .connection_hops
+            .first()
+            .cloned()
+            .ok_or_else(|| anyhow!("channel {channel} on {} has no connection", a.id()))?;
+        let conn = conn::ConnectionEnd::decode(
+            a.ibc_value(&format!("connections/{connection_id}"))
+                .await?
+                .as_slice(),
+        )
+        .with_context(|| format!("connection {connection_id} on {}", a.id()))?;
+        let conn_cp = conn
+            .counterparty
+            .ok_or_else(|| anyhow!("connection {connection_id} has no counterparty"))?;
+        let client_chain = client_chain_id(a, &conn.client_id).await?;
+        if client_chain != b.id() {
+            bail!(
+                "channel {channel} on {} leads to {client_chain}, not {}",
+                a.id(),
+                b.id()
+            );
+        }
+        Ok(LinkState {
+            a: End {
+                chain_id: a.id().into(),
+                client_id: conn.client_id,
+                connection_id,
+                channel_id: channel.into(),
+            },
+            b: End {
+                chain_id: b.id().into(),
+                client_id: conn_cp.client_id,
+                connection_id: conn_cp.connection_id,
+                channel_id: cp.channel_id,
+            },
+        })
+    }
+
     pub fn save(&self, path: &Path) -> Result<()> {
         if let Some(dir) = path.parent() {
             std::fs::create_dir_all(dir)?;
@@ -120,6 +174,18 @@ pub async fn client_state_of(src: &Chain, latest: u64) -> Any {
         allow_update_after_misbehaviour: false,
     };
     any("/ibc.lightclients.tendermint.v1.ClientState", &cs)
+}
+
+/// The chain id a Tendermint client on `host` follows.
+async fn client_chain_id(host: &Chain, client_id: &str) -> Result<String> {
+    let bytes = host
+        .ibc_value(&format!("clients/{client_id}/clientState"))
+        .await?;
+    let any = Any::decode(bytes.as_slice())
+        .with_context(|| format!("client {client_id} on {}", host.id()))?;
+    let cs = tm::ClientState::decode(any.value.as_slice())
+        .with_context(|| format!("client {client_id} on {}", host.id()))?;
+    Ok(cs.chain_id)
 }
 
 /// The latest height `dst`'s client of `src` has.

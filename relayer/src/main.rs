@@ -5,11 +5,8 @@ use anyhow::{bail, Result};
 use clap::{Parser, Subcommand};
 use estuary_relayer::chain::Chain;
 use estuary_relayer::config::Config;
-use std::sync::{Arc, Mutex};
-
-use estuary_relayer::link::{client_height, link, LinkState};
+use estuary_relayer::link::{link, LinkState};
 use estuary_relayer::metrics::Progress;
-use tracing::{info, warn};
 
 #[derive(Parser)]
 #[command(
@@ -41,12 +38,17 @@ enum Command {
     },
     /// Relay everything pending now, once.
     Clear { a: String, b: String },
-    /// Relay continuously.
+    /// Relay continuously: the two chains named, or every `[[paths]]` entry of the config (one
+    /// task per path and channel). Passes run on each new block of either chain.
     Start {
-        a: String,
-        b: String,
-        /// Seconds between passes.
-        #[arg(long, default_value_t = 1.0)]
+        a: Option<String>,
+        b: Option<String>,
+        /// How new blocks are noticed: `events` (CometBFT's websocket, polling while it is
+        /// down) or `poll`.
+        #[arg(long, value_enum, default_value = "events")]
+        trigger: estuary_relayer::watch::Trigger,
+        /// Seconds between polls of each chain's height (when polling).
+        #[arg(long, default_value_t = 0.2)]
         interval: f64,
         /// Serve Prometheus metrics here (host:port).
         #[arg(long)]
@@ -141,58 +143,29 @@ async fn run(cli: Cli) -> Result<()> {
         Command::Start {
             a,
             b,
+            trigger,
             interval,
             metrics,
         } => {
-            let (ca, cb) = chains(&cfg, &a, &b).await?;
-            let st = linked(&cfg, &a, &b)?;
-            let path = Progress::path(&cfg.state_dir, &a, &b);
-            let progress = Arc::new(Mutex::new(Progress::load(&path)));
-            if let Ok(p) = progress.lock() {
-                info!(a = %a, b = %b, passes = p.passes, heights = ?p.heights, "relaying (resuming after the last recorded pass)");
+            let named = match (a.as_deref(), b.as_deref()) {
+                (Some(a), Some(b)) => Some((a, b)),
+                (None, None) => None,
+                _ => bail!("name both chains of the path, or none to relay every [[paths]] entry"),
+            };
+            if !(interval.is_finite() && interval > 0.0) {
+                bail!("--interval must be a positive number of seconds");
             }
-            if let Some(addr) = metrics {
-                let p = progress.clone();
-                tokio::spawn(async move {
-                    if let Err(e) = estuary_relayer::metrics::serve(addr, p).await {
-                        warn!("metrics endpoint: {e:#}");
-                    }
-                });
-            }
-            loop {
-                let pass = estuary_relayer::relay_once(&ca, &cb, &st).await;
-                let heights = match (ca.latest_height().await, cb.latest_height().await) {
-                    (Ok(x), Ok(y)) => vec![(a.clone(), x), (b.clone(), y)],
-                    _ => vec![],
-                };
-                let clients = match (
-                    client_height(&ca, &st.a.client_id).await,
-                    client_height(&cb, &st.b.client_id).await,
-                ) {
-                    (Ok(x), Ok(y)) => vec![(a.clone(), x), (b.clone(), y)],
-                    _ => vec![],
-                };
-                if let Ok(mut p) = progress.lock() {
-                    match pass {
-                        Ok(r) => p.record(r),
-                        Err(e) => {
-                            // Nodes restart, mempools fill: a failed pass is retried on the next one.
-                            warn!("{e:#}");
-                            p.errors += 1;
-                        }
-                    }
-                    if !heights.is_empty() {
-                        p.heights = heights;
-                    }
-                    if !clients.is_empty() {
-                        p.client_heights = clients;
-                    }
-                    if let Err(e) = p.save(&path) {
-                        warn!("saving progress: {e:#}");
-                    }
-                }
-                tokio::time::sleep(Duration::from_secs_f64(interval)).await;
-            }
+            let paths = cfg.paths_to_run(named)?;
+            estuary_relayer::run::start(
+                &cfg,
+                paths,
+                estuary_relayer::run::RunOptions {
+                    trigger,
+                    interval: Duration::from_secs_f64(interval),
+                    metrics_addr: metrics,
+                },
+            )
+            .await?;
         }
         Command::Audit { a, b } => {
             let (ca, cb) = chains(&cfg, &a, &b).await?;
@@ -245,7 +218,7 @@ async fn run(cli: Cli) -> Result<()> {
             let (ca, cb) = chains(&cfg, &a, &b).await?;
             let mut s = estuary_relayer::status(&ca, &cb, &linked(&cfg, &a, &b)?).await?;
             // Poison packets are known from the running relayer's last pass (its progress file).
-            let progress = Progress::load(&Progress::path(&cfg.state_dir, &a, &b));
+            let progress = Progress::load(&Progress::path(&cfg.state_dir, &a, &b, None));
             for side in &mut s {
                 side.poison_packets = progress
                     .poisoned_now

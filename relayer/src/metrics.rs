@@ -1,15 +1,24 @@
-//! Relay progress: kept in memory for the Prometheus endpoint and written to a file after each
-//! pass (what was relayed and the heights it reached). Correctness never depends on the file —
-//! every pass re-derives what is owed from both chains — but it tells an operator where a
-//! restarted relayer picks up.
+//! Relay progress, written to a file after each pass (what was relayed and the heights it
+//! reached), and the Prometheus metrics (built on `prometheus-client`). Correctness never depends
+//! on either — every pass re-derives what is owed from both chains — but they tell an operator
+//! where a restarted relayer picks up and how it is doing.
 
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::Result;
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::histogram::{exponential_buckets, Histogram};
+use prometheus_client::registry::Registry;
 use serde::{Deserialize, Serialize};
+use std::sync::atomic::AtomicU64;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
+use crate::link::End;
 use crate::relay::Relayed;
 
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
@@ -32,8 +41,13 @@ pub struct Progress {
 }
 
 impl Progress {
-    pub fn path(state_dir: &Path, a: &str, b: &str) -> PathBuf {
-        state_dir.join(format!("progress-{a}--{b}.json"))
+    /// The progress file of the path between `a` and `b`; `channel` when the path relays a
+    /// configured channel rather than the one `link` opened.
+    pub fn path(state_dir: &Path, a: &str, b: &str, channel: Option<&str>) -> PathBuf {
+        match channel {
+            None => state_dir.join(format!("progress-{a}--{b}.json")),
+            Some(c) => state_dir.join(format!("progress-{a}--{b}--{c}.json")),
+        }
     }
 
     pub fn load(path: &Path) -> Progress {
@@ -59,71 +73,206 @@ impl Progress {
         self.poisoned += r.poisoned.len() as u64;
         self.poisoned_now = r.poisoned;
     }
+}
 
-    fn prometheus(&self) -> String {
+/// A packet's way: the chain and channel it was sent from.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct FromLabels {
+    pub src_chain: String,
+    pub src_channel: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct ChainLabels {
+    pub chain: String,
+}
+
+/// A light client, by the chain that hosts it.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct ClientLabels {
+    pub chain: String,
+    pub client: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct BalanceLabels {
+    pub chain: String,
+    pub denom: String,
+}
+
+fn seconds_histogram() -> Histogram {
+    // 0.25 s to ~2 min.
+    Histogram::new(exponential_buckets(0.25, 2.0, 10))
+}
+
+fn blocks_histogram() -> Histogram {
+    Histogram::new([2.0, 3.0, 4.0, 5.0, 6.0, 8.0, 10.0, 15.0, 20.0, 50.0, 100.0])
+}
+
+/// Every metric the relayer serves. Cheap to update from any task (atomics); encoding reads
+/// them without stopping the relay.
+pub struct Metrics {
+    registry: Registry,
+    pub passes: Counter,
+    pub pass_errors: Counter,
+    pub packets: Family<FromLabels, Counter>,
+    pub acks: Family<FromLabels, Counter>,
+    pub timeouts: Family<FromLabels, Counter>,
+    pub poison: Family<FromLabels, Counter>,
+    pub redundant: Family<ChainLabels, Counter>,
+    pub latency_seconds: Family<FromLabels, Histogram, fn() -> Histogram>,
+    pub latency_blocks: Family<FromLabels, Histogram, fn() -> Histogram>,
+    pub chain_height: Family<ChainLabels, Gauge>,
+    pub client_height: Family<ClientLabels, Gauge>,
+    pub client_expiry: Family<ClientLabels, Gauge>,
+    pub balance: Family<BalanceLabels, Gauge<f64, AtomicU64>>,
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Metrics {
+    pub fn new() -> Metrics {
+        let mut registry = Registry::with_prefix("estuary_relayer");
+        let m = Metrics {
+            passes: Counter::default(),
+            pass_errors: Counter::default(),
+            packets: Family::default(),
+            acks: Family::default(),
+            timeouts: Family::default(),
+            poison: Family::default(),
+            redundant: Family::default(),
+            latency_seconds: Family::new_with_constructor(seconds_histogram),
+            latency_blocks: Family::new_with_constructor(blocks_histogram),
+            chain_height: Family::default(),
+            client_height: Family::default(),
+            client_expiry: Family::default(),
+            balance: Family::default(),
+            registry: Registry::default(),
+        };
+        // `_total` is added to counters by the encoder.
+        registry.register("passes", "Relay passes completed", m.passes.clone());
+        registry.register(
+            "pass_errors",
+            "Relay passes that failed (retried on the next)",
+            m.pass_errors.clone(),
+        );
+        registry.register(
+            "packets",
+            "Packets delivered to their destination (receives), by sending chain and channel",
+            m.packets.clone(),
+        );
+        registry.register(
+            "acks",
+            "Acknowledgements delivered back to the sending chain",
+            m.acks.clone(),
+        );
+        registry.register(
+            "timeouts",
+            "Packets timed out on their sending chain (refunded)",
+            m.timeouts.clone(),
+        );
+        registry.register(
+            "poison_packets",
+            "Packets skipped because their message fits in no transaction (counted each pass until they time out)",
+            m.poison.clone(),
+        );
+        registry.register(
+            "redundant_packets",
+            "Packet messages another relayer had already delivered (the chain refused them as redundant)",
+            m.redundant.clone(),
+        );
+        registry.register(
+            "send_to_ack_seconds",
+            "From the block that sent a packet to the block that holds its acknowledgement (packets whose receive this relayer delivered)",
+            m.latency_seconds.clone(),
+        );
+        registry.register(
+            "send_to_ack_blocks",
+            "The same in blocks of the sending chain",
+            m.latency_blocks.clone(),
+        );
+        registry.register("chain_height", "Latest height seen", m.chain_height.clone());
+        registry.register(
+            "client_height",
+            "Latest height of each light client the relayer keeps",
+            m.client_height.clone(),
+        );
+        registry.register(
+            "client_expiry_seconds",
+            "Seconds until each client expires unless updated (negative: expired)",
+            m.client_expiry.clone(),
+        );
+        registry.register(
+            "balance",
+            "The relayer account's balance on each chain, by denom",
+            m.balance.clone(),
+        );
+        Metrics { registry, ..m }
+    }
+
+    /// Adds one pass's outcome, per direction (by the end packets left from).
+    pub fn record(&self, pass: &[(End, Relayed)]) {
+        self.passes.inc();
+        for (from, r) in pass {
+            let labels = FromLabels {
+                src_chain: from.chain_id.clone(),
+                src_channel: from.channel_id.clone(),
+            };
+            self.packets.get_or_create(&labels).inc_by(r.packets as u64);
+            self.acks.get_or_create(&labels).inc_by(r.acks as u64);
+            self.timeouts
+                .get_or_create(&labels)
+                .inc_by(r.timeouts as u64);
+            self.poison
+                .get_or_create(&labels)
+                .inc_by(r.poisoned.len() as u64);
+            self.pass_errors.inc_by(r.errors as u64);
+        }
+        for l in pass.iter().flat_map(|(_, r)| &r.latencies) {
+            let labels = FromLabels {
+                src_chain: l.chain.clone(),
+                src_channel: l.channel.clone(),
+            };
+            self.latency_seconds
+                .get_or_create(&labels)
+                .observe(l.seconds);
+            self.latency_blocks
+                .get_or_create(&labels)
+                .observe(l.blocks as f64);
+        }
+    }
+
+    /// The metrics in Prometheus' text format.
+    pub fn encode(&self) -> String {
         let mut out = String::new();
-        for (name, help, v) in [
-            (
-                "estuary_relayer_passes_total",
-                "relay passes completed",
-                self.passes,
-            ),
-            (
-                "estuary_relayer_errors_total",
-                "relay passes that failed",
-                self.errors,
-            ),
-            (
-                "estuary_relayer_packets_total",
-                "packets relayed (receives)",
-                self.packets,
-            ),
-            (
-                "estuary_relayer_acks_total",
-                "acknowledgements relayed",
-                self.acks,
-            ),
-            (
-                "estuary_relayer_timeouts_total",
-                "packets timed out",
-                self.timeouts,
-            ),
-            (
-                "estuary_relayer_poison_packets_total",
-                "packets skipped because their message cannot fit in a transaction",
-                self.poisoned,
-            ),
-        ] {
-            out.push_str(&format!(
-                "# HELP {name} {help}\n# TYPE {name} counter\n{name} {v}\n"
-            ));
-        }
-        out.push_str("# HELP estuary_relayer_chain_height latest height seen\n# TYPE estuary_relayer_chain_height gauge\n");
-        for (chain, h) in &self.heights {
-            out.push_str(&format!(
-                "estuary_relayer_chain_height{{chain=\"{chain}\"}} {h}\n"
-            ));
-        }
-        out.push_str("# HELP estuary_relayer_client_height latest height of each client\n# TYPE estuary_relayer_client_height gauge\n");
-        for (client, h) in &self.client_heights {
-            out.push_str(&format!(
-                "estuary_relayer_client_height{{on=\"{client}\"}} {h}\n"
-            ));
+        if prometheus_client::encoding::text::encode(&mut out, &self.registry).is_err() {
+            out.clear();
         }
         out
     }
 }
 
-/// Serves `/metrics` (any path) in Prometheus' text format.
-pub async fn serve(addr: String, progress: Arc<Mutex<Progress>>) -> Result<()> {
+/// Serves the metrics (any path) in Prometheus' text format. Each scrape is answered in a task
+/// of its own with a deadline, so a slow or stuck scraper never holds up the next one.
+pub async fn serve(addr: String, metrics: Arc<Metrics>) -> Result<()> {
     let listener = tokio::net::TcpListener::bind(&addr).await?;
     tracing::info!(%addr, "metrics endpoint");
     loop {
         let (mut sock, _) = listener.accept().await?;
-        let mut buf = [0u8; 1024];
-        let _ = sock.read(&mut buf).await;
-        let body = progress.lock().map(|p| p.prometheus()).unwrap_or_default();
-        let reply = format!("HTTP/1.1 200 OK\r\nContent-Type: text/plain; version=0.0.4\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}", body.len());
-        let _ = sock.write_all(reply.as_bytes()).await;
+        let metrics = metrics.clone();
+        tokio::spawn(async move {
+            let answer = async {
+                let mut buf = [0u8; 2048];
+                let _ = sock.read(&mut buf).await;
+                let body = metrics.encode();
+                let reply = format!("HTTP/1.1 200 OK\r\nContent-Type: application/openmetrics-text; version=1.0.0; charset=utf-8\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}", body.len());
+                let _ = sock.write_all(reply.as_bytes()).await;
+            };
+            let _ = tokio::time::timeout(Duration::from_secs(10), answer).await;
+        });
     }
 }

@@ -32,6 +32,19 @@ pub struct Relayed {
     pub poisoned: Vec<(String, u64)>,
     /// Classes (receives, timeouts, acknowledgements) whose delivery failed this pass.
     pub errors: usize,
+    /// Send→ack latency of the packets whose acks this pass delivered (those whose receive this
+    /// relayer delivered too: it knows when they were sent).
+    pub latencies: Vec<Latency>,
+}
+
+/// How long one packet took from its send to its acknowledgement, both on its sending chain.
+#[derive(Debug, Clone, Serialize)]
+pub struct Latency {
+    /// The chain that sent it and its channel there.
+    pub chain: String,
+    pub channel: String,
+    pub blocks: u64,
+    pub seconds: f64,
 }
 
 impl Relayed {
@@ -57,6 +70,7 @@ impl std::ops::AddAssign for Relayed {
         self.timeouts += o.timeouts;
         self.poisoned.extend(o.poisoned);
         self.errors += o.errors;
+        self.latencies.extend(o.latencies);
     }
 }
 
@@ -127,8 +141,8 @@ pub async fn unreceived(dst: &Chain, dst_end: &End, sequences: Vec<u64>) -> Resu
     Ok(r.sequences)
 }
 
-/// Packet events by sequence, filled a transaction at a time.
-pub(crate) type EventIndex = std::collections::HashMap<u64, Vec<(String, String)>>;
+/// Packet events by sequence (with the height of their block), filled a transaction at a time.
+pub(crate) type EventIndex = std::collections::HashMap<u64, (u64, Vec<(String, String)>)>;
 
 /// The attributes of the `kind` event for packet `seq` on `channel_key` = `channel`.
 async fn packet_event(
@@ -138,10 +152,10 @@ async fn packet_event(
     channel_key: &str,
     channel: &str,
     seq: u64,
-) -> Result<Vec<(String, String)>> {
+) -> Result<(u64, Vec<(String, String)>)> {
     if !index.contains_key(&seq) {
         let found = c
-            .find_events(
+            .find_events_at(
                 kind,
                 &[
                     (channel_key, channel.to_string()),
@@ -149,13 +163,13 @@ async fn packet_event(
                 ],
             )
             .await?;
-        for attrs in found {
+        for (height, attrs) in found {
             if attr(&attrs, channel_key).ok() == Some(channel) {
                 if let Some(s) = attr(&attrs, "packet_sequence")
                     .ok()
                     .and_then(|s| s.parse().ok())
                 {
-                    index.insert(s, attrs);
+                    index.insert(s, (height, attrs));
                 }
             }
         }
@@ -165,14 +179,15 @@ async fn packet_event(
         .with_context(|| format!("no {kind} event for sequence {seq} on {}", c.id()))
 }
 
-/// The packet `seq` as its `send_packet` event on `src` describes it.
+/// The packet `seq` as its `send_packet` event on `src` describes it. Its send height is
+/// remembered on `src` for the latency of its acknowledgement.
 pub(crate) async fn packet(
     src: &Chain,
     src_end: &End,
     seq: u64,
     index: &mut EventIndex,
 ) -> Result<chan::Packet> {
-    let attrs = packet_event(
+    let (height, attrs) = packet_event(
         src,
         index,
         "send_packet",
@@ -181,6 +196,7 @@ pub(crate) async fn packet(
         seq,
     )
     .await?;
+    src.remember_send(&src_end.channel_id, seq, height);
     packet_from_attrs(seq, &attrs)
 }
 
@@ -238,12 +254,47 @@ pub async fn relay_direction(
         }
         if !timeouts.is_empty() {
             let sent = deliver_timeouts(src, src_end, dst, &timeouts).await;
+            if let Ok(d) = &sent {
+                for seq in &d.sequences {
+                    src.forget_send(&src_end.channel_id, *seq);
+                }
+            }
             out.tally("timeouts", sent, |o, n| o.timeouts += n);
         }
     }
     let acks = relay_acks(src, src_end, dst, dst_end).await;
+    if let Ok(d) = &acks {
+        out.latencies = latencies(src, &src_end.channel_id, d).await;
+    }
     out.tally("acknowledgements", acks, |o, n| o.acks += n);
     Ok(out)
+}
+
+/// The send→ack latency of each acknowledged packet whose send this relayer saw.
+async fn latencies(src: &Chain, channel: &str, acked: &Delivered) -> Vec<Latency> {
+    let Some(ack_height) = acked.height else {
+        return vec![];
+    };
+    let mut out = Vec::new();
+    for seq in &acked.sequences {
+        let Some(sent) = src.forget_send(channel, *seq) else {
+            continue;
+        };
+        let seconds = match (src.block_time(sent).await, src.block_time(ack_height).await) {
+            (Ok(t0), Ok(t1)) => t1
+                .duration_since(t0)
+                .map(|d| d.as_secs_f64())
+                .unwrap_or(0.0),
+            _ => continue,
+        };
+        out.push(Latency {
+            chain: src.id().into(),
+            channel: channel.into(),
+            blocks: ack_height.saturating_sub(sent),
+            seconds,
+        });
+    }
+    out
 }
 
 /// Messages for `packets`, proven at one height, each checked to fit a transaction beside the
@@ -284,10 +335,16 @@ async fn submit_fitting(
     class: &str,
 ) -> Result<Delivered> {
     let mut out = Delivered::default();
+    let sequences: Vec<u64> = msgs.iter().map(|(s, _)| *s).collect();
     let msgs = fitting(on, sender, &update, msgs, &mut out.poisoned);
     out.sent = msgs.len().saturating_sub(usize::from(update.is_some()));
+    out.sequences = sequences
+        .into_iter()
+        .filter(|s| !out.poisoned.iter().any(|(_, p)| p == s))
+        .collect();
     if out.sent > 0 {
-        on.submit(msgs).await?;
+        let reports = on.submit(msgs).await?;
+        out.height = reports.iter().filter_map(|r| r.height).max();
         info!(
             on = on.id(),
             from = sender.id(),
@@ -304,6 +361,9 @@ async fn submit_fitting(
 pub struct Delivered {
     pub sent: usize,
     pub poisoned: Vec<(String, u64)>,
+    /// The sequences sent, and the height of the last block that holds them.
+    pub sequences: Vec<u64>,
+    pub height: Option<u64>,
 }
 
 async fn deliver_recvs(
@@ -396,7 +456,7 @@ async fn relay_acks(src: &Chain, src_end: &End, dst: &Chain, dst_end: &End) -> R
     let mut msgs = Vec::new();
     let mut index = EventIndex::new();
     for seq in &owed.sequences {
-        let attrs = packet_event(
+        let (_, attrs) = packet_event(
             dst,
             &mut index,
             "write_acknowledgement",

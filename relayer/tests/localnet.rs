@@ -151,15 +151,48 @@ fn round_trip_timeout_and_a_relayer_killed_mid_burst() {
     assert_eq!(fates("estuary-b-1", "acked"), 1);
     assert_eq!(report.as_array().unwrap().len(), 203);
 
-    // The restarted relayer's metrics count what it relayed (the packets left after the kill).
+    // The restarted relayer's metrics count what it relayed (the packets left after the kill),
+    // the send→ack latency of those it carried both ways, and its clients and balances.
     let metrics = http_get(&format!("127.0.0.1:{}", net.opts.base + 90));
-    let packets: u64 = metrics
+    let value = |name: &str, labels: &str| -> Option<f64> {
+        metrics
+            .lines()
+            .find_map(|l| l.strip_prefix(&format!("{name}{{{labels}}} ")))
+            .and_then(|v| v.trim().parse().ok())
+    };
+    let from_a = r#"src_chain="estuary-a-1",src_channel="channel-0""#;
+    let packets = value("estuary_relayer_packets_total", from_a).expect("packets counter");
+    assert!(packets > 0.0 && packets <= 200.0, "{metrics}");
+    let latencies = value("estuary_relayer_send_to_ack_blocks_count", from_a).unwrap_or(0.0);
+    assert!(
+        latencies > 0.0 && latencies <= packets,
+        "latency of the packets it carried: {metrics}"
+    );
+    // A send is proven at the next height and its ack at the one after the receive: ≥ 2 blocks.
+    let mean_blocks =
+        value("estuary_relayer_send_to_ack_blocks_sum", from_a).unwrap_or(0.0) / latencies;
+    assert!(mean_blocks >= 2.0, "{metrics}");
+    let expiry = metrics
         .lines()
-        .find_map(|l| l.strip_prefix("estuary_relayer_packets_total "))
-        .and_then(|v| v.trim().parse().ok())
-        .expect("packets counter");
-    assert!(packets > 0 && packets <= 200, "{metrics}");
-    assert!(metrics.contains("estuary_relayer_client_height{on=\"estuary-b-1\"}"));
+        .find(|l| l.starts_with(r#"estuary_relayer_client_expiry_seconds{chain="estuary-b-1""#))
+        .and_then(|l| l.rsplit(' ').next())
+        .and_then(|v| v.parse::<f64>().ok())
+        .expect("client expiry gauge");
+    // Trusting period 14 days; the client was updated moments ago.
+    assert!(
+        expiry > 13.0 * 86_400.0 && expiry <= 14.0 * 86_400.0,
+        "{metrics}"
+    );
+    assert!(
+        value(
+            "estuary_relayer_balance",
+            r#"chain="estuary-a-1",denom="stake""#
+        )
+        .unwrap_or(0.0)
+            > 0.0,
+        "{metrics}"
+    );
+    assert!(metrics.contains("# TYPE estuary_relayer_redundant_packets counter"));
 }
 
 /// Four validators per chain: with one of them down (app and CometBFT killed) the chain keeps
@@ -427,4 +460,106 @@ fn large_memos_are_relayed_in_batches_that_fit_and_the_audit_counts_what_is_in_f
     );
     // Each packet was minted exactly once.
     assert_eq!(net.supply(1, &voucher()), 14);
+}
+
+/// One relayer process, configured by `[[paths]]`: a second channel opened on the same
+/// connection, a path whose packet filter names only that channel (a transfer on channel-0
+/// waits), then a path with both channels (it goes too); chain B's key comes from a mnemonic
+/// file rather than a keyring.
+#[test]
+fn paths_with_a_channel_filter_and_a_key_from_a_mnemonic_file() {
+    let mut net = Localnet::up(Options::new(30_200));
+    net.stop_relayer();
+    let (a, b) = (net.chain_id(0), net.chain_id(1));
+    // `create channel` opens a new channel over the linked connection: channel-1 on both sides.
+    net.relayer_cmd(&["create", "channel", a, b]);
+    let bob_b = net.address(1, "bob");
+    let mnemonic = net.dir().join("keys/relayer.mnemonic");
+    assert!(
+        mnemonic.exists(),
+        "localnet/up keeps the relayer's mnemonic"
+    );
+    let config = |net: &Localnet, channels: &str| {
+        let path = net.dir().join(format!("paths-{}.toml", channels.len()));
+        let text = format!(
+            r#"state_dir = "{dir}/relayer"
+
+[[chains]]
+id = "{a}"
+rpc = "{rpc_a}"
+key_home = "{dir}/a/node0"
+key = "relayer"
+
+[[chains]]
+id = "{b}"
+rpc = "{rpc_b}"
+mnemonic_file = "{mnemonic}"
+
+[[paths]]
+a = "{a}"
+b = "{b}"
+channels = [{channels}]
+"#,
+            dir = net.dir().display(),
+            rpc_a = net.rpc(0),
+            rpc_b = net.rpc(1),
+            mnemonic = mnemonic.display(),
+        );
+        std::fs::write(&path, text).unwrap();
+        path
+    };
+    let relayer_b = net.address(1, "relayer");
+    let signed_on_b = |net: &Localnet| {
+        rt().block_on(net.node(1).account(&relayer_b))
+            .unwrap()
+            .sequence
+    };
+    let sequence_before = signed_on_b(&net);
+    let only_1 = config(&net, r#""channel-1""#);
+    net.start_relayer_with(&only_1, &["start"]);
+    net.transfer(0, "alice", "channel-0", &bob_b, "7stake", &[]);
+    net.transfer(0, "alice", "channel-1", &bob_b, "5stake", &[]);
+    let voucher_1 = estuary_interop::voucher("transfer/channel-1/stake");
+    wait_until("the channel-1 transfer", Duration::from_secs(60), || {
+        net.balance(1, &bob_b, &voucher_1) == 5
+    });
+    wait_until("its ack", Duration::from_secs(60), || {
+        net.pending(0, "channel-1").is_empty()
+    });
+    // Several passes later, channel-0 is still untouched: the filter holds.
+    let h = net.latest_height(0);
+    wait_until("a few blocks", Duration::from_secs(30), || {
+        net.latest_height(0) >= h + 4
+    });
+    assert_eq!(
+        net.pending(0, "channel-0").len(),
+        1,
+        "channel-0 is filtered out"
+    );
+    assert_eq!(net.balance(1, &bob_b, &voucher()), 0);
+
+    let both = config(&net, r#""channel-0", "channel-1""#);
+    net.start_relayer_with(&both, &["start"]);
+    net.transfer(
+        1,
+        "bob",
+        "channel-1",
+        &net.address(0, "alice"),
+        &format!("2{voucher_1}"),
+        &[],
+    );
+    wait_until("the channel-0 transfer", Duration::from_secs(60), || {
+        net.balance(1, &bob_b, &voucher()) == 7
+    });
+    wait_until(
+        "the vouchers home over channel-1",
+        Duration::from_secs(60),
+        || net.balance(1, &bob_b, &voucher_1) == 3 && net.pending(1, "channel-1").is_empty(),
+    );
+    assert_eq!(net.escrowed(0, "channel-1", "stake"), 3);
+    assert_conserved(&net);
+    // The relayer signed its receives on B with the key of the mnemonic (the localnet's relayer
+    // account), and is still running.
+    assert!(signed_on_b(&net) > sequence_before);
+    assert!(net.started_relayer_alive());
 }

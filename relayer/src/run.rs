@@ -1,0 +1,224 @@
+//! `start`: relays every configured path (pair of chains and channel) continuously, one task
+//! each, waking on new blocks; a monitor keeps the gauges (heights, clients, balances) fresh.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use anyhow::{bail, Result};
+use tokio::sync::Notify;
+use tracing::{info, warn};
+
+use crate::chain::Chain;
+use crate::config::{Config, PathConfig};
+use crate::link::{client_height, LinkState};
+use crate::metrics::{BalanceLabels, ChainLabels, ClientLabels, Metrics, Progress};
+use crate::watch::{watch, Trigger};
+
+/// How `start` runs.
+pub struct RunOptions {
+    pub trigger: Trigger,
+    /// Polling period (the fallback when block events are off or down).
+    pub interval: Duration,
+    /// Serve Prometheus metrics here.
+    pub metrics_addr: Option<String>,
+}
+
+/// One relay task: a link (one channel both ways) and where its progress is written.
+struct Task {
+    a: Arc<Chain>,
+    b: Arc<Chain>,
+    link: LinkState,
+    progress_file: PathBuf,
+    wake: Arc<Notify>,
+}
+
+/// The links of `path`: its configured channels, or the channel `link` opened.
+async fn links_of(
+    cfg: &Config,
+    path: &PathConfig,
+    a: &Chain,
+    b: &Chain,
+) -> Result<Vec<(Option<String>, LinkState)>> {
+    if path.channels.is_empty() {
+        let file = LinkState::path(&cfg.state_dir, &path.a, &path.b);
+        return match LinkState::load(&file)? {
+            Some(st) => Ok(vec![(None, st)]),
+            None => bail!(
+                "{} and {} are not linked yet: run `estuary-relayer link {} {}`, or list the channels to relay in the path",
+                path.a, path.b, path.a, path.b
+            ),
+        };
+    }
+    let mut out = Vec::new();
+    for ch in &path.channels {
+        out.push((Some(ch.clone()), LinkState::of_channel(a, b, ch).await?));
+    }
+    Ok(out)
+}
+
+/// Relays `paths` until the process is stopped.
+pub async fn start(cfg: &Config, paths: Vec<PathConfig>, opts: RunOptions) -> Result<()> {
+    // One connection (and one signing queue) per chain, shared by every path through it.
+    let mut chains: BTreeMap<String, Arc<Chain>> = BTreeMap::new();
+    for id in paths.iter().flat_map(|p| [&p.a, &p.b]) {
+        if !chains.contains_key(id) {
+            chains.insert(id.clone(), Arc::new(Chain::connect(cfg.chain(id)?).await?));
+        }
+    }
+    let chain = |id: &str| {
+        chains
+            .get(id)
+            .cloned()
+            .ok_or_else(|| anyhow::anyhow!("chain {id}"))
+    };
+    let metrics = Arc::new(Metrics::new());
+    if let Some(addr) = opts.metrics_addr.clone() {
+        let m = metrics.clone();
+        tokio::spawn(async move {
+            if let Err(e) = crate::metrics::serve(addr, m).await {
+                warn!("metrics endpoint: {e:#}");
+            }
+        });
+    }
+    let mut tasks = Vec::new();
+    for path in &paths {
+        let (a, b) = (chain(&path.a)?, chain(&path.b)?);
+        for (channel, link) in links_of(cfg, path, &a, &b).await? {
+            info!(
+                a = %path.a, a_channel = %link.a.channel_id,
+                b = %path.b, b_channel = %link.b.channel_id,
+                "relaying"
+            );
+            tasks.push(Task {
+                progress_file: Progress::path(&cfg.state_dir, &path.a, &path.b, channel.as_deref()),
+                a: a.clone(),
+                b: b.clone(),
+                link,
+                wake: Arc::new(Notify::new()),
+            });
+        }
+    }
+    // Each chain's new blocks wake every task that relays through it.
+    for (id, c) in &chains {
+        let wakes: Vec<Arc<Notify>> = tasks
+            .iter()
+            .filter(|t| t.a.id() == id || t.b.id() == id)
+            .map(|t| t.wake.clone())
+            .collect();
+        let fan = Arc::new(Notify::new());
+        watch(c.clone(), opts.trigger, opts.interval, fan.clone());
+        tokio::spawn(async move {
+            loop {
+                fan.notified().await;
+                for w in &wakes {
+                    w.notify_one();
+                }
+            }
+        });
+    }
+    tokio::spawn(monitor(
+        chains.values().cloned().collect(),
+        tasks
+            .iter()
+            .map(|t| (t.a.clone(), t.b.clone(), t.link.clone()))
+            .collect(),
+        metrics.clone(),
+    ));
+    let mut handles = Vec::new();
+    for t in tasks {
+        let metrics = metrics.clone();
+        handles.push(tokio::spawn(relay_loop(t, metrics, opts.interval)));
+    }
+    for h in handles {
+        h.await?;
+    }
+    Ok(())
+}
+
+/// Passes on one link: one now, then one per wake-up (new blocks seen while a pass runs make
+/// exactly one more pass), and at least one every `idle` even if no wake-up comes.
+async fn relay_loop(t: Task, metrics: Arc<Metrics>, interval: Duration) {
+    let progress = Mutex::new(Progress::load(&t.progress_file));
+    if let Ok(p) = progress.lock() {
+        info!(a = t.a.id(), b = t.b.id(), passes = p.passes, heights = ?p.heights, "resuming after the last recorded pass");
+    }
+    let idle = interval.max(Duration::from_secs(5));
+    loop {
+        let pass = crate::relay_both_ways(&t.a, &t.b, &t.link).await;
+        for c in [&t.a, &t.b] {
+            metrics
+                .redundant
+                .get_or_create(&ChainLabels {
+                    chain: c.id().into(),
+                })
+                .inc_by(c.take_redundant());
+        }
+        if let Ok(mut p) = progress.lock() {
+            match pass {
+                Ok(pass) => {
+                    metrics.record(&pass);
+                    let [(_, mut total), (_, other)] = pass;
+                    total += other;
+                    p.record(total);
+                }
+                Err(e) => {
+                    // Nodes restart, mempools fill: a failed pass is retried on the next one.
+                    warn!("{e:#}");
+                    metrics.pass_errors.inc();
+                    p.errors += 1;
+                }
+            }
+            if let Err(e) = p.save(&t.progress_file) {
+                warn!("saving progress: {e:#}");
+            }
+        }
+        let _ = tokio::time::timeout(idle, t.wake.notified()).await;
+    }
+}
+
+/// Every few seconds: chain heights, client heights and expiry, relayer balances.
+async fn monitor(
+    chains: Vec<Arc<Chain>>,
+    links: Vec<(Arc<Chain>, Arc<Chain>, LinkState)>,
+    m: Arc<Metrics>,
+) {
+    loop {
+        for c in &chains {
+            if let Ok(h) = c.latest_height().await {
+                m.chain_height
+                    .get_or_create(&ChainLabels {
+                        chain: c.id().into(),
+                    })
+                    .set(h as i64);
+            }
+            if let Ok(balances) = c.node.balances(&c.signer).await {
+                for coin in balances {
+                    m.balance
+                        .get_or_create(&BalanceLabels {
+                            chain: c.id().into(),
+                            denom: coin.denom,
+                        })
+                        .set(coin.amount as f64);
+                }
+            }
+        }
+        let now = tendermint::Time::now().unix_timestamp();
+        for (a, b, link) in &links {
+            for (host, other, end) in [(a, b, &link.a), (b, a, &link.b)] {
+                let labels = ClientLabels {
+                    chain: host.id().into(),
+                    client: end.client_id.clone(),
+                };
+                if let Ok(h) = client_height(host, &end.client_id).await {
+                    m.client_height.get_or_create(&labels).set(h as i64);
+                }
+                if let Ok(at) = crate::client_expiry(other, host, &end.client_id).await {
+                    m.client_expiry.get_or_create(&labels).set(at - now);
+                }
+            }
+        }
+        tokio::time::sleep(Duration::from_secs(5)).await;
+    }
+}
