@@ -519,9 +519,14 @@ impl Localnet {
     }
 
     pub fn relayer_cmd(&self, args: &[&str]) -> String {
+        self.relayer_cmd_with(&self.dir().join("relayer.toml"), args)
+    }
+
+    /// A relayer command with the config `config`; its stdout.
+    pub fn relayer_cmd_with(&self, config: &Path, args: &[&str]) -> String {
         let out = Command::new(relayer_bin())
             .arg("--config")
-            .arg(self.dir().join("relayer.toml"))
+            .arg(config)
             .args(args)
             .output()
             .expect("running the relayer");

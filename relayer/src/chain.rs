@@ -15,7 +15,7 @@ use ibc_proto::ibc::core::client::v1::Height;
 use ibc_proto::ibc::core::commitment::v1::MerkleProof;
 use prost::Message;
 use tendermint_rpc::{Client, Paging};
-use tracing::{debug, warn};
+use tracing::{debug, info, warn};
 
 use crate::config::{ChainConfig, KeyringBackend};
 
@@ -325,12 +325,21 @@ impl Chain {
     /// Signs `msgs` for the gas a simulation of them measures, times `gas_adjustment`, never
     /// more than `gas_limit`. When the chain cannot simulate them (the second transaction of a
     /// pipelined batch proves against a client update still in the mempool), the maximum.
+    /// A batch that needs more than the maximum is refused with [`GasExceeded`] so that the
+    /// caller splits it; a single message that does is sent with the maximum.
     async fn sign(&self, msgs: &[Any], account_number: u64, sequence: u64) -> Result<Vec<u8>> {
         let max = self.cfg.gas_limit;
         let probe = self.sign_with_gas(msgs, account_number, sequence, max)?;
         let gas = match self.simulate(probe.clone()).await {
             Ok(used) => {
                 let adjusted = (used as f64 * self.cfg.gas_adjustment).ceil() as u64;
+                if adjusted > max && msgs.len() > 1 {
+                    return Err(GasExceeded {
+                        needed: adjusted,
+                        max,
+                    }
+                    .into());
+                }
                 adjusted.clamp(1, max)
             }
             Err(e) => {
@@ -434,9 +443,24 @@ impl Chain {
         // ignores a packet it has already received, and the next pass re-reads what is owed.
         let mut reports = Vec::new();
         let mut first_error = None;
-        for chunk in chunks {
-            match self.submit_one(chunk).await {
+        let mut queue: std::collections::VecDeque<Vec<Any>> = chunks.into();
+        while let Some(chunk) = queue.pop_front() {
+            match self.submit_one(chunk.clone()).await {
                 Ok(r) => reports.push(r),
+                Err(e) if e.downcast_ref::<GasExceeded>().is_some() && chunk.len() > 1 => {
+                    // Two halves, in order: the first keeps the client update the proofs need.
+                    let mut first = chunk;
+                    let second = first.split_off(first.len() / 2);
+                    info!(
+                        chain = self.id(),
+                        "{e}: splitting {} messages into {} and {}",
+                        first.len() + second.len(),
+                        first.len(),
+                        second.len()
+                    );
+                    queue.push_front(second);
+                    queue.push_front(first);
+                }
                 Err(e) => {
                     warn!(chain = self.id(), "a relay transaction failed: {e:#}");
                     first_error.get_or_insert(e);
@@ -699,6 +723,14 @@ fn msg_bytes(m: &Any) -> usize {
     let len = m.encoded_len();
     len.saturating_add(prost::length_delimiter_len(len))
         .saturating_add(1)
+}
+
+/// A batch whose simulated gas (times the adjustment) is above the configured maximum.
+#[derive(Debug, thiserror::Error)]
+#[error("the batch needs {needed} gas, above the maximum {max}")]
+pub struct GasExceeded {
+    pub needed: u64,
+    pub max: u64,
 }
 
 /// Packets whose ack has not come back yet, remembered per chain: far above any burst a pass

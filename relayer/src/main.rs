@@ -198,6 +198,13 @@ async fn run(cli: Cli) -> Result<()> {
             let st = linked(&cfg, &a, &b)?;
             let mut all = estuary_relayer::audit::report(&ca, &st.a, &cb, &st.b).await?;
             all.extend(estuary_relayer::audit::report(&cb, &st.b, &ca, &st.a).await?);
+            // A pending packet the running relayer skipped as poison waits for its timeout.
+            let poisoned = Progress::poisoned_between(&cfg.state_dir, &a, &b);
+            for p in all.iter_mut().filter(|p| p.fate == "pending") {
+                if poisoned.contains(&(p.from.clone(), p.sequence)) {
+                    p.fate = "poison";
+                }
+            }
             if json {
                 println!("{}", serde_json::to_string_pretty(&all)?);
             } else {
@@ -217,13 +224,14 @@ async fn run(cli: Cli) -> Result<()> {
         Command::Status { a, b } => {
             let (ca, cb) = chains(&cfg, &a, &b).await?;
             let mut s = estuary_relayer::status(&ca, &cb, &linked(&cfg, &a, &b)?).await?;
-            // Poison packets are known from the running relayer's last pass (its progress file).
-            let progress = Progress::load(&Progress::path(&cfg.state_dir, &a, &b, None));
+            // Poison packets are known from the running relayer's last pass (its progress files).
+            let poisoned = Progress::poisoned_between(&cfg.state_dir, &a, &b);
             for side in &mut s {
-                side.poison_packets = progress
-                    .poisoned_now
+                side.poison_packets = poisoned
                     .iter()
-                    .filter(|(chain, _)| *chain == side.chain_id)
+                    .filter(|(chain, seq)| {
+                        *chain == side.chain_id && side.pending_packets.contains(seq)
+                    })
                     .map(|(_, seq)| *seq)
                     .collect();
             }

@@ -57,6 +57,23 @@ impl Progress {
             .unwrap_or_default()
     }
 
+    /// The poison packets of the last pass of every task relaying between `a` and `b` (the
+    /// default link's and each configured channel's), as (sending chain, sequence).
+    pub fn poisoned_between(state_dir: &Path, a: &str, b: &str) -> Vec<(String, u64)> {
+        let exact = format!("progress-{a}--{b}.json");
+        let per_channel = format!("progress-{a}--{b}--");
+        let Ok(dir) = std::fs::read_dir(state_dir) else {
+            return vec![];
+        };
+        dir.filter_map(|e| e.ok())
+            .filter(|e| {
+                let name = e.file_name().to_string_lossy().into_owned();
+                name == exact || (name.starts_with(&per_channel) && name.ends_with(".json"))
+            })
+            .flat_map(|e| Progress::load(&e.path()).poisoned_now)
+            .collect()
+    }
+
     pub fn save(&self, path: &Path) -> Result<()> {
         let tmp = path.with_extension("tmp");
         std::fs::write(&tmp, serde_json::to_string_pretty(self)?)?;

@@ -465,7 +465,8 @@ fn large_memos_are_relayed_in_batches_that_fit_and_the_audit_counts_what_is_in_f
 /// One relayer process, configured by `[[paths]]`: a second channel opened on the same
 /// connection, a path whose packet filter names only that channel (a transfer on channel-0
 /// waits), then a path with both channels (it goes too); chain B's key comes from a mnemonic
-/// file rather than a keyring.
+/// file rather than a keyring, and its gas limit there is too low for a whole batch of
+/// receives, which the relayer splits until each half fits.
 #[test]
 fn paths_with_a_channel_filter_and_a_key_from_a_mnemonic_file() {
     let mut net = Localnet::up(Options::new(30_200));
@@ -479,8 +480,10 @@ fn paths_with_a_channel_filter_and_a_key_from_a_mnemonic_file() {
         mnemonic.exists(),
         "localnet/up keeps the relayer's mnemonic"
     );
-    let config = |net: &Localnet, channels: &str| {
-        let path = net.dir().join(format!("paths-{}.toml", channels.len()));
+    let config = |net: &Localnet, channels: &str, b_extra: &str| {
+        let path = net
+            .dir()
+            .join(format!("paths-{}-{}.toml", channels.len(), b_extra.len()));
         let text = format!(
             r#"state_dir = "{dir}/relayer"
 
@@ -494,6 +497,8 @@ key = "relayer"
 id = "{b}"
 rpc = "{rpc_b}"
 mnemonic_file = "{mnemonic}"
+gas_limit = 1000000
+{b_extra}
 
 [[paths]]
 a = "{a}"
@@ -515,7 +520,7 @@ channels = [{channels}]
             .sequence
     };
     let sequence_before = signed_on_b(&net);
-    let only_1 = config(&net, r#""channel-1""#);
+    let only_1 = config(&net, r#""channel-1""#, "");
     net.start_relayer_with(&only_1, &["start"]);
     net.transfer(0, "alice", "channel-0", &bob_b, "7stake", &[]);
     net.transfer(0, "alice", "channel-1", &bob_b, "5stake", &[]);
@@ -538,7 +543,7 @@ channels = [{channels}]
     );
     assert_eq!(net.balance(1, &bob_b, &voucher()), 0);
 
-    let both = config(&net, r#""channel-0", "channel-1""#);
+    let both = config(&net, r#""channel-0", "channel-1""#, "");
     net.start_relayer_with(&both, &["start"]);
     net.transfer(
         1,
@@ -556,7 +561,74 @@ channels = [{channels}]
         Duration::from_secs(60),
         || net.balance(1, &bob_b, &voucher_1) == 3 && net.pending(1, "channel-1").is_empty(),
     );
-    assert_eq!(net.escrowed(0, "channel-1", "stake"), 3);
+    // 20 receives and a client update need ~2.5M gas: the batch is split until each part fits.
+    net.burst_on(0, "alice", "channel-1", &bob_b, 20, 1);
+    wait_until("the burst over channel-1", Duration::from_secs(120), || {
+        net.balance(1, &bob_b, &voucher_1) == 3 + 20 && net.pending(0, "channel-1").is_empty()
+    });
+    let log = std::fs::read_to_string(net.dir().join("relayer-restarted.log")).unwrap();
+    assert!(log.contains("splitting"), "{log}");
+    assert_eq!(net.escrowed(0, "channel-1", "stake"), 3 + 20);
+
+    // A poison packet: B's transactions may take 20,000 bytes, a 30,000-byte memo cannot fit.
+    // It is skipped (status, report, metric), the plain transfer behind it goes, and it times
+    // out and is refunded.
+    let small = config(&net, r#""channel-0", "channel-1""#, "max_tx_bytes = 20000");
+    let metrics = format!("127.0.0.1:{}", net.opts.base + 90);
+    net.start_relayer_with(&small, &["start", "--metrics", &metrics]);
+    let alice = net.address(0, "alice");
+    let before = net.balance(0, &alice, "stake");
+    let memo = "m".repeat(30_000);
+    net.transfer(
+        0,
+        "alice",
+        "channel-1",
+        &bob_b,
+        "4stake",
+        &[
+            "--packet-memo",
+            &memo,
+            "--gas",
+            "2000000",
+            "--timeout-seconds",
+            "20",
+        ],
+    );
+    net.transfer(0, "alice", "channel-1", &bob_b, "6stake", &[]);
+    wait_until(
+        "the plain transfer behind the poison one",
+        Duration::from_secs(60),
+        || net.balance(1, &bob_b, &voucher_1) == 23 + 6,
+    );
+    let status: serde_json::Value =
+        serde_json::from_str(&net.relayer_cmd_with(&small, &["-o", "json", "status", a, b]))
+            .unwrap();
+    let poison = status[0]["poison_packets"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(poison.len(), 1, "{status}");
+    let report: serde_json::Value =
+        serde_json::from_str(&net.relayer_cmd_with(&small, &["-o", "json", "report", a, b]))
+            .unwrap();
+    assert!(
+        report
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|p| p["fate"] == "poison" && p["sequence"] == poison[0]),
+        "{report}"
+    );
+    assert!(http_get(&metrics).contains(
+        "estuary_relayer_poison_packets_total{src_chain=\"estuary-a-1\",src_channel=\"channel-1\"}"
+    ));
+    wait_until(
+        "the poison packet refunded on timeout",
+        Duration::from_secs(90),
+        || net.pending(0, "channel-1").is_empty(),
+    );
+    assert_eq!(net.balance(0, &alice, "stake"), before - 4 - 6 + 4);
+    assert_eq!(net.balance(1, &bob_b, &voucher_1), 23 + 6);
     assert_conserved(&net);
     // The relayer signed its receives on B with the key of the mnemonic (the localnet's relayer
     // account), and is still running.
