@@ -139,6 +139,7 @@ impl Node {
                 gas_wanted: 0,
                 gas_used: 0,
                 stage: "check_tx",
+                data: vec![],
                 events: vec![],
             });
         }
@@ -152,10 +153,32 @@ impl Node {
                 gas_wanted: 0,
                 gas_used: 0,
                 stage: "mempool",
+                data: vec![],
                 events: vec![],
             });
         };
         self.wait_for_tx(&hash, timeout).await
+    }
+
+    /// Hands the transaction to the node without waiting for CheckTx (the SDK's `async` mode).
+    pub async fn broadcast_async(&self, tx_bytes: Vec<u8>) -> Result<TxReport> {
+        let res = self
+            .rpc
+            .broadcast_tx_async(tx_bytes)
+            .await
+            .with_context(|| format!("broadcasting to {}", self.url))?;
+        Ok(TxReport {
+            hash: res.hash.to_string(),
+            height: None,
+            code: 0,
+            codespace: String::new(),
+            log: String::new(),
+            gas_wanted: 0,
+            gas_used: 0,
+            stage: "sent",
+            data: vec![],
+            events: vec![],
+        })
     }
 
     pub async fn wait_for_tx(&self, hash: &str, timeout: Duration) -> Result<TxReport> {
@@ -173,6 +196,7 @@ impl Node {
                     gas_wanted: r.gas_wanted as u64,
                     gas_used: r.gas_used as u64,
                     stage: "block",
+                    data: r.data.to_vec(),
                     events: r.events,
                 });
             }
@@ -203,6 +227,9 @@ pub struct TxReport {
     pub gas_used: u64,
     /// Where the answer came from: `check_tx` (rejected), `mempool` (not waited for), `block`.
     pub stage: &'static str,
+    /// The transaction's result data (its messages' responses), once it is in a block.
+    #[serde(skip)]
+    pub data: Vec<u8>,
     /// The transaction's events, once it is in a block.
     #[serde(skip)]
     pub events: Vec<tendermint::abci::Event>,

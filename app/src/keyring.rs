@@ -71,8 +71,14 @@ fn parse_mnemonic(phrase: &str) -> Result<Mnemonic> {
 
 /// The key a mnemonic gives at the Cosmos HD path, and its secret scalar.
 fn key_of_mnemonic(mnemonic: &Mnemonic) -> Result<(SigningKey, [u8; 32])> {
+    key_of_mnemonic_at(mnemonic, HD_PATH)
+}
+
+fn key_of_mnemonic_at(mnemonic: &Mnemonic, hd_path: &str) -> Result<(SigningKey, [u8; 32])> {
     let seed = mnemonic.to_seed("");
-    let hd: DerivationPath = HD_PATH.parse().map_err(|e| anyhow!("HD path: {e}"))?;
+    let hd: DerivationPath = hd_path
+        .parse()
+        .map_err(|e| anyhow!("HD path {hd_path:?}: {e}"))?;
     let secret = key_secret_bytes(&seed, &hd)?;
     let key = SigningKey::from_slice(&secret).map_err(|e| anyhow!("deriving key: {e}"))?;
     Ok((key, secret))
@@ -118,6 +124,16 @@ impl Keyring {
 
     /// Creates a key from `mnemonic`, or from a new 24-word one. Returns the key and the mnemonic.
     pub fn add(&self, name: &str, mnemonic: Option<&str>) -> Result<(KeyInfo, String)> {
+        self.add_at(name, mnemonic, HD_PATH)
+    }
+
+    /// Like [`Keyring::add`], at the BIP-32 path `hd_path` (e.g. `m/44'/118'/0'/0/3`).
+    pub fn add_at(
+        &self,
+        name: &str,
+        mnemonic: Option<&str>,
+        hd_path: &str,
+    ) -> Result<(KeyInfo, String)> {
         let path = self.path(name)?;
         if path.exists() {
             bail!("a key named {name:?} already exists");
@@ -127,7 +143,7 @@ impl Keyring {
             None => Mnemonic::generate_in(Language::English, 24)
                 .map_err(|e| anyhow!("making a mnemonic: {e}"))?,
         };
-        let (key, secret) = key_of_mnemonic(&mnemonic)?;
+        let (key, secret) = key_of_mnemonic_at(&mnemonic, hd_path)?;
         let info = self.store(name, &key, &secret)?;
         Ok((info, mnemonic.to_string()))
     }
@@ -220,6 +236,26 @@ impl Keyring {
 
     pub fn signing_key(&self, name: &str) -> Result<SigningKey> {
         SigningKey::from_slice(&self.secret(name)?).map_err(|e| anyhow!("corrupt key {name}: {e}"))
+    }
+
+    /// Stores a raw secp256k1 secret key given in hex (the SDK's `keys import-hex`).
+    pub fn import_hex(&self, name: &str, hex_key: &str) -> Result<KeyInfo> {
+        let secret =
+            hex::decode(hex_key.trim().trim_start_matches("0x")).context("the key must be hex")?;
+        let arr: [u8; 32] = secret
+            .as_slice()
+            .try_into()
+            .map_err(|_| anyhow!("a secp256k1 key is 32 bytes, this is {}", secret.len()))?;
+        let key = SigningKey::from_slice(&arr).map_err(|e| anyhow!("not a secp256k1 key: {e}"))?;
+        if self.path(name)?.exists() {
+            bail!("a key named {name:?} already exists");
+        }
+        self.store(name, &key, &arr)
+    }
+
+    /// The key's raw secret in hex (the SDK's `keys export --unarmored-hex --unsafe`).
+    pub fn export_hex(&self, name: &str) -> Result<String> {
+        Ok(hex::encode(self.secret(name)?))
     }
 
     /// The key's secret, sealed with `export_passphrase`, as a JSON document for `keys import`.

@@ -75,13 +75,22 @@ fn cli_transfers_and_bad_input_through_cometbft() {
             "--fees",
             "10stake",
             "--yes",
+            "--wait",
         ],
     );
     assert_eq!(out["code"], 0, "{out}");
+    // The SDK's TxResponse: 64-bit numbers as strings, events of the block result.
     assert!(
-        out["height"].as_u64().unwrap() > 0,
-        "tx waits for inclusion by default"
+        out["height"].as_str().unwrap().parse::<u64>().unwrap() > 0,
+        "--wait waits for inclusion"
     );
+    assert!(out["gas_used"].as_str().unwrap().parse::<u64>().unwrap() > 0);
+    assert_eq!(out["gas_wanted"], "200000");
+    assert!(out["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|e| e["type"] == "transfer"));
     assert_eq!(net.balance(0, &bob, "stake"), 2_000);
     assert_eq!(net.balance(0, &alice, "stake"), 1_000_000_000 - 1_010);
     assert_eq!(
@@ -91,7 +100,7 @@ fn cli_transfers_and_bad_input_through_cometbft() {
     );
     let acc = net.json(0, &["query", "auth", "account", &alice]);
     assert_eq!(acc["sequence"], "1");
-    let tx = net.json(0, &["query", "tx", out["hash"].as_str().unwrap()]);
+    let tx = net.json(0, &["query", "tx", out["txhash"].as_str().unwrap()]);
     assert_eq!(tx["code"], 0);
 
     // Bad input through CometBFT's RPC: each is refused with its code and moves nothing.
@@ -215,6 +224,7 @@ fn cli_transfers_and_bad_input_through_cometbft() {
             &alice,
             "999999999stake",
             "--yes",
+            "--wait",
         ],
     );
     assert!(!out.status.success());
@@ -274,6 +284,7 @@ fn cli_transfers_and_bad_input_through_cometbft() {
             "--from",
             "alice",
             "--yes",
+            "--wait",
         ],
     );
     assert!(!out.status.success());
@@ -391,7 +402,7 @@ fn export_import_reproduces_the_app_hash() {
     net.est(
         0,
         &[
-            "tx", "bank", "send", "alice", &bob, "777stake", "--fees", "3stake", "--yes",
+            "tx", "bank", "send", "alice", &bob, "777stake", "--fees", "3stake", "--yes", "--wait",
         ],
     );
     net.kill_comet(0);

@@ -676,7 +676,12 @@ fn hostile_transactions_change_nothing_but_fees_and_never_stop_the_chain() {
     assert_eq!(net.balance(0, &bob, "stake"), bob_start);
     assert_eq!(net.supply(0, "stake"), supply, "nothing minted or burnt");
     // Still serving: an honest send goes through.
-    let out = net.json(0, &["tx", "bank", "send", "alice", &bob, "3stake", "--yes"]);
+    let out = net.json(
+        0,
+        &[
+            "tx", "bank", "send", "alice", &bob, "3stake", "--yes", "--wait",
+        ],
+    );
     assert_eq!(out["code"], 0, "{out}");
     assert_eq!(net.balance(0, &bob, "stake"), bob_start + 3);
 }

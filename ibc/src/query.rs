@@ -99,6 +99,7 @@ pub fn handle(
         "/ibc.applications.transfer.v1.Query/DenomTraces" => denom_traces(state, data),
         "/ibc.applications.transfer.v1.Query/DenomHash" => denom_hash(data),
         "/ibc.applications.transfer.v1.Query/EscrowAddress" => escrow(data),
+        "/ibc.applications.transfer.v1.Query/TotalEscrowForDenom" => total_escrow(state, data),
         "/ibc.applications.transfer.v1.Query/Params" => transfer_params(state),
         _ => return None,
     };
@@ -556,6 +557,32 @@ fn escrow(data: &[u8]) -> TxResult<Vec<u8>> {
     let address = Address(escrow_address(&req.port_id, &req.channel_id)).to_bech32();
     Ok(transfer::QueryEscrowAddressResponse {
         escrow_address: address,
+    }
+    .encode_to_vec())
+}
+
+/// What every transfer channel's escrow account holds of a denom. ibc-go keeps this total as
+/// its own state, updated on escrow and release; here it is the sum of the escrow balances,
+/// which is the same unless someone sends tokens to an escrow address by hand.
+fn total_escrow(state: &dyn StateRead, data: &[u8]) -> TxResult<Vec<u8>> {
+    use estuary_bank::BankReader;
+    let req: transfer::QueryTotalEscrowForDenomRequest = decode(data)?;
+    let denom = estuary_sdk::Denom::new(req.denom.clone())?;
+    let prefix = Substore::Ibc.full_key(b"channelEnds/ports/transfer/channels/");
+    let mut total: u128 = 0;
+    for (key, _) in state.prefix_raw(&prefix)? {
+        let channel =
+            String::from_utf8_lossy(key.get(prefix.len()..).unwrap_or_default()).into_owned();
+        let escrow = Address(escrow_address(crate::ics20::PORT, &channel));
+        total = total
+            .checked_add(state.balance(&escrow, &denom)?)
+            .ok_or_else(|| TxError::Internal("total escrow overflows".into()))?;
+    }
+    Ok(transfer::QueryTotalEscrowForDenomResponse {
+        amount: Some(ibc_proto::cosmos::base::v1beta1::Coin {
+            denom: req.denom,
+            amount: total.to_string(),
+        }),
     }
     .encode_to_vec())
 }

@@ -241,6 +241,7 @@ impl Localnet {
                 "--from",
                 from,
                 "--yes",
+                "--wait",
                 "-o",
                 "json",
             ];
@@ -248,7 +249,7 @@ impl Localnet {
             let v: serde_json::Value =
                 serde_json::from_str(&self.ok(chain, &args)).expect("tx report json");
             assert_eq!(v["code"], 0, "transfer refused: {v}");
-            return v["hash"].as_str().expect("hash").to_string();
+            return v["txhash"].as_str().expect("txhash").to_string();
         }
         let rpc = self.rpc(1).replace("http://", "tcp://");
         let mut args = vec![

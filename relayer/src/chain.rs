@@ -655,8 +655,13 @@ impl Chain {
     }
 }
 
-/// The relayer's signing key for `cfg`: from its mnemonic file, or from a keyring.
+/// The relayer's signing key for `cfg`: from its mnemonic file, or from a keyring (the `file`
+/// backend's passphrase from `ESTUARY_KEYRING_PASSPHRASE`).
 pub fn relayer_key(cfg: &ChainConfig) -> Result<SigningKey> {
+    relayer_key_with(cfg, std::env::var("ESTUARY_KEYRING_PASSPHRASE").ok())
+}
+
+fn relayer_key_with(cfg: &ChainConfig, passphrase: Option<String>) -> Result<SigningKey> {
     match (&cfg.mnemonic_file, &cfg.key_home) {
         (Some(file), _) => {
             warn_if_readable_by_others(file);
@@ -668,11 +673,7 @@ pub fn relayer_key(cfg: &ChainConfig) -> Result<SigningKey> {
         (None, Some(home)) => {
             let (backend, dir, passphrase) = match cfg.keyring_backend {
                 KeyringBackend::Test => (Backend::Test, "keyring-test", None),
-                KeyringBackend::File => (
-                    Backend::File,
-                    "keyring-file",
-                    std::env::var("ESTUARY_KEYRING_PASSPHRASE").ok(),
-                ),
+                KeyringBackend::File => (Backend::File, "keyring-file", passphrase),
             };
             Keyring::new(home.join(dir), backend, passphrase)
                 .signing_key(&cfg.key)
@@ -751,4 +752,57 @@ fn is_packet_msg(m: &Any) -> bool {
 /// already delivered by another relayer.
 pub fn is_redundant(r: &TxReport) -> bool {
     r.codespace == "channel" && r.code == 22
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MNEMONIC: &str = "abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon about";
+
+    fn config(toml_chain: &str) -> ChainConfig {
+        let text = format!("id = \"x-1\"\nrpc = \"http://127.0.0.1:1\"\n{toml_chain}");
+        toml::from_str(&text).expect("chain config")
+    }
+
+    fn address(k: &SigningKey) -> String {
+        k.public_key()
+            .account_id("estuary")
+            .expect("address")
+            .to_string()
+    }
+
+    /// The same key from a mnemonic file, a `test` keyring and a `file` keyring (with its
+    /// passphrase; refused without it or with another).
+    #[test]
+    fn keys_from_a_mnemonic_file_and_both_keyring_backends() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let file = dir.path().join("relayer.mnemonic");
+        std::fs::write(&file, format!("{MNEMONIC}\n")).expect("write");
+        let from_file = relayer_key(&config(&format!("mnemonic_file = {:?}", file))).expect("key");
+
+        Keyring::new(dir.path().join("keyring-test"), Backend::Test, None)
+            .add("relayer", Some(MNEMONIC))
+            .expect("test keyring");
+        Keyring::new(
+            dir.path().join("keyring-file"),
+            Backend::File,
+            Some("secret".into()),
+        )
+        .add("relayer", Some(MNEMONIC))
+        .expect("file keyring");
+        let home = format!("key_home = {:?}", dir.path());
+        let from_test = relayer_key_with(&config(&home), None).expect("test keyring key");
+        let file_cfg = config(&format!("{home}\nkeyring_backend = \"file\""));
+        let from_sealed =
+            relayer_key_with(&file_cfg, Some("secret".into())).expect("file keyring key");
+        assert_eq!(address(&from_file), address(&from_test));
+        assert_eq!(address(&from_file), address(&from_sealed));
+        assert!(relayer_key_with(&file_cfg, None).is_err(), "no passphrase");
+        assert!(relayer_key_with(&file_cfg, Some("wrong".into())).is_err());
+
+        std::fs::write(&file, "not a mnemonic").expect("write");
+        assert!(relayer_key(&config(&format!("mnemonic_file = {:?}", file))).is_err());
+        assert!(relayer_key(&config("")).is_err(), "no key at all");
+    }
 }

@@ -26,16 +26,28 @@ pub enum TransferTx {
         /// The sending key.
         #[arg(long)]
         from: String,
+        /// Timeout height on the destination, `revision-height` (ibc-go's flag): added to the
+        /// latest height of this chain's client of the destination unless --absolute-timeouts.
+        #[arg(long, conflicts_with_all = ["timeout_height", "timeout_timestamp", "timeout_seconds"])]
+        packet_timeout_height: Option<String>,
+        /// Timeout in nanoseconds (ibc-go's flag): from now unless --absolute-timeouts. Default
+        /// when no timeout is given: 600 s from now.
+        #[arg(long, conflicts_with_all = ["timeout_height", "timeout_timestamp", "timeout_seconds"])]
+        packet_timeout_timestamp: Option<u64>,
+        /// The --packet-timeout-* values are absolute (a height, nanoseconds since the epoch).
+        #[arg(long)]
+        absolute_timeouts: bool,
         /// Absolute timeout height on the destination, `revision-height` (e.g. `1-5000`).
         #[arg(long)]
         timeout_height: Option<String>,
         /// Absolute timeout in nanoseconds since the Unix epoch.
         #[arg(long, conflicts_with = "timeout_seconds")]
         timeout_timestamp: Option<u64>,
-        /// Timeout this many seconds from now (default 600 when no other timeout is given).
+        /// Timeout this many seconds from now.
         #[arg(long)]
         timeout_seconds: Option<u64>,
-        #[arg(long, default_value = "")]
+        /// The packet's memo (ibc-go's `--memo`; the transaction's own memo is `--note`).
+        #[arg(long = "memo", alias = "packet-memo", default_value = "")]
         packet_memo: String,
         #[command(flatten)]
         tx: TxArgs,
@@ -52,6 +64,18 @@ pub enum TransferQuery {
     },
     /// Every voucher trace known to this chain.
     DenomTraces {
+        #[command(flatten)]
+        node: NodeArgs,
+    },
+    /// The `ibc/` hash of a trace, e.g. `transfer/channel-0/stake`.
+    DenomHash {
+        trace: String,
+        #[command(flatten)]
+        node: NodeArgs,
+    },
+    /// The total amount of a denom held in escrow on every channel.
+    TotalEscrow {
+        denom: String,
         #[command(flatten)]
         node: NodeArgs,
     },
@@ -121,6 +145,9 @@ pub async fn transfer_tx(g: &Global, cmd: TransferTx) -> Result<()> {
         receiver,
         amount,
         from,
+        packet_timeout_height,
+        packet_timeout_timestamp,
+        absolute_timeouts,
         timeout_height,
         timeout_timestamp,
         timeout_seconds,
@@ -132,24 +159,42 @@ pub async fn transfer_tx(g: &Global, cmd: TransferTx) -> Result<()> {
         bail!("give exactly one amount, e.g. 100stake")
     };
     let sender = super::genesis::resolve_address(&from, &tx.keyring.open(&g.home()))?;
-    let height = match &timeout_height {
-        Some(s) => {
-            let (rev, h) = s
-                .split_once('-')
-                .ok_or_else(|| anyhow!("--timeout-height must be revision-height, e.g. 1-5000"))?;
-            Some(client::Height {
-                revision_number: rev.parse().context("revision")?,
-                revision_height: h.parse().context("height")?,
-            })
-        }
-        None => None,
-    };
-    let timestamp = match (timeout_timestamp, timeout_seconds, &height) {
-        (Some(ns), _, _) => ns,
-        (None, Some(s), _) => now_ns() + s * 1_000_000_000,
-        (None, None, Some(_)) => 0,
-        (None, None, None) => now_ns() + 600 * 1_000_000_000,
-    };
+    let (height, timestamp) =
+        if packet_timeout_height.is_some() || packet_timeout_timestamp.is_some() {
+            // ibc-go's flags: relative to the destination's height as this chain's client knows it,
+            // and to now, unless absolute.
+            let mut height = packet_timeout_height
+                .as_deref()
+                .map(parse_height)
+                .transpose()?
+                .filter(|h| h.revision_height != 0 || h.revision_number != 0);
+            if let (Some(h), false) = (height.as_mut(), absolute_timeouts) {
+                let node = Node::connect(&tx.node.node)?;
+                let latest = counterparty_height(&node, &src_port, &src_channel).await?;
+                h.revision_number = h.revision_number.saturating_add(latest.revision_number);
+                h.revision_height = h.revision_height.saturating_add(latest.revision_height);
+            }
+            let timestamp = match packet_timeout_timestamp {
+                Some(0) | None => 0,
+                Some(ns) if absolute_timeouts => ns,
+                Some(ns) => now_ns().saturating_add(ns),
+            };
+            (height, timestamp)
+        } else {
+            let height = timeout_height.as_deref().map(parse_height).transpose()?;
+            let timestamp = match (timeout_timestamp, timeout_seconds, &height) {
+                (Some(ns), _, _) => ns,
+                (None, Some(s), _) => now_ns().saturating_add(s.saturating_mul(1_000_000_000)),
+                (None, None, Some(_)) => 0,
+                // ibc-go also sets a relative height of 1000 blocks by default; a client not
+                // updated for a while then times packets out at once, so the default here is time.
+                (None, None, None) => now_ns().saturating_add(600 * 1_000_000_000),
+            };
+            (height, timestamp)
+        };
+    if height.is_none() && timestamp == 0 {
+        bail!("a transfer needs a timeout height or a timeout timestamp");
+    }
     let msg = transfer::MsgTransfer {
         source_port: src_port,
         source_channel: src_channel,
@@ -170,6 +215,39 @@ pub async fn transfer_tx(g: &Global, cmd: TransferTx) -> Result<()> {
     super::tx::report(g, sign_and_send(g, &from, vec![any], &tx).await?)
 }
 
+/// `revision-height`, e.g. `1-5000`.
+fn parse_height(s: &str) -> Result<client::Height> {
+    let (rev, h) = s
+        .split_once('-')
+        .ok_or_else(|| anyhow!("a timeout height is revision-height, e.g. 1-5000 (got {s:?})"))?;
+    Ok(client::Height {
+        revision_number: rev.parse().context("revision")?,
+        revision_height: h.parse().context("height")?,
+    })
+}
+
+/// The latest height of the client the channel's connection uses: the destination's height as
+/// this chain knows it.
+async fn counterparty_height(node: &Node, port: &str, channel: &str) -> Result<client::Height> {
+    let r: chan::QueryChannelClientStateResponse = node
+        .query_proto(
+            "/ibc.core.channel.v1.Query/ChannelClientState",
+            &chan::QueryChannelClientStateRequest {
+                port_id: port.into(),
+                channel_id: channel.into(),
+            },
+        )
+        .await
+        .with_context(|| format!("the client of {port}/{channel}"))?;
+    let any = r
+        .identified_client_state
+        .and_then(|c| c.client_state)
+        .ok_or_else(|| anyhow!("channel {port}/{channel} has no client state"))?;
+    let cs = tm::ClientState::decode(any.value.as_slice()).context("client state")?;
+    cs.latest_height
+        .ok_or_else(|| anyhow!("the client of {port}/{channel} has no latest height"))
+}
+
 fn now_ns() -> u64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -179,6 +257,30 @@ fn now_ns() -> u64 {
 
 pub async fn transfer_query(g: &Global, cmd: TransferQuery) -> Result<()> {
     match cmd {
+        TransferQuery::DenomHash { trace, node } => {
+            let node = Node::connect(&node.node)?;
+            let r: transfer::QueryDenomHashResponse = node
+                .query_proto(
+                    "/ibc.applications.transfer.v1.Query/DenomHash",
+                    &transfer::QueryDenomHashRequest { trace },
+                )
+                .await?;
+            g.print(&json!({ "hash": r.hash }), |_| r.hash.clone())
+        }
+        TransferQuery::TotalEscrow { denom, node } => {
+            let node = Node::connect(&node.node)?;
+            let r: transfer::QueryTotalEscrowForDenomResponse = node
+                .query_proto(
+                    "/ibc.applications.transfer.v1.Query/TotalEscrowForDenom",
+                    &transfer::QueryTotalEscrowForDenomRequest { denom },
+                )
+                .await?;
+            let coin = r.amount.unwrap_or_default();
+            g.print(
+                &json!({ "amount": { "denom": coin.denom, "amount": coin.amount } }),
+                |_| format!("{}{}", coin.amount, coin.denom),
+            )
+        }
         TransferQuery::DenomTrace { hash, node } => {
             let node = Node::connect(&node.node)?;
             let r: transfer::QueryDenomTraceResponse = node

@@ -81,6 +81,15 @@ pub fn run(g: &Global, a: InitArgs) -> Result<()> {
         ..AppToml::default()
     };
     app.save(&home.app_toml())?;
+    // The client settings point this home's CLI at this node, as the SDK's init does.
+    super::client_config::ClientToml {
+        chain_id: a.chain_id.clone(),
+        keyring_backend: "test".into(),
+        output: "text".into(),
+        node: format!("tcp://127.0.0.1:{rpc}"),
+        broadcast_mode: "sync".into(),
+    }
+    .save(&super::client_config::ClientToml::path(&home))?;
     std::fs::write(
         home.cometbft_toml(),
         cometbft_config(&a.moniker, p2p, rpc, abci, &a.block_time),

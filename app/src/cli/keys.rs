@@ -12,6 +12,25 @@ pub enum KeysCmd {
         /// Read a BIP-39 mnemonic from stdin instead of making a new one.
         #[arg(long)]
         recover: bool,
+        /// BIP-44 account number, for the path m/44'/118'/{account}'/0/{index}.
+        #[arg(long, default_value_t = 0)]
+        account: u32,
+        /// BIP-44 address index, for the path m/44'/118'/{account}'/0/{index}.
+        #[arg(long, default_value_t = 0)]
+        index: u32,
+        /// A full BIP-32 path instead (overrides --account and --index).
+        #[arg(long)]
+        hd_path: Option<String>,
+        #[command(flatten)]
+        keyring: KeyringArgs,
+    },
+    /// Import a raw secp256k1 private key given in hex.
+    ImportHex {
+        name: String,
+        hex: String,
+        /// The key type (only secp256k1).
+        #[arg(long, default_value = "secp256k1", value_parser = ["secp256k1"])]
+        key_type: String,
         #[command(flatten)]
         keyring: KeyringArgs,
     },
@@ -29,11 +48,26 @@ pub enum KeysCmd {
         #[command(flatten)]
         keyring: KeyringArgs,
     },
-    /// Print a key sealed with an export passphrase, for `keys import`.
+    /// Print a key sealed with an export passphrase, for `keys import`; or, with
+    /// `--unarmored-hex --unsafe`, its raw private key in hex.
     Export {
         name: String,
-        #[arg(long, env = "ESTUARY_EXPORT_PASSPHRASE", hide_env_values = true)]
-        export_passphrase: String,
+        #[arg(
+            long,
+            env = "ESTUARY_EXPORT_PASSPHRASE",
+            hide_env_values = true,
+            required_unless_present = "unarmored_hex"
+        )]
+        export_passphrase: Option<String>,
+        /// Print the private key unencrypted, in hex (needs --unsafe).
+        #[arg(long, requires = "unsafe_export")]
+        unarmored_hex: bool,
+        /// Acknowledge that the printed key gives anyone who sees it the account.
+        #[arg(long = "unsafe", id = "unsafe_export")]
+        unsafe_export: bool,
+        /// Skip the confirmation prompt.
+        #[arg(long, short = 'y')]
+        yes: bool,
         #[command(flatten)]
         keyring: KeyringArgs,
     },
@@ -63,8 +97,12 @@ pub fn run(g: &Global, cmd: KeysCmd) -> Result<()> {
         KeysCmd::Add {
             name,
             recover,
+            account,
+            index,
+            hd_path,
             keyring,
         } => {
+            let hd_path = hd_path.unwrap_or_else(|| format!("m/44'/118'/{account}'/0/{index}"));
             let mnemonic = if recover {
                 let mut s = String::new();
                 std::io::stdin()
@@ -74,7 +112,10 @@ pub fn run(g: &Global, cmd: KeysCmd) -> Result<()> {
             } else {
                 None
             };
-            let (info, phrase) = keyring.open(&home).add(&name, mnemonic.as_deref())?;
+            let (info, phrase) =
+                keyring
+                    .open(&home)
+                    .add_at(&name, mnemonic.as_deref(), &hd_path)?;
             let shown = serde_json::json!({
                 "name": info.name, "address": info.address, "pub_key": info.pub_key,
                 "mnemonic": if recover { String::new() } else { phrase.clone() },
@@ -115,12 +156,37 @@ pub fn run(g: &Global, cmd: KeysCmd) -> Result<()> {
                 )
             })
         }
+        KeysCmd::ImportHex {
+            name,
+            hex,
+            key_type: _,
+            keyring,
+        } => {
+            let info = keyring.open(&home).import_hex(&name, &hex)?;
+            g.print(&info, |k| format!("imported {} ({})", k.name, k.address))
+        }
         KeysCmd::Export {
             name,
             export_passphrase,
+            unarmored_hex,
+            unsafe_export: _,
+            yes,
             keyring,
         } => {
-            println!("{}", keyring.open(&home).export(&name, &export_passphrase)?);
+            let kr = keyring.open(&home);
+            if unarmored_hex {
+                if !yes
+                    && !confirm(
+                        "**UNSAFE** the private key will be printed unencrypted; continue?",
+                    )?
+                {
+                    bail!("not exported");
+                }
+                println!("{}", kr.export_hex(&name)?);
+            } else {
+                let passphrase = export_passphrase.unwrap_or_default();
+                println!("{}", kr.export(&name, &passphrase)?);
+            }
             Ok(())
         }
         KeysCmd::Import {

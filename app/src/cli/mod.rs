@@ -1,6 +1,7 @@
 //! The `estuaryd` command line: operator commands (init, genesis, start, export) and the user CLI
 //! (keys, tx, query, status), following Cosmos SDK conventions.
 
+mod client_config;
 mod genesis;
 mod hermes;
 mod ibc;
@@ -9,6 +10,7 @@ mod keys;
 mod node;
 mod query;
 mod tx;
+mod tx_json;
 
 use std::path::PathBuf;
 
@@ -38,7 +40,7 @@ pub struct Global {
     #[arg(long, global = true, env = "ESTUARY_HOME", default_value_os_t = default_home())]
     pub home: PathBuf,
     /// Output format for commands that print data.
-    #[arg(long, short = 'o', global = true, value_enum, default_value_t = Output::Text)]
+    #[arg(long, short = 'o', global = true, value_enum, env = "ESTUARY_OUTPUT", default_value_t = Output::Text)]
     pub output: Output,
     /// Log filter, e.g. `info` or `estuary_app=debug`.
     #[arg(long, global = true, env = "ESTUARY_LOG", default_value = "info")]
@@ -109,6 +111,10 @@ pub enum Command {
     /// CometBFT identities stored in the home.
     #[command(subcommand)]
     Comet(CometCmd),
+    /// Client settings (`config/client.toml`): chain-id, node, keyring-backend, output,
+    /// broadcast-mode.
+    #[command(subcommand)]
+    Config(client_config::ConfigCmd),
 }
 
 #[derive(Subcommand)]
@@ -127,7 +133,15 @@ fn default_home() -> PathBuf {
 }
 
 pub fn run() -> Result<()> {
-    let cli = Cli::parse();
+    // client.toml fills in what flags and the environment leave unset: read it from the home
+    // the command line names, then parse again with its settings in the environment.
+    let mut cli = Cli::parse();
+    if let Some(settings) =
+        client_config::ClientToml::load(&client_config::ClientToml::path(&cli.global.home()))?
+    {
+        settings.apply_to_env();
+        cli = Cli::parse();
+    }
     init_tracing(&cli.global.log_level);
     let g = cli.global.clone();
     match cli.command {
@@ -140,6 +154,7 @@ pub fn run() -> Result<()> {
         Command::Query(c) => block_on(query::run(&g, c)),
         Command::Status(a) => block_on(node::status(&g, a)),
         Command::HermesConfig(a) => hermes::run(&g, a),
+        Command::Config(c) => client_config::run(&g, c),
         Command::Comet(CometCmd::ShowNodeId) => {
             let id = init::home_node_id(&g.home())?;
             g.print(&serde_json::json!({ "node_id": id }), |_| id.clone())

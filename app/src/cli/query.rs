@@ -19,6 +19,27 @@ pub enum QueryCmd {
         #[command(flatten)]
         node: NodeArgs,
     },
+    /// A block (default: the latest), as CometBFT returns it.
+    Block {
+        height: Option<u64>,
+        #[command(flatten)]
+        node: NodeArgs,
+    },
+    /// Transactions matching an event query, e.g. `--query "transfer.recipient='estuary1…'"`.
+    Txs {
+        /// CometBFT event query: `type.attribute='value'` joined by AND.
+        #[arg(long)]
+        query: String,
+        #[arg(long, default_value_t = 1)]
+        page: u32,
+        #[arg(long, default_value_t = 100)]
+        limit: u8,
+        /// `asc` or `desc` by height.
+        #[arg(long, default_value = "asc", value_parser = ["asc", "desc"])]
+        order_by: String,
+        #[command(flatten)]
+        node: NodeArgs,
+    },
     /// The validator set.
     Validators {
         #[command(flatten)]
@@ -187,16 +208,95 @@ pub async fn run(g: &Global, cmd: QueryCmd) -> Result<()> {
                 .wait_for_tx(&hash, std::time::Duration::ZERO)
                 .await
                 .map_err(|_| anyhow!("transaction {hash} not found"))?;
-            g.print(&report, |r| {
+            let shown = super::tx::TxResponse::from(&report);
+            g.print(&shown, |r| {
                 format!(
-                    "txhash: {}\nheight: {}\ncode: {}\ngas: {} / {}\nlog: {}",
-                    r.hash,
-                    r.height.unwrap_or(0),
-                    r.code,
-                    r.gas_used,
-                    r.gas_wanted,
-                    r.log
+                    "txhash: {}\nheight: {}\ncode: {}\ngas: {} / {}\nraw_log: {}",
+                    r.txhash, r.height, r.code, r.gas_used, r.gas_wanted, r.raw_log
                 )
+            })
+        }
+        QueryCmd::Block { height, node } => {
+            use tendermint_rpc::Client;
+            let node = Node::connect(&node.node)?;
+            let block = match height {
+                Some(h) => {
+                    node.rpc
+                        .block(tendermint::block::Height::try_from(h)?)
+                        .await
+                }
+                None => node.rpc.latest_block().await,
+            }
+            .map_err(|e| anyhow!("fetching the block: {e}"))?;
+            let header = &block.block.header;
+            let text = format!(
+                "height: {}\nhash: {}\ntime: {}\nproposer: {}\napp_hash: {}\ntxs: {}",
+                header.height,
+                block.block_id.hash,
+                header.time,
+                header.proposer_address,
+                header.app_hash,
+                block.block.data.len()
+            );
+            g.print(&block, |_| text)
+        }
+        QueryCmd::Txs {
+            query,
+            page,
+            limit,
+            order_by,
+            node,
+        } => {
+            use tendermint_rpc::Client;
+            let q: tendermint_rpc::query::Query = query
+                .parse()
+                .map_err(|e| anyhow!("--query {query:?}: {e}"))?;
+            let node = Node::connect(&node.node)?;
+            let order = if order_by == "desc" {
+                tendermint_rpc::Order::Descending
+            } else {
+                tendermint_rpc::Order::Ascending
+            };
+            let limit = limit.max(1);
+            let res = node
+                .rpc
+                .tx_search(q, false, page.max(1), limit, order)
+                .await
+                .map_err(|e| anyhow!("searching transactions: {e}"))?;
+            let txs: Vec<super::tx::TxResponse> = res
+                .txs
+                .iter()
+                .map(|t| {
+                    super::tx::TxResponse::from(&crate::client::TxReport {
+                        hash: t.hash.to_string(),
+                        height: Some(t.height.value()),
+                        code: t.tx_result.code.value(),
+                        codespace: t.tx_result.codespace.clone(),
+                        log: t.tx_result.log.clone(),
+                        gas_wanted: t.tx_result.gas_wanted.max(0) as u64,
+                        gas_used: t.tx_result.gas_used.max(0) as u64,
+                        stage: "block",
+                        data: t.tx_result.data.to_vec(),
+                        events: t.tx_result.events.clone(),
+                    })
+                })
+                .collect();
+            let total = u64::from(res.total_count);
+            let out = serde_json::json!({
+                "total_count": total.to_string(),
+                "count": txs.len().to_string(),
+                "page_number": page.max(1).to_string(),
+                "page_total": total.div_ceil(u64::from(limit)).max(1).to_string(),
+                "limit": limit.to_string(),
+                "txs": txs,
+            });
+            g.print(&out, |_| {
+                let mut lines = vec![format!("{total} transactions")];
+                lines.extend(
+                    txs.iter()
+                        .map(|t| format!("{} at {}: code {}", t.txhash, t.height, t.code)),
+                );
+                lines.join("\n")
             })
         }
         QueryCmd::Validators { node } => {

@@ -8,7 +8,7 @@ use estuary_sdk::{parse_coins, Address};
 use estuary_validators::{MsgSetValidatorPower, MSG_SET_VALIDATOR_POWER};
 use prost::Message;
 
-use super::{confirm, Global, KeyringArgs, NodeArgs};
+use super::{confirm, tx_json, Global, KeyringArgs, NodeArgs};
 use crate::client::{sign_tx, Node, TxPlan, TxReport};
 
 #[derive(clap::Subcommand)]
@@ -22,6 +22,35 @@ pub enum TxCmd {
     /// ICS-20 token transfers over IBC.
     #[command(subcommand, name = "ibc-transfer")]
     IbcTransfer(super::ibc::TransferTx),
+    /// Sign a transaction written by `--generate-only` (a JSON file, `-` for stdin) and print
+    /// it signed. With `--offline`, give `--chain-id`, `--account-number` and `--sequence`.
+    Sign {
+        file: String,
+        /// The signing key.
+        #[arg(long)]
+        from: String,
+        #[command(flatten)]
+        tx: TxArgs,
+    },
+    /// Broadcast a signed transaction (a JSON file, `-` for stdin).
+    Broadcast {
+        file: String,
+        #[command(flatten)]
+        tx: TxArgs,
+    },
+    /// Print a JSON transaction as the base64 bytes a node takes.
+    Encode { file: String },
+    /// Print base64 transaction bytes as JSON.
+    Decode { base64: String },
+    /// Measure the gas of a transaction (a JSON file, `-` for stdin) as `--from` would sign it.
+    Simulate {
+        file: String,
+        /// The key that would sign it (its public key and sequence are simulated).
+        #[arg(long)]
+        from: String,
+        #[command(flatten)]
+        tx: TxArgs,
+    },
 }
 
 #[derive(clap::Subcommand)]
@@ -63,15 +92,20 @@ pub struct TxArgs {
     #[arg(long, env = "ESTUARY_CHAIN_ID")]
     pub chain_id: Option<String>,
     /// Fee, e.g. `500stake`.
-    #[arg(long, default_value = "")]
+    #[arg(long, default_value = "", conflicts_with = "gas_prices")]
     pub fees: String,
+    /// Fee per unit of gas, e.g. `0.025stake`: the fee is the gas limit times this, rounded up.
+    #[arg(long)]
+    pub gas_prices: Option<String>,
     /// Gas limit, or `auto` to simulate and multiply by --gas-adjustment.
     #[arg(long, default_value = "200000")]
     pub gas: String,
-    #[arg(long, default_value_t = 1.3)]
+    /// Factor on the simulated gas with `--gas auto` (the SDK's default is 1.0).
+    #[arg(long, default_value_t = 1.0)]
     pub gas_adjustment: f64,
+    /// The transaction's memo (the SDK's `--note`).
     #[arg(long, default_value = "")]
-    pub memo: String,
+    pub note: String,
     /// Override the account sequence (default: asked of the node).
     #[arg(long)]
     pub sequence: Option<u64>,
@@ -84,20 +118,49 @@ pub struct TxArgs {
     /// Skip the confirmation prompt.
     #[arg(long, short = 'y')]
     pub yes: bool,
-    /// `block` waits for inclusion; `sync` returns once the mempool accepts it.
-    #[arg(long, default_value = "block", value_parser = ["block", "sync"])]
+    /// `sync` returns once CheckTx has accepted the transaction (the SDK's default); `async`
+    /// once the node has it, unchecked; `block` is `sync` then `--wait`.
+    #[arg(long, short = 'b', env = "ESTUARY_BROADCAST_MODE", default_value = "sync", value_parser = ["sync", "async", "block"])]
     pub broadcast_mode: String,
-    /// How long `block` mode waits, in seconds.
+    /// After a `sync` broadcast, wait until the transaction is in a block and print its result.
+    #[arg(long)]
+    pub wait: bool,
+    /// How long `--wait` waits, in seconds.
     #[arg(long, default_value_t = 30)]
     pub wait_seconds: u64,
-    /// Print the signed transaction (base64) instead of broadcasting it.
+    /// Print the transaction unsigned, as JSON, for `tx sign` (needs no key, only the
+    /// address; the gas limit must be a number).
     #[arg(long)]
     pub generate_only: bool,
+    /// Do not contact the node: give --chain-id, --account-number and --sequence.
+    #[arg(long)]
+    pub offline: bool,
 }
 
 pub async fn run(g: &Global, cmd: TxCmd) -> Result<()> {
     let (from, msg, args) = match cmd {
         TxCmd::IbcTransfer(t) => return super::ibc::transfer_tx(g, t).await,
+        TxCmd::Sign { file, from, tx } => return sign_file(g, &file, &from, &tx).await,
+        TxCmd::Broadcast { file, tx } => {
+            let bytes = tx_json::tx_bytes(&read_tx(&file)?);
+            return report(g, Some(broadcast(&tx, bytes).await?));
+        }
+        TxCmd::Encode { file } => {
+            use base64::Engine;
+            let bytes = tx_json::tx_bytes(&read_tx(&file)?);
+            let b64 = base64::engine::general_purpose::STANDARD.encode(bytes);
+            return g.print(&serde_json::json!({ "tx": b64 }), |_| b64.clone());
+        }
+        TxCmd::Decode { base64: text } => {
+            use base64::Engine;
+            let bytes = base64::engine::general_purpose::STANDARD
+                .decode(text.trim())
+                .context("the transaction must be base64")?;
+            let tx = tx_json::tx_to_json(&tx_json::tx_from_bytes(&bytes)?)?;
+            println!("{}", serde_json::to_string_pretty(&tx)?);
+            return Ok(());
+        }
+        TxCmd::Simulate { file, from, tx } => return simulate_file(g, &file, &from, &tx).await,
         TxCmd::Bank(BankTx::Send {
             from,
             to,
@@ -158,11 +221,12 @@ pub async fn run(g: &Global, cmd: TxCmd) -> Result<()> {
 /// Prints a broadcast result; a failed transaction is an error (non-zero exit).
 pub fn report(g: &Global, report: Option<TxReport>) -> Result<()> {
     let Some(report) = report else { return Ok(()) };
-    g.print(&report, |r| {
+    let shown = TxResponse::from(&report);
+    g.print(&shown, |r| {
         format!(
             "txhash: {}\nheight: {}\ncode: {}{}\ngas: {} / {}{}",
-            r.hash,
-            r.height.map_or("-".into(), |h| h.to_string()),
+            r.txhash,
+            r.height,
             r.code,
             if r.codespace.is_empty() {
                 String::new()
@@ -171,10 +235,10 @@ pub fn report(g: &Global, report: Option<TxReport>) -> Result<()> {
             },
             r.gas_used,
             r.gas_wanted,
-            if r.log.is_empty() {
+            if r.raw_log.is_empty() {
                 String::new()
             } else {
-                format!("\nlog: {}", r.log)
+                format!("\nraw_log: {}", r.raw_log)
             }
         )
     })?;
@@ -188,18 +252,29 @@ pub fn report(g: &Global, report: Option<TxReport>) -> Result<()> {
     Ok(())
 }
 
-/// Signs `messages` with key `from` and broadcasts them; `None` when only generating.
-pub async fn sign_and_send(
-    g: &Global,
-    from: &str,
-    messages: Vec<Any>,
-    args: &TxArgs,
-) -> Result<Option<TxReport>> {
-    let keyring = args.keyring.open(&g.home());
-    let key = keyring
-        .signing_key(from)
-        .with_context(|| format!("loading key {from:?}"))?;
-    let address = crate::keyring::address_of(&key)?;
+/// Reads a JSON transaction from a file (`-`: stdin).
+fn read_tx(file: &str) -> Result<tx_pb::Tx> {
+    let text = if file == "-" {
+        let mut s = String::new();
+        std::io::Read::read_to_string(&mut std::io::stdin(), &mut s).context("reading stdin")?;
+        s
+    } else {
+        std::fs::read_to_string(file).with_context(|| format!("reading {file}"))?
+    };
+    let v: serde_json::Value =
+        serde_json::from_str(&text).with_context(|| format!("{file} is not JSON"))?;
+    tx_json::tx_from_json(&v).with_context(|| format!("{file} is not a transaction"))
+}
+
+/// The chain id, account number and sequence to sign with: from the flags, else the node
+/// (never the node with --offline).
+async fn signing_context(args: &TxArgs, address: &str) -> Result<(String, u64, u64)> {
+    if args.offline {
+        match (&args.chain_id, args.account_number, args.sequence) {
+            (Some(c), Some(n), Some(s)) => return Ok((c.clone(), n, s)),
+            _ => bail!("--offline needs --chain-id, --account-number and --sequence"),
+        }
+    }
     let node = Node::connect(&args.node.node)?;
     let chain_id = match &args.chain_id {
         Some(c) => c.clone(),
@@ -208,45 +283,276 @@ pub async fn sign_and_send(
     let (account_number, sequence) = match (args.account_number, args.sequence) {
         (Some(n), Some(s)) => (n, s),
         (n, s) => {
-            let acc = node.account(&address.to_bech32()).await?;
+            let acc = node.account(address).await?;
             (n.unwrap_or(acc.account_number), s.unwrap_or(acc.sequence))
         }
     };
-    let fee = parse_coins(&args.fees).map_err(|e| anyhow!("--fees: {e}"))?;
+    Ok((chain_id, account_number, sequence))
+}
+
+/// The fee coins of `--fees`, or of `--gas-prices` times `gas_limit`.
+fn fee_of(args: &TxArgs, gas_limit: u64) -> Result<Vec<estuary_sdk::Coin>> {
+    match args.gas_prices.as_deref() {
+        Some(p) => fee_for(
+            &crate::config::parse_gas_prices(p).context("--gas-prices")?,
+            gas_limit,
+        ),
+        None => parse_coins(&args.fees).map_err(|e| anyhow!("--fees: {e}")),
+    }
+}
+
+fn sdk_coins(
+    coins: &[cosmrs::proto::cosmos::base::v1beta1::Coin],
+) -> Result<Vec<estuary_sdk::Coin>> {
+    coins
+        .iter()
+        .map(|c| {
+            let amount: u128 = c
+                .amount
+                .parse()
+                .with_context(|| format!("fee amount {:?}", c.amount))?;
+            estuary_sdk::Coin::new(amount, &c.denom).map_err(|e| anyhow!("fee: {e}"))
+        })
+        .collect()
+}
+
+/// `tx sign`: the messages, memo, timeout and fee of the file, signed (SIGN_MODE_DIRECT).
+async fn sign_file(g: &Global, file: &str, from: &str, args: &TxArgs) -> Result<()> {
+    let tx = read_tx(file)?;
+    let key = args
+        .keyring
+        .open(&g.home())
+        .signing_key(from)
+        .with_context(|| format!("loading key {from:?}"))?;
+    let address = crate::keyring::address_of(&key)?.to_bech32();
+    let (chain_id, account_number, sequence) = signing_context(args, &address).await?;
+    let body = tx.body.unwrap_or_default();
+    let fee = tx.auth_info.and_then(|a| a.fee).unwrap_or_default();
+    if !fee.payer.is_empty() || !fee.granter.is_empty() {
+        bail!("fee payers and granters are not supported");
+    }
+    let signed = sign_tx(&TxPlan {
+        key: &key,
+        chain_id: &chain_id,
+        account_number,
+        sequence,
+        messages: body
+            .messages
+            .into_iter()
+            .map(|m| Any {
+                type_url: m.type_url,
+                value: m.value,
+            })
+            .collect(),
+        fee: sdk_coins(&fee.amount)?,
+        gas_limit: fee.gas_limit,
+        memo: body.memo,
+        timeout_height: body.timeout_height,
+    })?;
+    let json = tx_json::tx_to_json(&tx_json::tx_from_bytes(&signed)?)?;
+    println!("{}", serde_json::to_string_pretty(&json)?);
+    Ok(())
+}
+
+/// `tx simulate`: the file's transaction with `from`'s public key and sequence, simulated.
+async fn simulate_file(g: &Global, file: &str, from: &str, args: &TxArgs) -> Result<()> {
+    let tx = read_tx(file)?;
+    let key = args
+        .keyring
+        .open(&g.home())
+        .signing_key(from)
+        .with_context(|| format!("loading key {from:?}"))?;
+    let address = crate::keyring::address_of(&key)?.to_bech32();
+    let (chain_id, account_number, sequence) = signing_context(args, &address).await?;
+    let body = tx.body.unwrap_or_default();
+    let fee = tx.auth_info.and_then(|a| a.fee).unwrap_or_default();
+    let mut plan = TxPlan {
+        key: &key,
+        chain_id: &chain_id,
+        account_number,
+        sequence,
+        messages: body
+            .messages
+            .into_iter()
+            .map(|m| Any {
+                type_url: m.type_url,
+                value: m.value,
+            })
+            .collect(),
+        fee: sdk_coins(&fee.amount)?,
+        gas_limit: fee.gas_limit,
+        memo: body.memo,
+        timeout_height: body.timeout_height,
+    };
+    let node = Node::connect(&args.node.node)?;
+    let (gas_used, resp) = simulate(&node, &mut plan).await?;
+    let out = serde_json::json!({
+        "gas_info": {
+            "gas_wanted": resp.gas_info.as_ref().map_or(0, |g| g.gas_wanted).to_string(),
+            "gas_used": gas_used.to_string(),
+        },
+        "result": {
+            "log": resp.result.as_ref().map(|r| r.log.clone()).unwrap_or_default(),
+            "events": resp.result.as_ref().map(|r| r.events.iter().map(|e| serde_json::json!({
+                "type": e.r#type,
+                "attributes": e.attributes.iter().map(|a| serde_json::json!({"key": a.key, "value": a.value, "index": a.index})).collect::<Vec<_>>(),
+            })).collect::<Vec<_>>()).unwrap_or_default(),
+        },
+    });
+    g.print(&out, |_| format!("gas used: {gas_used}"))
+}
+
+/// Broadcasts signed bytes as `args` says (mode, wait).
+async fn broadcast(args: &TxArgs, tx_bytes: Vec<u8>) -> Result<TxReport> {
+    let node = Node::connect(&args.node.node)?;
+    if args.broadcast_mode == "async" {
+        return node.broadcast_async(tx_bytes).await;
+    }
+    let wait = (args.wait || args.broadcast_mode == "block")
+        .then(|| Duration::from_secs(args.wait_seconds));
+    node.broadcast(tx_bytes, wait).await
+}
+
+/// Signs `messages` with key `from` and broadcasts them; `None` when only generating.
+pub async fn sign_and_send(
+    g: &Global,
+    from: &str,
+    messages: Vec<Any>,
+    args: &TxArgs,
+) -> Result<Option<TxReport>> {
+    if args.generate_only {
+        let gas_limit: u64 = args.gas.parse().with_context(|| {
+            format!(
+                "--generate-only needs a number for --gas, not {:?}",
+                args.gas
+            )
+        })?;
+        let fee: Vec<_> = fee_of(args, gas_limit)?
+            .iter()
+            .map(|c| c.to_proto())
+            .collect();
+        let tx = tx_json::unsigned(
+            &messages,
+            &args.note,
+            args.tx_timeout_height,
+            &fee,
+            gas_limit,
+        );
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&tx_json::tx_to_json(&tx)?)?
+        );
+        return Ok(None);
+    }
+    let keyring = args.keyring.open(&g.home());
+    let key = keyring
+        .signing_key(from)
+        .with_context(|| format!("loading key {from:?}"))?;
+    let address = crate::keyring::address_of(&key)?;
+    let (chain_id, account_number, sequence) = signing_context(args, &address.to_bech32()).await?;
     let mut plan = TxPlan {
         key: &key,
         chain_id: &chain_id,
         account_number,
         sequence,
         messages,
-        fee,
+        fee: vec![],
         gas_limit: 0,
-        memo: args.memo.clone(),
+        memo: args.note.clone(),
         timeout_height: args.tx_timeout_height,
     };
     plan.gas_limit = match args.gas.as_str() {
-        "auto" => estimate_gas(&node, &mut plan, args.gas_adjustment).await?,
+        "auto" => {
+            if args.offline {
+                bail!("--gas auto simulates on the node: give a number with --offline");
+            }
+            let node = Node::connect(&args.node.node)?;
+            // A fee in the denom the real one will use, so the fee deduction is measured too.
+            plan.fee = fee_of(args, 1)?;
+            let (used, _) = simulate(&node, &mut plan).await?;
+            ((used as f64) * args.gas_adjustment).ceil() as u64
+        }
         n => n
             .parse()
             .with_context(|| format!("--gas {n:?} is neither a number nor `auto`"))?,
     };
+    plan.fee = fee_of(args, plan.gas_limit)?;
     let tx_bytes = sign_tx(&plan)?;
-    if args.generate_only {
-        use base64::Engine;
-        println!(
-            "{}",
-            base64::engine::general_purpose::STANDARD.encode(&tx_bytes)
-        );
-        return Ok(None);
-    }
     if !args.yes && !confirm(&format!("sign and broadcast from {address} on {chain_id}?"))? {
         bail!("cancelled");
     }
-    let wait = (args.broadcast_mode == "block").then(|| Duration::from_secs(args.wait_seconds));
-    Ok(Some(node.broadcast(tx_bytes, wait).await?))
+    Ok(Some(broadcast(args, tx_bytes).await?))
 }
 
-async fn estimate_gas(node: &Node, plan: &mut TxPlan<'_>, adjustment: f64) -> Result<u64> {
+/// The fee for `gas_limit` at `prices`: each price times the limit, rounded up (as the SDK).
+fn fee_for(prices: &[crate::ante::GasPrice], gas_limit: u64) -> Result<Vec<estuary_sdk::Coin>> {
+    prices
+        .iter()
+        .map(|p| {
+            let amount = p
+                .micro_amount
+                .checked_mul(u128::from(gas_limit))
+                .ok_or_else(|| anyhow!("the fee overflows"))?
+                .div_ceil(1_000_000);
+            estuary_sdk::Coin::new(amount, &p.denom).map_err(|e| anyhow!("--gas-prices: {e}"))
+        })
+        .collect()
+}
+
+/// A broadcast result in the Cosmos SDK's `TxResponse` JSON (64-bit numbers as strings, as
+/// protobuf JSON writes them), so scripts written for `simd`/`gaiad` read it unchanged.
+#[derive(serde::Serialize)]
+pub struct TxResponse {
+    pub height: String,
+    pub txhash: String,
+    pub codespace: String,
+    pub code: u32,
+    pub data: String,
+    pub raw_log: String,
+    pub logs: Vec<serde_json::Value>,
+    pub info: String,
+    pub gas_wanted: String,
+    pub gas_used: String,
+    pub tx: Option<serde_json::Value>,
+    pub timestamp: String,
+    pub events: Vec<serde_json::Value>,
+}
+
+impl From<&TxReport> for TxResponse {
+    fn from(r: &TxReport) -> TxResponse {
+        TxResponse {
+            height: r.height.unwrap_or(0).to_string(),
+            txhash: r.hash.clone(),
+            codespace: r.codespace.clone(),
+            code: r.code,
+            data: hex::encode_upper(&r.data),
+            raw_log: r.log.clone(),
+            logs: vec![],
+            info: String::new(),
+            gas_wanted: r.gas_wanted.to_string(),
+            gas_used: r.gas_used.to_string(),
+            tx: None,
+            timestamp: String::new(),
+            events: r.events.iter().map(event_json).collect(),
+        }
+    }
+}
+
+/// An ABCI event as the SDK prints it: `{"type", "attributes": [{"key", "value", "index"}]}`.
+pub fn event_json(e: &tendermint::abci::Event) -> serde_json::Value {
+    serde_json::json!({
+        "type": e.kind,
+        "attributes": e.attributes.iter().map(|a| serde_json::json!({
+            "key": a.key_str().unwrap_or_default(),
+            "value": a.value_str().unwrap_or_default(),
+            "index": a.index(),
+        })).collect::<Vec<_>>(),
+    })
+}
+
+/// The gas `plan` uses, simulated on the node (signed at a generous limit; the node ignores the
+/// limit and the signature when simulating).
+async fn simulate(node: &Node, plan: &mut TxPlan<'_>) -> Result<(u64, tx_pb::SimulateResponse)> {
     plan.gas_limit = 10_000_000;
     let tx_bytes = sign_tx(plan)?;
     let resp: tx_pb::SimulateResponse = node
@@ -258,7 +564,7 @@ async fn estimate_gas(node: &Node, plan: &mut TxPlan<'_>, adjustment: f64) -> Re
             },
         )
         .await
-        .context("simulating the transaction for --gas auto")?;
-    let used = resp.gas_info.map_or(0, |g| g.gas_used);
-    Ok(((used as f64) * adjustment).ceil() as u64)
+        .context("simulating the transaction")?;
+    let used = resp.gas_info.as_ref().map_or(0, |g| g.gas_used);
+    Ok((used, resp))
 }
