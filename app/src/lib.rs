@@ -19,6 +19,7 @@ pub mod client;
 pub mod config;
 pub mod grpc;
 pub mod keyring;
+pub mod light;
 pub mod node_info;
 pub mod query;
 pub mod tx;

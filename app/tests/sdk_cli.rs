@@ -245,6 +245,16 @@ fn sdk_shaped_cli_offline_signing_keys_and_client_config() {
         "{out}"
     );
     let included = included(&net, out["txhash"].as_str().unwrap());
+    // query tx: the decoded transaction and its block's time, as the SDK prints them.
+    assert_eq!(included["tx"]["@type"], "/cosmos.tx.v1beta1.Tx");
+    assert_eq!(
+        included["tx"]["body"]["messages"][0]["@type"],
+        "/cosmos.bank.v1beta1.MsgSend"
+    );
+    assert!(
+        included["timestamp"].as_str().unwrap().ends_with('Z'),
+        "{included}"
+    );
     let wanted: u128 = included["gas_wanted"].as_str().unwrap().parse().unwrap();
     let used: u128 = included["gas_used"].as_str().unwrap().parse().unwrap();
     assert!(wanted >= used && wanted <= used * 3 / 2 + 1, "{included}");

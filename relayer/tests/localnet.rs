@@ -441,7 +441,16 @@ fn large_memos_are_relayed_in_batches_that_fit_and_the_audit_counts_what_is_in_f
     assert_eq!(stake["in_flight"], 14, "{stake}");
     assert_eq!(stake["balanced"], true, "{stake}");
 
-    restart_relayer(&mut net);
+    // This restart notices blocks by polling only (no websocket), the fallback path.
+    let metrics = format!("127.0.0.1:{}", net.opts.base + 90);
+    net.start_relayer(&[
+        "--trigger",
+        "poll",
+        "--interval",
+        "0.3",
+        "--metrics",
+        &metrics,
+    ]);
     wait_until("all ten received", Duration::from_secs(120), || {
         net.balance(1, &bob_b, &voucher()) == 9 + 5
     });
@@ -460,6 +469,8 @@ fn large_memos_are_relayed_in_batches_that_fit_and_the_audit_counts_what_is_in_f
     );
     // Each packet was minted exactly once.
     assert_eq!(net.supply(1, &voucher()), 14);
+    let log = std::fs::read_to_string(net.dir().join("relayer-restarted.log")).unwrap();
+    assert!(!log.contains("following new blocks"), "polling only: {log}");
 }
 
 /// One relayer process, configured by `[[paths]]`: a second channel opened on the same
@@ -531,6 +542,60 @@ channels = [{channels}]
     wait_until("its ack", Duration::from_secs(60), || {
         net.pending(0, "channel-1").is_empty()
     });
+    // The packet's state, read through a light client on each side (`--verify`): on A its
+    // commitment is proven gone (acknowledged), on B its receipt and ack are proven there, and
+    // the voucher's trace is proven.
+    for chain in [0, 1] {
+        let block: serde_json::Value =
+            serde_json::from_str(&net.ok(chain, &["query", "block", "2", "-o", "json"])).unwrap();
+        let hash = block["block_id"]["hash"].as_str().unwrap();
+        net.ok(
+            chain,
+            &[
+                "light",
+                "init",
+                "--trusted-height",
+                "2",
+                "--trusted-hash",
+                hash,
+            ],
+        );
+    }
+    let verified = |chain: usize, args: &[&str]| -> serde_json::Value {
+        let mut all = args.to_vec();
+        all.extend(["--verify", "-o", "json"]);
+        serde_json::from_str(&net.ok(chain, &all)).unwrap()
+    };
+    let q = ["query", "ibc"];
+    let commitment = verified(
+        0,
+        &[&q[..], &["packet-commitment", "transfer", "channel-1", "1"]].concat(),
+    );
+    assert_eq!(commitment["found"], false, "{commitment}");
+    let receipt = verified(
+        1,
+        &[&q[..], &["packet-receipt", "transfer", "channel-1", "1"]].concat(),
+    );
+    assert_eq!(receipt["found"], true, "{receipt}");
+    let ack = verified(
+        1,
+        &[&q[..], &["packet-ack", "transfer", "channel-1", "1"]].concat(),
+    );
+    assert_eq!(ack["found"], true, "{ack}");
+    let trace = verified(
+        1,
+        &[
+            "query",
+            "ibc-transfer",
+            "denom-trace",
+            voucher_1.trim_start_matches("ibc/"),
+        ],
+    );
+    assert_eq!(
+        (trace["path"].as_str(), trace["base_denom"].as_str()),
+        (Some("transfer/channel-1"), Some("stake"))
+    );
+
     // Several passes later, channel-0 is still untouched: the filter holds.
     let h = net.latest_height(0);
     wait_until("a few blocks", Duration::from_secs(30), || {

@@ -2,6 +2,7 @@
 
 use anyhow::{anyhow, bail, Context, Result};
 use cosmrs::Any;
+use estuary_sdk::store::Substore;
 use ibc_proto::ibc::applications::transfer::v1 as transfer;
 use ibc_proto::ibc::core::channel::v1 as chan;
 use ibc_proto::ibc::core::client::v1 as client;
@@ -59,6 +60,9 @@ pub enum TransferQuery {
     /// The trace (path and base denom) of an `ibc/HASH` voucher.
     DenomTrace {
         hash: String,
+        /// Check the answer with its proof against a header the light client verifies.
+        #[arg(long)]
+        verify: bool,
         #[command(flatten)]
         node: NodeArgs,
     },
@@ -116,6 +120,37 @@ pub enum IbcQuery {
     },
     /// Every channel.
     Channels {
+        #[command(flatten)]
+        node: NodeArgs,
+    },
+    /// One packet's commitment on its sending chain (hex; absent once acknowledged or timed out).
+    PacketCommitment {
+        port: String,
+        channel: String,
+        sequence: u64,
+        /// Check the answer with its proof against a header the light client verifies.
+        #[arg(long)]
+        verify: bool,
+        #[command(flatten)]
+        node: NodeArgs,
+    },
+    /// Whether the receiving chain has received a packet (its receipt).
+    PacketReceipt {
+        port: String,
+        channel: String,
+        sequence: u64,
+        #[arg(long)]
+        verify: bool,
+        #[command(flatten)]
+        node: NodeArgs,
+    },
+    /// A received packet's acknowledgement commitment (hex).
+    PacketAck {
+        port: String,
+        channel: String,
+        sequence: u64,
+        #[arg(long)]
+        verify: bool,
         #[command(flatten)]
         node: NodeArgs,
     },
@@ -281,7 +316,31 @@ pub async fn transfer_query(g: &Global, cmd: TransferQuery) -> Result<()> {
                 |_| format!("{}{}", coin.amount, coin.denom),
             )
         }
-        TransferQuery::DenomTrace { hash, node } => {
+        TransferQuery::DenomTrace {
+            hash,
+            verify: true,
+            node,
+        } => {
+            let node = Node::connect(&node.node)?;
+            let hash = hash.trim_start_matches("ibc/").to_string();
+            let key = estuary_ibc::transfer::denom_trace_store_key(&hash);
+            let v = crate::light::proven_read(&node, &g.home().0, Substore::Main, &key).await?;
+            let bytes = v.value.ok_or_else(|| {
+                anyhow!("no trace for {hash} (proven absent at height {})", v.height)
+            })?;
+            let t: estuary_ibc::transfer::DenomTrace =
+                borsh::from_slice(&bytes).context("a trace that does not decode")?;
+            g.print(
+                &json!({"path": t.path, "base_denom": t.base_denom, "verified_height": v.height.to_string()}),
+                |_| {
+                    format!(
+                        "path: {}\nbase_denom: {}\n(verified at height {})",
+                        t.path, t.base_denom, v.height
+                    )
+                },
+            )
+        }
+        TransferQuery::DenomTrace { hash, node, .. } => {
             let node = Node::connect(&node.node)?;
             let r: transfer::QueryDenomTraceResponse = node
                 .query_proto(
@@ -363,8 +422,83 @@ fn pretty(v: &serde_json::Value) -> String {
     serde_json::to_string_pretty(v).unwrap_or_default()
 }
 
+/// A packet-state path (ICS-24) read from the IBC store: proven with `verify`, else as the
+/// node says.
+async fn packet_state(
+    g: &Global,
+    node: &NodeArgs,
+    what: &str,
+    path: String,
+    verify: bool,
+) -> Result<()> {
+    let node = Node::connect(&node.node)?;
+    let (value, verified) = if verify {
+        let v =
+            crate::light::proven_read(&node, &g.home().0, Substore::Ibc, path.as_bytes()).await?;
+        (v.value, Some(v.height))
+    } else {
+        use tendermint_rpc::Client;
+        let res = node
+            .rpc
+            .abci_query(
+                Some("store/ibc/key".into()),
+                path.clone().into_bytes(),
+                None,
+                false,
+            )
+            .await?;
+        if res.code.is_err() {
+            bail!("{}", res.log);
+        }
+        (Some(res.value).filter(|v| !v.is_empty()), None)
+    };
+    let out = json!({
+        "path": path,
+        what: value.as_ref().map(hex::encode),
+        "found": value.is_some(),
+        "verified_height": verified.map(|h| h.to_string()),
+    });
+    g.print(&out, |_| {
+        let v = value.as_ref().map_or("(none)".to_string(), hex::encode);
+        match verified {
+            Some(h) => format!("{what}: {v}\n(verified at height {h})"),
+            None => format!("{what}: {v}"),
+        }
+    })
+}
+
 pub async fn ibc_query(g: &Global, cmd: IbcQuery) -> Result<()> {
     match cmd {
+        IbcQuery::PacketCommitment {
+            port,
+            channel,
+            sequence,
+            verify,
+            node,
+        } => {
+            let path = format!("commitments/ports/{port}/channels/{channel}/sequences/{sequence}");
+            packet_state(g, &node, "commitment", path, verify).await
+        }
+        IbcQuery::PacketReceipt {
+            port,
+            channel,
+            sequence,
+            verify,
+            node,
+        } => {
+            let path = format!("receipts/ports/{port}/channels/{channel}/sequences/{sequence}");
+            packet_state(g, &node, "receipt", path, verify).await
+        }
+        IbcQuery::PacketAck {
+            port,
+            channel,
+            sequence,
+            verify,
+            node,
+        } => {
+            let path = format!("acks/ports/{port}/channels/{channel}/sequences/{sequence}");
+            packet_state(g, &node, "acknowledgement", path, verify).await
+        }
         IbcQuery::Client { client_id, node } => {
             let node = Node::connect(&node.node)?;
             let r: client::QueryClientStateResponse = node

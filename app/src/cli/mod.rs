@@ -7,6 +7,7 @@ mod hermes;
 mod ibc;
 mod init;
 mod keys;
+mod light;
 mod node;
 mod query;
 mod tx;
@@ -115,6 +116,9 @@ pub enum Command {
     /// broadcast-mode.
     #[command(subcommand)]
     Config(client_config::ConfigCmd),
+    /// The light client that `query … --verify` uses: trust a header, advance by bisection.
+    #[command(subcommand)]
+    Light(light::LightCmd),
 }
 
 #[derive(Subcommand)]
@@ -155,6 +159,7 @@ pub fn run() -> Result<()> {
         Command::Status(a) => block_on(node::status(&g, a)),
         Command::HermesConfig(a) => hermes::run(&g, a),
         Command::Config(c) => client_config::run(&g, c),
+        Command::Light(c) => block_on(light::run(&g, c)),
         Command::Comet(CometCmd::ShowNodeId) => {
             let id = init::home_node_id(&g.home())?;
             g.print(&serde_json::json!({ "node_id": id }), |_| id.clone())

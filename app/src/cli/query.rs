@@ -1,5 +1,6 @@
-use anyhow::{anyhow, Result};
+use anyhow::{anyhow, Context, Result};
 use cosmrs::proto::cosmos::bank::v1beta1 as bank_pb;
+use estuary_sdk::store::Substore;
 use serde::Serialize;
 
 use super::{Global, NodeArgs};
@@ -66,8 +67,12 @@ pub enum BankQuery {
         #[arg(long)]
         denom: Option<String>,
         /// Query at this height (default: latest).
-        #[arg(long)]
+        #[arg(long, conflicts_with = "verify")]
         height: Option<u64>,
+        /// Check the answer with its proof against a header the light client verifies (needs
+        /// --denom and `estuaryd light init`): a lying node is reported, never believed.
+        #[arg(long, requires = "denom")]
+        verify: bool,
         #[command(flatten)]
         node: NodeArgs,
     },
@@ -83,6 +88,9 @@ pub enum AuthQuery {
     /// An account's number, sequence and public key.
     Account {
         address: String,
+        /// Check the answer with its proof against a header the light client verifies.
+        #[arg(long)]
+        verify: bool,
         #[command(flatten)]
         node: NodeArgs,
     },
@@ -115,15 +123,81 @@ fn coins_text(coins: &[CoinOut]) -> String {
         .join("\n")
 }
 
+/// A transaction found in the index, as the SDK's `TxResponse` with its decoded `tx` (when its
+/// messages have a JSON form here) and its block's time.
+async fn indexed_tx_response(
+    node: &Node,
+    t: &tendermint_rpc::endpoint::tx::Response,
+) -> super::tx::TxResponse {
+    use tendermint_rpc::Client;
+    let mut r = super::tx::TxResponse::from(&crate::client::TxReport {
+        hash: t.hash.to_string(),
+        height: Some(t.height.value()),
+        code: t.tx_result.code.value(),
+        codespace: t.tx_result.codespace.clone(),
+        log: t.tx_result.log.clone(),
+        gas_wanted: t.tx_result.gas_wanted.max(0) as u64,
+        gas_used: t.tx_result.gas_used.max(0) as u64,
+        stage: "block",
+        data: t.tx_result.data.to_vec(),
+        events: t.tx_result.events.clone(),
+    });
+    r.tx = super::tx_json::tx_from_bytes(&t.tx)
+        .and_then(|tx| super::tx_json::tx_to_json(&tx))
+        .ok()
+        .map(|mut v| {
+            if let Some(o) = v.as_object_mut() {
+                o.insert("@type".into(), "/cosmos.tx.v1beta1.Tx".into());
+            }
+            v
+        });
+    if let Ok(h) = node.rpc.header(t.height).await {
+        r.timestamp = h.header.time.to_rfc3339();
+    }
+    r
+}
+
 pub async fn run(g: &Global, cmd: QueryCmd) -> Result<()> {
     match cmd {
         QueryCmd::Ibc(q) => super::ibc::ibc_query(g, q).await,
         QueryCmd::IbcTransfer(q) => super::ibc::transfer_query(g, q).await,
         QueryCmd::Bank(BankQuery::Balances {
             address,
+            denom: Some(denom),
+            verify: true,
+            node,
+            ..
+        }) => {
+            let node = Node::connect(&node.node)?;
+            let addr = estuary_sdk::Address::parse(&address).map_err(|e| anyhow!("{e}"))?;
+            let d = estuary_sdk::Denom::new(denom.clone()).map_err(|e| anyhow!("{e}"))?;
+            let key = estuary_bank::balance_store_key(&addr, &d);
+            let v = crate::light::proven_read(&node, &g.home().0, Substore::Main, &key).await?;
+            let amount: u128 = match &v.value {
+                Some(bytes) => {
+                    borsh::from_slice(bytes).context("a balance that is not an amount")?
+                }
+                None => 0,
+            };
+            let balances = vec![CoinOut {
+                denom,
+                amount: amount.to_string(),
+            }];
+            let out = serde_json::json!({ "balances": &balances, "verified_height": v.height.to_string() });
+            g.print(&out, |_| {
+                format!(
+                    "{}\n(verified: proven at height {} against a light-client-verified header)",
+                    coins_text(&balances),
+                    v.height
+                )
+            })
+        }
+        QueryCmd::Bank(BankQuery::Balances {
+            address,
             denom,
             height,
             node,
+            ..
         }) => {
             let node = Node::connect(&node.node)?;
             let coins = match denom {
@@ -175,7 +249,43 @@ pub async fn run(g: &Global, cmd: QueryCmd) -> Result<()> {
                 coins_text(&supply)
             })
         }
-        QueryCmd::Auth(AuthQuery::Account { address, node }) => {
+        QueryCmd::Auth(AuthQuery::Account {
+            address,
+            verify: true,
+            node,
+        }) => {
+            let node = Node::connect(&node.node)?;
+            let addr = estuary_sdk::Address::parse(&address).map_err(|e| anyhow!("{e}"))?;
+            let key = estuary_auth::account_store_key(&addr);
+            let v = crate::light::proven_read(&node, &g.home().0, Substore::Main, &key).await?;
+            let bytes = v.value.ok_or_else(|| {
+                anyhow!(
+                    "account {address} does not exist (proven absent at height {})",
+                    v.height
+                )
+            })?;
+            let acc: estuary_auth::Account =
+                borsh::from_slice(&bytes).context("an account that does not decode")?;
+            let pub_key = acc.pub_key.as_ref().map(|k| {
+                use base64::Engine;
+                base64::engine::general_purpose::STANDARD.encode(k)
+            });
+            let out = serde_json::json!({
+                "address": acc.address.to_bech32(), "account_number": acc.account_number.to_string(),
+                "sequence": acc.sequence.to_string(), "pub_key": pub_key,
+                "verified_height": v.height.to_string(),
+            });
+            g.print(&out, |o| {
+                format!(
+                    "address: {}\naccount_number: {}\nsequence: {}\n(verified at height {})",
+                    o["address"].as_str().unwrap_or(""),
+                    o["account_number"].as_str().unwrap_or(""),
+                    o["sequence"].as_str().unwrap_or(""),
+                    v.height
+                )
+            })
+        }
+        QueryCmd::Auth(AuthQuery::Account { address, node, .. }) => {
             let node = Node::connect(&node.node)?;
             let acc = node.account(&address).await?;
             let pub_key = acc.pub_key.as_ref().map(|pk| {
@@ -203,12 +313,16 @@ pub async fn run(g: &Global, cmd: QueryCmd) -> Result<()> {
             })
         }
         QueryCmd::Tx { hash, node } => {
+            use tendermint_rpc::Client;
             let node = Node::connect(&node.node)?;
-            let report = node
-                .wait_for_tx(&hash, std::time::Duration::ZERO)
+            let h = <tendermint::Hash as std::str::FromStr>::from_str(&hash)
+                .map_err(|e| anyhow!("tx hash {hash}: {e}"))?;
+            let found = node
+                .rpc
+                .tx(h, false)
                 .await
                 .map_err(|_| anyhow!("transaction {hash} not found"))?;
-            let shown = super::tx::TxResponse::from(&report);
+            let shown = indexed_tx_response(&node, &found).await;
             g.print(&shown, |r| {
                 format!(
                     "txhash: {}\nheight: {}\ncode: {}\ngas: {} / {}\nraw_log: {}",
@@ -263,24 +377,10 @@ pub async fn run(g: &Global, cmd: QueryCmd) -> Result<()> {
                 .tx_search(q, false, page.max(1), limit, order)
                 .await
                 .map_err(|e| anyhow!("searching transactions: {e}"))?;
-            let txs: Vec<super::tx::TxResponse> = res
-                .txs
-                .iter()
-                .map(|t| {
-                    super::tx::TxResponse::from(&crate::client::TxReport {
-                        hash: t.hash.to_string(),
-                        height: Some(t.height.value()),
-                        code: t.tx_result.code.value(),
-                        codespace: t.tx_result.codespace.clone(),
-                        log: t.tx_result.log.clone(),
-                        gas_wanted: t.tx_result.gas_wanted.max(0) as u64,
-                        gas_used: t.tx_result.gas_used.max(0) as u64,
-                        stage: "block",
-                        data: t.tx_result.data.to_vec(),
-                        events: t.tx_result.events.clone(),
-                    })
-                })
-                .collect();
+            let mut txs: Vec<super::tx::TxResponse> = Vec::new();
+            for t in &res.txs {
+                txs.push(indexed_tx_response(&node, t).await);
+            }
             let total = u64::from(res.total_count);
             let out = serde_json::json!({
                 "total_count": total.to_string(),

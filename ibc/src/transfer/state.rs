@@ -54,6 +54,12 @@ fn is_port_channel(port: &str, channel: &str) -> bool {
 
 const PREFIX_TRACE: &str = "transfer/denomTrace/";
 
+/// The store key (main substore) of the trace of voucher `ibc/<hash_hex>` (a borsh
+/// [`DenomTrace`]): what a client proves to read it without trusting the node.
+pub fn denom_trace_store_key(hash_hex: &str) -> Vec<u8> {
+    trace_key(&hash_hex.to_ascii_uppercase())
+}
+
 fn trace_key(hash_hex: &str) -> Vec<u8> {
     format!("{PREFIX_TRACE}{hash_hex}").into_bytes()
 }

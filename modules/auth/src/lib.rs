@@ -38,3 +38,9 @@ impl Component for Auth {
         query::handle(state, path, data)
     }
 }
+
+/// The store key (main substore) of `address`'s account (a borsh [`Account`]): what a client
+/// proves to read an account without trusting the node (`query auth account --verify`).
+pub fn account_store_key(address: &estuary_sdk::Address) -> Vec<u8> {
+    state_key::account(address)
+}

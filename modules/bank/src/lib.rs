@@ -55,3 +55,9 @@ impl Component for Bank {
         query::handle(state, path, data)
     }
 }
+
+/// The store key (main substore) of `address`'s balance of `denom`: what a client proves to
+/// read a balance without trusting the node (`query bank balances --verify`).
+pub fn balance_store_key(address: &estuary_sdk::Address, denom: &estuary_sdk::Denom) -> Vec<u8> {
+    state_key::balance(address, denom)
+}
