@@ -128,6 +128,64 @@ async fn ack_height(node: &Node, channel: &str, seq: u64) -> Result<Option<u64>>
     Ok(res.txs.first().map(|t| t.height.value()))
 }
 
+/// The sender on chain A: its key (from `--home-a`'s test keyring) and address.
+struct Sender {
+    chain_id: String,
+    key: cosmrs::crypto::secp256k1::SigningKey,
+    address: String,
+}
+
+impl Sender {
+    async fn of(args: &RelayArgs, a: &Node) -> Result<Sender> {
+        let key = Keyring::new(args.home_a.join("keyring-test"), Backend::Test, None)
+            .signing_key(&args.from)?;
+        let address = key
+            .public_key()
+            .account_id(&args.prefix_a)
+            .map_err(|e| anyhow::anyhow!("address with prefix {}: {e}", args.prefix_a))?
+            .to_string();
+        Ok(Sender {
+            chain_id: a.chain_id().await?,
+            key,
+            address,
+        })
+    }
+
+    /// `k` transfers of 1stake to the receiver in one transaction, timing out `timeout` from
+    /// now; waits for inclusion and returns its height.
+    async fn transfer(
+        &self,
+        a: &Node,
+        args: &RelayArgs,
+        k: usize,
+        timeout: Duration,
+    ) -> Result<u64> {
+        let deadline = (std::time::SystemTime::now() + timeout)
+            .duration_since(std::time::UNIX_EPOCH)?
+            .as_nanos() as u64;
+        let msgs = transfer_batch(
+            &args.channel,
+            (&self.address, &args.receiver),
+            (1, "stake"),
+            k,
+            deadline,
+        );
+        let r = a
+            .sign_and_broadcast(
+                (&self.key, &self.address),
+                &self.chain_id,
+                msgs,
+                1_000_000 * k as u64,
+                Duration::from_secs(60),
+            )
+            .await?;
+        if r.code != 0 {
+            bail!("sending failed: {}", r.log);
+        }
+        Ok(r.height.unwrap_or(0))
+    }
+}
+
 fn percentile<T: Copy>(sorted: &[T], p: f64) -> Option<T> {
     let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
     sorted.get(i).copied()
@@ -136,14 +194,7 @@ fn percentile<T: Copy>(sorted: &[T], p: f64) -> Option<T> {
 /// Single transfers, one at a time: each is sent, then its ack awaited (by its event on A).
 async fn singles(args: &RelayArgs, n: usize) -> Result<()> {
     let a = Node::connect(&args.node_a)?;
-    let chain_a = a.chain_id().await?;
-    let key = Keyring::new(args.home_a.join("keyring-test"), Backend::Test, None)
-        .signing_key(&args.from)?;
-    let sender = key
-        .public_key()
-        .account_id(&args.prefix_a)
-        .map_err(|e| anyhow::anyhow!("address with prefix {}: {e}", args.prefix_a))?
-        .to_string();
+    let sender = Sender::of(args, &a).await?;
     let mut secs = Vec::new();
     let mut blocks = Vec::new();
     for i in 0..n {
@@ -153,30 +204,10 @@ async fn singles(args: &RelayArgs, n: usize) -> Result<()> {
         let phase = (i as u64 * 7_919) % 1_500;
         tokio::time::sleep(Duration::from_millis(phase)).await;
         let seq = next_send(&a, &args.channel).await?;
-        let deadline = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)?
-            .as_nanos() as u64
-            + 600_000_000_000;
-        let msgs = transfer_batch(
-            &args.channel,
-            (&sender, &args.receiver),
-            (1, "stake"),
-            1,
-            deadline,
-        );
-        let r = a
-            .sign_and_broadcast(
-                (&key, &sender),
-                &chain_a,
-                msgs,
-                1_000_000,
-                Duration::from_secs(60),
-            )
+        let sent_height = sender
+            .transfer(&a, args, 1, Duration::from_secs(600))
             .await?;
-        if r.code != 0 {
-            bail!("sending failed: {}", r.log);
-        }
-        let (sent_at, sent_height) = (Instant::now(), r.height.unwrap_or(0));
+        let sent_at = Instant::now();
         let acked = loop {
             if sent_at.elapsed() > Duration::from_secs(120) {
                 bail!("transfer {seq} not acknowledged within 2 minutes");
@@ -229,21 +260,10 @@ pub async fn run(args: RelayArgs) -> Result<()> {
     }
     let a = Node::connect(&args.node_a)?;
     let b = Node::connect(&args.node_b)?;
-    let chain_a = a.chain_id().await?;
-    let key = Keyring::new(args.home_a.join("keyring-test"), Backend::Test, None)
-        .signing_key(&args.from)?;
-    let sender = key
-        .public_key()
-        .account_id(&args.prefix_a)
-        .map_err(|e| anyhow::anyhow!("address with prefix {}: {e}", args.prefix_a))?
-        .to_string();
+    let sender = Sender::of(&args, &a).await?;
     let seq_a0 = a.account(&args.relayer_a).await?.sequence;
     let seq_b0 = b.account(&args.relayer_b).await?.sequence;
     let first = next_send(&a, &args.channel).await?;
-    let deadline = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)?
-        .as_nanos() as u64
-        + 3_600_000_000_000;
 
     // Send: transactions of 50 transfers; each packet's send time is its transaction's inclusion.
     let mut sent_at: BTreeMap<u64, (Instant, u64)> = BTreeMap::new();
@@ -252,28 +272,12 @@ pub async fn run(args: RelayArgs) -> Result<()> {
     let mut left = args.packets;
     while left > 0 {
         let k = left.min(50);
-        let msgs = transfer_batch(
-            &args.channel,
-            (&sender, &args.receiver),
-            (1, "stake"),
-            k,
-            deadline,
-        );
-        let r = a
-            .sign_and_broadcast(
-                (&key, &sender),
-                &chain_a,
-                msgs,
-                50_000_000,
-                Duration::from_secs(60),
-            )
+        let height = sender
+            .transfer(&a, &args, k, Duration::from_secs(3600))
             .await?;
-        if r.code != 0 {
-            bail!("sending failed: {}", r.log);
-        }
         let now = Instant::now();
         for s in seq..seq + k as u64 {
-            sent_at.insert(s, (now, r.height.unwrap_or(0)));
+            sent_at.insert(s, (now, height));
         }
         seq += k as u64;
         left -= k;

@@ -92,6 +92,19 @@ pub enum TransferQuery {
     },
 }
 
+/// One packet's state: where it is, and whether to verify the answer.
+#[derive(clap::Args)]
+pub struct PacketArgs {
+    port: String,
+    channel: String,
+    sequence: u64,
+    /// Check the answer with its proof against a header the light client verifies.
+    #[arg(long)]
+    verify: bool,
+    #[command(flatten)]
+    node: NodeArgs,
+}
+
 #[derive(clap::Subcommand)]
 pub enum IbcQuery {
     /// A light client's state.
@@ -124,36 +137,11 @@ pub enum IbcQuery {
         node: NodeArgs,
     },
     /// One packet's commitment on its sending chain (hex; absent once acknowledged or timed out).
-    PacketCommitment {
-        port: String,
-        channel: String,
-        sequence: u64,
-        /// Check the answer with its proof against a header the light client verifies.
-        #[arg(long)]
-        verify: bool,
-        #[command(flatten)]
-        node: NodeArgs,
-    },
+    PacketCommitment(PacketArgs),
     /// Whether the receiving chain has received a packet (its receipt).
-    PacketReceipt {
-        port: String,
-        channel: String,
-        sequence: u64,
-        #[arg(long)]
-        verify: bool,
-        #[command(flatten)]
-        node: NodeArgs,
-    },
+    PacketReceipt(PacketArgs),
     /// A received packet's acknowledgement commitment (hex).
-    PacketAck {
-        port: String,
-        channel: String,
-        sequence: u64,
-        #[arg(long)]
-        verify: bool,
-        #[command(flatten)]
-        node: NodeArgs,
-    },
+    PacketAck(PacketArgs),
     /// Sequences of packets sent on a channel and not yet acknowledged.
     PacketCommitments {
         port: String,
@@ -422,15 +410,17 @@ fn pretty(v: &serde_json::Value) -> String {
     serde_json::to_string_pretty(v).unwrap_or_default()
 }
 
-/// A packet-state path (ICS-24) read from the IBC store: proven with `verify`, else as the
-/// node says.
-async fn packet_state(
-    g: &Global,
-    node: &NodeArgs,
-    what: &str,
-    path: String,
-    verify: bool,
-) -> Result<()> {
+/// A packet-state path (ICS-24: `<store>/ports/…/sequences/…`) read from the IBC store: proven
+/// with `--verify`, else as the node says.
+async fn packet_state(g: &Global, a: PacketArgs, store: &str, what: &str) -> Result<()> {
+    let PacketArgs {
+        port,
+        channel,
+        sequence,
+        verify,
+        node,
+    } = a;
+    let path = format!("{store}/ports/{port}/channels/{channel}/sequences/{sequence}");
     let node = Node::connect(&node.node)?;
     let (value, verified) = if verify {
         let v =
@@ -469,36 +459,9 @@ async fn packet_state(
 
 pub async fn ibc_query(g: &Global, cmd: IbcQuery) -> Result<()> {
     match cmd {
-        IbcQuery::PacketCommitment {
-            port,
-            channel,
-            sequence,
-            verify,
-            node,
-        } => {
-            let path = format!("commitments/ports/{port}/channels/{channel}/sequences/{sequence}");
-            packet_state(g, &node, "commitment", path, verify).await
-        }
-        IbcQuery::PacketReceipt {
-            port,
-            channel,
-            sequence,
-            verify,
-            node,
-        } => {
-            let path = format!("receipts/ports/{port}/channels/{channel}/sequences/{sequence}");
-            packet_state(g, &node, "receipt", path, verify).await
-        }
-        IbcQuery::PacketAck {
-            port,
-            channel,
-            sequence,
-            verify,
-            node,
-        } => {
-            let path = format!("acks/ports/{port}/channels/{channel}/sequences/{sequence}");
-            packet_state(g, &node, "acknowledgement", path, verify).await
-        }
+        IbcQuery::PacketCommitment(a) => packet_state(g, a, "commitments", "commitment").await,
+        IbcQuery::PacketReceipt(a) => packet_state(g, a, "receipts", "receipt").await,
+        IbcQuery::PacketAck(a) => packet_state(g, a, "acks", "acknowledgement").await,
         IbcQuery::Client { client_id, node } => {
             let node = Node::connect(&node.node)?;
             let r: client::QueryClientStateResponse = node

@@ -316,24 +316,25 @@ fn sdk_coins(
         .collect()
 }
 
-/// `tx sign`: the messages, memo, timeout and fee of the file, signed (SIGN_MODE_DIRECT).
-async fn sign_file(g: &Global, file: &str, from: &str, args: &TxArgs) -> Result<()> {
-    let tx = read_tx(file)?;
-    let key = args
-        .keyring
-        .open(&g.home())
-        .signing_key(from)
-        .with_context(|| format!("loading key {from:?}"))?;
-    let address = crate::keyring::address_of(&key)?.to_bech32();
-    let (chain_id, account_number, sequence) = signing_context(args, &address).await?;
+/// The key `from`, and the plan to sign the file's transaction with it: its messages, memo,
+/// timeout and fee, at the chain id, account number and sequence of the flags or the node.
+async fn plan_for_file<'k>(
+    tx: tx_pb::Tx,
+    key: &'k cosmrs::crypto::secp256k1::SigningKey,
+    chain_id: &'k mut String,
+    args: &TxArgs,
+) -> Result<TxPlan<'k>> {
+    let address = crate::keyring::address_of(key)?.to_bech32();
+    let (chain, account_number, sequence) = signing_context(args, &address).await?;
+    *chain_id = chain;
     let body = tx.body.unwrap_or_default();
     let fee = tx.auth_info.and_then(|a| a.fee).unwrap_or_default();
     if !fee.payer.is_empty() || !fee.granter.is_empty() {
         bail!("fee payers and granters are not supported");
     }
-    let signed = sign_tx(&TxPlan {
-        key: &key,
-        chain_id: &chain_id,
+    Ok(TxPlan {
+        key,
+        chain_id: chain_id.as_str(),
         account_number,
         sequence,
         messages: body
@@ -348,7 +349,26 @@ async fn sign_file(g: &Global, file: &str, from: &str, args: &TxArgs) -> Result<
         gas_limit: fee.gas_limit,
         memo: body.memo,
         timeout_height: body.timeout_height,
-    })?;
+    })
+}
+
+fn load_key(
+    g: &Global,
+    args: &TxArgs,
+    from: &str,
+) -> Result<cosmrs::crypto::secp256k1::SigningKey> {
+    args.keyring
+        .open(&g.home())
+        .signing_key(from)
+        .with_context(|| format!("loading key {from:?}"))
+}
+
+/// `tx sign`: the file's transaction signed by `from` (SIGN_MODE_DIRECT).
+async fn sign_file(g: &Global, file: &str, from: &str, args: &TxArgs) -> Result<()> {
+    let key = load_key(g, args, from)?;
+    let mut chain_id = String::new();
+    let plan = plan_for_file(read_tx(file)?, &key, &mut chain_id, args).await?;
+    let signed = sign_tx(&plan)?;
     let json = tx_json::tx_to_json(&tx_json::tx_from_bytes(&signed)?)?;
     println!("{}", serde_json::to_string_pretty(&json)?);
     Ok(())
@@ -356,34 +376,9 @@ async fn sign_file(g: &Global, file: &str, from: &str, args: &TxArgs) -> Result<
 
 /// `tx simulate`: the file's transaction with `from`'s public key and sequence, simulated.
 async fn simulate_file(g: &Global, file: &str, from: &str, args: &TxArgs) -> Result<()> {
-    let tx = read_tx(file)?;
-    let key = args
-        .keyring
-        .open(&g.home())
-        .signing_key(from)
-        .with_context(|| format!("loading key {from:?}"))?;
-    let address = crate::keyring::address_of(&key)?.to_bech32();
-    let (chain_id, account_number, sequence) = signing_context(args, &address).await?;
-    let body = tx.body.unwrap_or_default();
-    let fee = tx.auth_info.and_then(|a| a.fee).unwrap_or_default();
-    let mut plan = TxPlan {
-        key: &key,
-        chain_id: &chain_id,
-        account_number,
-        sequence,
-        messages: body
-            .messages
-            .into_iter()
-            .map(|m| Any {
-                type_url: m.type_url,
-                value: m.value,
-            })
-            .collect(),
-        fee: sdk_coins(&fee.amount)?,
-        gas_limit: fee.gas_limit,
-        memo: body.memo,
-        timeout_height: body.timeout_height,
-    };
+    let key = load_key(g, args, from)?;
+    let mut chain_id = String::new();
+    let mut plan = plan_for_file(read_tx(file)?, &key, &mut chain_id, args).await?;
     let node = Node::connect(&args.node.node)?;
     let (gas_used, resp) = simulate(&node, &mut plan).await?;
     let out = serde_json::json!({
@@ -444,10 +439,7 @@ pub async fn sign_and_send(
         );
         return Ok(None);
     }
-    let keyring = args.keyring.open(&g.home());
-    let key = keyring
-        .signing_key(from)
-        .with_context(|| format!("loading key {from:?}"))?;
+    let key = load_key(g, args, from)?;
     let address = crate::keyring::address_of(&key)?;
     let (chain_id, account_number, sequence) = signing_context(args, &address.to_bech32()).await?;
     let mut plan = TxPlan {
