@@ -10,15 +10,55 @@ use tendermint_proto::v0_38::crypto::{public_key, ProofOp, ProofOps, PublicKey};
 use tracing::{info, warn};
 
 use crate::app::{App, TxOutcome};
+use crate::metrics::{EscrowLabels, NodeMetrics};
 
 #[derive(Clone)]
 pub struct AbciApp {
     app: Arc<App>,
+    metrics: Option<Arc<NodeMetrics>>,
 }
 
 impl AbciApp {
     pub fn new(app: Arc<App>) -> Self {
-        AbciApp { app }
+        AbciApp { app, metrics: None }
+    }
+
+    /// Records what passes through the ABCI boundary in `metrics`.
+    pub fn with_metrics(mut self, metrics: Arc<NodeMetrics>) -> Self {
+        self.metrics = Some(metrics);
+        self
+    }
+
+    /// After a commit: height, the store on disk, escrow per channel.
+    fn record_commit(&self, m: &NodeMetrics, height: u64, took: std::time::Duration) {
+        use estuary_ibc::transfer::TransferReader;
+        m.commit.observe(took.as_secs_f64());
+        m.height.set(i64::try_from(height).unwrap_or(i64::MAX));
+        let storage = self.app.storage();
+        if let Ok(earliest) = storage.earliest_version() {
+            let kept = height.saturating_sub(earliest.max(1)).saturating_add(1);
+            m.store_versions
+                .set(i64::try_from(kept).unwrap_or(i64::MAX));
+        }
+        if let Some(size) = m
+            .store_file
+            .as_ref()
+            .and_then(|f| std::fs::metadata(f).ok())
+        {
+            m.store_bytes
+                .set(i64::try_from(size.len()).unwrap_or(i64::MAX));
+        }
+        let escrows = storage
+            .snapshot()
+            .ok()
+            .and_then(|s| s.channel_escrows().ok());
+        if let Some(escrows) = escrows {
+            for (_, channel, denom, amount) in escrows {
+                m.escrow
+                    .get_or_create(&EscrowLabels { channel, denom })
+                    .set(amount as f64);
+            }
+        }
     }
 }
 
@@ -92,6 +132,9 @@ impl Application for AbciApp {
 
     fn check_tx(&self, req: pb::RequestCheckTx) -> pb::ResponseCheckTx {
         let out = self.app.check_tx(&req.tx);
+        if let Some(m) = &self.metrics {
+            m.record_check_tx(out.code, &out.codespace);
+        }
         pb::ResponseCheckTx {
             code: out.code,
             data: Default::default(),
@@ -166,7 +209,11 @@ impl Application for AbciApp {
             next_validators_hash: req.next_validators_hash.to_vec(),
         };
         let txs: Vec<Vec<u8>> = req.txs.iter().map(|t| t.to_vec()).collect();
+        let started = std::time::Instant::now();
         let out = self.app.finalize_block(info, &txs);
+        if let Some(m) = &self.metrics {
+            m.record_block(started.elapsed(), &out.tx_results);
+        }
         if !out.validator_updates.is_empty() {
             info!(
                 height = req.height,
@@ -184,7 +231,11 @@ impl Application for AbciApp {
     }
 
     fn commit(&self) -> pb::ResponseCommit {
+        let started = std::time::Instant::now();
         let (info, retain_height) = self.app.commit();
+        if let Some(m) = &self.metrics {
+            self.record_commit(m, info.version, started.elapsed());
+        }
         tracing::debug!(height = info.version, "committed");
         pb::ResponseCommit {
             retain_height: retain_height as i64,

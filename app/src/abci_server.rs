@@ -22,8 +22,19 @@ use crate::abci::AbciApp;
 const MAX_FRAME: u64 = 256 * 1024 * 1024;
 
 pub fn serve(addr: &str, app: AbciApp) -> Result<()> {
+    serve_on(bind(addr)?, app)
+}
+
+/// Binds the ABCI address (so that CometBFT, which refuses to start without its app, can be
+/// started as soon as this returns).
+pub fn bind(addr: &str) -> Result<TcpListener> {
     let listener = TcpListener::bind(addr).with_context(|| format!("listening on {addr}"))?;
     info!(%addr, "ABCI server listening");
+    Ok(listener)
+}
+
+/// Serves CometBFT's ABCI connections on `listener`, one thread each.
+pub fn serve_on(listener: TcpListener, app: AbciApp) -> Result<()> {
     for stream in listener.incoming() {
         let stream = stream.context("accepting an ABCI connection")?;
         let peer = stream

@@ -57,6 +57,12 @@ pub struct AppToml {
     pub grpc_address: String,
     /// CometBFT's RPC, which the gRPC tx and node services consult.
     pub cometbft_rpc: String,
+    /// Where estuaryd serves Prometheus metrics (empty: not served).
+    pub metrics_address: String,
+    /// `text` or `json` (`--log-format` overrides).
+    pub log_format: String,
+    /// A tracing filter such as `info` or `estuary_app=debug,info` (`--log-level` overrides).
+    pub log_level: String,
 }
 
 impl Default for AppToml {
@@ -68,6 +74,9 @@ impl Default for AppToml {
             minimum_gas_prices: String::new(),
             grpc_address: "127.0.0.1:9090".into(),
             cometbft_rpc: "http://127.0.0.1:26657".into(),
+            metrics_address: String::new(),
+            log_format: "text".into(),
+            log_level: "info".into(),
         }
     }
 }

@@ -20,8 +20,10 @@ pub mod config;
 pub mod grpc;
 pub mod keyring;
 pub mod light;
+pub mod metrics;
 pub mod node_info;
 pub mod query;
+pub mod supervisor;
 pub mod tx;
 
 /// The modules of the chain, in the order their genesis and block hooks run.

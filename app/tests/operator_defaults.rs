@@ -95,3 +95,89 @@ fn keyring_entries_are_0600_in_a_0700_directory() {
     assert_eq!(mode(&keyring), 0o700);
     assert_eq!(mode(&keyring.join("k.json")), 0o600);
 }
+
+/// Six free consecutive loopback ports.
+fn free_base() -> u16 {
+    (41_000..60_000)
+        .step_by(10)
+        .find(|b| (*b..b + 6).all(|p| std::net::TcpListener::bind(("127.0.0.1", p)).is_ok()))
+        .unwrap()
+}
+
+/// `init` turns on metrics for both processes on their own ports (P+4 estuaryd, P+5 CometBFT)
+/// and writes one log format for both; `start` then logs JSON and serves its metrics.
+#[test]
+fn init_enables_metrics_and_one_log_format() {
+    let dir = tempfile::tempdir().unwrap();
+    let home = dir.path().join("node");
+    let base = free_base();
+    let port = |off: u16| (base + off).to_string();
+    estuaryd(
+        &home,
+        &[
+            "--log-format",
+            "json",
+            "init",
+            "op",
+            "--chain-id",
+            "estuary-ops-1",
+            "--base-port",
+            &port(0),
+        ],
+    );
+    let app_toml = std::fs::read_to_string(home.join("config/app.toml")).unwrap();
+    assert!(
+        app_toml.contains(&format!(r#"metrics_address = "127.0.0.1:{}""#, port(4))),
+        "{app_toml}"
+    );
+    assert!(app_toml.contains(r#"log_format = "json""#), "{app_toml}");
+    let comet = std::fs::read_to_string(home.join("config/config.toml")).unwrap();
+    assert!(comet.contains("prometheus = true"), "{comet}");
+    assert!(
+        comet.contains(&format!(
+            r#"prometheus_listen_addr = "127.0.0.1:{}""#,
+            port(5)
+        )),
+        "{comet}"
+    );
+    assert!(comet.contains(r#"log_format = "json""#), "{comet}");
+    let client = std::fs::read_to_string(home.join("config/client.toml")).unwrap();
+    assert!(
+        client.contains(&format!(r#"node = "tcp://127.0.0.1:{}""#, port(1))),
+        "{client}"
+    );
+
+    // `start` (the ABCI side; no CometBFT here) logs JSON lines and serves its metrics.
+    let mut app = Command::new(env!("CARGO_BIN_EXE_estuaryd"))
+        .arg("--home")
+        .arg(&home)
+        .args(["start", "--abci-only"])
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut scraped = String::new();
+    for _ in 0..50 {
+        std::thread::sleep(std::time::Duration::from_millis(100));
+        if let Ok(mut s) = std::net::TcpStream::connect(("127.0.0.1", base + 4)) {
+            use std::io::{Read, Write};
+            s.write_all(b"GET /metrics HTTP/1.0\r\n\r\n").unwrap();
+            s.read_to_string(&mut scraped).unwrap();
+            break;
+        }
+    }
+    app.kill().unwrap();
+    let out = app.wait_with_output().unwrap();
+    assert!(
+        scraped.contains("# TYPE estuary_block_height gauge"),
+        "{scraped}"
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("metrics endpoint"), "{stderr}");
+    assert!(
+        stderr
+            .lines()
+            .filter(|l| !l.trim().is_empty())
+            .all(|l| l.starts_with('{')),
+        "{stderr}"
+    );
+}

@@ -193,10 +193,88 @@ fn round_trip_timeout_and_a_relayer_killed_mid_burst() {
         "{metrics}"
     );
     assert!(metrics.contains("# TYPE estuary_relayer_redundant_packets counter"));
+
+    // The nodes' own metrics (app.toml `metrics_address`, P+4) show the transfers: packets sent
+    // on A and received on B over channel-0, acks back on A, the escrow on A; CometBFT's own
+    // (instrumentation on, P+5) answer beside them.
+    let node_metric = |chain: usize, line_start: &str| -> f64 {
+        let text = http_get(&format!("127.0.0.1:{}", net.port(chain, 4)));
+        text.lines()
+            .find_map(|l| l.strip_prefix(line_start))
+            .and_then(|v| v.trim().parse().ok())
+            .unwrap_or_else(|| panic!("no {line_start} in {text}"))
+    };
+    let sent = node_metric(
+        0,
+        r#"estuary_ibc_packets_total{channel="channel-0",event="sent"} "#,
+    );
+    let received = node_metric(
+        1,
+        r#"estuary_ibc_packets_total{channel="channel-0",event="received"} "#,
+    );
+    let acked = node_metric(
+        0,
+        r#"estuary_ibc_packets_total{channel="channel-0",event="acknowledged"} "#,
+    );
+    // The report above: 202 packets from A (201 acked, 1 timed out), each counted once.
+    let timed_out = node_metric(
+        0,
+        r#"estuary_ibc_packets_total{channel="channel-0",event="timed_out"} "#,
+    );
+    assert_eq!(
+        (sent, received, acked, timed_out),
+        (202.0, 201.0, 201.0, 1.0)
+    );
+    assert_eq!(
+        node_metric(
+            0,
+            r#"estuary_ibc_escrow{channel="channel-0",denom="stake"} "#
+        ) as u128,
+        net.escrowed(0, "channel-0", "stake")
+    );
+    assert!(node_metric(0, "estuary_block_height ") > 10.0);
+    assert!(node_metric(0, "estuary_finalize_block_seconds_count ") > 10.0);
+    assert!(node_metric(0, "estuary_store_size_bytes ") > 0.0);
+    let comet = http_get(&format!("127.0.0.1:{}", net.port(0, 5)));
+    assert!(comet.contains("cometbft_consensus_height"), "{comet}");
 }
 
-/// Four validators per chain: with one of them down (app and CometBFT killed) the chain keeps
-/// making blocks and the relayer keeps relaying; restarted, the validator catches up.
+fn alive(pid: &str) -> bool {
+    Command::new("kill")
+        .args(["-0", pid])
+        .stderr(std::process::Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
+}
+
+fn signal(sig: &str, pid: &str) {
+    assert!(Command::new("kill")
+        .args([sig, pid])
+        .status()
+        .unwrap()
+        .success());
+}
+
+/// The CometBFT child of a supervised `estuaryd start`.
+fn cometbft_child(parent: u32) -> String {
+    for _ in 0..100 {
+        let out = Command::new("pgrep")
+            .args(["-P", &parent.to_string()])
+            .output()
+            .unwrap();
+        let child = String::from_utf8_lossy(&out.stdout).trim().to_string();
+        if !child.is_empty() {
+            return child;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    panic!("no CometBFT child of {parent}")
+}
+
+/// Four validators per chain, each node one supervised `estuaryd start` process. With one of
+/// them killed (kill -9 of estuaryd; its CometBFT stops by itself: no half-alive node) the chain
+/// keeps making blocks and the relayer keeps relaying; restarted, the validator catches up. A
+/// kill -9 of a node's CometBFT stops its estuaryd with an error; SIGTERM stops both cleanly.
 #[test]
 fn four_validators_survive_one_down() {
     let net = Localnet::up(Options {
@@ -204,15 +282,19 @@ fn four_validators_survive_one_down() {
         ..Options::new(27_400)
     });
     let bob_b = net.address(1, "bob");
-    let victim = |what: &str| net.dir().join(format!("a3.{what}.pid"));
-    for what in ["cometbft", "estuaryd"] {
-        let pid = std::fs::read_to_string(victim(what)).unwrap();
-        assert!(Command::new("kill")
-            .args(["-9", pid.trim()])
-            .status()
+    let victim = |what: &str| {
+        std::fs::read_to_string(net.dir().join(format!("a3.{what}.pid")))
             .unwrap()
-            .success());
-    }
+            .trim()
+            .to_string()
+    };
+    let (app_pid, comet_pid) = (victim("estuaryd"), victim("cometbft"));
+    signal("-9", &app_pid);
+    wait_until(
+        "its CometBFT to stop by itself",
+        Duration::from_secs(30),
+        || !alive(&comet_pid),
+    );
     let height = |n: usize| -> u64 {
         let rpc = format!("http://127.0.0.1:{}", net.opts.base as usize + n * 10 + 1);
         let out = Command::new(estuaryd())
@@ -237,33 +319,45 @@ fn four_validators_survive_one_down() {
         || net.balance(1, &bob_b, &voucher()) == 5,
     );
 
-    // Restart validator 3 from its home; it replays and catches up.
+    // Restart validator 3 from its home (one supervised process); it replays and catches up.
     let home = net.home(0, 3);
-    let log = std::fs::File::create(net.dir().join("a3.restart.log")).unwrap();
-    let mut app = Command::new(estuaryd())
-        .arg("--home")
-        .arg(&home)
-        .arg("start")
-        .stdout(log.try_clone().unwrap())
-        .stderr(log.try_clone().unwrap())
-        .spawn()
-        .unwrap();
-    std::thread::sleep(Duration::from_millis(300));
-    let mut comet = Command::new(tool("cometbft", "ESTUARY_COMETBFT", "scripts/setup"))
-        .arg("start")
-        .arg("--home")
-        .arg(&home)
-        .stdout(log.try_clone().unwrap())
-        .stderr(log)
-        .spawn()
-        .unwrap();
+    let cometbft = tool("cometbft", "ESTUARY_COMETBFT", "scripts/setup");
+    let start = || {
+        let log = std::fs::File::create(net.dir().join("a3.restart.log")).unwrap();
+        Command::new(estuaryd())
+            .arg("--home")
+            .arg(&home)
+            .args(["start", "--cometbft"])
+            .arg(&cometbft)
+            .stdout(log.try_clone().unwrap())
+            .stderr(log)
+            .spawn()
+            .unwrap()
+    };
+    let mut node = start();
     let target = height(0);
     wait_until("validator 3 catching up", Duration::from_secs(60), || {
         height(3) >= target
     });
-    let _ = comet.kill();
-    let _ = app.kill();
-    let _ = (comet.wait(), app.wait());
+    // kill -9 of its CometBFT: estuaryd stops too, with an error.
+    signal("-9", &cometbft_child(node.id()));
+    let status = node.wait().unwrap();
+    assert!(!status.success(), "{status}");
+    let log = std::fs::read_to_string(net.dir().join("a3.restart.log")).unwrap();
+    assert!(log.contains("CometBFT exited on its own"), "{log}");
+    // Again, then SIGTERM: CometBFT is stopped first, estuaryd exits 0, nothing is left.
+    let mut node = start();
+    let target = height(0);
+    wait_until(
+        "validator 3 catching up again",
+        Duration::from_secs(60),
+        || height(3) >= target,
+    );
+    let child = cometbft_child(node.id());
+    signal("-TERM", &node.id().to_string());
+    let status = node.wait().unwrap();
+    assert!(status.success(), "{status}");
+    assert!(!alive(&child), "CometBFT stopped with estuaryd");
 }
 
 fn http_get(addr: &str) -> String {

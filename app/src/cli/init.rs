@@ -13,7 +13,8 @@ pub struct InitArgs {
     /// The chain id, `name-N` for IBC revision N.
     #[arg(long)]
     pub chain_id: String,
-    /// Ports: P2P at P, RPC at P+1, ABCI at P+2, gRPC at P+3 (26656 gives CometBFT's usual ones).
+    /// Ports: P2P at P, RPC at P+1, ABCI at P+2, gRPC at P+3, estuaryd's Prometheus metrics at
+    /// P+4, CometBFT's at P+5 (26656 gives CometBFT's usual P2P and RPC ports).
     #[arg(long, default_value_t = 26656)]
     pub base_port: u16,
     /// Target block time (CometBFT's timeout_commit).
@@ -28,6 +29,14 @@ pub struct InitArgs {
     /// `0stake`.
     #[arg(long, default_value = DEFAULT_MIN_GAS_PRICES)]
     pub minimum_gas_prices: String,
+}
+
+/// How estuaryd (and, written by init, CometBFT) format their logs: the global `--log-format`
+/// given to `init` is written to app.toml and to CometBFT's config.toml.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LogFormat {
+    Text,
+    Json,
 }
 
 /// The `minimum_gas_prices` that `init` writes unless told otherwise (a common Cosmos value).
@@ -46,6 +55,10 @@ struct InitReport {
 }
 
 pub fn run(g: &Global, a: InitArgs) -> Result<()> {
+    let log_format = match g.log_format.as_deref() {
+        Some("json") => LogFormat::Json,
+        _ => LogFormat::Text,
+    };
     estuary_genesis::validate_chain_id(&a.chain_id)?;
     let home = g.home();
     if home.genesis().exists() && !a.overwrite {
@@ -78,6 +91,11 @@ pub fn run(g: &Global, a: InitArgs) -> Result<()> {
         abci_address: format!("127.0.0.1:{abci}"),
         grpc_address: format!("127.0.0.1:{grpc}"),
         cometbft_rpc: format!("http://127.0.0.1:{rpc}"),
+        metrics_address: format!("127.0.0.1:{}", a.base_port + 4),
+        log_format: match log_format {
+            LogFormat::Text => "text".into(),
+            LogFormat::Json => "json".into(),
+        },
         ..AppToml::default()
     };
     app.save(&home.app_toml())?;
@@ -92,7 +110,12 @@ pub fn run(g: &Global, a: InitArgs) -> Result<()> {
     .save(&super::client_config::ClientToml::path(&home))?;
     std::fs::write(
         home.cometbft_toml(),
-        cometbft_config(&a.moniker, p2p, rpc, abci, &a.block_time),
+        cometbft_config(
+            &a.moniker,
+            (p2p, rpc, abci, a.base_port + 5),
+            &a.block_time,
+            log_format,
+        ),
     )?;
 
     let genesis = GenesisDoc::new(&a.chain_id, now_rfc3339())?;
@@ -178,13 +201,23 @@ pub fn home_node_id(home: &Home) -> Result<String> {
 }
 
 /// The settings CometBFT needs from us; everything else keeps CometBFT's defaults.
-fn cometbft_config(moniker: &str, p2p: u16, rpc: u16, abci: u16, block_time: &str) -> String {
+fn cometbft_config(
+    moniker: &str,
+    (p2p, rpc, abci, prometheus): (u16, u16, u16, u16),
+    block_time: &str,
+    log_format: LogFormat,
+) -> String {
+    let log_format = match log_format {
+        LogFormat::Text => "plain",
+        LogFormat::Json => "json",
+    };
     format!(
         r#"# CometBFT settings written by `estuaryd init`; unset keys take CometBFT's defaults.
 proxy_app = "tcp://127.0.0.1:{abci}"
 moniker = "{moniker}"
 db_backend = "goleveldb"
 log_level = "info"
+log_format = "{log_format}"
 
 [rpc]
 laddr = "tcp://127.0.0.1:{rpc}"
@@ -212,7 +245,9 @@ create_empty_blocks = true
 indexer = "kv"
 
 [instrumentation]
-prometheus = false
+prometheus = true
+prometheus_listen_addr = "127.0.0.1:{prometheus}"
+namespace = "cometbft"
 "#
     )
 }

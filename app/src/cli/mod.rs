@@ -43,9 +43,13 @@ pub struct Global {
     /// Output format for commands that print data.
     #[arg(long, short = 'o', global = true, value_enum, env = "ESTUARY_OUTPUT", default_value_t = Output::Text)]
     pub output: Output,
-    /// Log filter, e.g. `info` or `estuary_app=debug`.
-    #[arg(long, global = true, env = "ESTUARY_LOG", default_value = "info")]
-    pub log_level: String,
+    /// Log filter, e.g. `info` or `estuary_app=debug` (default: app.toml's `log_level`, else
+    /// `info`).
+    #[arg(long, global = true, env = "ESTUARY_LOG")]
+    pub log_level: Option<String>,
+    /// `text` or `json` logs (default: app.toml's `log_format`, else `text`).
+    #[arg(long, global = true, env = "ESTUARY_LOG_FORMAT", value_parser = ["text", "json"])]
+    pub log_format: Option<String>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -146,7 +150,21 @@ pub fn run() -> Result<()> {
         settings.apply_to_env();
         cli = Cli::parse();
     }
-    init_tracing(&cli.global.log_level);
+    // Logging: flag or environment, else the home's app.toml, else info/text.
+    let app_toml = crate::config::AppToml::load(&cli.global.home().app_toml()).ok();
+    let level = cli
+        .global
+        .log_level
+        .clone()
+        .or_else(|| app_toml.as_ref().map(|a| a.log_level.clone()))
+        .unwrap_or_else(|| "info".into());
+    let format = cli
+        .global
+        .log_format
+        .clone()
+        .or_else(|| app_toml.as_ref().map(|a| a.log_format.clone()))
+        .unwrap_or_else(|| "text".into());
+    init_tracing(&level, format == "json");
     let g = cli.global.clone();
     match cli.command {
         Command::Init(a) => init::run(&g, a),
@@ -171,13 +189,19 @@ pub fn run() -> Result<()> {
     }
 }
 
-fn init_tracing(filter: &str) {
+fn init_tracing(filter: &str, json: bool) {
     let filter = tracing_subscriber::EnvFilter::try_new(filter)
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let _ = tracing_subscriber::fmt()
+    // Colours only on a terminal: log files stay plain text.
+    let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .try_init();
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .with_writer(std::io::stderr);
+    let _ = if json {
+        builder.json().try_init()
+    } else {
+        builder.try_init()
+    };
 }
 
 fn block_on<F: std::future::Future<Output = Result<()>>>(f: F) -> Result<()> {

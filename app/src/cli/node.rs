@@ -18,6 +18,14 @@ pub struct StartArgs {
     /// Override the ABCI listen address from app.toml (host:port).
     #[arg(long)]
     pub abci: Option<String>,
+    /// Run only the ABCI application; CometBFT is started separately (`cometbft start --home
+    /// <same home>`). Without it, estuaryd starts and supervises CometBFT itself.
+    #[arg(long)]
+    pub abci_only: bool,
+    /// The CometBFT binary to supervise (default: ESTUARY_COMETBFT, else `cometbft` beside
+    /// estuaryd, else on the PATH).
+    #[arg(long, conflicts_with = "abci_only")]
+    pub cometbft: Option<std::path::PathBuf>,
 }
 
 #[derive(clap::Args)]
@@ -59,9 +67,28 @@ pub fn start(g: &Global, a: StartArgs) -> Result<()> {
     if !cfg.grpc_address.is_empty() {
         spawn_grpc(app.clone(), &cfg)?;
     }
+    let mut abci = AbciApp::new(app.clone());
+    if !cfg.metrics_address.is_empty() {
+        let mut metrics = crate::metrics::NodeMetrics::new();
+        metrics.store_file = Some(home.state_db());
+        let metrics = Arc::new(metrics);
+        crate::metrics::spawn_server(cfg.metrics_address.clone(), metrics.clone())
+            .with_context(|| format!("serving metrics on {}", cfg.metrics_address))?;
+        abci = abci.with_metrics(metrics);
+    }
     let last = app.last_commit();
-    info!(abci = %addr, height = last.map_or(0, |l| l.version), "starting estuaryd; waiting for CometBFT");
-    crate::abci_server::serve(&addr, AbciApp::new(app))
+    // Found before anything listens, so a missing binary fails fast.
+    let cometbft = if a.abci_only {
+        None
+    } else {
+        Some(crate::supervisor::find_cometbft(a.cometbft)?)
+    };
+    info!(abci = %addr, height = last.map_or(0, |l| l.version), "starting estuaryd");
+    let listener = crate::abci_server::bind(&addr)?;
+    match cometbft {
+        None => crate::abci_server::serve_on(listener, abci),
+        Some(bin) => crate::supervisor::run(&bin, &home.0, listener, abci),
+    }
 }
 
 /// Runs the gRPC server on its own thread and runtime; the ABCI server keeps the main thread.

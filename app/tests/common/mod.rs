@@ -34,7 +34,8 @@ pub fn cometbft() -> PathBuf {
 
 static NEXT_PORT: AtomicU16 = AtomicU16::new(0);
 
-/// Four consecutive free loopback ports, distinct across the tests of this process.
+/// Six consecutive free loopback ports (P2P, RPC, ABCI, gRPC, metrics of estuaryd and of
+/// CometBFT), distinct across the tests of this process.
 fn free_base_port() -> u16 {
     let _ = NEXT_PORT.compare_exchange(
         0,
@@ -43,8 +44,8 @@ fn free_base_port() -> u16 {
         Ordering::SeqCst,
     );
     loop {
-        let base = NEXT_PORT.fetch_add(4, Ordering::SeqCst);
-        if (base..base + 4).all(|p| std::net::TcpListener::bind(("127.0.0.1", p)).is_ok()) {
+        let base = NEXT_PORT.fetch_add(6, Ordering::SeqCst);
+        if (base..base + 6).all(|p| std::net::TcpListener::bind(("127.0.0.1", p)).is_ok()) {
             return base;
         }
     }
@@ -196,7 +197,12 @@ impl Net {
     pub fn start_app(&mut self, i: usize) {
         let (out, err) = (self.log(i, "estuaryd"), self.log(i, "estuaryd"));
         let child = Command::new(estuaryd())
-            .args(["--home", self.nodes[i].home.to_str().unwrap(), "start"])
+            .args([
+                "--home",
+                self.nodes[i].home.to_str().unwrap(),
+                "start",
+                "--abci-only",
+            ])
             .stdout(out)
             .stderr(err)
             .spawn()
