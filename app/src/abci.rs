@@ -69,7 +69,10 @@ impl Application for AbciApp {
         pb::ResponseInfo {
             data: "estuary".into(),
             version: env!("CARGO_PKG_VERSION").into(),
-            app_version: 1,
+            // The consensus parameters' `version.app` (CometBFT's default 0, as on SDK chains):
+            // CometBFT's `rollback` rebuilds its state from those parameters, so an Info version
+            // that differs from them makes the replayed block's header refuse to match.
+            app_version: 0,
             last_block_height: last.map_or(0, |l| l.version as i64),
             last_block_app_hash: last.map_or(Vec::new(), |l| l.app_hash.to_vec()).into(),
         }

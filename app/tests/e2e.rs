@@ -495,3 +495,88 @@ fn grpc_answers(net: &Net, bob: &str) {
         assert_eq!(info.application_version.unwrap().app_name, "estuaryd");
     });
 }
+
+/// `estuaryd rollback` on a stopped full node undoes its last block in both estuaryd and
+/// CometBFT; started again, it re-executes that block and follows the validator with the same
+/// app hash at every height, without applying a transfer twice. `export --height` writes the
+/// state of an earlier height.
+#[test]
+fn rollback_then_restart_replays_the_last_block_to_the_same_app_hash() {
+    let mut net = Net::new("estuary-rollback-1", 1, 1);
+    net.start_all();
+    let bob = net.address("bob");
+    net.est(
+        0,
+        &[
+            "tx", "bank", "send", "alice", &bob, "500stake", "--yes", "--wait",
+        ],
+    );
+    let h = net.height(0).unwrap();
+    net.wait_height(1, h + 2, Duration::from_secs(60));
+    net.kill_comet(1);
+    net.kill_app(1);
+
+    // The full node's last committed state, then one block back.
+    // The last committed height of a stopped node, from its export.
+    let status = |i: usize| -> u64 {
+        let file = net.dir.path().join(format!("latest-{i}.json"));
+        net.est(i, &["export", "--out", file.to_str().unwrap()]);
+        let doc: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
+        doc["initial_height"]
+            .as_str()
+            .unwrap()
+            .parse::<u64>()
+            .unwrap()
+            - 1
+    };
+    let last = status(1);
+    let earlier = net.dir.path().join("earlier.json");
+    net.est(
+        1,
+        &[
+            "export",
+            "--height",
+            &(last - 1).to_string(),
+            "--out",
+            earlier.to_str().unwrap(),
+        ],
+    );
+    let doc: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&earlier).unwrap()).unwrap();
+    assert_eq!(doc["initial_height"], last.to_string().as_str());
+    assert_eq!(
+        doc["app_hash"],
+        net.header_app_hash(0, last).as_str(),
+        "the state after block {}",
+        last - 1
+    );
+
+    let out = net.json(
+        1,
+        &[
+            "rollback",
+            "--cometbft",
+            common::cometbft().to_str().unwrap(),
+        ],
+    );
+    assert_eq!(out["rolled_back"], last.to_string().as_str());
+    assert_eq!(out["height"], (last - 1).to_string().as_str());
+    assert_eq!(out["app_hash"], net.header_app_hash(0, last).as_str());
+    assert_eq!(status(1), last - 1);
+
+    // Restarted, it re-executes block `last` and follows: the same app hash as the validator's
+    // headers at every height, the transfer applied once.
+    net.start(1);
+    let target = net.height(0).unwrap() + 3;
+    net.wait_height(1, target, Duration::from_secs(60));
+    for height in last..=target {
+        assert_eq!(
+            net.header_app_hash(1, height),
+            net.header_app_hash(0, height),
+            "height {height}"
+        );
+    }
+    assert_eq!(net.balance(1, &bob, "stake"), net.balance(0, &bob, "stake"));
+    assert_eq!(net.balance(1, &bob, "stake"), 1_500);
+}

@@ -237,6 +237,31 @@ fn round_trip_timeout_and_a_relayer_killed_mid_burst() {
     assert!(node_metric(0, "estuary_store_size_bytes ") > 0.0);
     let comet = http_get(&format!("127.0.0.1:{}", net.port(0, 5)));
     assert!(comet.contains("cometbft_consensus_height"), "{comet}");
+
+    // Every series the shipped Grafana dashboard plots is one these endpoints serve.
+    let served = format!(
+        "{metrics}{comet}{}",
+        http_get(&format!("127.0.0.1:{}", net.port(0, 4)))
+    );
+    let dashboard =
+        std::fs::read_to_string(estuary_interop::root().join("localnet/grafana-dashboard.json"))
+            .unwrap();
+    let mut names: Vec<&str> = dashboard
+        .split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+        .filter(|w| w.starts_with("estuary_") || w.starts_with("cometbft_"))
+        .collect();
+    names.sort_unstable();
+    names.dedup();
+    assert!(names.len() > 15, "{names:?}");
+    for name in names {
+        let family = ["_bucket", "_total"]
+            .iter()
+            .fold(name, |n, suffix| n.strip_suffix(suffix).unwrap_or(n));
+        assert!(
+            served.contains(family),
+            "the dashboard plots {name}, which nothing serves"
+        );
+    }
 }
 
 fn alive(pid: &str) -> bool {

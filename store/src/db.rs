@@ -243,6 +243,122 @@ impl Storage {
         Ok(())
     }
 
+    /// Every live entry (full state key, value) at `version`, read from the trees of that
+    /// version: what a historical export, a rollback or a state snapshot is built from.
+    pub fn entries_at(&self, version: u64) -> Result<Vec<(Vec<u8>, Vec<u8>)>> {
+        self.check_version(version)?;
+        let read = self.inner.db.begin_read()?;
+        let preimages = read.open_table(PREIMAGES)?;
+        let mut out = Vec::new();
+        for substore in Substore::ALL {
+            let view = Arc::new(TreeView::new(&read, substore.tag(), None)?);
+            let entries = jmt::JellyfishMerkleIterator::new(view, version, KeyHash([0; 32]))?;
+            for entry in entries {
+                let (hash, value) = entry?;
+                let mut row = vec![substore.tag()];
+                row.extend_from_slice(&hash.0);
+                let local = preimages
+                    .get(row.as_slice())?
+                    .ok_or_else(|| Error::Corrupt {
+                        key: format!("preimage {}", hex(&hash.0)),
+                        reason: "missing".into(),
+                    })?
+                    .value()
+                    .to_vec();
+                out.push((substore.full_key(&local), value));
+            }
+        }
+        Ok(out)
+    }
+
+    /// The app hash (outer root) of a kept `version`.
+    pub fn app_hash_at(&self, version: u64) -> Result<[u8; 32]> {
+        self.check_version(version)?;
+        let read = self.inner.db.begin_read()?;
+        let view = TreeView::new(&read, OUTER_TAG, None)?;
+        Ok(Sha256Jmt::new(&view).get_root_hash(version)?.0)
+    }
+
+    /// Undoes the latest commit: the store is at `latest - 1` again, as if the last block had
+    /// never been committed (its tree nodes, values and stale marks removed, the flat index
+    /// rebuilt from the previous version). For recovery after a bad upgrade, with CometBFT's own
+    /// `rollback`; the node then re-executes the block.
+    pub fn rollback(&self) -> Result<CommitInfo> {
+        let latest = self
+            .latest()
+            .ok_or_else(|| Error::Tree("nothing is committed: nothing to roll back".into()))?;
+        let target = latest
+            .version
+            .checked_sub(1)
+            .filter(|v| *v >= 1)
+            .ok_or_else(|| Error::Tree("the first block cannot be rolled back".into()))?;
+        let entries = self.entries_at(target)?;
+        let app_hash = self.app_hash_at(target)?;
+        let undone = latest.version;
+        let txn = self.inner.db.begin_write()?;
+        {
+            let mut nodes = txn.open_table(NODES)?;
+            let mut doomed = Vec::new();
+            for item in nodes.iter()? {
+                let (row, _) = item?;
+                let key = row.value();
+                let version = key
+                    .get(1..)
+                    .and_then(|k| NodeKey::try_from_slice(k).ok())
+                    .map(|k| k.version());
+                if version == Some(undone) {
+                    doomed.push(key.to_vec());
+                }
+            }
+            for key in doomed {
+                nodes.remove(key.as_slice())?;
+            }
+        }
+        {
+            let mut values = txn.open_table(VALUES)?;
+            let mut doomed = Vec::new();
+            for item in values.iter()? {
+                let (row, _) = item?;
+                let key = row.value();
+                if key.len() == 41 && key.get(33..) == Some(&undone.to_be_bytes()[..]) {
+                    doomed.push(key.to_vec());
+                }
+            }
+            for key in doomed {
+                values.remove(key.as_slice())?;
+            }
+        }
+        for table in [STALE_NODES, STALE_VALUES] {
+            let mut stale = txn.open_table(table)?;
+            let from = undone.to_be_bytes();
+            let to = undone.saturating_add(1).to_be_bytes();
+            let rows: Vec<Vec<u8>> = stale
+                .range::<&[u8]>(&from[..]..&to[..])?
+                .map(|r| r.map(|(k, _)| k.value().to_vec()))
+                .collect::<Result<_, _>>()?;
+            for row in rows {
+                stale.remove(row.as_slice())?;
+            }
+        }
+        {
+            let mut flat = txn.open_table(FLAT)?;
+            flat.retain(|_, _| false)?;
+            for (key, value) in &entries {
+                flat.insert(key.as_slice(), value.as_slice())?;
+            }
+        }
+        let info = CommitInfo {
+            version: target,
+            app_hash,
+        };
+        txn.open_table(META)?
+            .insert(META_LATEST, encode_commit_info(&info).as_slice())?;
+        txn.commit()?;
+        *self.inner.latest.write().unwrap_or_else(|p| p.into_inner()) = Some(info);
+        info!(from = undone, to = target, app_hash = %hex(&app_hash), "rolled back the latest commit");
+        Ok(info)
+    }
+
     /// Computes the app hash that `writes` would give at `version`, without writing anything.
     pub fn prepare(&self, writes: WriteSet, version: u64) -> Result<PreparedCommit> {
         let latest = self.latest();

@@ -98,8 +98,11 @@ pub enum Command {
     Genesis(genesis::GenesisCmd),
     /// Run the ABCI application (CometBFT connects to it).
     Start(node::StartArgs),
-    /// Write the current state as a genesis file (stop the node first).
+    /// Write the state (latest, or `--height H`) as a genesis file (stop the node first).
     Export(node::ExportArgs),
+    /// Undo the last committed block, in estuaryd's store and CometBFT's state (node stopped);
+    /// started again, the node re-executes it.
+    Rollback(node::RollbackArgs),
     /// Manage account keys.
     #[command(subcommand)]
     Keys(keys::KeysCmd),
@@ -171,6 +174,7 @@ pub fn run() -> Result<()> {
         Command::Genesis(c) => genesis::run(&g, c),
         Command::Start(a) => node::start(&g, a),
         Command::Export(a) => node::export(&g, a),
+        Command::Rollback(a) => node::rollback(&g, a),
         Command::Keys(c) => keys::run(&g, c),
         Command::Tx(c) => block_on(tx::run(&g, c)),
         Command::Query(c) => block_on(query::run(&g, c)),

@@ -33,6 +33,20 @@ pub struct ExportArgs {
     /// Write here instead of stdout.
     #[arg(long)]
     pub out: Option<std::path::PathBuf>,
+    /// The state after this block (default: the latest), if the store still keeps it.
+    #[arg(long)]
+    pub height: Option<u64>,
+}
+
+#[derive(clap::Args)]
+pub struct RollbackArgs {
+    /// Roll back only estuaryd's state, not CometBFT's (when you run `cometbft rollback`
+    /// yourself).
+    #[arg(long)]
+    pub app_only: bool,
+    /// The CometBFT binary whose `rollback` to run (default: as `start` finds it).
+    #[arg(long, conflicts_with = "app_only")]
+    pub cometbft: Option<std::path::PathBuf>,
 }
 
 #[derive(clap::Args)]
@@ -123,15 +137,32 @@ pub fn export(g: &Global, a: ExportArgs) -> Result<()> {
             home.state_db().display()
         )
     })?;
-    let last = storage
+    let latest = storage
         .latest()
         .ok_or_else(|| anyhow!("the node has not committed a block yet"))?;
+    let last = match a.height {
+        None => latest,
+        Some(h) => estuary_sdk::store::CommitInfo {
+            version: h,
+            app_hash: storage
+                .app_hash_at(h)
+                .map_err(|e| anyhow!("height {h}: {e}"))?,
+        },
+    };
+    // The state of that version, listed from its trees (the latest is listed the same way).
+    let state = estuary_sdk::store::MemState(
+        storage
+            .entries_at(last.version)
+            .map_err(|e| anyhow!("reading the state of height {}: {e}", last.version))?
+            .into_iter()
+            .collect(),
+    );
     let app = App::new(storage.clone(), crate::modules(), AppConfig::default());
     let app_state = app
         .modules()
-        .export_genesis(&storage)
+        .export_genesis(&state)
         .map_err(|e| anyhow!("exporting state: {e}"))?;
-    let chain_id = app.chain_id(&storage).map_err(|e| anyhow!("{e}"))?;
+    let chain_id = app.chain_id(&state).map_err(|e| anyhow!("{e}"))?;
     let original = GenesisDoc::load(&home.genesis())?;
     let doc = GenesisDoc {
         genesis_time: original.genesis_time,
@@ -152,6 +183,57 @@ pub fn export(g: &Global, a: ExportArgs) -> Result<()> {
     }
     info!(height = last.version, app_hash = %hex::encode_upper(last.app_hash), "exported state");
     Ok(())
+}
+
+/// `rollback`: undoes the last committed block in estuaryd's store and (unless `--app-only`)
+/// in CometBFT's state; started again, the node re-executes that block.
+pub fn rollback(g: &Global, a: RollbackArgs) -> Result<()> {
+    let home = g.home();
+    let cometbft = if a.app_only {
+        None
+    } else {
+        Some(crate::supervisor::find_cometbft(a.cometbft)?)
+    };
+    let storage = Storage::open(home.state_db(), StorageConfig::default()).with_context(|| {
+        format!(
+            "opening {} (stop the node before rolling back)",
+            home.state_db().display()
+        )
+    })?;
+    let before = storage.latest_version();
+    let info = storage
+        .rollback()
+        .map_err(|e| anyhow!("rolling back estuaryd's state: {e}"))?;
+    drop(storage);
+    if let Some(bin) = cometbft {
+        let out = std::process::Command::new(&bin)
+            .arg("rollback")
+            .arg("--home")
+            .arg(&home.0)
+            .output()
+            .with_context(|| format!("running {} rollback", bin.display()))?;
+        if !out.status.success() {
+            anyhow::bail!(
+                "estuaryd's state is at {} now, but CometBFT's rollback failed ({}): {}",
+                info.version,
+                out.status,
+                String::from_utf8_lossy(&out.stderr).trim()
+            );
+        }
+        info!(output = %String::from_utf8_lossy(&out.stdout).trim(), "CometBFT rolled back");
+    }
+    let shown = serde_json::json!({
+        "rolled_back": before.to_string(),
+        "height": info.version.to_string(),
+        "app_hash": hex::encode_upper(info.app_hash),
+    });
+    g.print(&shown, |_| {
+        format!(
+            "rolled back block {before}: state at height {} (app hash {})",
+            info.version,
+            hex::encode_upper(info.app_hash)
+        )
+    })
 }
 
 #[derive(Serialize)]
