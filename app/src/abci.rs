@@ -11,16 +11,28 @@ use tracing::{info, warn};
 
 use crate::app::{App, TxOutcome};
 use crate::metrics::{EscrowLabels, NodeMetrics};
+use crate::snapshots::{Applied, Offer, Snapshots};
 
 #[derive(Clone)]
 pub struct AbciApp {
     app: Arc<App>,
     metrics: Option<Arc<NodeMetrics>>,
+    snapshots: Option<Arc<Snapshots>>,
 }
 
 impl AbciApp {
     pub fn new(app: Arc<App>) -> Self {
-        AbciApp { app, metrics: None }
+        AbciApp {
+            app,
+            metrics: None,
+            snapshots: None,
+        }
+    }
+
+    /// Serves and restores state-sync snapshots from `snapshots`.
+    pub fn with_snapshots(mut self, snapshots: Arc<Snapshots>) -> Self {
+        self.snapshots = Some(snapshots);
+        self
     }
 
     /// Records what passes through the ABCI boundary in `metrics`.
@@ -233,16 +245,119 @@ impl Application for AbciApp {
         }
     }
 
+    fn list_snapshots(&self) -> pb::ResponseListSnapshots {
+        self.list_snapshots_inner()
+    }
+
+    fn load_snapshot_chunk(
+        &self,
+        req: pb::RequestLoadSnapshotChunk,
+    ) -> pb::ResponseLoadSnapshotChunk {
+        let chunk = self
+            .snapshots
+            .as_ref()
+            .map(|s| s.load_chunk(req.height, req.format, req.chunk))
+            .unwrap_or_default();
+        pb::ResponseLoadSnapshotChunk {
+            chunk: chunk.into(),
+        }
+    }
+
+    fn offer_snapshot(&self, req: pb::RequestOfferSnapshot) -> pb::ResponseOfferSnapshot {
+        use pb::response_offer_snapshot::Result as R;
+        let result = match (&self.snapshots, req.snapshot) {
+            (Some(snaps), Some(snap)) => match snaps.offer(
+                self.app.storage(),
+                snap.height,
+                snap.format,
+                &snap.metadata,
+                &req.app_hash,
+            ) {
+                Offer::Accept => R::Accept,
+                Offer::Abort => R::Abort,
+                Offer::Reject => R::Reject,
+                Offer::RejectFormat => R::RejectFormat,
+            },
+            _ => R::Reject,
+        };
+        pb::ResponseOfferSnapshot {
+            result: result as i32,
+        }
+    }
+
+    fn apply_snapshot_chunk(
+        &self,
+        req: pb::RequestApplySnapshotChunk,
+    ) -> pb::ResponseApplySnapshotChunk {
+        use pb::response_apply_snapshot_chunk::Result as R;
+        let mut out = pb::ResponseApplySnapshotChunk {
+            result: R::Abort as i32,
+            refetch_chunks: vec![],
+            reject_senders: vec![],
+        };
+        let Some(snaps) = &self.snapshots else {
+            return out;
+        };
+        out.result = match snaps.apply(self.app.storage(), req.index, &req.chunk, &req.sender) {
+            Applied::Accepted { done } => {
+                if done {
+                    self.app.reset_mempool();
+                }
+                R::Accept
+            }
+            Applied::Refetch => {
+                out.refetch_chunks = vec![req.index];
+                out.reject_senders = vec![req.sender];
+                R::Retry
+            }
+            Applied::RejectSnapshot => R::RejectSnapshot,
+            Applied::Abort => R::Abort,
+        } as i32;
+        out
+    }
+
     fn commit(&self) -> pb::ResponseCommit {
         let started = std::time::Instant::now();
         let (info, retain_height) = self.app.commit();
         if let Some(m) = &self.metrics {
             self.record_commit(m, info.version, started.elapsed());
         }
+        if let Some(snaps) = self.snapshots.as_ref().filter(|s| s.due(info.version)) {
+            // In the background: it reads the committed version, which later commits leave be.
+            let (snaps, storage, height) =
+                (snaps.clone(), self.app.storage().clone(), info.version);
+            let _ = std::thread::Builder::new()
+                .name("snapshot".into())
+                .spawn(move || {
+                    if let Err(e) = snaps.write(&storage, height) {
+                        warn!(height, "writing a snapshot failed: {e:#}");
+                    }
+                });
+        }
         tracing::debug!(height = info.version, "committed");
         pb::ResponseCommit {
             retain_height: retain_height as i64,
         }
+    }
+}
+
+impl AbciApp {
+    pub fn list_snapshots_inner(&self) -> pb::ResponseListSnapshots {
+        let snapshots = self
+            .snapshots
+            .as_ref()
+            .map(|s| s.list())
+            .unwrap_or_default()
+            .into_iter()
+            .map(|l| pb::Snapshot {
+                height: l.height,
+                format: crate::snapshots::FORMAT,
+                chunks: l.chunks,
+                hash: l.hash.into(),
+                metadata: l.metadata.into(),
+            })
+            .collect();
+        pb::ResponseListSnapshots { snapshots }
     }
 }
 

@@ -152,6 +152,12 @@ impl App {
         &self.modules
     }
 
+    /// After the store changed under the app (a state-sync restore): the mempool's view starts
+    /// again from the committed state.
+    pub fn reset_mempool(&self) {
+        *lock(&self.mempool) = PendingBlock::new(self.storage.clone());
+    }
+
     pub fn last_commit(&self) -> Option<CommitInfo> {
         self.storage.latest()
     }

@@ -63,6 +63,11 @@ pub struct AppToml {
     pub log_format: String,
     /// A tracing filter such as `info` or `estuary_app=debug,info` (`--log-level` overrides).
     pub log_level: String,
+    /// Write a state-sync snapshot every this many blocks (0: never), keeping the newest
+    /// `snapshot_keep_recent`; chunks hold up to `snapshot_chunk_bytes` of state.
+    pub snapshot_interval: u64,
+    pub snapshot_keep_recent: u32,
+    pub snapshot_chunk_bytes: usize,
 }
 
 impl Default for AppToml {
@@ -77,6 +82,9 @@ impl Default for AppToml {
             metrics_address: String::new(),
             log_format: "text".into(),
             log_level: "info".into(),
+            snapshot_interval: 0,
+            snapshot_keep_recent: 2,
+            snapshot_chunk_bytes: 4 << 20,
         }
     }
 }

@@ -23,6 +23,7 @@ pub mod light;
 pub mod metrics;
 pub mod node_info;
 pub mod query;
+pub mod snapshots;
 pub mod supervisor;
 pub mod tx;
 

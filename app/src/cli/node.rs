@@ -90,6 +90,16 @@ pub fn start(g: &Global, a: StartArgs) -> Result<()> {
             .with_context(|| format!("serving metrics on {}", cfg.metrics_address))?;
         abci = abci.with_metrics(metrics);
     }
+    // Snapshots are always served and restored (a node with none lists none); written only
+    // with `snapshot_interval`.
+    abci = abci.with_snapshots(Arc::new(crate::snapshots::Snapshots::new(
+        crate::snapshots::dir(&home.data_dir()),
+        crate::snapshots::SnapshotConfig {
+            interval: cfg.snapshot_interval,
+            keep_recent: cfg.snapshot_keep_recent,
+            chunk_bytes: cfg.snapshot_chunk_bytes.max(1024),
+        },
+    )));
     let last = app.last_commit();
     // Found before anything listens, so a missing binary fails fast.
     let cometbft = if a.abci_only {
