@@ -265,4 +265,30 @@ fn a_new_node_joins_by_state_sync_and_refuses_corrupt_chunks() {
         ],
     );
     assert_eq!(v["balances"][0]["amount"], "60");
+
+    // For comparison: a node that joins by replaying every block from genesis.
+    let replayer = net.init_extra_node("replayer");
+    let home = net.nodes[replayer].home.clone();
+    std::fs::copy(
+        net.nodes[0].home.join("config/genesis.json"),
+        home.join("config/genesis.json"),
+    )
+    .unwrap();
+    edit(
+        &home.join("config/config.toml"),
+        r#"persistent_peers = """#,
+        &format!(r#"persistent_peers = "{}""#, peers.join(",")),
+    );
+    let started = Instant::now();
+    net.start(replayer);
+    let target = net.height(0).unwrap() + 3;
+    net.wait_height(replayer, target, Duration::from_secs(180));
+    eprintln!(
+        "joined by replay at height {target} in {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
+    assert_eq!(
+        net.header_app_hash(replayer, target),
+        net.header_app_hash(joiner, target)
+    );
 }
