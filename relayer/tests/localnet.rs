@@ -194,6 +194,39 @@ fn round_trip_timeout_and_a_relayer_killed_mid_burst() {
     );
     assert!(metrics.contains("# TYPE estuary_relayer_redundant_packets counter"));
 
+    // A transaction CheckTx refuses (a stale sequence) and one that fails in its block
+    // (insufficient funds), for the failure counters.
+    let bob_a = net.address(0, "bob");
+    let stale = net.est(
+        0,
+        &[
+            "tx",
+            "bank",
+            "send",
+            "alice",
+            &bob_a,
+            "1stake",
+            "--sequence",
+            "0",
+            "--yes",
+        ],
+    );
+    assert!(!stale.status.success());
+    let broke = net.est(
+        0,
+        &[
+            "tx",
+            "bank",
+            "send",
+            "bob",
+            &alice,
+            "999999999999999stake",
+            "--yes",
+            "--wait",
+        ],
+    );
+    assert!(!broke.status.success());
+
     // The nodes' own metrics (app.toml `metrics_address`, P+4) show the transfers: packets sent
     // on A and received on B over channel-0, acks back on A, the escrow on A; CometBFT's own
     // (instrumentation on, P+5) answer beside them.
@@ -235,6 +268,17 @@ fn round_trip_timeout_and_a_relayer_killed_mid_burst() {
     assert!(node_metric(0, "estuary_block_height ") > 10.0);
     assert!(node_metric(0, "estuary_finalize_block_seconds_count ") > 10.0);
     assert!(node_metric(0, "estuary_store_size_bytes ") > 0.0);
+    assert_eq!(
+        node_metric(
+            0,
+            r#"estuary_check_tx_rejections_total{codespace="sdk",code="32"} "#
+        ),
+        1.0
+    );
+    assert_eq!(
+        node_metric(0, r#"estuary_tx_failures_total{codespace="sdk",code="5"} "#),
+        1.0
+    );
     let comet = http_get(&format!("127.0.0.1:{}", net.port(0, 5)));
     assert!(comet.contains("cometbft_consensus_height"), "{comet}");
 
