@@ -229,16 +229,44 @@ impl NodeMetrics {
 
     /// The metrics in the OpenMetrics text format.
     pub fn encode(&self) -> String {
-        let mut out = String::new();
-        if prometheus_client::encoding::text::encode(&mut out, &self.registry).is_err() {
-            out.clear();
-        }
-        out
+        encode_registry(&self.registry)
     }
 }
 
-/// Serves the metrics (any path) on `addr`; each scrape in its own task with a deadline, so a
-/// slow scraper never holds up another. Runs on its own thread and runtime.
+/// The metrics of `registry` in the OpenMetrics text format.
+pub fn encode_registry(registry: &Registry) -> String {
+    let mut out = String::new();
+    if prometheus_client::encoding::text::encode(&mut out, registry).is_err() {
+        out.clear();
+    }
+    out
+}
+
+/// Answers every connection on `listener` (any path) with `render()`'s OpenMetrics text; each
+/// scrape in its own task with a 10 s deadline, so a slow scraper never holds up another. Used
+/// by the node and by the relayer.
+pub async fn serve_openmetrics(
+    listener: tokio::net::TcpListener,
+    render: Arc<dyn Fn() -> String + Send + Sync>,
+) -> Result<()> {
+    loop {
+        let (mut sock, _) = listener.accept().await?;
+        let render = render.clone();
+        tokio::spawn(async move {
+            let answer = async {
+                let mut buf = [0u8; 2048];
+                let _ = sock.read(&mut buf).await;
+                let body = render();
+                let head = format!("HTTP/1.1 200 OK\r\nContent-Type: application/openmetrics-text; version=1.0.0; charset=utf-8\r\nContent-Length: {}\r\nConnection: close\r\n\r\n", body.len());
+                let _ = sock.write_all(head.as_bytes()).await;
+                let _ = sock.write_all(body.as_bytes()).await;
+            };
+            let _ = tokio::time::timeout(Duration::from_secs(10), answer).await;
+        });
+    }
+}
+
+/// Serves the node's metrics on `addr`, on a thread and runtime of their own.
 pub fn spawn_server(addr: String, metrics: Arc<NodeMetrics>) -> Result<()> {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -248,25 +276,10 @@ pub fn spawn_server(addr: String, metrics: Arc<NodeMetrics>) -> Result<()> {
     std::thread::Builder::new()
         .name("metrics".into())
         .spawn(move || {
-            runtime.block_on(async move {
-                loop {
-                    let Ok((mut sock, _)) = listener.accept().await else {
-                        continue;
-                    };
-                    let metrics = metrics.clone();
-                    tokio::spawn(async move {
-                        let answer = async {
-                            let mut buf = [0u8; 2048];
-                            let _ = sock.read(&mut buf).await;
-                            let body = metrics.encode();
-                            let head = format!("HTTP/1.1 200 OK\r\nContent-Type: application/openmetrics-text; version=1.0.0; charset=utf-8\r\nContent-Length: {}\r\nConnection: close\r\n\r\n", body.len());
-                            let _ = sock.write_all(head.as_bytes()).await;
-                            let _ = sock.write_all(body.as_bytes()).await;
-                        };
-                        let _ = tokio::time::timeout(Duration::from_secs(10), answer).await;
-                    });
-                }
-            })
+            let render = Arc::new(move || metrics.encode());
+            if let Err(e) = runtime.block_on(serve_openmetrics(listener, render)) {
+                tracing::warn!("metrics endpoint stopped: {e:#}");
+            }
         })?;
     Ok(())
 }

@@ -5,7 +5,6 @@
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::time::Duration;
 
 use anyhow::Result;
 use prometheus_client::encoding::EncodeLabelSet;
@@ -16,7 +15,6 @@ use prometheus_client::metrics::histogram::{exponential_buckets, Histogram};
 use prometheus_client::registry::Registry;
 use serde::{Deserialize, Serialize};
 use std::sync::atomic::AtomicU64;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use crate::link::End;
 use crate::relay::Relayed;
@@ -265,31 +263,13 @@ impl Metrics {
 
     /// The metrics in Prometheus' text format.
     pub fn encode(&self) -> String {
-        let mut out = String::new();
-        if prometheus_client::encoding::text::encode(&mut out, &self.registry).is_err() {
-            out.clear();
-        }
-        out
+        estuary_app::metrics::encode_registry(&self.registry)
     }
 }
 
-/// Serves the metrics (any path) in Prometheus' text format. Each scrape is answered in a task
-/// of its own with a deadline, so a slow or stuck scraper never holds up the next one.
+/// Serves the metrics (any path) in the OpenMetrics text format, a task per scrape.
 pub async fn serve(addr: String, metrics: Arc<Metrics>) -> Result<()> {
     let listener = tokio::net::TcpListener::bind(&addr).await?;
     tracing::info!(%addr, "metrics endpoint");
-    loop {
-        let (mut sock, _) = listener.accept().await?;
-        let metrics = metrics.clone();
-        tokio::spawn(async move {
-            let answer = async {
-                let mut buf = [0u8; 2048];
-                let _ = sock.read(&mut buf).await;
-                let body = metrics.encode();
-                let reply = format!("HTTP/1.1 200 OK\r\nContent-Type: application/openmetrics-text; version=1.0.0; charset=utf-8\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}", body.len());
-                let _ = sock.write_all(reply.as_bytes()).await;
-            };
-            let _ = tokio::time::timeout(Duration::from_secs(10), answer).await;
-        });
-    }
+    estuary_app::metrics::serve_openmetrics(listener, Arc::new(move || metrics.encode())).await
 }
