@@ -217,6 +217,8 @@ fn a_new_node_joins_by_state_sync_and_refuses_corrupt_chunks() {
     );
     // Its app hash agrees with the validators' at the next heights.
     let end = net.height(joiner).unwrap();
+    // Validators may be a block behind the joiner: compare heights both have.
+    net.wait_height(0, end, Duration::from_secs(30));
     for h in (SNAPSHOT_AT + 1)..=end {
         assert_eq!(
             net.header_app_hash(joiner, h),
@@ -287,6 +289,8 @@ fn a_new_node_joins_by_state_sync_and_refuses_corrupt_chunks() {
         "joined by replay at height {target} in {:.1} s",
         started.elapsed().as_secs_f64()
     );
+    // The joiner may be a block behind the replayer: wait for it before comparing.
+    net.wait_height(joiner, target, Duration::from_secs(30));
     assert_eq!(
         net.header_app_hash(replayer, target),
         net.header_app_hash(joiner, target)
