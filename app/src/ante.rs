@@ -18,13 +18,7 @@ use crate::tx::{DecodedTx, SignerInfo, SigningMode};
 /// The module account that collects fees.
 pub const FEE_COLLECTOR: &str = "fee_collector";
 
-/// A minimum gas price a node asks of transactions entering its mempool.
-#[derive(Clone, Debug, PartialEq)]
-pub struct GasPrice {
-    /// Price per unit of gas, in millionths of `denom` (so `0.025stake` is 25_000).
-    pub micro_amount: u128,
-    pub denom: String,
-}
+pub use estuary_sdk::GasPrice;
 
 /// Signatures already verified on this node (by CheckTx, usually), so FinalizeBlock does not pay
 /// for the same secp256k1 verification twice. Validity is a pure function of (key, message,

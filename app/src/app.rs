@@ -6,6 +6,7 @@ use std::time::Instant;
 
 use estuary_auth::{AuthParams, AuthReader};
 use estuary_ibc::host::HostHistory;
+use estuary_sdk::query::QueryRegistry;
 use estuary_sdk::store::{
     CommitInfo, GasMeter, PendingBlock, PreparedCommit, StateRead, StateWrite, Storage, TxOverlay,
     WriteSet,
@@ -87,6 +88,8 @@ pub struct App {
     cometbft_version: Mutex<String>,
     stats: Mutex<ExecStats>,
     sig_cache: SigCache,
+    /// Every query the node answers (ABCI and gRPC), built once from the manifest and the app.
+    queries: QueryRegistry,
 }
 
 #[derive(Default)]
@@ -112,6 +115,16 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 impl App {
     pub fn new(storage: Storage, modules: ModuleManager, config: AppConfig) -> App {
         let mempool = Mutex::new(PendingBlock::new(storage.clone()));
+        let mut queries = QueryRegistry::new();
+        modules.register_queries(&mut queries);
+        crate::query::register(queries.for_module("app"));
+        if !queries.conflicts().is_empty() {
+            // Two handlers for one method is a wiring mistake in the manifest, never input.
+            fatal(
+                "query registry",
+                format!("paths registered twice: {:?}", queries.conflicts()),
+            );
+        }
         App {
             storage,
             modules,
@@ -121,7 +134,12 @@ impl App {
             cometbft_version: Mutex::default(),
             stats: Mutex::default(),
             sig_cache: SigCache::new(100_000),
+            queries,
         }
+    }
+
+    pub fn queries(&self) -> &QueryRegistry {
+        &self.queries
     }
 
     /// The denom fees are paid in here: the first minimum gas price's, else the staking denom.

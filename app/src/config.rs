@@ -2,10 +2,10 @@
 
 use std::path::{Path, PathBuf};
 
-use anyhow::{bail, Context, Result};
+use anyhow::{Context, Result};
 use serde::{Deserialize, Serialize};
 
-use crate::ante::GasPrice;
+use estuary_sdk::GasPrice;
 
 /// Paths inside a node home. CometBFT and estuaryd share the home, as in a Cosmos SDK node.
 #[derive(Clone, Debug)]
@@ -106,80 +106,9 @@ impl AppToml {
     }
 }
 
-/// Parses `0.025stake,1uatom` into prices in millionths.
-pub fn parse_gas_prices(s: &str) -> Result<Vec<GasPrice>> {
-    let mut out = Vec::new();
-    for part in s.split(',').map(str::trim).filter(|p| !p.is_empty()) {
-        let split = part
-            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-            .unwrap_or(part.len());
-        let (num, denom) = part.split_at(split);
-        if denom.is_empty() || num.is_empty() {
-            bail!("gas price {part:?} must look like 0.025stake");
-        }
-        let (int, frac) = num.split_once('.').unwrap_or((num, ""));
-        if frac.len() > 6 {
-            bail!("gas price {part:?} has more than 6 decimals");
-        }
-        let int: u128 = if int.is_empty() {
-            0
-        } else {
-            int.parse().with_context(|| format!("gas price {part:?}"))?
-        };
-        let frac_val: u128 = if frac.is_empty() {
-            0
-        } else {
-            format!("{frac:0<6}").parse()?
-        };
-        out.push(GasPrice {
-            micro_amount: int
-                .checked_mul(1_000_000)
-                .and_then(|m| m.checked_add(frac_val))
-                .with_context(|| format!("gas price {part:?} is too large"))?,
-            denom: denom.to_string(),
-        });
-    }
-    Ok(out)
-}
+pub use estuary_client::gas::parse_gas_prices;
 
-/// Writes a secret (a private key, a keyring entry) so that it is never readable by anyone but
-/// the owner, not even for a moment: the bytes go to a new file created with mode 0600 beside
-/// `path`, are synced, and the file is then renamed over `path` (atomic on one file system), so
-/// a crash leaves either the old file or the whole new one.
-pub fn write_private(path: &Path, contents: &[u8]) -> Result<()> {
-    use std::io::Write;
-    let dir = path
-        .parent()
-        .filter(|d| !d.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let name = path
-        .file_name()
-        .with_context(|| format!("{} names no file", path.display()))?;
-    let tmp = dir.join(format!(
-        ".{}.{}.tmp",
-        name.to_string_lossy(),
-        std::process::id()
-    ));
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.mode(0o600);
-    }
-    let written = (|| {
-        let mut file = options
-            .open(&tmp)
-            .with_context(|| format!("creating {}", tmp.display()))?;
-        file.write_all(contents)?;
-        file.sync_all()?;
-        std::fs::rename(&tmp, path).with_context(|| format!("writing {}", path.display()))
-    })();
-    if written.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    written
-}
+pub use estuary_client::files::write_private;
 
 #[cfg(test)]
 mod tests {

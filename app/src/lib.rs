@@ -15,11 +15,8 @@ pub mod app;
     clippy::expect_used
 )]
 pub mod cli;
-pub mod client;
 pub mod config;
 pub mod grpc;
-pub mod keyring;
-pub mod light;
 pub mod metrics;
 pub mod node_info;
 pub mod query;
@@ -27,12 +24,8 @@ pub mod snapshots;
 pub mod supervisor;
 pub mod tx;
 
-/// The modules of the chain, in the order their genesis and block hooks run.
-pub fn modules() -> estuary_sdk::ModuleManager {
-    estuary_sdk::ModuleManager::new(vec![
-        Box::new(estuary_auth::Auth),
-        Box::new(estuary_bank::Bank),
-        Box::new(estuary_validators::Validators),
-        Box::new(estuary_ibc::Ibc),
-    ])
-}
+// The client side lives in the `estuary-client` crate; the CLI uses it under these names.
+pub use estuary_client::{keyring, light, node as client};
+
+/// The app manifest (the chain's modules in order); see [`estuary_genesis::modules`].
+pub use estuary_genesis::modules;

@@ -9,9 +9,6 @@ use cosmrs::proto::cosmos::base::tendermint::v1beta1 as node_pb;
 use crate::ante::GasPrice;
 use crate::app::App;
 
-pub const GET_NODE_INFO: &str = "/cosmos.base.tendermint.v1beta1.Service/GetNodeInfo";
-pub const CONFIG: &str = "/cosmos.base.node.v1beta1.Service/Config";
-
 /// `application_version` of `GetNodeInfo`; `cometbft_version` as CometBFT reports it (`0.38.26`).
 pub fn version_info(cometbft_version: &str) -> node_pb::VersionInfo {
     let dep = |path: &str, version: &str| node_pb::Module {

@@ -1,17 +1,33 @@
-//! ABCI queries: raw store reads with proofs (`store/<substore>/key`), module queries at gRPC
-//! method paths, and the app's own paths.
+//! ABCI queries: raw store reads with proofs (`store/<substore>/key`, the one path outside the
+//! registry, as the SDK's multistore answers it), and everything else from the query registry
+//! the modules and the app register into (the same registry the gRPC server answers from).
 
 use cosmrs::proto::cosmos::base::abci::v1beta1 as abci_pb;
+use cosmrs::proto::cosmos::base::node::v1beta1 as node_config_pb;
+use cosmrs::proto::cosmos::base::tendermint::v1beta1 as node_pb;
+use cosmrs::proto::cosmos::staking::v1beta1 as staking;
 use cosmrs::proto::cosmos::tx::v1beta1 as tx_pb;
+use estuary_sdk::query::{QueryContext, QueryRegistry, STATS};
 use estuary_sdk::store::{MerkleProof, StateRead, Substore};
 use estuary_sdk::{TxError, TxResult};
-use prost::Message;
 
 use crate::app::App;
 use crate::node_info;
 
-pub const STATS: &str = "/estuary.app.v1.Query/Stats";
-pub const SIMULATE: &str = "/cosmos.tx.v1beta1.Service/Simulate";
+/// Registers the app's own queries: execution stats, simulation, node info and config, and the
+/// staking params relayers read (this chain has no staking module).
+pub fn register(registry: &mut QueryRegistry) {
+    registry
+        .register_json(STATS, |ctx| Ok(ctx.host::<App>()?.stats()))
+        .register(|ctx, req: tx_pb::SimulateRequest| simulate(ctx.host::<App>()?, &req.tx_bytes))
+        .register(|ctx, _req: staking::QueryParamsRequest| staking_params(ctx.state))
+        .register(|ctx, _req: node_pb::GetNodeInfoRequest| {
+            Ok(node_info::abci_node_info(ctx.host::<App>()?))
+        })
+        .register(|ctx, _req: node_config_pb::ConfigRequest| {
+            Ok(node_info::config(ctx.host::<App>()?))
+        });
+}
 
 #[derive(Debug, Default)]
 pub struct QueryOutcome {
@@ -56,10 +72,10 @@ fn handle_inner(app: &App, path: &str, data: &[u8], height: u64, prove: bool) ->
     let result = if let Some(substore) = store_path(path) {
         store_query(app, substore, data, height, prove)
     } else if height == latest {
-        app_query(app, &snapshot, height, path, data).map(|value| (value, None))
+        registry_query(app, &snapshot, height, path, data).map(|value| (value, None))
     } else {
         let view = app.storage().at(height);
-        app_query(app, &view, height, path, data).map(|value| (value, None))
+        registry_query(app, &view, height, path, data).map(|value| (value, None))
     };
     match result {
         Ok((value, proof)) => QueryOutcome {
@@ -115,38 +131,31 @@ fn store_query(
     }
 }
 
-fn app_query(
+fn registry_query(
     app: &App,
     state: &dyn StateRead,
     height: u64,
     path: &str,
     data: &[u8],
 ) -> TxResult<Vec<u8>> {
-    match path {
-        STATS => serde_json::to_vec(&app.stats()).map_err(|e| TxError::Internal(e.to_string())),
-        SIMULATE => simulate(app, data),
-        STAKING_PARAMS => staking_params(state),
-        node_info::GET_NODE_INFO => Ok(node_info::abci_node_info(app).encode_to_vec()),
-        node_info::CONFIG => Ok(node_info::config(app).encode_to_vec()),
-        _ if path.starts_with("/ibc.") => {
-            let revision = estuary_ibc::handler::revision_of(&app.chain_id(state)?);
-            let at = estuary_ibc::query::At { revision, height };
-            estuary_ibc::query::handle(state, &at, path, data).unwrap_or_else(|| {
-                Err(TxError::UnknownRequest(format!(
-                    "unknown query path {path}"
-                )))
-            })
-        }
-        _ => app.modules().query(state, path, data),
-    }
+    // The revision only shapes IBC heights in responses; a chain id that cannot be read yet
+    // (before InitChain) is revision 0.
+    let revision = app
+        .chain_id(state)
+        .map(|id| estuary_ibc::handler::revision_of(&id))
+        .unwrap_or(0);
+    let ctx = QueryContext {
+        state,
+        height,
+        revision,
+        host: app,
+    };
+    app.queries().handle(&ctx, path, data)
 }
-
-pub const STAKING_PARAMS: &str = "/cosmos.staking.v1beta1.Query/Params";
 
 /// Estuary has no staking module; relayers read the unbonding period (to pick a trusting period)
 /// and historical entries from here, so report the values this chain actually enforces for IBC.
-fn staking_params(state: &dyn StateRead) -> TxResult<Vec<u8>> {
-    use cosmrs::proto::cosmos::staking::v1beta1 as staking;
+fn staking_params(state: &dyn StateRead) -> TxResult<staking::QueryParamsResponse> {
     let p = estuary_ibc::params(state)?;
     let params = staking::Params {
         unbonding_time: Some(tendermint_proto::google::protobuf::Duration {
@@ -161,13 +170,11 @@ fn staking_params(state: &dyn StateRead) -> TxResult<Vec<u8>> {
     };
     Ok(staking::QueryParamsResponse {
         params: Some(params),
-    }
-    .encode_to_vec())
+    })
 }
 
-fn simulate(app: &App, data: &[u8]) -> TxResult<Vec<u8>> {
-    let req = tx_pb::SimulateRequest::decode(data).map_err(|e| TxError::Decode(e.to_string()))?;
-    let outcome = app.simulate(&req.tx_bytes);
+fn simulate(app: &App, tx_bytes: &[u8]) -> TxResult<tx_pb::SimulateResponse> {
+    let outcome = app.simulate(tx_bytes);
     if outcome.code != 0 {
         return Err(TxError::Module {
             codespace: "sdk",
@@ -184,6 +191,5 @@ fn simulate(app: &App, data: &[u8]) -> TxResult<Vec<u8>> {
             log: outcome.log,
             ..Default::default()
         }),
-    }
-    .encode_to_vec())
+    })
 }

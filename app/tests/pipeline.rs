@@ -249,13 +249,16 @@ fn simulation_runs_against_the_mempool_and_the_last_block() {
 
 #[test]
 fn node_info_and_config_answer_at_their_abci_paths() {
-    use cosmrs::proto::cosmos::base::node::v1beta1::ConfigResponse;
-    use cosmrs::proto::cosmos::base::tendermint::v1beta1::GetNodeInfoResponse;
+    use cosmrs::proto::cosmos::base::node::v1beta1::{ConfigRequest, ConfigResponse};
+    use cosmrs::proto::cosmos::base::tendermint::v1beta1::{
+        GetNodeInfoRequest, GetNodeInfoResponse,
+    };
+    use estuary_sdk::query::QueryRequest;
     use prost::Message;
     let (chain, ..) = setup();
     chain.app.set_cometbft_version("0.38.26");
     let q = |path: &str| estuary_app::query::handle(&chain.app, path, &[], 0, false);
-    let info = q(estuary_app::node_info::GET_NODE_INFO);
+    let info = q(&GetNodeInfoRequest::path());
     assert_eq!(info.code, 0, "{}", info.log);
     let info = GetNodeInfoResponse::decode(info.value.as_slice()).unwrap();
     let v = info.application_version.unwrap();
@@ -264,7 +267,7 @@ fn node_info_and_config_answer_at_their_abci_paths() {
         .build_deps
         .iter()
         .any(|d| d.path == "github.com/cometbft/cometbft" && d.version == "v0.38.26"));
-    let config = q(estuary_app::node_info::CONFIG);
+    let config = q(&ConfigRequest::path());
     assert_eq!(config.code, 0, "{}", config.log);
     let config = ConfigResponse::decode(config.value.as_slice()).unwrap();
     assert_eq!(config.halt_height, 0);

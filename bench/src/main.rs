@@ -12,8 +12,8 @@ use cosmrs::crypto::secp256k1::SigningKey;
 use cosmrs::proto::cosmos::bank::v1beta1::MsgSend;
 use cosmrs::proto::cosmos::base::v1beta1::Coin as ProtoCoin;
 use cosmrs::Any;
-use estuary_app::client::{sign_tx, Node, TxPlan};
-use estuary_app::keyring::{Backend, Keyring};
+use estuary_client::keyring::{Backend, Keyring};
+use estuary_client::node::{sign_tx, Node, TxPlan};
 use estuary_sdk::Coin;
 use prost::Message;
 use serde::Serialize;
@@ -410,9 +410,6 @@ async fn fund(
 
 /// Estuary's app counters, or `None` on a chain that has no such query.
 async fn app_stats(node: &Node) -> Option<serde_json::Value> {
-    let bytes = node
-        .query(estuary_app::query::STATS, vec![], None)
-        .await
-        .ok()?;
-    serde_json::from_slice(&bytes).ok()
+    let bytes = node.query_json(estuary_sdk::query::STATS).await.ok()?;
+    Some(bytes)
 }

@@ -6,8 +6,8 @@ use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Result};
-use estuary_app::client::{transfer_batch, Node};
-use estuary_app::keyring::{Backend, Keyring};
+use estuary_client::keyring::{Backend, Keyring};
+use estuary_client::node::{transfer_batch, Node};
 use ibc_proto::cosmos::base::query::v1beta1::PageRequest;
 use ibc_proto::ibc::core::channel::v1 as chan;
 use serde::Serialize;
@@ -95,18 +95,15 @@ async fn pending(node: &Node, channel: &str) -> Result<Vec<u64>> {
     let mut key = Vec::new();
     loop {
         let r: chan::QueryPacketCommitmentsResponse = node
-            .query_proto(
-                "/ibc.core.channel.v1.Query/PacketCommitments",
-                &chan::QueryPacketCommitmentsRequest {
-                    port_id: "transfer".into(),
-                    channel_id: channel.into(),
-                    pagination: Some(PageRequest {
-                        key: std::mem::take(&mut key),
-                        limit: 1000,
-                        ..Default::default()
-                    }),
-                },
-            )
+            .query_typed(&chan::QueryPacketCommitmentsRequest {
+                port_id: "transfer".into(),
+                channel_id: channel.into(),
+                pagination: Some(PageRequest {
+                    key: std::mem::take(&mut key),
+                    limit: 1000,
+                    ..Default::default()
+                }),
+            })
             .await?;
         out.extend(r.commitments.iter().map(|c| c.sequence));
         match r.pagination {

@@ -1,11 +1,12 @@
 use std::path::Path;
 
-use estuary_auth::{Auth, AuthGenesis, GenesisAccount};
-use estuary_bank::{Bank, BankGenesis, GenesisBalance};
-use estuary_ibc::{Ibc, IbcGenesis};
+use estuary_auth::{AuthGenesis, GenesisAccount};
+use estuary_bank::{BankGenesis, GenesisBalance};
+use estuary_ibc::transfer::TransferGenesis;
+use estuary_ibc::IbcGenesis;
 use estuary_sdk::store::MemState;
-use estuary_sdk::{Address, Coin, Component, TxError};
-use estuary_validators::{GenesisValidator, Validators, ValidatorsGenesis};
+use estuary_sdk::{Address, Coin, TxError};
+use estuary_validators::{GenesisValidator, ValidatorsGenesis};
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
@@ -66,6 +67,7 @@ pub struct AppState {
     pub bank: BankGenesis,
     pub validators: ValidatorsGenesis,
     pub ibc: IbcGenesis,
+    pub transfer: TransferGenesis,
 }
 
 impl GenesisDoc {
@@ -168,29 +170,13 @@ impl GenesisDoc {
                 "genesis has no validators (use `estuaryd genesis add-validator`)".into(),
             ));
         }
-        let mut state = MemState::default();
-        let s = &self.app_state;
-        Auth.init_genesis(&mut state, &s.auth)
-            .map_err(|source| GenesisError::Module {
-                module: "auth",
-                source,
-            })?;
-        Bank.init_genesis(&mut state, &s.bank)
-            .map_err(|source| GenesisError::Module {
-                module: "bank",
-                source,
-            })?;
-        Validators
-            .init_genesis(&mut state, &s.validators)
-            .map_err(|source| GenesisError::Module {
-                module: "validators",
-                source,
-            })?;
-        Ibc.init_genesis(&mut state, &s.ibc)
-            .map_err(|source| GenesisError::Module {
-                module: "ibc",
-                source,
-            })?;
+        // Every module of the manifest initialises from its slice into memory: a genesis that
+        // validates here is one InitChain accepts.
+        let app_state = serde_json::to_value(&self.app_state)
+            .map_err(|e| GenesisError::Invalid(format!("app_state: {e}")))?;
+        crate::manifest::modules()
+            .validate_genesis(&mut MemState::default(), &app_state)
+            .map_err(|(module, source)| GenesisError::Module { module, source })?;
         Ok(())
     }
 }

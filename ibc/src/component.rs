@@ -7,7 +7,9 @@ use estuary_sdk::TxError;
 
 const PARAMS_KEY: &[u8] = b"ibc-host/params";
 
-/// The `ibc` component: keeps the host header history; IBC messages are added on top.
+/// The `ibc` component (IBC core: ICS-02/03/04 with the ICS-07 client): keeps the host header
+/// history, runs the core messages through ibc-rs and answers the core queries. ICS-20 is the
+/// separate [`crate::transfer::Transfer`] component, as ibc-go's `apps/transfer` is apart from `core`.
 #[derive(Default)]
 pub struct Ibc;
 
@@ -43,10 +45,7 @@ impl Component for Ibc {
     }
 
     fn msg_signers(&self, msg: &estuary_sdk::Any) -> TxResult<Vec<estuary_sdk::Address>> {
-        match msg.type_url.as_str() {
-            crate::transfer::MSG_TRANSFER => crate::transfer::transfer_signers(msg),
-            _ => crate::handler::signers(msg),
-        }
+        crate::handler::signers(msg)
     }
 
     fn deliver_msg(
@@ -54,22 +53,11 @@ impl Component for Ibc {
         ctx: &mut estuary_sdk::TxContext<'_>,
         msg: &estuary_sdk::Any,
     ) -> TxResult {
-        match msg.type_url.as_str() {
-            crate::transfer::MSG_TRANSFER => {
-                let host = crate::handler::host_info(ctx)?;
-                crate::transfer::deliver_transfer(ctx, msg, host)
-            }
-            _ => crate::handler::deliver(ctx, msg),
-        }
+        crate::handler::deliver(ctx, msg)
     }
 
-    fn msg_amino_json(&self, msg: &estuary_sdk::Any) -> TxResult<serde_json::Value> {
-        match msg.type_url.as_str() {
-            crate::transfer::MSG_TRANSFER => crate::transfer::transfer_amino_json(msg),
-            other => Err(estuary_sdk::TxError::InvalidRequest(format!(
-                "{other} cannot be signed with SIGN_MODE_LEGACY_AMINO_JSON"
-            ))),
-        }
+    fn register_queries(&self, registry: &mut estuary_sdk::query::QueryRegistry) {
+        crate::query::register_core(registry)
     }
 
     fn check_tx(&self, state: &dyn StateRead, msgs: &[estuary_sdk::Any]) -> TxResult {

@@ -36,7 +36,6 @@ pub const MSG_TYPE_URLS: &[&str] = &[
     "/ibc.core.channel.v1.MsgAcknowledgement",
     "/ibc.core.channel.v1.MsgTimeout",
     "/ibc.core.channel.v1.MsgTimeoutOnClose",
-    crate::transfer::MSG_TRANSFER,
 ];
 
 /// The ibc codespace of ibc-go's errors is per submodule; ours is one, "ibc".

@@ -2,8 +2,17 @@
 //! serve ABCI queries (what the CLI uses) and the gRPC server (what relayers use). Proofs are not
 //! attached here: relayers take proofs from ABCI `store/ibc/key` queries, as with ibc-go.
 
+use std::fmt::Display;
+use std::str::FromStr;
+
+use estuary_sdk::query::{QueryContext, QueryRegistry};
 use estuary_sdk::store::{StateRead, Substore};
 use estuary_sdk::{page, Address, TxError, TxResult};
+use ibc_core::host::types::identifiers::{ChannelId, ClientId, PortId, Sequence};
+use ibc_core::host::types::path::{
+    AckPath, ChannelEndPath, ClientConnectionPath, ClientConsensusStatePath, ClientStatePath,
+    CommitmentPath, ConnectionPath, ReceiptPath, SeqRecvPath, CONSENSUS_STATE_PREFIX,
+};
 use ibc_proto::cosmos::base::query::v1beta1::{PageRequest, PageResponse};
 use ibc_proto::google::protobuf::Any;
 use ibc_proto::ibc::applications::transfer::v1 as transfer;
@@ -15,31 +24,85 @@ use prost::Message;
 use crate::ics20::escrow_address;
 use crate::transfer::{DenomTrace, TransferReader};
 
-/// The chain height a query answers at, reported in responses that carry one.
-pub struct At {
-    pub revision: u64,
-    pub height: u64,
+/// Registers IBC core's query services (client, connection, channel).
+pub fn register_core(registry: &mut QueryRegistry) {
+    registry
+        .register(client_state)
+        .register(client_states)
+        .register(consensus_state)
+        .register(consensus_heights)
+        .register(connection)
+        .register(connections)
+        .register(client_connections)
+        .register(connection_client_state)
+        .register(channel)
+        .register(|ctx, r: chan::QueryChannelsRequest| {
+            let (channels, pagination, height) = channels(ctx, r.pagination.as_ref(), None)?;
+            Ok(chan::QueryChannelsResponse {
+                channels,
+                pagination,
+                height,
+            })
+        })
+        .register(|ctx, r: chan::QueryConnectionChannelsRequest| {
+            let (channels, pagination, height) =
+                channels(ctx, r.pagination.as_ref(), Some(r.connection))?;
+            Ok(chan::QueryConnectionChannelsResponse {
+                channels,
+                pagination,
+                height,
+            })
+        })
+        .register(channel_client_state)
+        .register(packet_commitment)
+        .register(packet_commitments)
+        .register(packet_receipt)
+        .register(packet_ack)
+        .register(packet_acks)
+        .register(unreceived_packets)
+        .register(unreceived_acks)
+        .register(next_sequence_receive);
 }
 
-impl At {
-    fn height(&self) -> Option<client::Height> {
-        Some(client::Height {
-            revision_number: self.revision,
-            revision_height: self.height,
-        })
-    }
+/// Registers ICS-20's query service (`ibc.applications.transfer.v1.Query`).
+pub fn register_transfer(registry: &mut QueryRegistry) {
+    registry
+        .register(denom_trace)
+        .register(denom_traces)
+        .register(denom_hash)
+        .register(escrow)
+        .register(total_escrow)
+        .register(transfer_params);
+}
+
+/// The height a query answers at, in the shape responses carry it.
+fn proof_height(ctx: &QueryContext<'_>) -> Option<client::Height> {
+    Some(client::Height {
+        revision_number: ctx.revision,
+        revision_height: ctx.height,
+    })
 }
 
 fn decode<M: Message + Default>(data: &[u8]) -> TxResult<M> {
     M::decode(data).map_err(|e| TxError::Decode(e.to_string()))
 }
 
-fn raw(state: &dyn StateRead, path: &str) -> TxResult<Option<Vec<u8>>> {
-    Ok(state.get_raw(&Substore::Ibc.full_key(path.as_bytes()))?)
+/// An identifier from a request, checked by ibc-rs's rules before it names a store key.
+fn id<T: FromStr>(what: &str, s: &str) -> TxResult<T>
+where
+    T::Err: Display,
+{
+    s.parse()
+        .map_err(|e| TxError::InvalidRequest(format!("{what} {s:?}: {e}")))
 }
 
-fn must(state: &dyn StateRead, path: &str) -> TxResult<Vec<u8>> {
-    raw(state, path)?.ok_or_else(|| TxError::NotFound(path.to_string()))
+fn raw(state: &dyn StateRead, path: impl Display) -> TxResult<Option<Vec<u8>>> {
+    Ok(state.get_raw(&Substore::Ibc.full_key(path.to_string().as_bytes()))?)
+}
+
+fn must(state: &dyn StateRead, path: impl Display) -> TxResult<Vec<u8>> {
+    let path = path.to_string();
+    raw(state, &path)?.ok_or(TxError::NotFound(path))
 }
 
 /// One page of the ibc keys under `prefix` that `select` keeps (given the key below `prefix`
@@ -61,67 +124,27 @@ fn any(bytes: &[u8]) -> TxResult<Any> {
     decode(bytes)
 }
 
-/// Answers `path`, or `None` when it is not an IBC query.
-pub fn handle(
-    state: &dyn StateRead,
-    at: &At,
-    path: &str,
-    data: &[u8],
-) -> Option<TxResult<Vec<u8>>> {
-    let r = match path {
-        "/ibc.core.client.v1.Query/ClientState" => client_state(state, at, data),
-        "/ibc.core.client.v1.Query/ClientStates" => client_states(state, data),
-        "/ibc.core.client.v1.Query/ConsensusState" => consensus_state(state, at, data),
-        "/ibc.core.client.v1.Query/ConsensusStateHeights" => consensus_heights(state, data),
-        "/ibc.core.connection.v1.Query/Connection" => connection(state, at, data),
-        "/ibc.core.connection.v1.Query/Connections" => connections(state, at, data),
-        "/ibc.core.connection.v1.Query/ClientConnections" => client_connections(state, at, data),
-        "/ibc.core.connection.v1.Query/ConnectionClientState" => {
-            connection_client_state(state, at, data)
-        }
-        "/ibc.core.channel.v1.Query/Channel" => channel(state, at, data),
-        "/ibc.core.channel.v1.Query/Channels" => decode::<chan::QueryChannelsRequest>(data)
-            .and_then(|r| channels(state, at, r.pagination.as_ref(), None)),
-        "/ibc.core.channel.v1.Query/ConnectionChannels" => {
-            decode::<chan::QueryConnectionChannelsRequest>(data)
-                .and_then(|r| channels(state, at, r.pagination.as_ref(), Some(r.connection)))
-        }
-        "/ibc.core.channel.v1.Query/ChannelClientState" => channel_client_state(state, at, data),
-        "/ibc.core.channel.v1.Query/PacketCommitment" => packet_commitment(state, at, data),
-        "/ibc.core.channel.v1.Query/PacketCommitments" => packet_commitments(state, at, data),
-        "/ibc.core.channel.v1.Query/PacketReceipt" => packet_receipt(state, at, data),
-        "/ibc.core.channel.v1.Query/PacketAcknowledgement" => packet_ack(state, at, data),
-        "/ibc.core.channel.v1.Query/PacketAcknowledgements" => packet_acks(state, at, data),
-        "/ibc.core.channel.v1.Query/UnreceivedPackets" => unreceived_packets(state, at, data),
-        "/ibc.core.channel.v1.Query/UnreceivedAcks" => unreceived_acks(state, at, data),
-        "/ibc.core.channel.v1.Query/NextSequenceReceive" => next_sequence_receive(state, at, data),
-        "/ibc.applications.transfer.v1.Query/DenomTrace" => denom_trace(state, data),
-        "/ibc.applications.transfer.v1.Query/DenomTraces" => denom_traces(state, data),
-        "/ibc.applications.transfer.v1.Query/DenomHash" => denom_hash(data),
-        "/ibc.applications.transfer.v1.Query/EscrowAddress" => escrow(data),
-        "/ibc.applications.transfer.v1.Query/TotalEscrowForDenom" => total_escrow(state, data),
-        "/ibc.applications.transfer.v1.Query/Params" => transfer_params(state),
-        _ => return None,
-    };
-    Some(r)
-}
-
-fn client_state(state: &dyn StateRead, at: &At, data: &[u8]) -> TxResult<Vec<u8>> {
-    let req: client::QueryClientStateRequest = decode(data)?;
+fn client_state(
+    ctx: &QueryContext<'_>,
+    req: client::QueryClientStateRequest,
+) -> TxResult<client::QueryClientStateResponse> {
+    let state = ctx.state;
     let cs = any(&must(
         state,
-        &format!("clients/{}/clientState", req.client_id),
+        ClientStatePath::new(id("client id", &req.client_id)?),
     )?)?;
     Ok(client::QueryClientStateResponse {
         client_state: Some(cs),
         proof: vec![],
-        proof_height: at.height(),
-    }
-    .encode_to_vec())
+        proof_height: proof_height(ctx),
+    })
 }
 
-fn client_states(state: &dyn StateRead, data: &[u8]) -> TxResult<Vec<u8>> {
-    let req: client::QueryClientStatesRequest = decode(data)?;
+fn client_states(
+    ctx: &QueryContext<'_>,
+    req: client::QueryClientStatesRequest,
+) -> TxResult<client::QueryClientStatesResponse> {
+    let state = ctx.state;
     let (client_states, pagination) =
         paged(state, "clients/", req.pagination.as_ref(), |rest, v| {
             let Some(id) = rest.strip_suffix("/clientState") else {
@@ -135,17 +158,19 @@ fn client_states(state: &dyn StateRead, data: &[u8]) -> TxResult<Vec<u8>> {
     Ok(client::QueryClientStatesResponse {
         client_states,
         pagination,
-    }
-    .encode_to_vec())
+    })
 }
 
-fn consensus_state(state: &dyn StateRead, at: &At, data: &[u8]) -> TxResult<Vec<u8>> {
-    let req: client::QueryConsensusStateRequest = decode(data)?;
+fn consensus_state(
+    ctx: &QueryContext<'_>,
+    req: client::QueryConsensusStateRequest,
+) -> TxResult<client::QueryConsensusStateResponse> {
+    let state = ctx.state;
     let (rev, h) = if req.latest_height {
         // As ibc-go: the client state's latest height (one read, not a scan of every height).
         let cs = any(&must(
             state,
-            &format!("clients/{}/clientState", req.client_id),
+            ClientStatePath::new(id("client id", &req.client_id)?),
         )?)?;
         let latest =
             ibc_proto::ibc::lightclients::tendermint::v1::ClientState::decode(cs.value.as_slice())
@@ -158,20 +183,26 @@ fn consensus_state(state: &dyn StateRead, at: &At, data: &[u8]) -> TxResult<Vec<
     };
     let cs = any(&must(
         state,
-        &format!("clients/{}/consensusStates/{rev}-{h}", req.client_id),
+        ClientConsensusStatePath::new(id("client id", &req.client_id)?, rev, h),
     )?)?;
     Ok(client::QueryConsensusStateResponse {
         consensus_state: Some(cs),
         proof: vec![],
-        proof_height: at.height(),
-    }
-    .encode_to_vec())
+        proof_height: proof_height(ctx),
+    })
 }
 
 /// One page of a client's consensus heights, as ibc-go lists them (store-key order).
-fn consensus_heights(state: &dyn StateRead, data: &[u8]) -> TxResult<Vec<u8>> {
-    let req: client::QueryConsensusStateHeightsRequest = decode(data)?;
-    let prefix = format!("clients/{}/consensusStates/", req.client_id);
+fn consensus_heights(
+    ctx: &QueryContext<'_>,
+    req: client::QueryConsensusStateHeightsRequest,
+) -> TxResult<client::QueryConsensusStateHeightsResponse> {
+    let state = ctx.state;
+    let prefix = format!(
+        "{}/{}/{CONSENSUS_STATE_PREFIX}/",
+        ClientStatePath::prefix(),
+        id::<ClientId>("client id", &req.client_id)?
+    );
     let (heights, pagination) = paged(state, &prefix, req.pagination.as_ref(), |rest, _| {
         Ok(rest.split_once('-').and_then(|(rev, h)| {
             Some(client::Height {
@@ -183,27 +214,34 @@ fn consensus_heights(state: &dyn StateRead, data: &[u8]) -> TxResult<Vec<u8>> {
     Ok(client::QueryConsensusStateHeightsResponse {
         consensus_state_heights: heights,
         pagination,
-    }
-    .encode_to_vec())
+    })
 }
 
-fn connection_end(state: &dyn StateRead, id: &str) -> TxResult<conn::ConnectionEnd> {
-    decode(&must(state, &format!("connections/{id}"))?)
+fn connection_end(state: &dyn StateRead, connection_id: &str) -> TxResult<conn::ConnectionEnd> {
+    decode(&must(
+        state,
+        ConnectionPath::new(&id("connection id", connection_id)?),
+    )?)
 }
 
-fn connection(state: &dyn StateRead, at: &At, data: &[u8]) -> TxResult<Vec<u8>> {
-    let req: conn::QueryConnectionRequest = decode(data)?;
+fn connection(
+    ctx: &QueryContext<'_>,
+    req: conn::QueryConnectionRequest,
+) -> TxResult<conn::QueryConnectionResponse> {
+    let state = ctx.state;
     let c = connection_end(state, &req.connection_id)?;
     Ok(conn::QueryConnectionResponse {
         connection: Some(c),
         proof: vec![],
-        proof_height: at.height(),
-    }
-    .encode_to_vec())
+        proof_height: proof_height(ctx),
+    })
 }
 
-fn connections(state: &dyn StateRead, at: &At, data: &[u8]) -> TxResult<Vec<u8>> {
-    let req: conn::QueryConnectionsRequest = decode(data)?;
+fn connections(
+    ctx: &QueryContext<'_>,
+    req: conn::QueryConnectionsRequest,
+) -> TxResult<conn::QueryConnectionsResponse> {
+    let state = ctx.state;
     let (connections, pagination) =
         paged(state, "connections/", req.pagination.as_ref(), |id, v| {
             let c: conn::ConnectionEnd = decode(&v)?;
@@ -219,71 +257,85 @@ fn connections(state: &dyn StateRead, at: &At, data: &[u8]) -> TxResult<Vec<u8>>
     Ok(conn::QueryConnectionsResponse {
         connections,
         pagination,
-        height: at.height(),
-    }
-    .encode_to_vec())
+        height: proof_height(ctx),
+    })
 }
 
-fn client_connections(state: &dyn StateRead, at: &At, data: &[u8]) -> TxResult<Vec<u8>> {
-    let req: conn::QueryClientConnectionsRequest = decode(data)?;
+fn client_connections(
+    ctx: &QueryContext<'_>,
+    req: conn::QueryClientConnectionsRequest,
+) -> TxResult<conn::QueryClientConnectionsResponse> {
+    let state = ctx.state;
     let paths: conn::ClientPaths = decode(&must(
         state,
-        &format!("clients/{}/connections", req.client_id),
+        ClientConnectionPath::new(id("client id", &req.client_id)?),
     )?)?;
     Ok(conn::QueryClientConnectionsResponse {
         connection_paths: paths.paths,
         proof: vec![],
-        proof_height: at.height(),
-    }
-    .encode_to_vec())
+        proof_height: proof_height(ctx),
+    })
 }
 
 fn identified_client(
     state: &dyn StateRead,
     client_id: &str,
 ) -> TxResult<client::IdentifiedClientState> {
-    let cs = any(&must(state, &format!("clients/{client_id}/clientState"))?)?;
+    let cs = any(&must(
+        state,
+        ClientStatePath::new(id("client id", client_id)?),
+    )?)?;
     Ok(client::IdentifiedClientState {
         client_id: client_id.to_string(),
         client_state: Some(cs),
     })
 }
 
-fn connection_client_state(state: &dyn StateRead, at: &At, data: &[u8]) -> TxResult<Vec<u8>> {
-    let req: conn::QueryConnectionClientStateRequest = decode(data)?;
+fn connection_client_state(
+    ctx: &QueryContext<'_>,
+    req: conn::QueryConnectionClientStateRequest,
+) -> TxResult<conn::QueryConnectionClientStateResponse> {
+    let state = ctx.state;
     let c = connection_end(state, &req.connection_id)?;
     Ok(conn::QueryConnectionClientStateResponse {
         identified_client_state: Some(identified_client(state, &c.client_id)?),
         proof: vec![],
-        proof_height: at.height(),
-    }
-    .encode_to_vec())
+        proof_height: proof_height(ctx),
+    })
 }
 
 fn channel_end(state: &dyn StateRead, port: &str, channel: &str) -> TxResult<chan::Channel> {
     decode(&must(
         state,
-        &format!("channelEnds/ports/{port}/channels/{channel}"),
+        ChannelEndPath::new(&id("port id", port)?, &id("channel id", channel)?),
     )?)
 }
 
-fn channel(state: &dyn StateRead, at: &At, data: &[u8]) -> TxResult<Vec<u8>> {
-    let req: chan::QueryChannelRequest = decode(data)?;
+fn channel(
+    ctx: &QueryContext<'_>,
+    req: chan::QueryChannelRequest,
+) -> TxResult<chan::QueryChannelResponse> {
+    let state = ctx.state;
     let c = channel_end(state, &req.port_id, &req.channel_id)?;
     Ok(chan::QueryChannelResponse {
         channel: Some(c),
         proof: vec![],
-        proof_height: at.height(),
-    }
-    .encode_to_vec())
+        proof_height: proof_height(ctx),
+    })
 }
 
+/// One page of channel ends, all of them or those on one connection.
+#[allow(clippy::type_complexity)]
 fn channels(
-    state: &dyn StateRead,
-    at: &At,
+    ctx: &QueryContext<'_>,
     req: Option<&PageRequest>,
     on_connection: Option<String>,
-) -> TxResult<Vec<u8>> {
+) -> TxResult<(
+    Vec<chan::IdentifiedChannel>,
+    Option<PageResponse>,
+    Option<client::Height>,
+)> {
+    let state = ctx.state;
     let (out, pagination) = paged(state, "channelEnds/ports/", req, |rest, v| {
         let Some((port_id, channel_id)) = rest.split_once("/channels/") else {
             return Ok(None);
@@ -306,24 +358,14 @@ fn channels(
             upgrade_sequence: c.upgrade_sequence,
         }))
     })?;
-    Ok(match on_connection {
-        None => chan::QueryChannelsResponse {
-            channels: out,
-            pagination,
-            height: at.height(),
-        }
-        .encode_to_vec(),
-        Some(_) => chan::QueryConnectionChannelsResponse {
-            channels: out,
-            pagination,
-            height: at.height(),
-        }
-        .encode_to_vec(),
-    })
+    Ok((out, pagination, proof_height(ctx)))
 }
 
-fn channel_client_state(state: &dyn StateRead, at: &At, data: &[u8]) -> TxResult<Vec<u8>> {
-    let req: chan::QueryChannelClientStateRequest = decode(data)?;
+fn channel_client_state(
+    ctx: &QueryContext<'_>,
+    req: chan::QueryChannelClientStateRequest,
+) -> TxResult<chan::QueryChannelClientStateResponse> {
+    let state = ctx.state;
     let c = channel_end(state, &req.port_id, &req.channel_id)?;
     let conn_id = c
         .connection_hops
@@ -333,27 +375,48 @@ fn channel_client_state(state: &dyn StateRead, at: &At, data: &[u8]) -> TxResult
     Ok(chan::QueryChannelClientStateResponse {
         identified_client_state: Some(identified_client(state, &connection.client_id)?),
         proof: vec![],
-        proof_height: at.height(),
-    }
-    .encode_to_vec())
+        proof_height: proof_height(ctx),
+    })
 }
 
-fn packet_path(kind: &str, port: &str, channel: &str, seq: u64) -> String {
-    format!("{kind}/ports/{port}/channels/{channel}/sequences/{seq}")
+/// The kinds of per-packet state, each under its ICS-24 path.
+#[derive(Clone, Copy)]
+enum PacketState {
+    Commitment,
+    Receipt,
+    Ack,
 }
 
-fn packet_commitment(state: &dyn StateRead, at: &At, data: &[u8]) -> TxResult<Vec<u8>> {
-    let req: chan::QueryPacketCommitmentRequest = decode(data)?;
+fn packet_path(kind: PacketState, port: &str, channel: &str, seq: u64) -> TxResult<String> {
+    let port: PortId = id("port id", port)?;
+    let channel: ChannelId = id("channel id", channel)?;
+    let seq = Sequence::from(seq);
+    Ok(match kind {
+        PacketState::Commitment => CommitmentPath::new(&port, &channel, seq).to_string(),
+        PacketState::Receipt => ReceiptPath::new(&port, &channel, seq).to_string(),
+        PacketState::Ack => AckPath::new(&port, &channel, seq).to_string(),
+    })
+}
+
+fn packet_commitment(
+    ctx: &QueryContext<'_>,
+    req: chan::QueryPacketCommitmentRequest,
+) -> TxResult<chan::QueryPacketCommitmentResponse> {
+    let state = ctx.state;
     let c = must(
         state,
-        &packet_path("commitments", &req.port_id, &req.channel_id, req.sequence),
+        &packet_path(
+            PacketState::Commitment,
+            &req.port_id,
+            &req.channel_id,
+            req.sequence,
+        )?,
     )?;
     Ok(chan::QueryPacketCommitmentResponse {
         commitment: c,
         proof: vec![],
-        proof_height: at.height(),
-    }
-    .encode_to_vec())
+        proof_height: proof_height(ctx),
+    })
 }
 
 /// One page of the packet states of a packet-keyed kind (`commitments`, `acks`) on a channel,
@@ -375,8 +438,11 @@ fn packet_states(
     })
 }
 
-fn packet_commitments(state: &dyn StateRead, at: &At, data: &[u8]) -> TxResult<Vec<u8>> {
-    let req: chan::QueryPacketCommitmentsRequest = decode(data)?;
+fn packet_commitments(
+    ctx: &QueryContext<'_>,
+    req: chan::QueryPacketCommitmentsRequest,
+) -> TxResult<chan::QueryPacketCommitmentsResponse> {
+    let state = ctx.state;
     let (list, pagination) = packet_states(
         state,
         "commitments",
@@ -386,42 +452,58 @@ fn packet_commitments(state: &dyn StateRead, at: &At, data: &[u8]) -> TxResult<V
     Ok(chan::QueryPacketCommitmentsResponse {
         commitments: list,
         pagination,
-        height: at.height(),
-    }
-    .encode_to_vec())
+        height: proof_height(ctx),
+    })
 }
 
-fn packet_receipt(state: &dyn StateRead, at: &At, data: &[u8]) -> TxResult<Vec<u8>> {
-    let req: chan::QueryPacketReceiptRequest = decode(data)?;
+fn packet_receipt(
+    ctx: &QueryContext<'_>,
+    req: chan::QueryPacketReceiptRequest,
+) -> TxResult<chan::QueryPacketReceiptResponse> {
+    let state = ctx.state;
     let received = raw(
         state,
-        &packet_path("receipts", &req.port_id, &req.channel_id, req.sequence),
+        &packet_path(
+            PacketState::Receipt,
+            &req.port_id,
+            &req.channel_id,
+            req.sequence,
+        )?,
     )?
     .is_some();
     Ok(chan::QueryPacketReceiptResponse {
         received,
         proof: vec![],
-        proof_height: at.height(),
-    }
-    .encode_to_vec())
+        proof_height: proof_height(ctx),
+    })
 }
 
-fn packet_ack(state: &dyn StateRead, at: &At, data: &[u8]) -> TxResult<Vec<u8>> {
-    let req: chan::QueryPacketAcknowledgementRequest = decode(data)?;
+fn packet_ack(
+    ctx: &QueryContext<'_>,
+    req: chan::QueryPacketAcknowledgementRequest,
+) -> TxResult<chan::QueryPacketAcknowledgementResponse> {
+    let state = ctx.state;
     let a = must(
         state,
-        &packet_path("acks", &req.port_id, &req.channel_id, req.sequence),
+        &packet_path(
+            PacketState::Ack,
+            &req.port_id,
+            &req.channel_id,
+            req.sequence,
+        )?,
     )?;
     Ok(chan::QueryPacketAcknowledgementResponse {
         acknowledgement: a,
         proof: vec![],
-        proof_height: at.height(),
-    }
-    .encode_to_vec())
+        proof_height: proof_height(ctx),
+    })
 }
 
-fn packet_acks(state: &dyn StateRead, at: &At, data: &[u8]) -> TxResult<Vec<u8>> {
-    let req: chan::QueryPacketAcknowledgementsRequest = decode(data)?;
+fn packet_acks(
+    ctx: &QueryContext<'_>,
+    req: chan::QueryPacketAcknowledgementsRequest,
+) -> TxResult<chan::QueryPacketAcknowledgementsResponse> {
+    let state = ctx.state;
     let (list, pagination) = if req.packet_commitment_sequences.is_empty() {
         packet_states(
             state,
@@ -434,7 +516,7 @@ fn packet_acks(state: &dyn StateRead, at: &At, data: &[u8]) -> TxResult<Vec<u8>>
         // own size bounds the work), no paging.
         let mut list = Vec::new();
         for &sequence in &req.packet_commitment_sequences {
-            let path = packet_path("acks", &req.port_id, &req.channel_id, sequence);
+            let path = packet_path(PacketState::Ack, &req.port_id, &req.channel_id, sequence)?;
             if let Some(data) = raw(state, &path)? {
                 list.push(chan::PacketState {
                     port_id: req.port_id.clone(),
@@ -449,19 +531,21 @@ fn packet_acks(state: &dyn StateRead, at: &At, data: &[u8]) -> TxResult<Vec<u8>>
     Ok(chan::QueryPacketAcknowledgementsResponse {
         acknowledgements: list,
         pagination,
-        height: at.height(),
-    }
-    .encode_to_vec())
+        height: proof_height(ctx),
+    })
 }
 
 /// Of the sequences a counterparty has commitments for, those this chain has no receipt of.
-fn unreceived_packets(state: &dyn StateRead, at: &At, data: &[u8]) -> TxResult<Vec<u8>> {
-    let req: chan::QueryUnreceivedPacketsRequest = decode(data)?;
+fn unreceived_packets(
+    ctx: &QueryContext<'_>,
+    req: chan::QueryUnreceivedPacketsRequest,
+) -> TxResult<chan::QueryUnreceivedPacketsResponse> {
+    let state = ctx.state;
     let mut sequences = Vec::new();
     for seq in req.packet_commitment_sequences {
         if raw(
             state,
-            &packet_path("receipts", &req.port_id, &req.channel_id, seq),
+            &packet_path(PacketState::Receipt, &req.port_id, &req.channel_id, seq)?,
         )?
         .is_none()
         {
@@ -470,19 +554,21 @@ fn unreceived_packets(state: &dyn StateRead, at: &At, data: &[u8]) -> TxResult<V
     }
     Ok(chan::QueryUnreceivedPacketsResponse {
         sequences,
-        height: at.height(),
-    }
-    .encode_to_vec())
+        height: proof_height(ctx),
+    })
 }
 
 /// Of the sequences a counterparty has acks for, those whose commitment this chain still holds.
-fn unreceived_acks(state: &dyn StateRead, at: &At, data: &[u8]) -> TxResult<Vec<u8>> {
-    let req: chan::QueryUnreceivedAcksRequest = decode(data)?;
+fn unreceived_acks(
+    ctx: &QueryContext<'_>,
+    req: chan::QueryUnreceivedAcksRequest,
+) -> TxResult<chan::QueryUnreceivedAcksResponse> {
+    let state = ctx.state;
     let mut sequences = Vec::new();
     for seq in req.packet_ack_sequences {
         if raw(
             state,
-            &packet_path("commitments", &req.port_id, &req.channel_id, seq),
+            &packet_path(PacketState::Commitment, &req.port_id, &req.channel_id, seq)?,
         )?
         .is_some()
         {
@@ -491,18 +577,20 @@ fn unreceived_acks(state: &dyn StateRead, at: &At, data: &[u8]) -> TxResult<Vec<
     }
     Ok(chan::QueryUnreceivedAcksResponse {
         sequences,
-        height: at.height(),
-    }
-    .encode_to_vec())
+        height: proof_height(ctx),
+    })
 }
 
-fn next_sequence_receive(state: &dyn StateRead, at: &At, data: &[u8]) -> TxResult<Vec<u8>> {
-    let req: chan::QueryNextSequenceReceiveRequest = decode(data)?;
+fn next_sequence_receive(
+    ctx: &QueryContext<'_>,
+    req: chan::QueryNextSequenceReceiveRequest,
+) -> TxResult<chan::QueryNextSequenceReceiveResponse> {
+    let state = ctx.state;
     let bytes = must(
         state,
-        &format!(
-            "nextSequenceRecv/ports/{}/channels/{}",
-            req.port_id, req.channel_id
+        SeqRecvPath::new(
+            &id("port id", &req.port_id)?,
+            &id("channel id", &req.channel_id)?,
         ),
     )?;
     let arr: [u8; 8] = bytes
@@ -512,9 +600,8 @@ fn next_sequence_receive(state: &dyn StateRead, at: &At, data: &[u8]) -> TxResul
     Ok(chan::QueryNextSequenceReceiveResponse {
         next_sequence_receive: u64::from_be_bytes(arr),
         proof: vec![],
-        proof_height: at.height(),
-    }
-    .encode_to_vec())
+        proof_height: proof_height(ctx),
+    })
 }
 
 fn trace_proto(t: DenomTrace) -> transfer::DenomTrace {
@@ -524,49 +611,59 @@ fn trace_proto(t: DenomTrace) -> transfer::DenomTrace {
     }
 }
 
-fn denom_trace(state: &dyn StateRead, data: &[u8]) -> TxResult<Vec<u8>> {
-    let req: transfer::QueryDenomTraceRequest = decode(data)?;
+fn denom_trace(
+    ctx: &QueryContext<'_>,
+    req: transfer::QueryDenomTraceRequest,
+) -> TxResult<transfer::QueryDenomTraceResponse> {
+    let state = ctx.state;
     let hash = req.hash.trim_start_matches("ibc/");
     let t = state
         .denom_trace(hash)?
         .ok_or_else(|| TxError::NotFound(format!("denomination trace for {hash}")))?;
     Ok(transfer::QueryDenomTraceResponse {
         denom_trace: Some(trace_proto(t)),
-    }
-    .encode_to_vec())
+    })
 }
 
-fn denom_traces(state: &dyn StateRead, data: &[u8]) -> TxResult<Vec<u8>> {
-    let req: transfer::QueryDenomTracesRequest = decode(data)?;
+fn denom_traces(
+    ctx: &QueryContext<'_>,
+    req: transfer::QueryDenomTracesRequest,
+) -> TxResult<transfer::QueryDenomTracesResponse> {
+    let state = ctx.state;
     let (traces, out) = state.denom_trace_page(req.pagination.as_ref().map(Into::into).as_ref())?;
     Ok(transfer::QueryDenomTracesResponse {
         denom_traces: traces.into_iter().map(trace_proto).collect(),
         pagination: Some(out.into()),
-    }
-    .encode_to_vec())
+    })
 }
 
-fn denom_hash(data: &[u8]) -> TxResult<Vec<u8>> {
-    let req: transfer::QueryDenomHashRequest = decode(data)?;
+fn denom_hash(
+    _ctx: &QueryContext<'_>,
+    req: transfer::QueryDenomHashRequest,
+) -> TxResult<transfer::QueryDenomHashResponse> {
     let hash = DenomTrace::parse(&req.trace).hash_hex();
-    Ok(transfer::QueryDenomHashResponse { hash }.encode_to_vec())
+    Ok(transfer::QueryDenomHashResponse { hash })
 }
 
-fn escrow(data: &[u8]) -> TxResult<Vec<u8>> {
-    let req: transfer::QueryEscrowAddressRequest = decode(data)?;
+fn escrow(
+    _ctx: &QueryContext<'_>,
+    req: transfer::QueryEscrowAddressRequest,
+) -> TxResult<transfer::QueryEscrowAddressResponse> {
     let address = Address(escrow_address(&req.port_id, &req.channel_id)).to_bech32();
     Ok(transfer::QueryEscrowAddressResponse {
         escrow_address: address,
-    }
-    .encode_to_vec())
+    })
 }
 
 /// What every transfer channel's escrow account holds of a denom. ibc-go keeps this total as
 /// its own state, updated on escrow and release; here it is the sum of the escrow balances,
 /// which is the same unless someone sends tokens to an escrow address by hand.
-fn total_escrow(state: &dyn StateRead, data: &[u8]) -> TxResult<Vec<u8>> {
+fn total_escrow(
+    ctx: &QueryContext<'_>,
+    req: transfer::QueryTotalEscrowForDenomRequest,
+) -> TxResult<transfer::QueryTotalEscrowForDenomResponse> {
     use estuary_bank::BankReader;
-    let req: transfer::QueryTotalEscrowForDenomRequest = decode(data)?;
+    let state = ctx.state;
     let denom = estuary_sdk::Denom::new(req.denom.clone())?;
     let prefix = Substore::Ibc.full_key(b"channelEnds/ports/transfer/channels/");
     let mut total: u128 = 0;
@@ -583,17 +680,18 @@ fn total_escrow(state: &dyn StateRead, data: &[u8]) -> TxResult<Vec<u8>> {
             denom: req.denom,
             amount: total.to_string(),
         }),
-    }
-    .encode_to_vec())
+    })
 }
 
-fn transfer_params(state: &dyn StateRead) -> TxResult<Vec<u8>> {
-    let p = crate::component::params(state)?;
+fn transfer_params(
+    ctx: &QueryContext<'_>,
+    _req: transfer::QueryParamsRequest,
+) -> TxResult<transfer::QueryParamsResponse> {
+    let p = crate::component::params(ctx.state)?;
     Ok(transfer::QueryParamsResponse {
         params: Some(transfer::Params {
             send_enabled: p.send_enabled,
             receive_enabled: p.receive_enabled,
         }),
-    }
-    .encode_to_vec())
+    })
 }

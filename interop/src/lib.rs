@@ -12,8 +12,8 @@ use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 use cosmrs::proto::cosmos::bank::v1beta1 as bank;
-use estuary_app::client::{transfer_batch, Node};
-use estuary_app::keyring::{Backend, Keyring};
+use estuary_client::keyring::{Backend, Keyring};
+use estuary_client::{transfer_batch, Node, QueryRequest};
 use ibc_proto::ibc::applications::transfer::v1 as transfer;
 use ibc_proto::ibc::core::channel::v1 as channel;
 
@@ -342,7 +342,6 @@ impl Localnet {
     pub fn balance(&self, chain: usize, address: &str, denom: &str) -> u128 {
         let r: bank::QueryBalanceResponse = self.query(
             chain,
-            "/cosmos.bank.v1beta1.Query/Balance",
             &bank::QueryBalanceRequest {
                 address: address.into(),
                 denom: denom.into(),
@@ -354,7 +353,6 @@ impl Localnet {
     pub fn supply(&self, chain: usize, denom: &str) -> u128 {
         let r: bank::QuerySupplyOfResponse = self.query(
             chain,
-            "/cosmos.bank.v1beta1.Query/SupplyOf",
             &bank::QuerySupplyOfRequest {
                 denom: denom.into(),
             },
@@ -365,7 +363,6 @@ impl Localnet {
     pub fn escrow_address(&self, chain: usize, channel: &str) -> String {
         let r: transfer::QueryEscrowAddressResponse = self.query(
             chain,
-            "/ibc.applications.transfer.v1.Query/EscrowAddress",
             &transfer::QueryEscrowAddressRequest {
                 port_id: "transfer".into(),
                 channel_id: channel.into(),
@@ -384,7 +381,6 @@ impl Localnet {
         let hash = voucher.strip_prefix("ibc/").expect("an ibc/ denom");
         let r: transfer::QueryDenomTraceResponse = self.query(
             chain,
-            "/ibc.applications.transfer.v1.Query/DenomTrace",
             &transfer::QueryDenomTraceRequest { hash: hash.into() },
         );
         let t = r.denom_trace.expect("a denom trace");
@@ -399,7 +395,6 @@ impl Localnet {
         loop {
             let r: channel::QueryPacketCommitmentsResponse = self.query(
                 chain,
-                "/ibc.core.channel.v1.Query/PacketCommitments",
                 &channel::QueryPacketCommitmentsRequest {
                     port_id: "transfer".into(),
                     channel_id: channel.into(),
@@ -457,7 +452,6 @@ impl Localnet {
     pub fn stored_commitment(&self, chain: usize, channel: &str, sequence: u64) -> Vec<u8> {
         let r: channel::QueryPacketCommitmentResponse = self.query(
             chain,
-            "/ibc.core.channel.v1.Query/PacketCommitment",
             &channel::QueryPacketCommitmentRequest {
                 port_id: "transfer".into(),
                 channel_id: channel.into(),
@@ -467,14 +461,9 @@ impl Localnet {
         r.commitment
     }
 
-    pub fn query<Req: prost::Message, Resp: prost::Message + Default>(
-        &self,
-        chain: usize,
-        path: &str,
-        req: &Req,
-    ) -> Resp {
-        rt().block_on(self.node(chain).query_proto(path, req))
-            .unwrap_or_else(|e| panic!("{path} on {}: {e:#}", self.chain_id(chain)))
+    pub fn query<R: QueryRequest>(&self, chain: usize, req: &R) -> R::Response {
+        rt().block_on(self.node(chain).query_typed(req))
+            .unwrap_or_else(|e| panic!("{} on {}: {e:#}", R::path(), self.chain_id(chain)))
     }
 
     pub fn latest_height(&self, chain: usize) -> u64 {

@@ -41,22 +41,16 @@ async fn audit_side(
     dst_end: &End,
 ) -> Result<Vec<AuditLine>> {
     let escrow: transfer::QueryEscrowAddressResponse = src
-        .query(
-            "/ibc.applications.transfer.v1.Query/EscrowAddress",
-            &transfer::QueryEscrowAddressRequest {
-                port_id: "transfer".into(),
-                channel_id: src_end.channel_id.clone(),
-            },
-        )
+        .query(&transfer::QueryEscrowAddressRequest {
+            port_id: "transfer".into(),
+            channel_id: src_end.channel_id.clone(),
+        })
         .await?;
     let held: bank::QueryAllBalancesResponse = src
-        .query(
-            "/cosmos.bank.v1beta1.Query/AllBalances",
-            &bank::QueryAllBalancesRequest {
-                address: escrow.escrow_address,
-                ..Default::default()
-            },
-        )
+        .query(&bank::QueryAllBalancesRequest {
+            address: escrow.escrow_address,
+            ..Default::default()
+        })
         .await?;
     let flying = in_flight(src, src_end, dst, dst_end).await?;
     let mut out = Vec::new();
@@ -65,10 +59,7 @@ async fn audit_side(
         let full = match coin.denom.strip_prefix("ibc/") {
             Some(hash) => {
                 let t: transfer::QueryDenomTraceResponse = src
-                    .query(
-                        "/ibc.applications.transfer.v1.Query/DenomTrace",
-                        &transfer::QueryDenomTraceRequest { hash: hash.into() },
-                    )
+                    .query(&transfer::QueryDenomTraceRequest { hash: hash.into() })
                     .await?;
                 let t = t.denom_trace.unwrap_or_default();
                 format!("{}/{}", t.path, t.base_denom)
@@ -78,12 +69,9 @@ async fn audit_side(
         let voucher =
             estuary_ibc::ics20::voucher_denom(&format!("transfer/{}/{full}", dst_end.channel_id));
         let supply: bank::QuerySupplyOfResponse = dst
-            .query(
-                "/cosmos.bank.v1beta1.Query/SupplyOf",
-                &bank::QuerySupplyOfRequest {
-                    denom: voucher.clone(),
-                },
-            )
+            .query(&bank::QuerySupplyOfRequest {
+                denom: voucher.clone(),
+            })
             .await?;
         let escrowed: u128 = coin.amount.parse().unwrap_or(0);
         let vouchers: u128 = supply.amount.map_or(0, |c| c.amount.parse().unwrap_or(0));

@@ -9,8 +9,8 @@ use std::time::Duration;
 use anyhow::{anyhow, bail, Context, Result};
 use cosmrs::crypto::secp256k1::SigningKey;
 use cosmrs::Any;
-use estuary_app::client::{sign_tx, Node, TxPlan, TxReport};
-use estuary_app::keyring::{signing_key_of_mnemonic, Backend, Keyring};
+use estuary_client::keyring::{signing_key_of_mnemonic, Backend, Keyring};
+use estuary_client::{sign_tx, Node, QueryRequest, TxPlan, TxReport};
 use ibc_proto::ibc::core::client::v1::Height;
 use ibc_proto::ibc::core::commitment::v1::MerkleProof;
 use prost::Message;
@@ -294,12 +294,8 @@ impl Chain {
         Ok(res.value)
     }
 
-    pub async fn query<Req: Message, Resp: Message + Default>(
-        &self,
-        path: &str,
-        req: &Req,
-    ) -> Result<Resp> {
-        self.node.query_proto(path, req).await
+    pub async fn query<R: QueryRequest>(&self, req: &R) -> Result<R::Response> {
+        self.node.query_typed(req).await
     }
 
     fn sign_with_gas(
@@ -358,13 +354,10 @@ impl Chain {
         use cosmrs::proto::cosmos::tx::v1beta1 as tx_pb;
         let r: tx_pb::SimulateResponse = self
             .node
-            .query_proto(
-                "/cosmos.tx.v1beta1.Service/Simulate",
-                &tx_pb::SimulateRequest {
-                    tx_bytes: tx,
-                    ..Default::default()
-                },
-            )
+            .query_typed(&tx_pb::SimulateRequest {
+                tx_bytes: tx,
+                ..Default::default()
+            })
             .await?;
         r.gas_info
             .map(|g| g.gas_used)
@@ -374,7 +367,7 @@ impl Chain {
 
     /// The fee for a transaction of `gas_limit`: gas limit × gas price, rounded up.
     fn fee(&self, gas_limit: u64) -> Result<Vec<estuary_sdk::Coin>> {
-        let prices = estuary_app::config::parse_gas_prices(&self.cfg.gas_price)?;
+        let prices = estuary_client::gas::parse_gas_prices(&self.cfg.gas_price)?;
         prices
             .iter()
             .map(|p| {

@@ -118,7 +118,7 @@ fn any<M: Message>(type_url: &str, m: &M) -> Any {
     }
 }
 
-fn event_attr(report: &estuary_app::client::TxReport, kind: &str, key: &str) -> Result<String> {
+fn event_attr(report: &estuary_client::node::TxReport, kind: &str, key: &str) -> Result<String> {
     report
         .events
         .iter()

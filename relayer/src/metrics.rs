@@ -263,7 +263,7 @@ impl Metrics {
 
     /// The metrics in Prometheus' text format.
     pub fn encode(&self) -> String {
-        estuary_app::metrics::encode_registry(&self.registry)
+        estuary_client::openmetrics::encode_registry(&self.registry)
     }
 }
 
@@ -271,5 +271,6 @@ impl Metrics {
 pub async fn serve(addr: String, metrics: Arc<Metrics>) -> Result<()> {
     let listener = tokio::net::TcpListener::bind(&addr).await?;
     tracing::info!(%addr, "metrics endpoint");
-    estuary_app::metrics::serve_openmetrics(listener, Arc::new(move || metrics.encode())).await
+    estuary_client::openmetrics::serve_openmetrics(listener, Arc::new(move || metrics.encode()))
+        .await
 }

@@ -11,6 +11,8 @@ use prost::Message;
 use serde::Serialize;
 use tracing::{info, warn};
 
+use estuary_client::QueryRequest;
+
 use crate::chain::{attr, parse_height, Chain};
 use crate::link::{proof_height, End};
 
@@ -78,7 +80,6 @@ impl std::ops::AddAssign for Relayed {
 pub async fn pending_commitments(c: &Chain, end: &End) -> Result<Vec<u64>> {
     all_pages(
         c,
-        "/ibc.core.channel.v1.Query/PacketCommitments",
         |pagination| chan::QueryPacketCommitmentsRequest {
             port_id: "transfer".into(),
             channel_id: end.channel_id.clone(),
@@ -96,11 +97,10 @@ pub async fn pending_commitments(c: &Chain, end: &End) -> Result<Vec<u64>> {
 
 /// The sequences of every page of a paginated query: a Cosmos SDK chain answers 100 entries per
 /// page unless asked otherwise, so one page would hide the rest of a large burst.
-async fn all_pages<Req: Message, Resp: Message + Default>(
+async fn all_pages<R: QueryRequest>(
     c: &Chain,
-    path: &str,
-    request: impl Fn(Option<PageRequest>) -> Req,
-    sequences: impl Fn(Resp) -> (Vec<u64>, Option<PageResponse>),
+    request: impl Fn(Option<PageRequest>) -> R,
+    sequences: impl Fn(R::Response) -> (Vec<u64>, Option<PageResponse>),
 ) -> Result<Vec<u64>> {
     let mut out = Vec::new();
     let mut key = Vec::new();
@@ -110,7 +110,7 @@ async fn all_pages<Req: Message, Resp: Message + Default>(
             limit: 1000,
             ..Default::default()
         };
-        let (seqs, next) = sequences(c.query(path, &request(Some(page))).await?);
+        let (seqs, next) = sequences(c.query(&request(Some(page))).await?);
         out.extend(seqs);
         match next {
             Some(p) if !p.next_key.is_empty() => key = p.next_key,
@@ -129,14 +129,11 @@ pub async fn unreceived(dst: &Chain, dst_end: &End, sequences: Vec<u64>) -> Resu
         return Ok(vec![]);
     }
     let r: chan::QueryUnreceivedPacketsResponse = dst
-        .query(
-            "/ibc.core.channel.v1.Query/UnreceivedPackets",
-            &chan::QueryUnreceivedPacketsRequest {
-                port_id: "transfer".into(),
-                channel_id: dst_end.channel_id.clone(),
-                packet_commitment_sequences: sequences,
-            },
-        )
+        .query(&chan::QueryUnreceivedPacketsRequest {
+            port_id: "transfer".into(),
+            channel_id: dst_end.channel_id.clone(),
+            packet_commitment_sequences: sequences,
+        })
         .await?;
     Ok(r.sequences)
 }
@@ -421,7 +418,6 @@ async fn deliver_timeouts(
 async fn relay_acks(src: &Chain, src_end: &End, dst: &Chain, dst_end: &End) -> Result<Delivered> {
     let seqs = all_pages(
         dst,
-        "/ibc.core.channel.v1.Query/PacketAcknowledgements",
         |pagination| chan::QueryPacketAcknowledgementsRequest {
             port_id: "transfer".into(),
             channel_id: dst_end.channel_id.clone(),
@@ -440,14 +436,11 @@ async fn relay_acks(src: &Chain, src_end: &End, dst: &Chain, dst_end: &End) -> R
         return Ok(Delivered::default());
     }
     let owed: chan::QueryUnreceivedAcksResponse = src
-        .query(
-            "/ibc.core.channel.v1.Query/UnreceivedAcks",
-            &chan::QueryUnreceivedAcksRequest {
-                port_id: "transfer".into(),
-                channel_id: src_end.channel_id.clone(),
-                packet_ack_sequences: seqs,
-            },
-        )
+        .query(&chan::QueryUnreceivedAcksRequest {
+            port_id: "transfer".into(),
+            channel_id: src_end.channel_id.clone(),
+            packet_ack_sequences: seqs,
+        })
         .await?;
     if owed.sequences.is_empty() {
         return Ok(Delivered::default());

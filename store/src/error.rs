@@ -23,6 +23,7 @@ pub enum Error {
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
+#[cfg(feature = "db")]
 macro_rules! from_redb {
     ($($t:ty),*) => {$(
         impl From<$t> for Error {
@@ -30,6 +31,7 @@ macro_rules! from_redb {
         }
     )*};
 }
+#[cfg(feature = "db")]
 from_redb!(
     redb::Error,
     redb::DatabaseError,

@@ -7,24 +7,35 @@
 //! Execution never clones state: a block accumulates its writes in a [`PendingBlock`], each
 //! transaction in a [`TxOverlay`] over it, and [`Storage::commit`] writes a block as one redb
 //! transaction.
+//!
+//! Without the default `db` feature the crate is what a client links: the state traits, substores,
+//! an in-memory state and ICS-23 proof verification, and neither redb nor jmt.
 
+#[cfg(feature = "db")]
 mod db;
 mod error;
 mod gas;
+mod mem;
+#[cfg(feature = "db")]
 mod overlay;
 mod proof;
 mod state;
 mod substore;
+#[cfg(feature = "db")]
 mod views;
 
+#[cfg(feature = "db")]
 pub use db::{CommitInfo, PreparedCommit, Snapshot, Storage, StorageConfig};
 pub use error::{Error, Result};
 pub use gas::{GasConfig, GasMeter};
+pub use mem::MemState;
+#[cfg(feature = "db")]
 pub use overlay::{PendingBlock, TxOverlay, WriteSet};
 pub use proof::{
-    cosmos_sdk_proof_specs, proof_specs, verify_membership, verify_membership_with,
+    cosmos_sdk_proof_specs, jmt_spec, proof_specs, verify_membership, verify_membership_with,
     verify_non_membership, verify_non_membership_with, MerkleProof,
 };
 pub use state::{StateRead, StateReadExt, StateWrite, StateWriteExt};
 pub use substore::Substore;
-pub use views::{MemState, VersionView};
+#[cfg(feature = "db")]
+pub use views::VersionView;

@@ -16,7 +16,38 @@ pub struct MerkleProof {
 
 /// The proof specs a client of this chain must carry: the JMT spec at both levels.
 pub fn proof_specs() -> Vec<ProofSpec> {
-    vec![jmt::ics23_spec(), jmt::ics23_spec()]
+    vec![jmt_spec(), jmt_spec()]
+}
+
+/// The ICS-23 spec of a jmt 0.12 tree (sha256 leaves and inner nodes under jmt's domain
+/// separators, sparse placeholder for an empty child). Spelled out here rather than taken from
+/// jmt so that clients verify proofs without linking the tree; a test checks it equals
+/// `jmt::ics23_spec()`.
+pub fn jmt_spec() -> ProofSpec {
+    use ics23::{HashOp, InnerSpec, LeafOp, LengthOp};
+    const LEAF_DOMAIN_SEPARATOR: &[u8] = b"JMT::LeafNode";
+    const INTERNAL_DOMAIN_SEPARATOR: &[u8] = b"JMT::IntrnalNode";
+    const SPARSE_MERKLE_PLACEHOLDER_HASH: &[u8; 32] = b"SPARSE_MERKLE_PLACEHOLDER_HASH__";
+    ProofSpec {
+        leaf_spec: Some(LeafOp {
+            hash: HashOp::Sha256.into(),
+            prehash_key: HashOp::Sha256.into(),
+            prehash_value: HashOp::Sha256.into(),
+            length: LengthOp::NoPrefix.into(),
+            prefix: LEAF_DOMAIN_SEPARATOR.to_vec(),
+        }),
+        inner_spec: Some(InnerSpec {
+            hash: HashOp::Sha256.into(),
+            child_order: vec![0, 1],
+            min_prefix_length: INTERNAL_DOMAIN_SEPARATOR.len() as i32,
+            max_prefix_length: INTERNAL_DOMAIN_SEPARATOR.len() as i32,
+            child_size: 32,
+            empty_child: SPARSE_MERKLE_PLACEHOLDER_HASH.to_vec(),
+        }),
+        min_depth: 0,
+        max_depth: 64,
+        prehash_key_before_comparison: true,
+    }
 }
 
 /// The proof specs of a Cosmos SDK chain's store (IAVL substores under a Tendermint simple-merkle
@@ -116,4 +147,12 @@ fn verify_substore_root(
         substore,
         root,
     )
+}
+
+#[cfg(all(test, feature = "db"))]
+mod spec_tests {
+    #[test]
+    fn the_spelled_out_spec_is_jmts() {
+        assert_eq!(super::jmt_spec(), jmt::ics23_spec());
+    }
 }

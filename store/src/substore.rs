@@ -20,6 +20,7 @@ impl Substore {
     }
 
     /// One byte that namespaces this substore's rows in the database.
+    #[cfg_attr(not(feature = "db"), allow(dead_code))]
     pub(crate) fn tag(self) -> u8 {
         match self {
             Substore::Main => b'm',
@@ -45,6 +46,7 @@ impl Substore {
 }
 
 /// The tag for the outer tree (substore name → substore root).
+#[cfg_attr(not(feature = "db"), allow(dead_code))]
 pub(crate) const OUTER_TAG: u8 = b'o';
 
 #[cfg(test)]

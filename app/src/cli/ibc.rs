@@ -253,13 +253,10 @@ fn parse_height(s: &str) -> Result<client::Height> {
 /// this chain knows it.
 async fn counterparty_height(node: &Node, port: &str, channel: &str) -> Result<client::Height> {
     let r: chan::QueryChannelClientStateResponse = node
-        .query_proto(
-            "/ibc.core.channel.v1.Query/ChannelClientState",
-            &chan::QueryChannelClientStateRequest {
-                port_id: port.into(),
-                channel_id: channel.into(),
-            },
-        )
+        .query_typed(&chan::QueryChannelClientStateRequest {
+            port_id: port.into(),
+            channel_id: channel.into(),
+        })
         .await
         .with_context(|| format!("the client of {port}/{channel}"))?;
     let any = r
@@ -283,20 +280,14 @@ pub async fn transfer_query(g: &Global, cmd: TransferQuery) -> Result<()> {
         TransferQuery::DenomHash { trace, node } => {
             let node = Node::connect(&node.node)?;
             let r: transfer::QueryDenomHashResponse = node
-                .query_proto(
-                    "/ibc.applications.transfer.v1.Query/DenomHash",
-                    &transfer::QueryDenomHashRequest { trace },
-                )
+                .query_typed(&transfer::QueryDenomHashRequest { trace })
                 .await?;
             g.print(&json!({ "hash": r.hash }), |_| r.hash.clone())
         }
         TransferQuery::TotalEscrow { denom, node } => {
             let node = Node::connect(&node.node)?;
             let r: transfer::QueryTotalEscrowForDenomResponse = node
-                .query_proto(
-                    "/ibc.applications.transfer.v1.Query/TotalEscrowForDenom",
-                    &transfer::QueryTotalEscrowForDenomRequest { denom },
-                )
+                .query_typed(&transfer::QueryTotalEscrowForDenomRequest { denom })
                 .await?;
             let coin = r.amount.unwrap_or_default();
             g.print(
@@ -331,10 +322,7 @@ pub async fn transfer_query(g: &Global, cmd: TransferQuery) -> Result<()> {
         TransferQuery::DenomTrace { hash, node, .. } => {
             let node = Node::connect(&node.node)?;
             let r: transfer::QueryDenomTraceResponse = node
-                .query_proto(
-                    "/ibc.applications.transfer.v1.Query/DenomTrace",
-                    &transfer::QueryDenomTraceRequest { hash },
-                )
+                .query_typed(&transfer::QueryDenomTraceRequest { hash })
                 .await?;
             let t = r.denom_trace.unwrap_or_default();
             g.print(&json!({"path": t.path, "base_denom": t.base_denom}), |_| {
@@ -344,10 +332,7 @@ pub async fn transfer_query(g: &Global, cmd: TransferQuery) -> Result<()> {
         TransferQuery::DenomTraces { node } => {
             let node = Node::connect(&node.node)?;
             let r: transfer::QueryDenomTracesResponse = node
-                .query_proto(
-                    "/ibc.applications.transfer.v1.Query/DenomTraces",
-                    &transfer::QueryDenomTracesRequest::default(),
-                )
+                .query_typed(&transfer::QueryDenomTracesRequest::default())
                 .await?;
             let list: Vec<_> = r.denom_traces.iter().map(|t| json!({"path": t.path, "base_denom": t.base_denom, "denom": estuary_ibc::ics20::voucher_denom(&format!("{}/{}", t.path, t.base_denom))})).collect();
             g.print(&json!({"denom_traces": list}), |v| {
@@ -361,13 +346,10 @@ pub async fn transfer_query(g: &Global, cmd: TransferQuery) -> Result<()> {
         } => {
             let node = Node::connect(&node.node)?;
             let r: transfer::QueryEscrowAddressResponse = node
-                .query_proto(
-                    "/ibc.applications.transfer.v1.Query/EscrowAddress",
-                    &transfer::QueryEscrowAddressRequest {
-                        port_id: port,
-                        channel_id: channel,
-                    },
-                )
+                .query_typed(&transfer::QueryEscrowAddressRequest {
+                    port_id: port,
+                    channel_id: channel,
+                })
                 .await?;
             g.print(&json!({"escrow_address": r.escrow_address}), |_| {
                 r.escrow_address.clone()
@@ -465,12 +447,9 @@ pub async fn ibc_query(g: &Global, cmd: IbcQuery) -> Result<()> {
         IbcQuery::Client { client_id, node } => {
             let node = Node::connect(&node.node)?;
             let r: client::QueryClientStateResponse = node
-                .query_proto(
-                    "/ibc.core.client.v1.Query/ClientState",
-                    &client::QueryClientStateRequest {
-                        client_id: client_id.clone(),
-                    },
-                )
+                .query_typed(&client::QueryClientStateRequest {
+                    client_id: client_id.clone(),
+                })
                 .await?;
             let any = r
                 .client_state
@@ -484,10 +463,7 @@ pub async fn ibc_query(g: &Global, cmd: IbcQuery) -> Result<()> {
         IbcQuery::Clients { node } => {
             let node = Node::connect(&node.node)?;
             let r: client::QueryClientStatesResponse = node
-                .query_proto(
-                    "/ibc.core.client.v1.Query/ClientStates",
-                    &client::QueryClientStatesRequest::default(),
-                )
+                .query_typed(&client::QueryClientStatesRequest::default())
                 .await?;
             let list: Vec<_> = r
                 .client_states
@@ -511,12 +487,9 @@ pub async fn ibc_query(g: &Global, cmd: IbcQuery) -> Result<()> {
         } => {
             let node = Node::connect(&node.node)?;
             let r: conn::QueryConnectionResponse = node
-                .query_proto(
-                    "/ibc.core.connection.v1.Query/Connection",
-                    &conn::QueryConnectionRequest {
-                        connection_id: connection_id.clone(),
-                    },
-                )
+                .query_typed(&conn::QueryConnectionRequest {
+                    connection_id: connection_id.clone(),
+                })
                 .await?;
             let c = r.connection.unwrap_or_default();
             let v = json!({
@@ -535,13 +508,10 @@ pub async fn ibc_query(g: &Global, cmd: IbcQuery) -> Result<()> {
         } => {
             let node = Node::connect(&node.node)?;
             let r: chan::QueryChannelResponse = node
-                .query_proto(
-                    "/ibc.core.channel.v1.Query/Channel",
-                    &chan::QueryChannelRequest {
-                        port_id: port.clone(),
-                        channel_id: channel.clone(),
-                    },
-                )
+                .query_typed(&chan::QueryChannelRequest {
+                    port_id: port.clone(),
+                    channel_id: channel.clone(),
+                })
                 .await?;
             g.print(
                 &channel_json(&port, &channel, &r.channel.unwrap_or_default()),
@@ -551,10 +521,7 @@ pub async fn ibc_query(g: &Global, cmd: IbcQuery) -> Result<()> {
         IbcQuery::Channels { node } => {
             let node = Node::connect(&node.node)?;
             let r: chan::QueryChannelsResponse = node
-                .query_proto(
-                    "/ibc.core.channel.v1.Query/Channels",
-                    &chan::QueryChannelsRequest::default(),
-                )
+                .query_typed(&chan::QueryChannelsRequest::default())
                 .await?;
             let list: Vec<_> = r
                 .channels
@@ -584,20 +551,15 @@ pub async fn ibc_query(g: &Global, cmd: IbcQuery) -> Result<()> {
             let mut key = Vec::new();
             let height = loop {
                 let r: chan::QueryPacketCommitmentsResponse = node
-                    .query_proto(
-                        "/ibc.core.channel.v1.Query/PacketCommitments",
-                        &chan::QueryPacketCommitmentsRequest {
-                            port_id: port.clone(),
-                            channel_id: channel.clone(),
-                            pagination: Some(
-                                ibc_proto::cosmos::base::query::v1beta1::PageRequest {
-                                    key: std::mem::take(&mut key),
-                                    limit: estuary_sdk::page::MAX_LIMIT,
-                                    ..Default::default()
-                                },
-                            ),
-                        },
-                    )
+                    .query_typed(&chan::QueryPacketCommitmentsRequest {
+                        port_id: port.clone(),
+                        channel_id: channel.clone(),
+                        pagination: Some(ibc_proto::cosmos::base::query::v1beta1::PageRequest {
+                            key: std::mem::take(&mut key),
+                            limit: estuary_sdk::page::MAX_LIMIT,
+                            ..Default::default()
+                        }),
+                    })
                     .await?;
                 seqs.extend(r.commitments.iter().map(|c| c.sequence));
                 match r.pagination {
@@ -628,14 +590,11 @@ pub async fn ibc_query(g: &Global, cmd: IbcQuery) -> Result<()> {
                 })
                 .collect::<Result<Vec<_>>>()?;
             let r: chan::QueryUnreceivedPacketsResponse = node
-                .query_proto(
-                    "/ibc.core.channel.v1.Query/UnreceivedPackets",
-                    &chan::QueryUnreceivedPacketsRequest {
-                        port_id: port,
-                        channel_id: channel,
-                        packet_commitment_sequences: seqs,
-                    },
-                )
+                .query_typed(&chan::QueryUnreceivedPacketsRequest {
+                    port_id: port,
+                    channel_id: channel,
+                    packet_commitment_sequences: seqs,
+                })
                 .await?;
             g.print(
                 &json!({"sequences": r.sequences, "height": height_str(&r.height)}),

@@ -203,15 +203,7 @@ pub async fn run(g: &Global, cmd: QueryCmd) -> Result<()> {
             let coins = match denom {
                 Some(denom) => {
                     let req = bank_pb::QueryBalanceRequest { address, denom };
-                    let bytes = node
-                        .query(
-                            "/cosmos.bank.v1beta1.Query/Balance",
-                            prost::Message::encode_to_vec(&req),
-                            height,
-                        )
-                        .await?;
-                    let resp: bank_pb::QueryBalanceResponse =
-                        prost::Message::decode(bytes.as_slice())?;
+                    let resp = node.query_typed_at(&req, height).await?;
                     resp.balance.into_iter().collect()
                 }
                 None => {
@@ -219,16 +211,7 @@ pub async fn run(g: &Global, cmd: QueryCmd) -> Result<()> {
                         address,
                         ..Default::default()
                     };
-                    let bytes = node
-                        .query(
-                            "/cosmos.bank.v1beta1.Query/AllBalances",
-                            prost::Message::encode_to_vec(&req),
-                            height,
-                        )
-                        .await?;
-                    let resp: bank_pb::QueryAllBalancesResponse =
-                        prost::Message::decode(bytes.as_slice())?;
-                    resp.balances
+                    node.query_typed_at(&req, height).await?.balances
                 }
             };
             let balances = coins_out(coins);
@@ -239,10 +222,7 @@ pub async fn run(g: &Global, cmd: QueryCmd) -> Result<()> {
         QueryCmd::Bank(BankQuery::TotalSupply { node }) => {
             let node = Node::connect(&node.node)?;
             let resp: bank_pb::QueryTotalSupplyResponse = node
-                .query_proto(
-                    "/cosmos.bank.v1beta1.Query/TotalSupply",
-                    &bank_pb::QueryTotalSupplyRequest::default(),
-                )
+                .query_typed(&bank_pb::QueryTotalSupplyRequest::default())
                 .await?;
             let supply = coins_out(resp.supply);
             g.print(&serde_json::json!({ "supply": supply }), |_| {
@@ -401,18 +381,14 @@ pub async fn run(g: &Global, cmd: QueryCmd) -> Result<()> {
         }
         QueryCmd::Validators { node } => {
             let node = Node::connect(&node.node)?;
-            let bytes = node
-                .query(estuary_validators::VALIDATORS, vec![], None)
-                .await?;
-            let set: serde_json::Value = serde_json::from_slice(&bytes)?;
+            let set: serde_json::Value = node.query_json(estuary_sdk::query::VALIDATORS).await?;
             g.print(&set, |s| {
                 serde_json::to_string_pretty(s).unwrap_or_default()
             })
         }
         QueryCmd::AppStats { node } => {
             let node = Node::connect(&node.node)?;
-            let bytes = node.query(crate::query::STATS, vec![], None).await?;
-            let stats: serde_json::Value = serde_json::from_slice(&bytes)?;
+            let stats: serde_json::Value = node.query_json(estuary_sdk::query::STATS).await?;
             g.print(&stats, |s| {
                 serde_json::to_string_pretty(s).unwrap_or_default()
             })

@@ -548,13 +548,10 @@ async fn simulate(node: &Node, plan: &mut TxPlan<'_>) -> Result<(u64, tx_pb::Sim
     plan.gas_limit = 10_000_000;
     let tx_bytes = sign_tx(plan)?;
     let resp: tx_pb::SimulateResponse = node
-        .query_proto(
-            crate::query::SIMULATE,
-            &tx_pb::SimulateRequest {
-                tx_bytes,
-                ..Default::default()
-            },
-        )
+        .query_typed(&tx_pb::SimulateRequest {
+            tx_bytes,
+            ..Default::default()
+        })
         .await
         .context("simulating the transaction")?;
     let used = resp.gas_info.as_ref().map_or(0, |g| g.gas_used);

@@ -4,11 +4,13 @@
 //! ibc-go's byte for byte (sorted packet JSON without an empty memo, ibc-go's deterministic error
 //! acknowledgement). ibc-rs still runs the channel and packet core around it.
 
+mod component;
 mod error;
 mod module;
 mod send;
 mod state;
 
+pub use component::{Transfer, TransferGenesis};
 pub use error::TransferError;
 pub use module::TransferModule;
 pub use send::{deliver_transfer, transfer_amino_json, transfer_signers, MSG_TRANSFER};

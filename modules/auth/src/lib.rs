@@ -34,8 +34,8 @@ impl Component for Auth {
         genesis::export(state)
     }
 
-    fn query(&self, state: &dyn StateRead, path: &str, data: &[u8]) -> Option<TxResult<Vec<u8>>> {
-        query::handle(state, path, data)
+    fn register_queries(&self, registry: &mut estuary_sdk::query::QueryRegistry) {
+        query::register(registry)
     }
 }
 

@@ -1,26 +1,23 @@
 //! Queries at the Cosmos SDK's gRPC method paths, with its protobuf messages.
 
 use cosmrs::proto::cosmos::auth::v1beta1 as pb;
-use estuary_sdk::store::StateRead;
+use estuary_sdk::query::{QueryContext, QueryRegistry};
 use estuary_sdk::{Address, Any, TxError, TxResult};
 use prost::Message;
 
 use crate::account::Account;
 use crate::keeper::AuthReader;
 
-pub const ACCOUNT: &str = "/cosmos.auth.v1beta1.Query/Account";
-pub const PARAMS: &str = "/cosmos.auth.v1beta1.Query/Params";
-
-pub fn handle(state: &dyn StateRead, path: &str, data: &[u8]) -> Option<TxResult<Vec<u8>>> {
-    match path {
-        ACCOUNT => Some(account(state, data)),
-        PARAMS => Some(params(state)),
-        _ => None,
-    }
+/// Registers auth's query service (`cosmos.auth.v1beta1.Query`).
+pub fn register(registry: &mut QueryRegistry) {
+    registry.register(account).register(params);
 }
 
-fn account(state: &dyn StateRead, data: &[u8]) -> TxResult<Vec<u8>> {
-    let req = pb::QueryAccountRequest::decode(data).map_err(|e| TxError::Decode(e.to_string()))?;
+fn account(
+    ctx: &QueryContext<'_>,
+    req: pb::QueryAccountRequest,
+) -> TxResult<pb::QueryAccountResponse> {
+    let state = ctx.state;
     let address = Address::parse(&req.address)?;
     let account = state
         .account(&address)?
@@ -29,11 +26,14 @@ fn account(state: &dyn StateRead, data: &[u8]) -> TxResult<Vec<u8>> {
         type_url: "/cosmos.auth.v1beta1.BaseAccount".into(),
         value: base_account(&account).encode_to_vec(),
     };
-    Ok(pb::QueryAccountResponse { account: Some(any) }.encode_to_vec())
+    Ok(pb::QueryAccountResponse { account: Some(any) })
 }
 
-fn params(state: &dyn StateRead) -> TxResult<Vec<u8>> {
-    let p = state.auth_params()?;
+fn params(
+    ctx: &QueryContext<'_>,
+    _req: pb::QueryParamsRequest,
+) -> TxResult<pb::QueryParamsResponse> {
+    let p = ctx.state.auth_params()?;
     let params = pb::Params {
         max_memo_characters: p.max_memo_characters,
         tx_sig_limit: p.tx_sig_limit,
@@ -43,8 +43,7 @@ fn params(state: &dyn StateRead) -> TxResult<Vec<u8>> {
     };
     Ok(pb::QueryParamsResponse {
         params: Some(params),
-    }
-    .encode_to_vec())
+    })
 }
 
 /// The SDK's `BaseAccount`, with the key as a `/cosmos.crypto.secp256k1.PubKey` Any.

@@ -51,8 +51,8 @@ impl Component for Bank {
         msgs::amino_json(msg)
     }
 
-    fn query(&self, state: &dyn StateRead, path: &str, data: &[u8]) -> Option<TxResult<Vec<u8>>> {
-        query::handle(state, path, data)
+    fn register_queries(&self, registry: &mut estuary_sdk::query::QueryRegistry) {
+        query::register(registry)
     }
 }
 

@@ -175,3 +175,11 @@ mod tests {
         assert!(parse_coins("1x$y").is_err());
     }
 }
+
+/// A minimum gas price a node asks of transactions entering its mempool.
+#[derive(Clone, Debug, PartialEq)]
+pub struct GasPrice {
+    /// Price per unit of gas, in millionths of `denom` (so `0.025stake` is 25_000).
+    pub micro_amount: u128,
+    pub denom: String,
+}

@@ -6,6 +6,7 @@ use crate::address::Address;
 use crate::context::TxContext;
 use crate::error::{TxError, TxResult};
 use crate::event::Event;
+use crate::query::QueryRegistry;
 use crate::Any;
 
 /// The block a hook or message runs in.
@@ -89,16 +90,8 @@ pub trait Component: Send + Sync + 'static {
         Ok(())
     }
 
-    /// Answers an ABCI query at a gRPC method path (`/cosmos.bank.v1beta1.Query/Balance`), or
-    /// `None` when the path is not this module's.
-    fn query(
-        &self,
-        _state: &dyn StateRead,
-        _path: &str,
-        _data: &[u8],
-    ) -> Option<TxResult<Vec<u8>>> {
-        None
-    }
+    /// Registers this module's query handlers, one per request type.
+    fn register_queries(&self, _registry: &mut QueryRegistry) {}
 }
 
 /// The object-safe face of a [`Component`], with its genesis slice as JSON.
@@ -118,7 +111,7 @@ pub trait Module: Send + Sync {
     fn deliver_msg(&self, ctx: &mut TxContext<'_>, msg: &Any) -> TxResult;
     fn check_tx(&self, state: &dyn StateRead, msgs: &[Any]) -> TxResult;
     fn msg_amino_json(&self, msg: &Any) -> TxResult<serde_json::Value>;
-    fn query(&self, state: &dyn StateRead, path: &str, data: &[u8]) -> Option<TxResult<Vec<u8>>>;
+    fn register_queries(&self, registry: &mut QueryRegistry);
 }
 
 impl<C: Component> Module for C {
@@ -164,8 +157,8 @@ impl<C: Component> Module for C {
     fn msg_amino_json(&self, msg: &Any) -> TxResult<serde_json::Value> {
         Component::msg_amino_json(self, msg)
     }
-    fn query(&self, state: &dyn StateRead, path: &str, data: &[u8]) -> Option<TxResult<Vec<u8>>> {
-        Component::query(self, state, path, data)
+    fn register_queries(&self, registry: &mut QueryRegistry) {
+        Component::register_queries(self, registry)
     }
 }
 
@@ -214,6 +207,25 @@ impl ModuleManager {
         Ok(())
     }
 
+    /// Runs every module's genesis into `state`, naming the module whose slice is refused.
+    pub fn validate_genesis(
+        &self,
+        state: &mut dyn StateWrite,
+        app_state: &serde_json::Value,
+    ) -> Result<(), (&'static str, TxError)> {
+        for module in self.modules() {
+            let slice = app_state
+                .get(module.name())
+                .cloned()
+                .filter(|v| !v.is_null())
+                .unwrap_or_else(|| module.default_genesis_json());
+            module
+                .init_genesis_json(state, &slice)
+                .map_err(|e| (module.name(), e))?;
+        }
+        Ok(())
+    }
+
     pub fn export_genesis(&self, state: &dyn StateRead) -> TxResult<serde_json::Value> {
         let mut out = serde_json::Map::new();
         for module in self.modules() {
@@ -230,13 +242,10 @@ impl ModuleManager {
         self.modules().try_for_each(|m| m.check_tx(state, msgs))
     }
 
-    pub fn query(&self, state: &dyn StateRead, path: &str, data: &[u8]) -> TxResult<Vec<u8>> {
-        self.modules()
-            .find_map(|m| m.query(state, path, data))
-            .unwrap_or_else(|| {
-                Err(TxError::UnknownRequest(format!(
-                    "unknown query path {path}"
-                )))
-            })
+    /// Every module's queries, registered in module order.
+    pub fn register_queries(&self, registry: &mut QueryRegistry) {
+        for module in self.modules() {
+            module.register_queries(registry.for_module(module.name()));
+        }
     }
 }

@@ -14,9 +14,10 @@ mod error;
 mod event;
 pub mod page;
 pub mod proto;
+pub mod query;
 
 pub use address::{Address, ACCOUNT_PREFIX};
-pub use coin::{parse_coins, Amount, Coin, Denom};
+pub use coin::{parse_coins, Amount, Coin, Denom, GasPrice};
 pub use component::{BlockInfo, Component, EndBlockOutput, Module, ModuleManager, ValidatorUpdate};
 pub use context::TxContext;
 pub use error::{clean_log, TxError, TxResult};

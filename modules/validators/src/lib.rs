@@ -13,7 +13,6 @@ mod state_key;
 pub use genesis::{GenesisValidator, ValidatorsGenesis};
 pub use keeper::{Validator, ValidatorsReader};
 pub use msgs::{MsgSetValidatorPower, MSG_SET_VALIDATOR_POWER};
-pub use query::VALIDATORS;
 
 use estuary_sdk::store::{StateRead, StateWrite};
 use estuary_sdk::{Address, Any, BlockInfo, Component, EndBlockOutput, TxContext, TxResult};
@@ -59,7 +58,7 @@ impl Component for Validators {
         msgs::deliver(ctx, msg)
     }
 
-    fn query(&self, state: &dyn StateRead, path: &str, data: &[u8]) -> Option<TxResult<Vec<u8>>> {
-        query::handle(state, path, data)
+    fn register_queries(&self, registry: &mut estuary_sdk::query::QueryRegistry) {
+        query::register(registry)
     }
 }

@@ -171,7 +171,7 @@ impl Keyring {
                 .with_context(|| format!("restricting {}", self.dir.display()))?;
         }
         let path = self.path(name)?;
-        crate::config::write_private(&path, serde_json::to_string_pretty(&record)?.as_bytes())?;
+        crate::files::write_private(&path, serde_json::to_string_pretty(&record)?.as_bytes())?;
         Ok(info)
     }
 

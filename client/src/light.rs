@@ -20,7 +20,7 @@ use tendermint_light_client_verifier::types::{
 use tendermint_light_client_verifier::{ProdVerifier, Verdict, Verifier};
 use tendermint_rpc::{Client, Paging};
 
-use crate::client::Node;
+use crate::node::Node;
 
 /// What the light client trusts: a verified header and the validator set that signs the next.
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -52,7 +52,7 @@ impl TrustedState {
         if let Some(dir) = path.parent() {
             std::fs::create_dir_all(dir)?;
         }
-        crate::config::write_private(&path, serde_json::to_string_pretty(self)?.as_bytes())
+        crate::files::write_private(&path, serde_json::to_string_pretty(self)?.as_bytes())
     }
 
     pub fn height(&self) -> u64 {

@@ -9,6 +9,7 @@ use cosmrs::crypto::secp256k1::SigningKey;
 use cosmrs::proto::cosmos::auth::v1beta1 as auth_pb;
 use cosmrs::tx::{Body, Fee, SignDoc, SignerInfo};
 use cosmrs::Any;
+use estuary_sdk::query::{JsonQuery, QueryRequest};
 use estuary_sdk::Coin;
 use prost::Message;
 use serde::Serialize;
@@ -57,13 +58,28 @@ impl Node {
         Ok(res.value)
     }
 
-    pub async fn query_proto<Req: Message, Resp: Message + Default>(
+    /// A typed query at the latest height; the path comes from the request type.
+    pub async fn query_typed<R: QueryRequest>(&self, req: &R) -> Result<R::Response> {
+        self.query_typed_at(req, None).await
+    }
+
+    /// A typed query at `height` (`None` or 0: the latest).
+    pub async fn query_typed_at<R: QueryRequest>(
         &self,
-        path: &str,
-        req: &Req,
-    ) -> Result<Resp> {
-        let bytes = self.query(path, req.encode_to_vec(), None).await?;
-        Resp::decode(bytes.as_slice()).with_context(|| format!("decoding the answer to {path}"))
+        req: &R,
+        height: Option<u64>,
+    ) -> Result<R::Response> {
+        let path = R::path();
+        let bytes = self.query(&path, req.encode_to_vec(), height).await?;
+        R::Response::decode(bytes.as_slice())
+            .with_context(|| format!("decoding the answer to {path}"))
+    }
+
+    /// One of Estuary's JSON queries.
+    pub async fn query_json<T: serde::de::DeserializeOwned>(&self, query: JsonQuery) -> Result<T> {
+        let bytes = self.query(query.path, Vec::new(), None).await?;
+        serde_json::from_slice(&bytes)
+            .with_context(|| format!("decoding the answer to {}", query.path))
     }
 
     pub async fn chain_id(&self) -> Result<String> {
@@ -78,12 +94,9 @@ impl Node {
     /// The account's number and sequence, or an error naming the account.
     pub async fn account(&self, address: &str) -> Result<auth_pb::BaseAccount> {
         let resp: auth_pb::QueryAccountResponse = self
-            .query_proto(
-                "/cosmos.auth.v1beta1.Query/Account",
-                &auth_pb::QueryAccountRequest {
-                    address: address.to_string(),
-                },
-            )
+            .query_typed(&auth_pb::QueryAccountRequest {
+                address: address.to_string(),
+            })
             .await
             .with_context(|| {
                 format!("looking up account {address} (has it received any tokens?)")
@@ -98,13 +111,10 @@ impl Node {
     pub async fn balances(&self, address: &str) -> Result<Vec<BalanceOf>> {
         use cosmrs::proto::cosmos::bank::v1beta1 as bank_pb;
         let resp: bank_pb::QueryAllBalancesResponse = self
-            .query_proto(
-                "/cosmos.bank.v1beta1.Query/AllBalances",
-                &bank_pb::QueryAllBalancesRequest {
-                    address: address.to_string(),
-                    ..Default::default()
-                },
-            )
+            .query_typed(&bank_pb::QueryAllBalancesRequest {
+                address: address.to_string(),
+                ..Default::default()
+            })
             .await
             .with_context(|| format!("balances of {address}"))?;
         resp.balances
@@ -285,7 +295,8 @@ pub fn transfer_batch(
         memo: String::new(),
     };
     let any = Any {
-        type_url: estuary_ibc::transfer::MSG_TRANSFER.into(),
+        type_url:
+            <ibc_proto::ibc::applications::transfer::v1::MsgTransfer as prost::Name>::type_url(),
         value: msg.encode_to_vec(),
     };
     vec![any; n]

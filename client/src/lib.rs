@@ -1,0 +1,18 @@
+//! The client library for Estuary nodes. The CLI, the relayer, the benchmarks and the interop
+//! tests use it; none of them links the node (no redb, no jmt, no gRPC server, no ibc-rs host).
+//!
+//! - [`node`]: CometBFT RPC, typed queries ([`node::Node::query_typed`] takes the path from the
+//!   request type), broadcasting, and transaction building and signing;
+//! - [`keyring`]: keys on disk (`test` and `file` backends), BIP-39/BIP-32 derivation;
+//! - [`light`]: light-client verification of headers and ICS-23 proofs of query answers;
+//! - [`gas`], [`files`], [`openmetrics`]: gas prices, private files, a metrics endpoint.
+
+pub mod files;
+pub mod gas;
+pub mod keyring;
+pub mod light;
+pub mod node;
+pub mod openmetrics;
+
+pub use estuary_sdk::query::{JsonQuery, QueryRequest};
+pub use node::{sign_tx, transfer_batch, Node, TxPlan, TxReport};
