@@ -58,6 +58,12 @@ fn signed(net: &Net, chain_id: &str, number: u64, seq: u64, msgs: Vec<Any>, memo
 
 #[test]
 fn cli_transfers_and_bad_input_through_cometbft() {
+    if estuary_interop::skip_without(
+        "cli_transfers_and_bad_input_through_cometbft",
+        &[estuary_interop::Tool::Cometbft],
+    ) {
+        return;
+    }
     let mut net = Net::new("estuary-e2e-1", 1, 0);
     net.start_all();
     let (alice, bob) = (net.address("alice"), net.address("bob"));
@@ -298,6 +304,12 @@ fn cli_transfers_and_bad_input_through_cometbft() {
 /// transfer that was included applied exactly once.
 #[test]
 fn crash_under_load_restarts_with_same_state_and_no_double_spend() {
+    if estuary_interop::skip_without(
+        "crash_under_load_restarts_with_same_state_and_no_double_spend",
+        &[estuary_interop::Tool::Cometbft],
+    ) {
+        return;
+    }
     let mut net = Net::new("estuary-crash-1", 1, 1);
     net.start_all();
     net.wait_height(1, 2, Duration::from_secs(60));
@@ -396,6 +408,12 @@ fn crash_under_load_restarts_with_same_state_and_no_double_spend() {
 /// of height H in the new chain's first header.
 #[test]
 fn export_import_reproduces_the_app_hash() {
+    if estuary_interop::skip_without(
+        "export_import_reproduces_the_app_hash",
+        &[estuary_interop::Tool::Cometbft],
+    ) {
+        return;
+    }
     let mut net = Net::new("estuary-export-1", 1, 0);
     net.start_all();
     let bob = net.address("bob");
@@ -502,6 +520,12 @@ fn grpc_answers(net: &Net, bob: &str) {
 /// state of an earlier height.
 #[test]
 fn rollback_then_restart_replays_the_last_block_to_the_same_app_hash() {
+    if estuary_interop::skip_without(
+        "rollback_then_restart_replays_the_last_block_to_the_same_app_hash",
+        &[estuary_interop::Tool::Cometbft],
+    ) {
+        return;
+    }
     let mut net = Net::new("estuary-rollback-1", 1, 1);
     net.start_all();
     let bob = net.address("bob");

@@ -602,6 +602,12 @@ fn cases(alice: &str, bob: &str) -> Vec<(&'static str, Case)> {
 
 #[test]
 fn hostile_transactions_change_nothing_but_fees_and_never_stop_the_chain() {
+    if estuary_interop::skip_without(
+        "hostile_transactions_change_nothing_but_fees_and_never_stop_the_chain",
+        &[estuary_interop::Tool::Cometbft],
+    ) {
+        return;
+    }
     let mut net = Net::new("estuary-hostile-1", 1, 0);
     net.start_all();
     let (alice, bob) = (net.address("alice"), net.address("bob"));

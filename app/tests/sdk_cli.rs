@@ -79,6 +79,12 @@ fn included(net: &Net, hash: &str) -> serde_json::Value {
 
 #[test]
 fn sdk_shaped_cli_offline_signing_keys_and_client_config() {
+    if estuary_interop::skip_without(
+        "sdk_shaped_cli_offline_signing_keys_and_client_config",
+        &[estuary_interop::Tool::Cometbft],
+    ) {
+        return;
+    }
     let mut net = Net::new("estuary-cli-1", 1, 0);
     net.start_all();
     let (alice, bob) = (net.address("alice"), net.address("bob"));

@@ -14,15 +14,17 @@ use estuary_interop::{voucher, wait_until, Localnet, Options};
 
 #[test]
 fn cosmjs_sends_with_auto_gas_direct_and_amino_signing_and_reads_back() {
-    let project = Path::new(env!("CARGO_MANIFEST_DIR")).join("cosmjs");
-    if !project.join("node_modules/@cosmjs/stargate").exists() {
-        // `./scripts/test` installs it; a bare `cargo test` may run without Node.
-        eprintln!(
-            "skipped: interop/cosmjs is not installed (run `npm ci` there, or ./scripts/test)"
-        );
+    if estuary_interop::skip_without(
+        "cosmjs_sends_with_auto_gas_direct_and_amino_signing_and_reads_back",
+        &[
+            estuary_interop::Tool::Cometbft,
+            estuary_interop::Tool::Cosmjs,
+        ],
+    ) {
         return;
     }
-    let net = Localnet::up(Options::new(28_300));
+    let project = Path::new(env!("CARGO_MANIFEST_DIR")).join("cosmjs");
+    let net = Localnet::up(Options::new());
     let (bob, bob_b) = (net.address(0, "bob"), net.address(1, "bob"));
     let mnemonic = std::fs::read_to_string(net.dir().join("keys/alice.mnemonic")).unwrap();
     let bob_before = net.balance(0, &bob, "stake");

@@ -117,19 +117,38 @@ fn transfers_both_ways(net: &Localnet) {
 
 #[test]
 fn hermes_relays_between_estuary_and_simd() {
+    if estuary_interop::skip_without(
+        "hermes_relays_between_estuary_and_simd",
+        &[
+            estuary_interop::Tool::Cometbft,
+            estuary_interop::Tool::Simd,
+            estuary_interop::Tool::Hermes,
+        ],
+    ) {
+        return;
+    }
     let net = Localnet::up(Options {
         simd: true,
         relayer: false,
-        ..Options::new(29_300)
+        ..Options::new()
     });
     transfers_both_ways(&net);
 }
 
 #[test]
 fn hermes_relays_between_two_estuary_chains() {
+    if estuary_interop::skip_without(
+        "hermes_relays_between_two_estuary_chains",
+        &[
+            estuary_interop::Tool::Cometbft,
+            estuary_interop::Tool::Hermes,
+        ],
+    ) {
+        return;
+    }
     let net = Localnet::up(Options {
         relayer: false,
-        ..Options::new(29_600)
+        ..Options::new()
     });
     transfers_both_ways(&net);
 }
@@ -141,7 +160,16 @@ fn hermes_relays_between_two_estuary_chains() {
 /// exactly once, every ack delivered, balances exact, and both relayers keep running.
 #[test]
 fn hermes_and_the_bundled_relayer_race_on_one_channel() {
-    let mut net = Localnet::up(Options::new(29_900));
+    if estuary_interop::skip_without(
+        "hermes_and_the_bundled_relayer_race_on_one_channel",
+        &[
+            estuary_interop::Tool::Cometbft,
+            estuary_interop::Tool::Hermes,
+        ],
+    ) {
+        return;
+    }
+    let mut net = Localnet::up(Options::new());
     net.hermes_script_as("relayer2", &["config"]);
     net.hermes_script_as("relayer2", &["start"]);
     let (alice_a, bob_a) = (net.address(0, "alice"), net.address(0, "bob"));
