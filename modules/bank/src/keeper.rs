@@ -101,8 +101,8 @@ pub trait BankKeeper: StateWrite {
     /// Moves `coins` from `from` to `to`, creating `to`'s account if needed.
     fn send(&mut self, from: &Address, to: &Address, coins: &[Coin]) -> TxResult<Vec<Event>> {
         for coin in coins {
-            self.sub_balance(from, coin)?;
-            self.add_balance(to, coin)?;
+            sub_balance(self, from, coin)?;
+            add_balance(self, to, coin)?;
         }
         self.ensure_account(to)?;
         Ok(vec![
@@ -120,7 +120,7 @@ pub trait BankKeeper: StateWrite {
                 TxError::InvalidCoins(format!("supply of {} would overflow", coin.denom))
             })?;
             self.put(state_key::supply(&coin.denom), &supply)?;
-            self.add_balance(to, coin)?;
+            add_balance(self, to, coin)?;
         }
         self.ensure_account(to)?;
         Ok(vec![
@@ -132,12 +132,12 @@ pub trait BankKeeper: StateWrite {
     /// Destroys `coins` held by `from` and removes them from the supply.
     fn burn(&mut self, from: &Address, coins: &[Coin]) -> TxResult<Vec<Event>> {
         for coin in coins {
-            self.sub_balance(from, coin)?;
+            sub_balance(self, from, coin)?;
             let supply = self.supply(&coin.denom)?;
             let supply = supply.checked_sub(coin.amount).ok_or_else(|| {
                 TxError::Internal(format!("supply of {} below a balance", coin.denom))
             })?;
-            self.set_amount(state_key::supply(&coin.denom), supply)?;
+            set_amount(self, state_key::supply(&coin.denom), supply)?;
         }
         Ok(vec![
             events::coin_spent(from, coins),
@@ -145,39 +145,41 @@ pub trait BankKeeper: StateWrite {
         ])
     }
 
-    fn sub_balance(&mut self, address: &Address, coin: &Coin) -> TxResult {
-        let have = self.balance(address, &coin.denom)?;
-        let left = have.checked_sub(coin.amount).ok_or_else(|| {
-            TxError::InsufficientFunds(format!(
-                "spendable balance {have}{} is smaller than {coin}",
-                coin.denom
-            ))
-        })?;
-        self.set_amount(state_key::balance(address, &coin.denom), left)
-    }
-
-    fn add_balance(&mut self, address: &Address, coin: &Coin) -> TxResult {
-        let have = self.balance(address, &coin.denom)?;
-        let sum = have.checked_add(coin.amount).ok_or_else(|| {
-            TxError::InvalidCoins(format!("balance of {} would overflow", coin.denom))
-        })?;
-        self.set_amount(state_key::balance(address, &coin.denom), sum)
-    }
-
-    /// Stores an amount; zero removes the key, so state holds no empty balances.
-    fn set_amount(&mut self, key: Vec<u8>, amount: Amount) -> TxResult {
-        if amount == 0 {
-            Ok(self.delete(key)?)
-        } else {
-            Ok(self.put(key, &amount)?)
-        }
-    }
-
     fn set_bank_params(&mut self, params: &BankParams) -> TxResult {
         Ok(self.put(state_key::params(), params)?)
     }
 }
 impl<S: StateWrite + ?Sized> BankKeeper for S {}
+
+// The balance primitives are private to bank: they change a balance without the matching
+// supply or counter-balance, so other modules move tokens only through send, mint and burn.
+fn sub_balance<S: StateWrite + ?Sized>(state: &mut S, address: &Address, coin: &Coin) -> TxResult {
+    let have = state.balance(address, &coin.denom)?;
+    let left = have.checked_sub(coin.amount).ok_or_else(|| {
+        TxError::InsufficientFunds(format!(
+            "spendable balance {have}{} is smaller than {coin}",
+            coin.denom
+        ))
+    })?;
+    set_amount(state, state_key::balance(address, &coin.denom), left)
+}
+
+fn add_balance<S: StateWrite + ?Sized>(state: &mut S, address: &Address, coin: &Coin) -> TxResult {
+    let have = state.balance(address, &coin.denom)?;
+    let sum = have.checked_add(coin.amount).ok_or_else(|| {
+        TxError::InvalidCoins(format!("balance of {} would overflow", coin.denom))
+    })?;
+    set_amount(state, state_key::balance(address, &coin.denom), sum)
+}
+
+/// Stores an amount; zero removes the key, so state holds no empty balances.
+fn set_amount<S: StateWrite + ?Sized>(state: &mut S, key: Vec<u8>, amount: Amount) -> TxResult {
+    if amount == 0 {
+        Ok(state.delete(key)?)
+    } else {
+        Ok(state.put(key, &amount)?)
+    }
+}
 
 fn decode_amount(key: &[u8], bytes: &[u8]) -> TxResult<Amount> {
     borsh::from_slice(bytes).map_err(|e| {
