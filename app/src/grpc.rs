@@ -47,8 +47,21 @@ fn status(code: u32, log: String) -> Status {
     }
 }
 
-fn decode<M: Message + Default>(bytes: &[u8]) -> Result<M, Status> {
-    M::decode(bytes).map_err(|e| Status::invalid_argument(e.to_string()))
+/// Runs a typed handler on a request's bytes and encodes its answer.
+async fn typed<Req, Resp, F, Fut>(
+    r: Request<Vec<u8>>,
+    handler: F,
+) -> Result<Response<Vec<u8>>, Status>
+where
+    Req: Message + Default,
+    Resp: Message,
+    F: FnOnce(Request<Req>) -> Fut,
+    Fut: Future<Output = Result<Response<Resp>, Status>>,
+{
+    let (meta, ext, bytes) = r.into_parts();
+    let req = Req::decode(bytes.as_slice()).map_err(|e| Status::invalid_argument(e.to_string()))?;
+    let resp = handler(Request::from_parts(meta, ext, req)).await?;
+    Ok(resp.map(|m| m.encode_to_vec()))
 }
 
 impl Service {
@@ -56,26 +69,13 @@ impl Service {
     async fn answer(&self, path: &str, r: Request<Vec<u8>>) -> Result<Response<Vec<u8>>, Status> {
         // What CometBFT answers; everything else is the registry's.
         if path == tx_pb::GetTxRequest::path() {
-            let (meta, ext, req) = r.into_parts();
-            let req = decode::<tx_pb::GetTxRequest>(&req)?;
-            let resp = self.get_tx(Request::from_parts(meta, ext, req)).await?;
-            return Ok(resp.map(|m| m.encode_to_vec()));
+            return typed(r, |r| self.get_tx(r)).await;
         }
         if path == tx_pb::BroadcastTxRequest::path() {
-            let (meta, ext, req) = r.into_parts();
-            let req = decode::<tx_pb::BroadcastTxRequest>(&req)?;
-            let resp = self
-                .broadcast_tx(Request::from_parts(meta, ext, req))
-                .await?;
-            return Ok(resp.map(|m| m.encode_to_vec()));
+            return typed(r, |r| self.broadcast_tx(r)).await;
         }
         if path == node_pb::GetNodeInfoRequest::path() {
-            let (meta, ext, req) = r.into_parts();
-            let req = decode::<node_pb::GetNodeInfoRequest>(&req)?;
-            let resp = self
-                .get_node_info(Request::from_parts(meta, ext, req))
-                .await?;
-            return Ok(resp.map(|m| m.encode_to_vec()));
+            return typed(r, |r| self.get_node_info(r)).await;
         }
         self.query(path.to_string(), r).await
     }
