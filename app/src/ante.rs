@@ -9,7 +9,7 @@ use cosmrs::proto::cosmos::tx::v1beta1::SignDoc;
 use estuary_auth::{AuthKeeper, AuthParams, AuthReader};
 use estuary_bank::BankKeeper;
 use estuary_sdk::store::TxOverlay;
-use estuary_sdk::{Address, Coin, Event, ModuleManager, TxError, TxResult};
+use estuary_sdk::{Address, Coin, DecodedMsg, Event, ModuleManager, TxError, TxResult};
 use k256::ecdsa::signature::Verifier;
 use prost::Message;
 
@@ -87,8 +87,6 @@ pub struct AnteInput<'a> {
     pub min_gas_prices: &'a [GasPrice],
     /// A simulation: signatures are not verified (their gas is still charged), as in the SDK.
     pub simulate: bool,
-    /// The modules, for the amino JSON form of messages signed that way.
-    pub modules: &'a ModuleManager,
     /// The denom fees are usually paid in (the node's first minimum gas price), for simulations
     /// of transactions that do not state a fee yet.
     pub fee_denom: &'a str,
@@ -105,13 +103,22 @@ fn estimate_only(tx: &DecodedTx) -> bool {
 const SIGNATURE_BYTES: usize = 66;
 const FEE_BYTES: usize = 24;
 
-/// Runs the ante checks and returns the signers (in message order) and the ante events.
+/// What the ante checks hand on to execution.
+pub struct Checked {
+    /// The unique signers, in order of first appearance.
+    pub signers: Vec<Address>,
+    /// The messages, decoded once (and checked statelessly) by their modules.
+    pub msgs: Vec<DecodedMsg>,
+    pub events: Vec<Event>,
+}
+
+/// Runs the ante checks: size gas, timeout height, decoding the messages, fees, signatures.
 pub fn run(
     state: &mut TxOverlay<'_>,
     tx: &DecodedTx,
     modules: &ModuleManager,
     input: &AnteInput<'_>,
-) -> TxResult<(Vec<Address>, Vec<Event>)> {
+) -> TxResult<Checked> {
     state.consume_gas(
         input
             .params
@@ -142,7 +149,10 @@ pub fn run(
             input.height, tx.timeout_height
         )));
     }
-    let signers = signers(tx, modules)?;
+    // Decoded here, where signers were always read, so that a message that does not decode
+    // fails at the same point (and at the same gas) as ever.
+    let msgs = modules.decode_msgs(&tx.messages)?;
+    let signers = signers(tx, &msgs)?;
     check_min_gas_price(tx, input.min_gas_prices)?;
     let payer = match &tx.fee_payer {
         Some(p) => Address::parse(p)?,
@@ -184,21 +194,25 @@ pub fn run(
     // signers: the three zip without leftovers.
     let signed = signers.iter().zip(&tx.signer_infos).zip(&tx.signatures);
     for ((signer, info), signature) in signed {
-        let seq = verify_signer(state, tx, info, signature, signer, input)?;
+        let seq = verify_signer(state, tx, &msgs, info, signature, signer, input)?;
         events.push(Event::new("tx").attr("acc_seq", format!("{signer}/{seq}")));
         let sig = base64::engine::general_purpose::STANDARD.encode(signature);
         events.push(Event::new("tx").attr("signature", sig));
     }
-    Ok((signers, events))
+    Ok(Checked {
+        signers,
+        msgs,
+        events,
+    })
 }
 
 /// The unique signers of all messages, in order of first appearance (the SDK's `GetSigners`).
-fn signers(tx: &DecodedTx, modules: &ModuleManager) -> TxResult<Vec<Address>> {
+fn signers(tx: &DecodedTx, msgs: &[DecodedMsg]) -> TxResult<Vec<Address>> {
     let mut out: Vec<Address> = Vec::new();
-    for msg in &tx.messages {
-        for s in modules.route(&msg.type_url)?.msg_signers(msg)? {
-            if !out.contains(&s) {
-                out.push(s);
+    for msg in msgs {
+        for s in msg.msg.signers().iter() {
+            if !out.contains(s) {
+                out.push(*s);
             }
         }
     }
@@ -216,6 +230,7 @@ fn signers(tx: &DecodedTx, modules: &ModuleManager) -> TxResult<Vec<Address>> {
 fn verify_signer(
     state: &mut TxOverlay<'_>,
     tx: &DecodedTx,
+    msgs: &[DecodedMsg],
     info: &SignerInfo,
     signature: &[u8],
     signer: &Address,
@@ -260,7 +275,7 @@ fn verify_signer(
         .encode_to_vec(),
         SigningMode::AminoJson => amino_sign_bytes(
             tx,
-            input.modules,
+            msgs,
             input.chain_id,
             account.account_number,
             info.sequence,
@@ -283,15 +298,14 @@ fn verify_signer(
 /// handler and cosmjs' `makeSignDoc` + `serializeSignDoc` build it.
 pub fn amino_sign_bytes(
     tx: &DecodedTx,
-    modules: &ModuleManager,
+    msgs: &[DecodedMsg],
     chain_id: &str,
     account_number: u64,
     sequence: u64,
 ) -> TxResult<Vec<u8>> {
-    let msgs = tx
-        .messages
+    let msgs = msgs
         .iter()
-        .map(|m| modules.route(&m.type_url)?.msg_amino_json(m))
+        .map(DecodedMsg::amino_json)
         .collect::<TxResult<Vec<_>>>()?;
     let amount: Vec<_> = tx.fee.iter().map(Coin::to_proto).collect();
     let mut fee = serde_json::Map::new();

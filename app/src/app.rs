@@ -11,13 +11,15 @@ use estuary_sdk::store::{
     CommitInfo, GasMeter, PendingBlock, PreparedCommit, StateRead, StateWrite, Storage, TxOverlay,
     WriteSet,
 };
-use estuary_sdk::{BlockInfo, Event, ModuleManager, TxContext, TxError, TxResult, ValidatorUpdate};
+use estuary_sdk::{
+    BlockInfo, DecodedMsg, Event, ModuleManager, TxContext, TxError, TxResult, ValidatorUpdate,
+};
 use estuary_validators::ValidatorsReader;
 use serde::Serialize;
 use tracing::{error, info, warn};
 
 use crate::ante::{self, AnteInput, GasPrice, SigCache};
-use crate::tx::{self, DecodedTx};
+use crate::tx;
 
 const CHAIN_ID_KEY: &[u8] = b"app/chain_id";
 
@@ -367,20 +369,23 @@ impl App {
             params,
             min_gas_prices: &[],
             simulate: mode == tx::Mode::Simulate,
-            modules: &self.modules,
             fee_denom: self.fee_denom(),
         };
         let mut ante_state = TxOverlay::new(block, GasMeter::new(decoded.gas_limit));
-        let (signers, ante_events) =
-            match ante::run(&mut ante_state, &decoded, &self.modules, &input) {
-                Ok(out) => out,
-                Err(e) => return outcome_of(e, decoded.gas_wanted, ante_state.gas_used(), vec![]),
-            };
+        let checked = match ante::run(&mut ante_state, &decoded, &self.modules, &input) {
+            Ok(out) => out,
+            Err(e) => return outcome_of(e, decoded.gas_wanted, ante_state.gas_used(), vec![]),
+        };
+        let ante::Checked {
+            signers,
+            msgs,
+            events: ante_events,
+        } = checked;
         let (ante_writes, gas) = ante_state.into_parts();
         block.absorb(ante_writes);
 
         let mut msg_state = TxOverlay::new(block, gas);
-        let ran = contain(|| self.run_messages(&mut msg_state, &decoded, &signers, info))
+        let ran = contain(|| self.run_messages(&mut msg_state, &msgs, &signers, info))
             .unwrap_or(Err(TxError::Panic));
         match ran {
             Ok(msg_events) => {
@@ -402,23 +407,22 @@ impl App {
     fn run_messages(
         &self,
         state: &mut TxOverlay<'_>,
-        tx: &DecodedTx,
+        msgs: &[DecodedMsg],
         signers: &[estuary_sdk::Address],
         info: &BlockInfo,
     ) -> TxResult<Vec<Event>> {
         let mut events = Vec::new();
-        for (index, msg) in tx.messages.iter().enumerate() {
-            let module = self.modules.route(&msg.type_url)?;
+        for (index, msg) in msgs.iter().enumerate() {
             let mut ctx = TxContext::new(state, signers, info);
-            module.deliver_msg(&mut ctx, msg)?;
+            msg.msg.execute(&mut ctx)?;
             events.push(
                 Event::new("message")
-                    .attr("action", &msg.type_url)
+                    .attr("action", msg.type_url())
                     .attr(
                         "sender",
                         signers.first().map(|s| s.to_string()).unwrap_or_default(),
                     )
-                    .attr("module", module.name())
+                    .attr("module", msg.module)
                     .attr("msg_index", index),
             );
             events.extend(ctx.events.into_iter().map(|e| tag_msg_index(e, index)));
@@ -473,16 +477,15 @@ impl App {
             params: &params,
             min_gas_prices: &self.config.min_gas_prices,
             simulate: false,
-            modules: &self.modules,
             fee_denom: self.fee_denom(),
         };
         let mut state = TxOverlay::new(&*mempool, GasMeter::new(decoded.gas_limit));
         let checked = ante::run(&mut state, &decoded, &self.modules, &input).and_then(|out| {
-            self.modules.check_tx(&state, &decoded.messages)?;
+            self.modules.check_tx(&state, &out.msgs)?;
             Ok(out)
         });
         match checked {
-            Ok((_, events)) => {
+            Ok(ante::Checked { events, .. }) => {
                 let gas_used = state.gas_used();
                 let (writes, _) = state.into_parts();
                 mempool.absorb(writes);
@@ -514,10 +517,7 @@ impl App {
 
     fn check_proposal_tx_inner(&self, params: &AuthParams, bytes: &[u8]) -> TxResult {
         let decoded = tx::decode(bytes, params)?;
-        for msg in &decoded.messages {
-            self.modules.route(&msg.type_url)?.msg_signers(msg)?;
-        }
-        Ok(())
+        self.modules.decode_msgs(&decoded.messages).map(drop)
     }
 
     /// Runs a transaction against the mempool state without keeping anything, for gas estimates.

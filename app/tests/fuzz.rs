@@ -854,10 +854,13 @@ impl Net {
         let Ok(decoded) = estuary_app::tx::decode(&raw.encode_to_vec(), &params) else {
             return raw.encode_to_vec(); // refused before any signature matters
         };
+        let Ok(msgs) = self.a.app.modules().decode_msgs(&decoded.messages) else {
+            return raw.encode_to_vec(); // refused before any signature matters
+        };
         // A message with no amino form keeps the DIRECT signature, and is refused.
         if let Ok(doc) = estuary_app::ante::amino_sign_bytes(
             &decoded,
-            self.a.app.modules(),
+            &msgs,
             CHAIN,
             tx.account_number,
             tx.sequence,

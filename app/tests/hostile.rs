@@ -15,7 +15,7 @@ use cosmrs::proto::cosmos::tx::v1beta1::{TxBody, TxRaw};
 use cosmrs::Any;
 use estuary_app::app::{App, AppConfig};
 use estuary_sdk::store::{StateRead, StateWrite, Storage, StorageConfig};
-use estuary_sdk::{Address, Component, ModuleManager, TxContext, TxResult};
+use estuary_sdk::{Address, Component, ModuleManager, Msg, Signers, TxContext, TxResult};
 use prost::Message;
 
 /// A module whose message panics, standing for any bug a crafted input may reach.
@@ -37,17 +37,28 @@ impl Component for Panicker {
     fn msg_type_urls(&self) -> &'static [&'static str] {
         &[MSG_PANIC]
     }
-    fn msg_signers(&self, msg: &Any) -> TxResult<Vec<Address>> {
+    fn decode_msg(&self, msg: &Any) -> TxResult<Box<dyn Msg>> {
         // The signer is the message's 20 bytes; an empty message panics here, in the ante.
         let bytes: [u8; 20] = msg.value.as_slice().try_into().expect("20 bytes");
-        Ok(vec![Address(bytes)])
+        Ok(Box::new(PanicMsg(Signers::one(Address(bytes)))))
     }
-    fn deliver_msg(&self, ctx: &mut TxContext<'_>, _msg: &Any) -> TxResult {
+}
+
+struct PanicMsg(Signers);
+
+impl Msg for PanicMsg {
+    fn signers(&self) -> &Signers {
+        &self.0
+    }
+    fn execute(&self, ctx: &mut TxContext<'_>) -> TxResult {
         // Write something first: it must be dropped with the message's overlay.
         ctx.state.put_raw(b"panicker/was-here".to_vec(), vec![1])?;
         let v: Vec<u64> = Vec::new();
         let _ = v[0];
         Ok(())
+    }
+    fn as_any(&self) -> &dyn std::any::Any {
+        self
     }
 }
 
@@ -59,6 +70,7 @@ fn chain_with_panicker(funded: &[(Address, u128)]) -> Chain {
         Box::new(estuary_bank::Bank),
         Box::new(estuary_validators::Validators),
         Box::new(estuary_ibc::Ibc),
+        Box::new(estuary_ibc::transfer::Transfer),
         Box::new(Panicker),
     ]);
     let app = App::new(storage, modules, AppConfig::default());

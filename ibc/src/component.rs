@@ -44,23 +44,15 @@ impl Component for Ibc {
         crate::handler::MSG_TYPE_URLS
     }
 
-    fn msg_signers(&self, msg: &estuary_sdk::Any) -> TxResult<Vec<estuary_sdk::Address>> {
-        crate::handler::signers(msg)
-    }
-
-    fn deliver_msg(
-        &self,
-        ctx: &mut estuary_sdk::TxContext<'_>,
-        msg: &estuary_sdk::Any,
-    ) -> TxResult {
-        crate::handler::deliver(ctx, msg)
+    fn decode_msg(&self, msg: &estuary_sdk::Any) -> TxResult<Box<dyn estuary_sdk::Msg>> {
+        crate::handler::decode_msg(msg)
     }
 
     fn register_queries(&self, registry: &mut estuary_sdk::query::QueryRegistry) {
         crate::query::register_core(registry)
     }
 
-    fn check_tx(&self, state: &dyn StateRead, msgs: &[estuary_sdk::Any]) -> TxResult {
+    fn check_tx(&self, state: &dyn StateRead, msgs: &[estuary_sdk::DecodedMsg]) -> TxResult {
         crate::redundant::check_tx(state, msgs)
     }
 

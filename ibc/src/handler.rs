@@ -5,7 +5,7 @@ use ibc_core::handler::types::error::HandlerError;
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use estuary_sdk::{Address, Any, Event, TxContext, TxError, TxResult};
+use estuary_sdk::{Address, Any, Event, Msg, Signers, TxContext, TxError, TxResult};
 use ibc_core::channel::types::msgs::{ChannelMsg, PacketMsg};
 use ibc_core::client::types::msgs::ClientMsg;
 use ibc_core::connection::types::msgs::ConnectionMsg;
@@ -83,9 +83,41 @@ fn signer_of(envelope: &MsgEnvelope) -> &Signer {
     }
 }
 
-pub fn signers(msg: &Any) -> TxResult<Vec<Address>> {
+/// An IBC core message, decoded once into ibc-rs's envelope (which validates its fields).
+pub struct CoreMsg {
+    type_url: String,
+    envelope: MsgEnvelope,
+    signers: Signers,
+}
+
+impl CoreMsg {
+    pub fn envelope(&self) -> &MsgEnvelope {
+        &self.envelope
+    }
+}
+
+pub fn decode_msg(msg: &Any) -> TxResult<Box<dyn Msg>> {
     let envelope = decode(msg)?;
-    Ok(vec![Address::parse(signer_of(&envelope).as_ref())?])
+    let signer = Address::parse(signer_of(&envelope).as_ref())?;
+    Ok(Box::new(CoreMsg {
+        type_url: msg.type_url.clone(),
+        envelope,
+        signers: Signers::one(signer),
+    }))
+}
+
+impl Msg for CoreMsg {
+    fn signers(&self) -> &Signers {
+        &self.signers
+    }
+
+    fn execute(&self, ctx: &mut TxContext<'_>) -> TxResult {
+        deliver(ctx, &self.type_url, self.envelope.clone())
+    }
+
+    fn as_any(&self) -> &dyn std::any::Any {
+        self
+    }
 }
 
 /// The revision number of a chain id (`name-N` → N), by ibc-rs's parsing.
@@ -107,8 +139,7 @@ pub fn host_info(ctx: &TxContext<'_>) -> TxResult<HostInfo> {
     })
 }
 
-pub fn deliver(ctx: &mut TxContext<'_>, msg: &Any) -> TxResult {
-    let envelope = decode(msg)?;
+fn deliver(ctx: &mut TxContext<'_>, type_url: &str, envelope: MsgEnvelope) -> TxResult {
     let is_recv = matches!(envelope, MsgEnvelope::Packet(PacketMsg::Recv(_)));
     let host = host_info(ctx)?;
     let params = host.params.clone();
@@ -142,7 +173,7 @@ pub fn deliver(ctx: &mut TxContext<'_>, msg: &Any) -> TxResult {
     {
         return Ok(());
     }
-    result.map_err(|e| handler_error(&msg.type_url, &e))?;
+    result.map_err(|e| handler_error(type_url, &e))?;
     for event in events.into_iter().filter_map(to_event) {
         ctx.emit(event);
     }

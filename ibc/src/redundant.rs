@@ -6,7 +6,7 @@
 //! redundant (ibc-go's `RedundantRelayDecorator`), so no block space or fee is spent on it.
 
 use estuary_sdk::store::{StateRead, Substore};
-use estuary_sdk::{Any, TxError, TxResult};
+use estuary_sdk::{DecodedMsg, TxError, TxResult};
 use ibc_core::channel::types::msgs::PacketMsg;
 use ibc_core::channel::types::packet::Packet;
 use ibc_core::handler::types::msgs::MsgEnvelope;
@@ -58,14 +58,13 @@ pub fn is_redundant(state: &dyn StateRead, envelope: &MsgEnvelope) -> TxResult<O
 
 /// The mempool check: refuse a transaction that carries packet messages and nothing but
 /// redundant ones (client updates and other messages do not count either way, as in ibc-go).
-pub fn check_tx(state: &dyn StateRead, msgs: &[Any]) -> TxResult {
+pub fn check_tx(state: &dyn StateRead, msgs: &[DecodedMsg]) -> TxResult {
     let (mut packets, mut redundant) = (0usize, 0usize);
     for msg in msgs {
-        if !msg.type_url.starts_with("/ibc.core.channel.v1.Msg") {
+        let Some(core) = msg.downcast::<crate::handler::CoreMsg>() else {
             continue;
-        }
-        let envelope = crate::handler::decode(msg)?;
-        if let Some(r) = is_redundant(state, &envelope)? {
+        };
+        if let Some(r) = is_redundant(state, core.envelope())? {
             packets = packets.saturating_add(1);
             redundant = redundant.saturating_add(usize::from(r));
         }

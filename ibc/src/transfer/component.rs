@@ -5,10 +5,12 @@
 
 use estuary_sdk::query::QueryRegistry;
 use estuary_sdk::store::{StateRead, StateWrite};
-use estuary_sdk::{Address, Any, Component, TxContext, TxError, TxResult};
+use estuary_sdk::{Address, Any, Component, Msg, Signers, TxContext, TxResult};
 use serde::{Deserialize, Serialize};
 
-use super::send::{deliver_transfer, transfer_amino_json, transfer_signers, MSG_TRANSFER};
+use ibc_proto::ibc::applications::transfer::v1::MsgTransfer;
+
+use super::send::{decode, deliver_transfer, transfer_amino_json, MSG_TRANSFER};
 
 /// ICS-20's slice of genesis. Empty for now: the send/receive switches live in the `ibc` slice's
 /// params (where they were before the split, so existing genesis files keep their meaning), and
@@ -39,26 +41,43 @@ impl Component for Transfer {
         &[MSG_TRANSFER]
     }
 
-    fn msg_signers(&self, msg: &Any) -> TxResult<Vec<Address>> {
-        transfer_signers(msg)
-    }
-
-    fn deliver_msg(&self, ctx: &mut TxContext<'_>, msg: &Any) -> TxResult {
-        if msg.type_url != MSG_TRANSFER {
-            return Err(TxError::UnknownRequest(format!(
-                "unrecognized message type: {}",
-                msg.type_url
-            )));
-        }
-        let host = crate::handler::host_info(ctx)?;
-        deliver_transfer(ctx, msg, host)
-    }
-
-    fn msg_amino_json(&self, msg: &Any) -> TxResult<serde_json::Value> {
-        transfer_amino_json(msg)
+    fn decode_msg(&self, msg: &Any) -> TxResult<Box<dyn Msg>> {
+        let raw = decode(msg)?;
+        let sender = Address::parse(&raw.sender)?;
+        Ok(Box::new(TransferMsg {
+            raw,
+            signers: Signers::one(sender),
+        }))
     }
 
     fn register_queries(&self, registry: &mut QueryRegistry) {
         crate::query::register_transfer(registry)
+    }
+}
+
+/// A decoded `MsgTransfer`. Its other checks (receiver, memo, amount, channel) run in
+/// [`deliver_transfer`], after the fee is paid, as they always have: a transfer refused there
+/// costs its fee, so a spammer cannot fill blocks for free.
+struct TransferMsg {
+    raw: MsgTransfer,
+    signers: Signers,
+}
+
+impl Msg for TransferMsg {
+    fn signers(&self) -> &Signers {
+        &self.signers
+    }
+
+    fn execute(&self, ctx: &mut TxContext<'_>) -> TxResult {
+        let host = crate::handler::host_info(ctx)?;
+        deliver_transfer(ctx, &self.raw, host)
+    }
+
+    fn amino_json(&self) -> Option<TxResult<serde_json::Value>> {
+        Some(transfer_amino_json(&self.raw))
+    }
+
+    fn as_any(&self) -> &dyn std::any::Any {
+        self
     }
 }

@@ -13,7 +13,7 @@ mod state;
 pub use component::{Transfer, TransferGenesis};
 pub use error::TransferError;
 pub use module::TransferModule;
-pub use send::{deliver_transfer, transfer_amino_json, transfer_signers, MSG_TRANSFER};
+pub use send::{deliver_transfer, transfer_amino_json, MSG_TRANSFER};
 pub use state::{denom_trace_store_key, DenomTrace, TransferReader};
 
 /// `port/channel/` — the prefix a denom carries after crossing that channel.

@@ -25,15 +25,14 @@ use crate::ics20::{escrow_address, PacketData};
 
 pub const MSG_TRANSFER: &str = "/ibc.applications.transfer.v1.MsgTransfer";
 
-fn decode(msg: &Any) -> TxResult<MsgTransfer> {
+pub fn decode(msg: &Any) -> TxResult<MsgTransfer> {
     estuary_sdk::proto::decode_strict(&msg.value, "MsgTransfer")
 }
 
 /// `MsgTransfer` as amino JSON (`cosmos-sdk/MsgTransfer`), as ibc-go and cosmjs write it: the
 /// token and the timeout height always present (a zero height is `{}`), a zero timestamp and an
 /// empty memo left out, zero height fields left out.
-pub fn transfer_amino_json(msg: &Any) -> TxResult<serde_json::Value> {
-    let m = decode(msg)?;
+pub fn transfer_amino_json(m: &MsgTransfer) -> TxResult<serde_json::Value> {
     let mut value = serde_json::Map::new();
     let mut put = |k: &str, v: serde_json::Value| {
         value.insert(k.to_string(), v);
@@ -77,10 +76,6 @@ pub fn transfer_amino_json(msg: &Any) -> TxResult<serde_json::Value> {
     ))
 }
 
-pub fn transfer_signers(msg: &Any) -> TxResult<Vec<Address>> {
-    Ok(vec![Address::parse(&decode(msg)?.sender)?])
-}
-
 fn transfer_err(e: TransferError) -> TxError {
     match e {
         TransferError::Store(m) => TxError::Internal(m),
@@ -103,8 +98,7 @@ fn full_denom(state: &dyn StateWrite, denom: &str) -> Result<String, TransferErr
     }
 }
 
-pub fn deliver_transfer(ctx: &mut TxContext<'_>, msg: &Any, host: HostInfo) -> TxResult {
-    let m = decode(msg)?;
+pub fn deliver_transfer(ctx: &mut TxContext<'_>, m: &MsgTransfer, host: HostInfo) -> TxResult {
     if !host.params.send_enabled {
         return Err(transfer_err(TransferError::SendDisabled));
     }

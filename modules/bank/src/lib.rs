@@ -14,7 +14,7 @@ pub use keeper::{BankKeeper, BankReader};
 pub use msgs::MSG_SEND;
 
 use estuary_sdk::store::{StateRead, StateWrite};
-use estuary_sdk::{Address, Any, Component, TxContext, TxResult};
+use estuary_sdk::{Any, Component, TxResult};
 
 /// The `bank` component.
 #[derive(Default)]
@@ -39,16 +39,8 @@ impl Component for Bank {
         &[MSG_SEND]
     }
 
-    fn msg_signers(&self, msg: &Any) -> TxResult<Vec<Address>> {
-        msgs::signers(msg)
-    }
-
-    fn deliver_msg(&self, ctx: &mut TxContext<'_>, msg: &Any) -> TxResult {
-        msgs::deliver(ctx, msg)
-    }
-
-    fn msg_amino_json(&self, msg: &Any) -> TxResult<serde_json::Value> {
-        msgs::amino_json(msg)
+    fn decode_msg(&self, msg: &Any) -> TxResult<Box<dyn estuary_sdk::Msg>> {
+        msgs::decode(msg)
     }
 
     fn register_queries(&self, registry: &mut estuary_sdk::query::QueryRegistry) {

@@ -2,10 +2,9 @@ use estuary_store::{StateRead, StateWrite};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
-use crate::address::Address;
-use crate::context::TxContext;
 use crate::error::{TxError, TxResult};
 use crate::event::Event;
+use crate::msg::{DecodedMsg, Msg};
 use crate::query::QueryRegistry;
 use crate::Any;
 
@@ -59,34 +58,17 @@ pub trait Component: Send + Sync + 'static {
     fn msg_type_urls(&self) -> &'static [&'static str] {
         &[]
     }
-    /// Who must sign `msg`, decoded from its fields.
-    fn msg_signers(&self, msg: &Any) -> TxResult<Vec<Address>> {
+    /// Decodes one of this module's messages (one of `msg_type_urls`).
+    fn decode_msg(&self, msg: &Any) -> TxResult<Box<dyn Msg>> {
         Err(TxError::UnknownRequest(format!(
             "unrecognized message type: {}",
-            msg.type_url
-        )))
-    }
-    fn deliver_msg(&self, ctx: &mut TxContext<'_>, msg: &Any) -> TxResult {
-        let _ = ctx;
-        Err(TxError::UnknownRequest(format!(
-            "unrecognized message type: {}",
-            msg.type_url
-        )))
-    }
-
-    /// `msg` as the legacy amino JSON that SIGN_MODE_LEGACY_AMINO_JSON signs (`{"type":
-    /// "cosmos-sdk/MsgSend","value":{…}}`, the SDK's amino names), for the messages users
-    /// sign with Ledger or Keplr's amino path.
-    fn msg_amino_json(&self, msg: &Any) -> TxResult<serde_json::Value> {
-        Err(TxError::InvalidRequest(format!(
-            "{} cannot be signed with SIGN_MODE_LEGACY_AMINO_JSON",
             msg.type_url
         )))
     }
 
     /// A check of a whole transaction's messages, in CheckTx only (after the ante handler),
     /// against the mempool's state: the place for ibc-go's `RedundantRelayDecorator`.
-    fn check_tx(&self, _state: &dyn StateRead, _msgs: &[Any]) -> TxResult {
+    fn check_tx(&self, _state: &dyn StateRead, _msgs: &[DecodedMsg]) -> TxResult {
         Ok(())
     }
 
@@ -107,10 +89,8 @@ pub trait Module: Send + Sync {
     fn begin_block(&self, state: &mut dyn StateWrite, block: &BlockInfo) -> TxResult<Vec<Event>>;
     fn end_block(&self, state: &mut dyn StateWrite, block: &BlockInfo) -> TxResult<EndBlockOutput>;
     fn msg_type_urls(&self) -> &'static [&'static str];
-    fn msg_signers(&self, msg: &Any) -> TxResult<Vec<Address>>;
-    fn deliver_msg(&self, ctx: &mut TxContext<'_>, msg: &Any) -> TxResult;
-    fn check_tx(&self, state: &dyn StateRead, msgs: &[Any]) -> TxResult;
-    fn msg_amino_json(&self, msg: &Any) -> TxResult<serde_json::Value>;
+    fn decode_msg(&self, msg: &Any) -> TxResult<Box<dyn Msg>>;
+    fn check_tx(&self, state: &dyn StateRead, msgs: &[DecodedMsg]) -> TxResult;
     fn register_queries(&self, registry: &mut QueryRegistry);
 }
 
@@ -145,17 +125,11 @@ impl<C: Component> Module for C {
     fn msg_type_urls(&self) -> &'static [&'static str] {
         Component::msg_type_urls(self)
     }
-    fn msg_signers(&self, msg: &Any) -> TxResult<Vec<Address>> {
-        Component::msg_signers(self, msg)
+    fn decode_msg(&self, msg: &Any) -> TxResult<Box<dyn Msg>> {
+        Component::decode_msg(self, msg)
     }
-    fn deliver_msg(&self, ctx: &mut TxContext<'_>, msg: &Any) -> TxResult {
-        Component::deliver_msg(self, ctx, msg)
-    }
-    fn check_tx(&self, state: &dyn StateRead, msgs: &[Any]) -> TxResult {
+    fn check_tx(&self, state: &dyn StateRead, msgs: &[DecodedMsg]) -> TxResult {
         Component::check_tx(self, state, msgs)
-    }
-    fn msg_amino_json(&self, msg: &Any) -> TxResult<serde_json::Value> {
-        Component::msg_amino_json(self, msg)
     }
     fn register_queries(&self, registry: &mut QueryRegistry) {
         Component::register_queries(self, registry)
@@ -237,8 +211,25 @@ impl ModuleManager {
         Ok(serde_json::Value::Object(out))
     }
 
+    /// Decodes a transaction's messages, once each, by the modules that own them, and runs
+    /// their stateless checks.
+    pub fn decode_msgs(&self, msgs: &[Any]) -> TxResult<Vec<DecodedMsg>> {
+        msgs.iter()
+            .map(|any| {
+                let module = self.route(&any.type_url)?;
+                let msg = module.decode_msg(any)?;
+                msg.validate_basic()?;
+                Ok(DecodedMsg {
+                    any: any.clone(),
+                    module: module.name(),
+                    msg,
+                })
+            })
+            .collect()
+    }
+
     /// Every module's mempool-only check of a transaction's messages, in module order.
-    pub fn check_tx(&self, state: &dyn StateRead, msgs: &[Any]) -> TxResult {
+    pub fn check_tx(&self, state: &dyn StateRead, msgs: &[DecodedMsg]) -> TxResult {
         self.modules().try_for_each(|m| m.check_tx(state, msgs))
     }
 

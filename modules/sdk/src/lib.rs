@@ -12,6 +12,7 @@ mod component;
 mod context;
 mod error;
 mod event;
+mod msg;
 pub mod page;
 pub mod proto;
 pub mod query;
@@ -22,6 +23,7 @@ pub use component::{BlockInfo, Component, EndBlockOutput, Module, ModuleManager,
 pub use context::TxContext;
 pub use error::{clean_log, TxError, TxResult};
 pub use event::{Event, EventAttribute};
+pub use msg::{DecodedMsg, Msg, Signers};
 
 pub use estuary_store as store;
 pub use prost_types_any::Any;

@@ -15,7 +15,7 @@ pub use keeper::{Validator, ValidatorsReader};
 pub use msgs::{MsgSetValidatorPower, MSG_SET_VALIDATOR_POWER};
 
 use estuary_sdk::store::{StateRead, StateWrite};
-use estuary_sdk::{Address, Any, BlockInfo, Component, EndBlockOutput, TxContext, TxResult};
+use estuary_sdk::{Any, BlockInfo, Component, EndBlockOutput, TxResult};
 
 #[derive(Default)]
 pub struct Validators;
@@ -50,12 +50,8 @@ impl Component for Validators {
         &[MSG_SET_VALIDATOR_POWER]
     }
 
-    fn msg_signers(&self, msg: &Any) -> TxResult<Vec<Address>> {
-        msgs::signers(msg)
-    }
-
-    fn deliver_msg(&self, ctx: &mut TxContext<'_>, msg: &Any) -> TxResult {
-        msgs::deliver(ctx, msg)
+    fn decode_msg(&self, msg: &Any) -> TxResult<Box<dyn estuary_sdk::Msg>> {
+        msgs::decode(msg)
     }
 
     fn register_queries(&self, registry: &mut estuary_sdk::query::QueryRegistry) {

@@ -1,4 +1,4 @@
-use estuary_sdk::{Address, Any, Event, TxContext, TxError, TxResult};
+use estuary_sdk::{Address, Any, Event, Msg, Signers, TxContext, TxError, TxResult};
 use prost::Message;
 
 use crate::keeper::{set_power, ValidatorsReader};
@@ -19,34 +19,54 @@ pub struct MsgSetValidatorPower {
     pub power: u64,
 }
 
-fn decode(msg: &Any) -> TxResult<MsgSetValidatorPower> {
-    estuary_sdk::proto::decode_strict(&msg.value, "MsgSetValidatorPower")
+/// A decoded `MsgSetValidatorPower`.
+pub struct SetValidatorPower {
+    raw: MsgSetValidatorPower,
+    authority: Address,
+    signers: Signers,
 }
 
-pub fn signers(msg: &Any) -> TxResult<Vec<Address>> {
-    Ok(vec![Address::parse(&decode(msg)?.authority)?])
+pub fn decode(msg: &Any) -> TxResult<Box<dyn Msg>> {
+    let raw: MsgSetValidatorPower =
+        estuary_sdk::proto::decode_strict(&msg.value, "MsgSetValidatorPower")?;
+    let authority = Address::parse(&raw.authority)?;
+    Ok(Box::new(SetValidatorPower {
+        raw,
+        authority,
+        signers: Signers::one(authority),
+    }))
 }
 
-pub fn deliver(ctx: &mut TxContext<'_>, msg: &Any) -> TxResult {
-    let m = decode(msg)?;
-    let authority = Address::parse(&m.authority)?;
-    let admin = ctx.state().validators_admin()?;
-    if admin != Some(authority) || !ctx.is_signer(&authority) {
-        return Err(TxError::Unauthorized(format!(
-            "{authority} may not change validator powers"
-        )));
+impl Msg for SetValidatorPower {
+    fn signers(&self) -> &Signers {
+        &self.signers
     }
-    let key: [u8; 32] = m
-        .pub_key
-        .as_slice()
-        .try_into()
-        .map_err(|_| TxError::InvalidPubKey("ed25519 keys are 32 bytes".into()))?;
-    set_power(ctx.state, &m.name, key, m.power)?;
-    ctx.emit(
-        Event::new("set_validator_power")
-            .attr("pub_key", hex::encode(key))
-            .attr("power", m.power)
-            .attr("authority", authority),
-    );
-    Ok(())
+
+    fn execute(&self, ctx: &mut TxContext<'_>) -> TxResult {
+        let m = &self.raw;
+        let authority = self.authority;
+        let admin = ctx.state().validators_admin()?;
+        if admin != Some(authority) || !ctx.is_signer(&authority) {
+            return Err(TxError::Unauthorized(format!(
+                "{authority} may not change validator powers"
+            )));
+        }
+        let key: [u8; 32] = m
+            .pub_key
+            .as_slice()
+            .try_into()
+            .map_err(|_| TxError::InvalidPubKey("ed25519 keys are 32 bytes".into()))?;
+        set_power(ctx.state, &m.name, key, m.power)?;
+        ctx.emit(
+            Event::new("set_validator_power")
+                .attr("pub_key", hex::encode(key))
+                .attr("power", m.power)
+                .attr("authority", authority),
+        );
+        Ok(())
+    }
+
+    fn as_any(&self) -> &dyn std::any::Any {
+        self
+    }
 }

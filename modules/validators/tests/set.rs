@@ -6,7 +6,7 @@
 )]
 use base64::Engine;
 use estuary_sdk::store::MemState;
-use estuary_sdk::{Address, Any, BlockInfo, Component, TxContext, TxError};
+use estuary_sdk::{Address, Any, BlockInfo, Component, TxContext, TxError, TxResult};
 use estuary_validators::*;
 use prost::Message;
 
@@ -62,12 +62,8 @@ fn admin_changes_reach_end_block_once() {
 
     let signers = [admin];
     let mut ctx = TxContext::new(&mut s, &signers, &block);
-    Validators
-        .deliver_msg(&mut ctx, &set_power(&admin, [3; 32], 7))
-        .unwrap();
-    Validators
-        .deliver_msg(&mut ctx, &set_power(&admin, [2; 32], 0))
-        .unwrap();
+    deliver(&mut ctx, &set_power(&admin, [3; 32], 7)).unwrap();
+    deliver(&mut ctx, &set_power(&admin, [2; 32], 0)).unwrap();
     let updates = Validators
         .end_block(&mut s, &block)
         .unwrap()
@@ -92,19 +88,13 @@ fn only_the_admin_and_never_an_empty_set() {
     let block = BlockInfo::default();
     let signers = [mallory];
     let mut ctx = TxContext::new(&mut s, &signers, &block);
-    let err = Validators
-        .deliver_msg(&mut ctx, &set_power(&mallory, [3; 32], 7))
-        .unwrap_err();
+    let err = deliver(&mut ctx, &set_power(&mallory, [3; 32], 7)).unwrap_err();
     assert!(matches!(err, TxError::Unauthorized(_)));
 
     let signers = [admin];
     let mut ctx = TxContext::new(&mut s, &signers, &block);
-    Validators
-        .deliver_msg(&mut ctx, &set_power(&admin, [1; 32], 0))
-        .unwrap();
-    let err = Validators
-        .deliver_msg(&mut ctx, &set_power(&admin, [2; 32], 0))
-        .unwrap_err();
+    deliver(&mut ctx, &set_power(&admin, [1; 32], 0)).unwrap();
+    let err = deliver(&mut ctx, &set_power(&admin, [2; 32], 0)).unwrap_err();
     assert!(matches!(err, TxError::InvalidRequest(_)), "{err}");
 }
 
@@ -116,9 +106,7 @@ fn removing_a_validator_comet_does_not_have_is_refused_before_it_reaches_comet()
     let block = BlockInfo::default();
     let signers = [admin];
     let mut ctx = TxContext::new(&mut s, &signers, &block);
-    let err = Validators
-        .deliver_msg(&mut ctx, &set_power(&admin, [7; 32], 0))
-        .unwrap_err();
+    let err = deliver(&mut ctx, &set_power(&admin, [7; 32], 0)).unwrap_err();
     assert!(matches!(err, TxError::InvalidRequest(_)), "{err}");
     assert!(err.to_string().contains("no validator"), "{err}");
     assert!(
@@ -129,4 +117,11 @@ fn removing_a_validator_comet_does_not_have_is_refused_before_it_reaches_comet()
             .is_empty(),
         "nothing queued for CometBFT"
     );
+}
+
+/// Runs one message as the app does: decoded by the module, then executed.
+fn deliver(ctx: &mut TxContext<'_>, msg: &Any) -> TxResult {
+    let msg = Validators.decode_msg(msg)?;
+    msg.validate_basic()?;
+    msg.execute(ctx)
 }
