@@ -20,15 +20,18 @@ use estuary_app::app::{App, AppConfig, TxOutcome};
 use estuary_app::client::{sign_tx, TxPlan};
 use estuary_auth::AuthReader;
 use estuary_bank::BankReader;
+use estuary_client::ibc_msgs::{
+    any, connection_version, merkle_prefix, tendermint_client_state, transfer_channel, ClientParams,
+};
 use estuary_ibc::transfer::TransferReader;
 use estuary_sdk::store::{Storage, StorageConfig, Substore};
 use estuary_sdk::{Address, BlockInfo, Denom, Event};
 use ibc_proto::cosmos::base::v1beta1::Coin as PCoin;
-use ibc_proto::google::protobuf::{Duration, Timestamp};
+use ibc_proto::google::protobuf::Timestamp;
 use ibc_proto::ibc::applications::transfer::v1::MsgTransfer;
 use ibc_proto::ibc::core::channel::v1 as chan;
 use ibc_proto::ibc::core::client::v1::{Height, MsgCreateClient, MsgUpdateClient};
-use ibc_proto::ibc::core::commitment::v1::{MerklePrefix, MerkleProof, MerkleRoot};
+use ibc_proto::ibc::core::commitment::v1::{MerkleProof, MerkleRoot};
 use ibc_proto::ibc::core::connection::v1 as conn;
 use ibc_proto::ibc::lightclients::tendermint::v1 as tm;
 use prost::Message;
@@ -37,13 +40,6 @@ use tendermint_testgen::{
 };
 
 const BASE_TIME: u64 = 1_767_225_600; // 2026-01-01T00:00:00Z
-
-fn any<M: Message>(type_url: &str, m: &M) -> Any {
-    Any {
-        type_url: type_url.into(),
-        value: m.encode_to_vec(),
-    }
-}
 
 /// One chain: an app on its own store, a test validator that signs its headers, and a user.
 struct Side {
@@ -203,7 +199,7 @@ impl Side {
             trusted_next_validator_set: self.validator_set(),
         };
         let raw: tm::Header = header.into();
-        any("/ibc.lightclients.tendermint.v1.Header", &raw)
+        any(&raw)
     }
 
     /// A second, different header for `height` signed by the real validators: equivocation.
@@ -227,36 +223,14 @@ impl Side {
     }
 
     fn client_state(&self, latest: u64) -> Any {
-        #[allow(deprecated)]
-        let cs = tm::ClientState {
+        tendermint_client_state(&ClientParams {
             chain_id: self.chain_id.clone(),
-            trust_level: Some(tm::Fraction {
-                numerator: 1,
-                denominator: 3,
-            }),
-            trusting_period: Some(Duration {
-                seconds: 14 * 86_400,
-                nanos: 0,
-            }),
-            unbonding_period: Some(Duration {
-                seconds: 21 * 86_400,
-                nanos: 0,
-            }),
-            max_clock_drift: Some(Duration {
-                seconds: 20,
-                nanos: 0,
-            }),
-            frozen_height: Some(Height {
-                revision_number: 0,
-                revision_height: 0,
-            }),
-            latest_height: Some(self.h(latest)),
+            trusting_period_secs: 14 * 86_400,
+            unbonding_period_secs: 21 * 86_400,
+            max_clock_drift_secs: 20,
+            latest_height: self.h(latest),
             proof_specs: estuary_sdk::store::proof_specs(),
-            upgrade_path: vec!["upgrade".into(), "upgradedIBCState".into()],
-            allow_update_after_expiry: false,
-            allow_update_after_misbehaviour: false,
-        };
-        any("/ibc.lightclients.tendermint.v1.ClientState", &cs)
+        })
     }
 
     fn consensus_state(&self, height: u64) -> Any {
@@ -269,7 +243,7 @@ impl Side {
             root: Some(MerkleRoot { hash: app_hash }),
             next_validators_hash: self.validator_set().hash().as_bytes().to_vec(),
         };
-        any("/ibc.lightclients.tendermint.v1.ConsensusState", &cs)
+        any(&cs)
     }
 
     /// Proof of an ICS-24 path in the state after block `version` (to be checked at `version + 1`).
@@ -318,19 +292,6 @@ fn event<'a>(r: &'a TxOutcome, kind: &str) -> &'a Event {
     })
 }
 
-fn prefix() -> Option<MerklePrefix> {
-    Some(MerklePrefix {
-        key_prefix: b"ibc".to_vec(),
-    })
-}
-
-fn conn_version() -> conn::Version {
-    conn::Version {
-        identifier: "1".into(),
-        features: vec!["ORDER_ORDERED".into(), "ORDER_UNORDERED".into()],
-    }
-}
-
 /// Two linked chains: clients, connection-0 and a transfer channel-0 on each.
 struct Link {
     a: Side,
@@ -355,7 +316,7 @@ impl Link {
             client_message: Some(src.update_header(h, *client_height)),
             signer: dst.signer(),
         };
-        dst.ok(vec![any("/ibc.core.client.v1.MsgUpdateClient", &msg)]);
+        dst.ok(vec![any(&msg)]);
         *client_height = h;
         h - 1
     }
@@ -387,9 +348,9 @@ impl Link {
             signer: dst.signer(),
         };
         let (on_b, on_a) = (create(&a, &b), create(&b, &a));
-        let r = b.ok(vec![any("/ibc.core.client.v1.MsgCreateClient", &on_b)]);
+        let r = b.ok(vec![any(&on_b)]);
         assert_eq!(event(&r, "create_client").get("client_id"), Some(CLIENT));
-        a.ok(vec![any("/ibc.core.client.v1.MsgCreateClient", &on_a)]);
+        a.ok(vec![any(&on_a)]);
         let (a_client_of_b, b_client_of_a) = (b.height - 1, a.height - 1);
         let mut link = Link {
             a,
@@ -408,16 +369,13 @@ impl Link {
             counterparty: Some(conn::Counterparty {
                 client_id: CLIENT.into(),
                 connection_id: String::new(),
-                prefix: prefix(),
+                prefix: merkle_prefix(),
             }),
-            version: Some(conn_version()),
+            version: Some(connection_version()),
             delay_period: 0,
             signer: self.a.signer(),
         };
-        let r = self.a.ok(vec![any(
-            "/ibc.core.connection.v1.MsgConnectionOpenInit",
-            &init,
-        )]);
+        let r = self.a.ok(vec![any(&init)]);
         assert_eq!(
             event(&r, "connection_open_init").get("connection_id"),
             Some(CONN)
@@ -440,10 +398,10 @@ impl Link {
             counterparty: Some(conn::Counterparty {
                 client_id: CLIENT.into(),
                 connection_id: CONN.into(),
-                prefix: prefix(),
+                prefix: merkle_prefix(),
             }),
             delay_period: 0,
-            counterparty_versions: vec![conn_version()],
+            counterparty_versions: vec![connection_version()],
             proof_height: Some(self.a.h(h + 1)),
             proof_init: self.a.proof(&format!("connections/{CONN}"), h),
             proof_client: self.a.proof(&format!("clients/{CLIENT}/clientState"), h),
@@ -455,10 +413,7 @@ impl Link {
             signer: self.b.signer(),
             host_consensus_state_proof: vec![],
         };
-        let r = self.b.ok(vec![any(
-            "/ibc.core.connection.v1.MsgConnectionOpenTry",
-            &try_,
-        )]);
+        let r = self.b.ok(vec![any(&try_)]);
         assert_eq!(
             event(&r, "connection_open_try").get("counterparty_connection_id"),
             Some(CONN)
@@ -469,7 +424,7 @@ impl Link {
         let ack = conn::MsgConnectionOpenAck {
             connection_id: CONN.into(),
             counterparty_connection_id: CONN.into(),
-            version: Some(conn_version()),
+            version: Some(connection_version()),
             client_state: Some(
                 Any::decode(
                     self.b
@@ -489,10 +444,7 @@ impl Link {
             signer: self.a.signer(),
             host_consensus_state_proof: vec![],
         };
-        self.a.ok(vec![any(
-            "/ibc.core.connection.v1.MsgConnectionOpenAck",
-            &ack,
-        )]);
+        self.a.ok(vec![any(&ack)]);
 
         let h = self.a_to_b();
         let confirm = conn::MsgConnectionOpenConfirm {
@@ -501,32 +453,18 @@ impl Link {
             proof_height: Some(self.a.h(h + 1)),
             signer: self.b.signer(),
         };
-        self.b.ok(vec![any(
-            "/ibc.core.connection.v1.MsgConnectionOpenConfirm",
-            &confirm,
-        )]);
+        self.b.ok(vec![any(&confirm)]);
     }
 
     fn open_channel(&mut self) {
-        let channel = |state: chan::State, cp_channel: &str| chan::Channel {
-            state: state as i32,
-            ordering: chan::Order::Unordered as i32,
-            counterparty: Some(chan::Counterparty {
-                port_id: "transfer".into(),
-                channel_id: cp_channel.into(),
-            }),
-            connection_hops: vec![CONN.into()],
-            version: "ics20-1".into(),
-            upgrade_sequence: 0,
-        };
+        let channel =
+            |state: chan::State, cp_channel: &str| transfer_channel(state, CONN, cp_channel);
         let init = chan::MsgChannelOpenInit {
             port_id: "transfer".into(),
             channel: Some(channel(chan::State::Init, "")),
             signer: self.a.signer(),
         };
-        let r = self
-            .a
-            .ok(vec![any("/ibc.core.channel.v1.MsgChannelOpenInit", &init)]);
+        let r = self.a.ok(vec![any(&init)]);
         assert_eq!(event(&r, "channel_open_init").get("channel_id"), Some(CHAN));
 
         let h = self.a_to_b();
@@ -542,8 +480,7 @@ impl Link {
             proof_height: Some(self.a.h(h + 1)),
             signer: self.b.signer(),
         };
-        self.b
-            .ok(vec![any("/ibc.core.channel.v1.MsgChannelOpenTry", &try_)]);
+        self.b.ok(vec![any(&try_)]);
 
         let h = self.b_to_a();
         let ack = chan::MsgChannelOpenAck {
@@ -557,8 +494,7 @@ impl Link {
             proof_height: Some(self.b.h(h + 1)),
             signer: self.a.signer(),
         };
-        self.a
-            .ok(vec![any("/ibc.core.channel.v1.MsgChannelOpenAck", &ack)]);
+        self.a.ok(vec![any(&ack)]);
 
         let h = self.a_to_b();
         let confirm = chan::MsgChannelOpenConfirm {
@@ -570,10 +506,7 @@ impl Link {
             proof_height: Some(self.a.h(h + 1)),
             signer: self.b.signer(),
         };
-        self.b.ok(vec![any(
-            "/ibc.core.channel.v1.MsgChannelOpenConfirm",
-            &confirm,
-        )]);
+        self.b.ok(vec![any(&confirm)]);
     }
 }
 
@@ -591,7 +524,7 @@ fn time_out_on_a(l: &mut Link, packet: chan::Packet) -> TxOutcome {
         packet: Some(packet),
         signer: l.a.signer(),
     };
-    l.a.ok(vec![any("/ibc.core.channel.v1.MsgTimeout", &timeout)])
+    l.a.ok(vec![any(&timeout)])
 }
 
 /// The packet a `send_packet` event describes, as ibc-go's relayers read it.
@@ -653,7 +586,7 @@ fn transfer_with(
         timeout_timestamp: timeout_ns,
         memo: String::new(),
     };
-    any("/ibc.applications.transfer.v1.MsgTransfer", &msg)
+    any(&msg)
 }
 
 /// Relays a packet from `src` to `dst` and its acknowledgement back; returns the ack bytes.
@@ -677,7 +610,7 @@ fn relay(
         packet: Some(packet.clone()),
         signer: dst.signer(),
     };
-    let r = dst.ok(vec![any("/ibc.core.channel.v1.MsgRecvPacket", &recv)]);
+    let r = dst.ok(vec![any(&recv)]);
     let ack = hex::decode(
         event(&r, "write_acknowledgement")
             .get("packet_ack_hex")
@@ -698,7 +631,7 @@ fn relay(
         packet: Some(packet),
         signer: src.signer(),
     };
-    src.ok(vec![any("/ibc.core.channel.v1.MsgAcknowledgement", &msg)]);
+    src.ok(vec![any(&msg)]);
     ack
 }
 
@@ -794,9 +727,7 @@ fn handshake_transfer_round_trip_error_ack_timeout_and_forgery() {
         packet: Some(packet),
         signer: l.b.signer(),
     };
-    let r =
-        l.b.block(vec![any("/ibc.core.channel.v1.MsgRecvPacket", &replay)])
-            .unwrap();
+    let r = l.b.block(vec![any(&replay)]).unwrap();
     assert_ne!(
         r.code, 0,
         "a replayed packet whose commitment is gone does not verify"
@@ -903,9 +834,7 @@ fn handshake_transfer_round_trip_error_ack_timeout_and_forgery() {
         client_message: Some(forged),
         signer: l.b.signer(),
     };
-    let r =
-        l.b.block(vec![any("/ibc.core.client.v1.MsgUpdateClient", &msg)])
-            .unwrap();
+    let r = l.b.block(vec![any(&msg)]).unwrap();
     assert_ne!(r.code, 0, "forged header accepted");
     assert!(!r.log.is_empty());
 }
@@ -926,14 +855,10 @@ fn misbehaviour_freezes_the_client_and_expired_clients_refuse_updates() {
     };
     let msg = MsgUpdateClient {
         client_id: CLIENT.into(),
-        client_message: Some(any(
-            "/ibc.lightclients.tendermint.v1.Misbehaviour",
-            &evidence,
-        )),
+        client_message: Some(any(&evidence)),
         signer: l.b.signer(),
     };
-    let r =
-        l.b.ok(vec![any("/ibc.core.client.v1.MsgUpdateClient", &msg)]);
+    let r = l.b.ok(vec![any(&msg)]);
     assert!(
         r.events.iter().any(|e| e.kind == "client_misbehaviour"),
         "{:?}",
@@ -960,12 +885,7 @@ fn misbehaviour_freezes_the_client_and_expired_clients_refuse_updates() {
         client_message: Some(l.a.update_header(l.a.height, l.b_client_of_a)),
         signer: l.b.signer(),
     };
-    assert_ne!(
-        l.b.block(vec![any("/ibc.core.client.v1.MsgUpdateClient", &msg)])
-            .unwrap()
-            .code,
-        0
-    );
+    assert_ne!(l.b.block(vec![any(&msg)]).unwrap().code, 0);
 
     // B's client on A expires once its trusting period (14 days) has passed without an update.
     l.a.clock.set(l.a.clock.get() + 15 * 86_400);
@@ -975,9 +895,7 @@ fn misbehaviour_freezes_the_client_and_expired_clients_refuse_updates() {
         client_message: Some(l.b.update_header(l.b.height, l.a_client_of_b)),
         signer: l.a.signer(),
     };
-    let r =
-        l.a.block(vec![any("/ibc.core.client.v1.MsgUpdateClient", &msg)])
-            .unwrap();
+    let r = l.a.block(vec![any(&msg)]).unwrap();
     assert_ne!(r.code, 0, "an expired client must refuse updates");
     // Nor does it accept packets: sending over a channel whose client expired fails.
     let r =
@@ -1033,18 +951,15 @@ fn bad_relayer_input_is_refused() {
     let n = forged.len();
     forged[n - 5] ^= 0x01;
     let recv = |p: chan::Packet, proof: Vec<u8>, signer: String| {
-        any(
-            "/ibc.core.channel.v1.MsgRecvPacket",
-            &chan::MsgRecvPacket {
-                packet: Some(p),
-                proof_commitment: proof,
-                proof_height: Some(Height {
-                    revision_number: 1,
-                    revision_height: h + 1,
-                }),
-                signer,
-            },
-        )
+        any(&chan::MsgRecvPacket {
+            packet: Some(p),
+            proof_commitment: proof,
+            proof_height: Some(Height {
+                revision_number: 1,
+                revision_height: h + 1,
+            }),
+            signer,
+        })
     };
     let r =
         l.b.block(vec![recv(packet.clone(), forged, l.b.signer())])
@@ -1090,8 +1005,7 @@ fn bad_relayer_input_is_refused() {
     // As in ibc-go, an ack with no packet commitment behind it is a no-op (so that racing
     // relayers do not pay for failed transactions): it is answered, and changes nothing.
     let before = (l.a.balance("stake"), l.a.ibc_value(&path));
-    l.a.block(vec![any("/ibc.core.channel.v1.MsgAcknowledgement", &ack)])
-        .unwrap();
+    l.a.block(vec![any(&ack)]).unwrap();
     assert_eq!(
         (l.a.balance("stake"), l.a.ibc_value(&path)),
         before,
@@ -1132,15 +1046,12 @@ fn redundant_relays_are_no_ops_and_all_redundant_txs_never_reach_a_block() {
             "commitments/ports/transfer/channels/{CHAN}/sequences/{}",
             p.sequence
         );
-        any(
-            "/ibc.core.channel.v1.MsgRecvPacket",
-            &chan::MsgRecvPacket {
-                proof_commitment: l.a.proof(&path, h),
-                proof_height: Some(l.a.h(h + 1)),
-                packet: Some(p.clone()),
-                signer: l.b.signer(),
-            },
-        )
+        any(&chan::MsgRecvPacket {
+            proof_commitment: l.a.proof(&path, h),
+            proof_height: Some(l.a.h(h + 1)),
+            packet: Some(p.clone()),
+            signer: l.b.signer(),
+        })
     };
     let (recv1, recv2) = (recv(&l, &p1), recv(&l, &p2));
     // The first relayer delivers packet 1.
@@ -1173,22 +1084,19 @@ fn redundant_relays_are_no_ops_and_all_redundant_txs_never_reach_a_block() {
     // Acknowledgements the same way on A.
     let h = l.b_to_a();
     let ack = |l: &Link, p: &chan::Packet| {
-        any(
-            "/ibc.core.channel.v1.MsgAcknowledgement",
-            &chan::MsgAcknowledgement {
-                acknowledgement: br#"{"result":"AQ=="}"#.to_vec(),
-                proof_acked: l.b.proof(
-                    &format!(
-                        "acks/ports/transfer/channels/{CHAN}/sequences/{}",
-                        p.sequence
-                    ),
-                    h,
+        any(&chan::MsgAcknowledgement {
+            acknowledgement: br#"{"result":"AQ=="}"#.to_vec(),
+            proof_acked: l.b.proof(
+                &format!(
+                    "acks/ports/transfer/channels/{CHAN}/sequences/{}",
+                    p.sequence
                 ),
-                proof_height: Some(l.b.h(h + 1)),
-                packet: Some(p.clone()),
-                signer: l.a.signer(),
-            },
-        )
+                h,
+            ),
+            proof_height: Some(l.b.h(h + 1)),
+            packet: Some(p.clone()),
+            signer: l.a.signer(),
+        })
     };
     let (ack1, ack2) = (ack(&l, &p1), ack(&l, &p2));
     l.a.ok(vec![ack1.clone()]);

@@ -5,10 +5,12 @@
 //!   request type), broadcasting, and transaction building and signing;
 //! - [`keyring`]: keys on disk (`test` and `file` backends), BIP-39/BIP-32 derivation;
 //! - [`light`]: light-client verification of headers and ICS-23 proofs of query answers;
+//! - [`ibc_msgs`]: side-effect-free builders of handshake messages and client states;
 //! - [`gas`], [`files`], [`openmetrics`]: gas prices, private files, a metrics endpoint.
 
 pub mod files;
 pub mod gas;
+pub mod ibc_msgs;
 pub mod keyring;
 pub mod light;
 pub mod node;

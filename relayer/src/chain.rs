@@ -733,12 +733,12 @@ const MAX_REMEMBERED_SENDS: usize = 100_000;
 
 /// A receive, acknowledgement or timeout (not a client update).
 fn is_packet_msg(m: &Any) -> bool {
-    matches!(
-        m.type_url.as_str(),
-        "/ibc.core.channel.v1.MsgRecvPacket"
-            | "/ibc.core.channel.v1.MsgAcknowledgement"
-            | "/ibc.core.channel.v1.MsgTimeout"
-    )
+    use ibc_proto::ibc::core::channel::v1::{MsgAcknowledgement, MsgRecvPacket, MsgTimeout};
+    use prost::Name;
+    let url = m.type_url.as_str();
+    url == MsgRecvPacket::type_url()
+        || url == MsgAcknowledgement::type_url()
+        || url == MsgTimeout::type_url()
 }
 
 /// ibc-go's `ErrRedundantTx` (and Estuary's): every packet message in the transaction was

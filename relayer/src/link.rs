@@ -5,15 +5,19 @@ use std::path::Path;
 
 use anyhow::{anyhow, bail, Context, Result};
 use cosmrs::Any;
-use ibc_proto::google::protobuf::{Duration as PDuration, Timestamp};
+use ibc_proto::google::protobuf::Timestamp;
 use ibc_proto::ibc::core::channel::v1 as chan;
 use ibc_proto::ibc::core::client::v1 as client;
-use ibc_proto::ibc::core::commitment::v1::{MerklePrefix, MerkleRoot};
+use ibc_proto::ibc::core::commitment::v1::MerkleRoot;
 use ibc_proto::ibc::core::connection::v1 as conn;
 use ibc_proto::ibc::lightclients::tendermint::v1 as tm;
 use prost::Message;
 use serde::{Deserialize, Serialize};
 use tracing::info;
+
+use estuary_client::ibc_msgs::{
+    any, connection_version, merkle_prefix, tendermint_client_state, transfer_channel, ClientParams,
+};
 
 use crate::chain::Chain;
 
@@ -111,13 +115,6 @@ impl LinkState {
     }
 }
 
-fn any<M: Message>(type_url: &str, m: &M) -> Any {
-    Any {
-        type_url: type_url.into(),
-        value: m.encode_to_vec(),
-    }
-}
-
 fn event_attr(report: &estuary_client::node::TxReport, kind: &str, key: &str) -> Result<String> {
     report
         .events
@@ -129,51 +126,16 @@ fn event_attr(report: &estuary_client::node::TxReport, kind: &str, key: &str) ->
         .ok_or_else(|| anyhow!("no {kind}.{key} in the transaction's events"))
 }
 
-fn prefix() -> Option<MerklePrefix> {
-    Some(MerklePrefix {
-        key_prefix: b"ibc".to_vec(),
-    })
-}
-
-fn conn_version() -> conn::Version {
-    conn::Version {
-        identifier: "1".into(),
-        features: vec!["ORDER_ORDERED".into(), "ORDER_UNORDERED".into()],
-    }
-}
-
 /// A client state for `src`, to live on its counterparty.
 pub async fn client_state_of(src: &Chain, latest: u64) -> Any {
-    #[allow(deprecated)]
-    let cs = tm::ClientState {
+    tendermint_client_state(&ClientParams {
         chain_id: src.id().to_string(),
-        trust_level: Some(tm::Fraction {
-            numerator: 1,
-            denominator: 3,
-        }),
-        trusting_period: Some(PDuration {
-            seconds: src.cfg.trusting_period_secs as i64,
-            nanos: 0,
-        }),
-        unbonding_period: Some(PDuration {
-            seconds: src.cfg.unbonding_period_secs as i64,
-            nanos: 0,
-        }),
-        max_clock_drift: Some(PDuration {
-            seconds: src.cfg.clock_drift_secs as i64,
-            nanos: 0,
-        }),
-        frozen_height: Some(client::Height {
-            revision_number: 0,
-            revision_height: 0,
-        }),
-        latest_height: Some(src.height_of(latest)),
+        trusting_period_secs: src.cfg.trusting_period_secs,
+        unbonding_period_secs: src.cfg.unbonding_period_secs,
+        max_clock_drift_secs: src.cfg.clock_drift_secs,
+        latest_height: src.height_of(latest),
         proof_specs: src.cfg.store.proof_specs(),
-        upgrade_path: vec!["upgrade".into(), "upgradedIBCState".into()],
-        allow_update_after_expiry: false,
-        allow_update_after_misbehaviour: false,
-    };
-    any("/ibc.lightclients.tendermint.v1.ClientState", &cs)
+    })
 }
 
 /// The chain id a Tendermint client on `host` follows.
@@ -220,10 +182,10 @@ pub async fn update_msg(
     let raw: tm::Header = header.into();
     let msg = client::MsgUpdateClient {
         client_id: client_id.into(),
-        client_message: Some(any("/ibc.lightclients.tendermint.v1.Header", &raw)),
+        client_message: Some(any(&raw)),
         signer: dst.signer.clone(),
     };
-    Ok(any("/ibc.core.client.v1.MsgUpdateClient", &msg))
+    Ok(any(&msg))
 }
 
 /// Checks a header with the Tendermint light-client verifier (signatures, voting power, trusting
@@ -314,13 +276,10 @@ async fn create_client(src: &Chain, dst: &Chain) -> Result<String> {
     };
     let msg = client::MsgCreateClient {
         client_state: Some(client_state_of(src, h).await),
-        consensus_state: Some(any("/ibc.lightclients.tendermint.v1.ConsensusState", &cons)),
+        consensus_state: Some(any(&cons)),
         signer: dst.signer.clone(),
     };
-    let report = dst
-        .submit(vec![any("/ibc.core.client.v1.MsgCreateClient", &msg)])
-        .await?
-        .remove(0);
+    let report = dst.submit(vec![any(&msg)]).await?.remove(0);
     let id = event_attr(&report, "create_client", "client_id")?;
     info!(on = dst.id(), client = %id, of = src.id(), "created client");
     Ok(id)
@@ -425,19 +384,13 @@ async fn connect(a: &Chain, b: &Chain, st: &mut LinkState) -> Result<()> {
         counterparty: Some(conn::Counterparty {
             client_id: st.b.client_id.clone(),
             connection_id: String::new(),
-            prefix: prefix(),
+            prefix: merkle_prefix(),
         }),
-        version: Some(conn_version()),
+        version: Some(connection_version()),
         delay_period: 0,
         signer: a.signer.clone(),
     };
-    let r = a
-        .submit(vec![any(
-            "/ibc.core.connection.v1.MsgConnectionOpenInit",
-            &init,
-        )])
-        .await?
-        .remove(0);
+    let r = a.submit(vec![any(&init)]).await?.remove(0);
     st.a.connection_id = event_attr(&r, "connection_open_init", "connection_id")?;
 
     let h = prove_ready(a, b, &st.b.client_id).await?;
@@ -470,10 +423,10 @@ async fn connect(a: &Chain, b: &Chain, st: &mut LinkState) -> Result<()> {
         counterparty: Some(conn::Counterparty {
             client_id: st.a.client_id.clone(),
             connection_id: st.a.connection_id.clone(),
-            prefix: prefix(),
+            prefix: merkle_prefix(),
         }),
         delay_period: 0,
-        counterparty_versions: vec![conn_version()],
+        counterparty_versions: vec![connection_version()],
         proof_height: Some(a.height_of(h + 1)),
         proof_init,
         proof_client,
@@ -482,7 +435,7 @@ async fn connect(a: &Chain, b: &Chain, st: &mut LinkState) -> Result<()> {
         signer: b.signer.clone(),
         host_consensus_state_proof: vec![],
     };
-    let msgs = vec![any("/ibc.core.connection.v1.MsgConnectionOpenTry", &try_)];
+    let msgs = vec![any(&try_)];
     let r = b
         .submit(msgs)
         .await?
@@ -513,7 +466,7 @@ async fn connect(a: &Chain, b: &Chain, st: &mut LinkState) -> Result<()> {
     let ack = conn::MsgConnectionOpenAck {
         connection_id: st.a.connection_id.clone(),
         counterparty_connection_id: st.b.connection_id.clone(),
-        version: Some(conn_version()),
+        version: Some(connection_version()),
         client_state: Some(ibc_proto::google::protobuf::Any::decode(
             cs_bytes.as_slice(),
         )?),
@@ -525,7 +478,7 @@ async fn connect(a: &Chain, b: &Chain, st: &mut LinkState) -> Result<()> {
         signer: a.signer.clone(),
         host_consensus_state_proof: vec![],
     };
-    let msgs = vec![any("/ibc.core.connection.v1.MsgConnectionOpenAck", &ack)];
+    let msgs = vec![any(&ack)];
     a.submit(msgs).await?;
 
     let h = prove_ready(a, b, &st.b.client_id).await?;
@@ -538,39 +491,19 @@ async fn connect(a: &Chain, b: &Chain, st: &mut LinkState) -> Result<()> {
         proof_height: Some(a.height_of(h + 1)),
         signer: b.signer.clone(),
     };
-    let msgs = vec![any(
-        "/ibc.core.connection.v1.MsgConnectionOpenConfirm",
-        &confirm,
-    )];
+    let msgs = vec![any(&confirm)];
     b.submit(msgs).await?;
     info!(a = %st.a.connection_id, b = %st.b.connection_id, "connection open");
     Ok(())
 }
 
-fn channel_end(state: chan::State, connection: &str, cp_channel: &str) -> chan::Channel {
-    chan::Channel {
-        state: state as i32,
-        ordering: chan::Order::Unordered as i32,
-        counterparty: Some(chan::Counterparty {
-            port_id: "transfer".into(),
-            channel_id: cp_channel.into(),
-        }),
-        connection_hops: vec![connection.into()],
-        version: "ics20-1".into(),
-        upgrade_sequence: 0,
-    }
-}
-
 async fn open_channel(a: &Chain, b: &Chain, st: &mut LinkState) -> Result<()> {
     let init = chan::MsgChannelOpenInit {
         port_id: "transfer".into(),
-        channel: Some(channel_end(chan::State::Init, &st.a.connection_id, "")),
+        channel: Some(transfer_channel(chan::State::Init, &st.a.connection_id, "")),
         signer: a.signer.clone(),
     };
-    let r = a
-        .submit(vec![any("/ibc.core.channel.v1.MsgChannelOpenInit", &init)])
-        .await?
-        .remove(0);
+    let r = a.submit(vec![any(&init)]).await?.remove(0);
     st.a.channel_id = event_attr(&r, "channel_open_init", "channel_id")?;
 
     let h = prove_ready(a, b, &st.b.client_id).await?;
@@ -584,7 +517,7 @@ async fn open_channel(a: &Chain, b: &Chain, st: &mut LinkState) -> Result<()> {
     let try_ = chan::MsgChannelOpenTry {
         port_id: "transfer".into(),
         previous_channel_id: String::new(),
-        channel: Some(channel_end(
+        channel: Some(transfer_channel(
             chan::State::Tryopen,
             &st.b.connection_id,
             &st.a.channel_id,
@@ -594,7 +527,7 @@ async fn open_channel(a: &Chain, b: &Chain, st: &mut LinkState) -> Result<()> {
         proof_height: Some(a.height_of(h + 1)),
         signer: b.signer.clone(),
     };
-    let msgs = vec![any("/ibc.core.channel.v1.MsgChannelOpenTry", &try_)];
+    let msgs = vec![any(&try_)];
     let r = b
         .submit(msgs)
         .await?
@@ -618,7 +551,7 @@ async fn open_channel(a: &Chain, b: &Chain, st: &mut LinkState) -> Result<()> {
         proof_height: Some(b.height_of(h + 1)),
         signer: a.signer.clone(),
     };
-    let msgs = vec![any("/ibc.core.channel.v1.MsgChannelOpenAck", &ack)];
+    let msgs = vec![any(&ack)];
     a.submit(msgs).await?;
 
     let h = prove_ready(a, b, &st.b.client_id).await?;
@@ -635,7 +568,7 @@ async fn open_channel(a: &Chain, b: &Chain, st: &mut LinkState) -> Result<()> {
         proof_height: Some(a.height_of(h + 1)),
         signer: b.signer.clone(),
     };
-    let msgs = vec![any("/ibc.core.channel.v1.MsgChannelOpenConfirm", &confirm)];
+    let msgs = vec![any(&confirm)];
     b.submit(msgs).await?;
     if st.a.channel_id.is_empty() || st.b.channel_id.is_empty() {
         bail!("channel handshake left no channel ids");

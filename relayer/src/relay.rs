@@ -11,17 +11,11 @@ use prost::Message;
 use serde::Serialize;
 use tracing::{info, warn};
 
+use estuary_client::ibc_msgs::any;
 use estuary_client::QueryRequest;
 
 use crate::chain::{attr, parse_height, Chain};
 use crate::link::{proof_height, End};
-
-fn any<M: Message>(type_url: &str, m: &M) -> Any {
-    Any {
-        type_url: type_url.into(),
-        value: m.encode_to_vec(),
-    }
-}
 
 /// What one pass relayed, per direction.
 #[derive(Debug, Default, Serialize, Clone)]
@@ -383,7 +377,7 @@ async fn deliver_recvs(
             proof_height: Some(src.height_of(h + 1)),
             signer: dst.signer.clone(),
         };
-        msgs.push((p.sequence, any("/ibc.core.channel.v1.MsgRecvPacket", &m)));
+        msgs.push((p.sequence, any(&m)));
     }
     submit_fitting(dst, src, update, msgs, "receives").await
 }
@@ -409,7 +403,7 @@ async fn deliver_timeouts(
             next_sequence_recv: p.sequence,
             signer: src.signer.clone(),
         };
-        msgs.push((p.sequence, any("/ibc.core.channel.v1.MsgTimeout", &m)));
+        msgs.push((p.sequence, any(&m)));
     }
     submit_fitting(src, src, update, msgs, "timeouts").await
 }
@@ -472,7 +466,7 @@ async fn relay_acks(src: &Chain, src_end: &End, dst: &Chain, dst_end: &End) -> R
             proof_height: Some(dst.height_of(h + 1)),
             signer: src.signer.clone(),
         };
-        msgs.push((*seq, any("/ibc.core.channel.v1.MsgAcknowledgement", &m)));
+        msgs.push((*seq, any(&m)));
     }
     submit_fitting(src, src, update, msgs, "acknowledgements").await
 }
