@@ -10,7 +10,6 @@ use estuary_auth::{AuthKeeper, AuthParams, AuthReader};
 use estuary_bank::BankKeeper;
 use estuary_sdk::store::TxOverlay;
 use estuary_sdk::{Address, Coin, DecodedMsg, Event, ModuleManager, TxError, TxResult};
-use k256::ecdsa::signature::Verifier;
 use prost::Message;
 
 use crate::tx::{DecodedTx, SignerInfo, SigningMode};
@@ -342,15 +341,7 @@ pub fn address_of(pub_key: &[u8]) -> TxResult<Address> {
 }
 
 /// ECDSA over sha256 of `msg`; 64-byte `r || s` with low `s` (k256 rejects high `s`).
-pub fn verify_secp256k1(pub_key: &[u8], msg: &[u8], sig: &[u8]) -> bool {
-    let Ok(key) = k256::ecdsa::VerifyingKey::from_sec1_bytes(pub_key) else {
-        return false;
-    };
-    let Ok(sig) = k256::ecdsa::Signature::from_slice(sig) else {
-        return false;
-    };
-    key.verify(msg, &sig).is_ok()
-}
+pub use estuary_sdk::crypto::{verify_secp256k1, verify_secp256k1_k256};
 
 fn check_min_gas_price(tx: &DecodedTx, prices: &[GasPrice]) -> TxResult {
     if prices.is_empty() || prices.iter().all(|p| p.micro_amount == 0) {

@@ -1098,3 +1098,103 @@ fn fuzz_queries() {
     );
     result.unwrap();
 }
+
+/// `n - s` for a 32-byte big-endian `s` (the other signature with the same `r`: high-S when `s`
+/// was low).
+fn negate_s(s: &[u8]) -> Vec<u8> {
+    const N: [u8; 32] = [
+        0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF,
+        0xFE, 0xBA, 0xAE, 0xDC, 0xE6, 0xAF, 0x48, 0xA0, 0x3B, 0xBF, 0xD2, 0x5E, 0x8C, 0xD0, 0x36,
+        0x41, 0x41,
+    ];
+    let mut out = vec![0u8; 32];
+    let mut borrow = 0i16;
+    for i in (0..32).rev() {
+        let mut d = i16::from(N[i]) - i16::from(s[i]) - borrow;
+        borrow = i16::from(d < 0);
+        if d < 0 {
+            d += 256;
+        }
+        out[i] = d as u8;
+    }
+    out
+}
+
+/// libsecp256k1 (what the chain verifies with) and k256 (what it verified with before) accept
+/// exactly the same signatures: valid ones, and refuse high-S twins, other messages, other keys,
+/// malformed keys of every prefix and length, and random bytes alike.
+#[test]
+fn libsecp256k1_and_k256_accept_the_same_signatures() {
+    use estuary_app::ante::{verify_secp256k1, verify_secp256k1_k256};
+    let mut runner = TestRunner::new(Config {
+        cases: cases().saturating_mul(4),
+        failure_persistence: None,
+        ..Config::default()
+    });
+    let accepted = std::cell::Cell::new(0u32);
+    let strategy = (
+        any::<[u8; 32]>(),
+        proptest::collection::vec(any::<u8>(), 0..200),
+        0u8..8,
+        proptest::collection::vec(any::<u8>(), 0..70),
+        any::<u8>(),
+    );
+    runner
+        .run(&strategy, |(seed, msg, variant, noise, prefix)| {
+            let Ok(key) = SigningKey::from_slice(&seed) else {
+                return Ok(());
+            };
+            let pub_key = key.public_key().to_bytes();
+            let sig = key.sign(&msg).unwrap().to_bytes().to_vec();
+            let (k, m, s): (Vec<u8>, Vec<u8>, Vec<u8>) = match variant {
+                0 => (pub_key.clone(), msg.clone(), sig.clone()),
+                1 => (
+                    pub_key.clone(),
+                    msg.clone(),
+                    [&sig[..32], &negate_s(&sig[32..])].concat(),
+                ),
+                2 => (
+                    pub_key.clone(),
+                    [msg.as_slice(), b"x"].concat(),
+                    sig.clone(),
+                ),
+                3 => (pub_key.clone(), msg.clone(), noise.clone()),
+                4 => ([&[prefix][..], &noise].concat(), msg.clone(), sig.clone()),
+                5 => {
+                    // The same key uncompressed, and in the hybrid encodings (0x06/0x07).
+                    let point = k256::ecdsa::VerifyingKey::from_sec1_bytes(&pub_key)
+                        .unwrap()
+                        .to_encoded_point(false);
+                    let mut bytes = point.as_bytes().to_vec();
+                    bytes[0] = [0x04, 0x06, 0x07][usize::from(prefix % 3)];
+                    (bytes, msg.clone(), sig.clone())
+                }
+                6 => (
+                    pub_key.clone(),
+                    msg.clone(),
+                    [&sig[..32], &[0u8; 32][..]].concat(),
+                ),
+                _ => {
+                    let mut s = sig.clone();
+                    let i = usize::from(prefix) % s.len();
+                    s[i] ^= 1 << (prefix % 8);
+                    (pub_key.clone(), msg.clone(), s)
+                }
+            };
+            let (lib, k256) = (
+                verify_secp256k1(&k, &m, &s),
+                verify_secp256k1_k256(&k, &m, &s),
+            );
+            prop_assert_eq!(lib, k256, "variant {}", variant);
+            if variant == 0 {
+                prop_assert!(lib, "a valid signature is accepted");
+            }
+            if variant == 1 || variant == 2 {
+                prop_assert!(!lib, "variant {} is refused", variant);
+            }
+            accepted.set(accepted.get() + u32::from(lib));
+            Ok(())
+        })
+        .unwrap();
+    assert!(accepted.get() > 0);
+}

@@ -28,6 +28,55 @@ enum Bench {
     Bank(Args),
     /// A burst of ICS-20 transfers A→B through a relayer: packets/s and send→ack latency.
     Relay(relay::RelayArgs),
+    /// Signature verification alone, the floor under every transaction: µs per secp256k1
+    /// verification with libsecp256k1 (what the chain uses) and with k256 (what it used), on
+    /// one core and on all of them.
+    Sigverify(SigArgs),
+}
+
+#[derive(clap::Args)]
+struct SigArgs {
+    /// Signatures to verify per measurement.
+    #[arg(long, default_value_t = 20_000)]
+    n: usize,
+}
+
+fn sigverify(args: SigArgs) -> Result<()> {
+    // Bank-send-sized sign bytes (a SignDoc is ~250 bytes), distinct keys and messages.
+    let items: Vec<(Vec<u8>, Vec<u8>, Vec<u8>)> = (0..args.n.max(1))
+        .map(|i| {
+            let key = SigningKey::random();
+            let msg = format!("{i:0>250}").into_bytes();
+            let sig = key.sign(&msg).map(|s| s.to_bytes().to_vec());
+            sig.map(|sig| (key.public_key().to_bytes(), msg, sig))
+        })
+        .collect::<Result<_, _>>()
+        .map_err(|e| anyhow::anyhow!("signing: {e}"))?;
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let run = |name: &str, verify: fn(&[u8], &[u8], &[u8]) -> bool| -> Result<()> {
+        let start = Instant::now();
+        let ok = items.iter().filter(|(k, m, s)| verify(k, m, s)).count();
+        let one = start.elapsed().as_secs_f64();
+        anyhow::ensure!(ok == items.len(), "{name}: {ok} of {} verified", items.len());
+        let start = Instant::now();
+        std::thread::scope(|scope| {
+            for chunk in items.chunks(items.len().div_ceil(cores)) {
+                scope.spawn(move || chunk.iter().all(|(k, m, s)| verify(k, m, s)));
+            }
+        });
+        let all = start.elapsed().as_secs_f64();
+        let n = items.len() as f64;
+        println!(
+            "{name:>14}: {:>6.1} µs per verification on one core ({:>7.0}/s); {:>7.0}/s on {cores} cores",
+            one / n * 1e6,
+            n / one,
+            n / all
+        );
+        Ok(())
+    };
+    run("libsecp256k1", estuary_sdk::crypto::verify_secp256k1)?;
+    run("k256", estuary_sdk::crypto::verify_secp256k1_k256)?;
+    Ok(())
 }
 
 mod relay;
@@ -87,6 +136,7 @@ async fn main() -> Result<()> {
     match Bench::parse() {
         Bench::Bank(args) => bank(args).await,
         Bench::Relay(args) => relay::run(args).await,
+        Bench::Sigverify(args) => sigverify(args),
     }
 }
 

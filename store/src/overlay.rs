@@ -2,7 +2,7 @@ use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::ops::Bound;
 
-use crate::db::Storage;
+use crate::db::{Snapshot, Storage};
 use crate::error::Result;
 use crate::gas::GasMeter;
 use crate::state::{StateRead, StateWrite};
@@ -66,13 +66,21 @@ impl WriteSet {
 /// The writes of the block being executed, over the last committed version.
 pub struct PendingBlock {
     storage: Storage,
+    /// One read transaction on the committed version for the whole block (or the mempool's
+    /// stretch between two commits): a read costs a table lookup, not a new transaction and
+    /// a look-up of the latest version each time.
+    base: Option<Snapshot>,
     writes: WriteSet,
 }
 
 impl PendingBlock {
     pub fn new(storage: Storage) -> Self {
+        // Without a snapshot (a database error) every read goes to the storage, which reports
+        // the error where it can be handled.
+        let base = storage.snapshot().ok();
         PendingBlock {
             storage,
+            base,
             writes: WriteSet::default(),
         }
     }
@@ -96,16 +104,19 @@ impl PendingBlock {
 
 impl StateRead for PendingBlock {
     fn get_raw(&self, key: &[u8]) -> Result<Option<Vec<u8>>> {
-        match self.writes.lookup(key) {
-            Some(v) => Ok(v.cloned()),
-            None => self.storage.get_latest(key),
+        match (self.writes.lookup(key), &self.base) {
+            (Some(v), _) => Ok(v.cloned()),
+            (None, Some(base)) => base.get_raw(key),
+            (None, None) => self.storage.get_latest(key),
         }
     }
 
     fn prefix_raw(&self, prefix: &[u8]) -> Result<Vec<(Vec<u8>, Vec<u8>)>> {
-        Ok(self
-            .writes
-            .merge_prefix(prefix, self.storage.prefix_latest(prefix)?))
+        let committed = match &self.base {
+            Some(base) => base.prefix_raw(prefix)?,
+            None => self.storage.prefix_latest(prefix)?,
+        };
+        Ok(self.writes.merge_prefix(prefix, committed))
     }
 }
 

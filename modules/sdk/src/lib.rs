@@ -8,6 +8,7 @@
 mod address;
 pub mod amino;
 mod coin;
+pub mod crypto;
 mod component;
 mod context;
 mod error;
