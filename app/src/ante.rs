@@ -8,7 +8,7 @@ use base64::Engine;
 use cosmrs::proto::cosmos::tx::v1beta1::SignDoc;
 use estuary_auth::{AuthKeeper, AuthParams, AuthReader};
 use estuary_bank::BankKeeper;
-use estuary_sdk::store::TxOverlay;
+use estuary_sdk::store::{StateRead, TxOverlay};
 use estuary_sdk::{Address, Coin, DecodedMsg, Event, ModuleManager, TxError, TxResult};
 use prost::Message;
 
@@ -223,6 +223,56 @@ fn signers(tx: &DecodedTx, msgs: &[DecodedMsg]) -> TxResult<Vec<Address>> {
         )));
     }
     Ok(out)
+}
+
+/// Verifies, on all cores, the signatures of a block's transactions that can be checked before
+/// execution — DIRECT signatures whose key the signer info carries, by accounts that exist at
+/// the start of the block — and leaves the results in the signature cache, where the in-order
+/// execution finds them. Only speed changes: the cache holds results of a pure function of
+/// (key, sign bytes, signature), and whatever is not verified here is verified in order as
+/// before. Transactions this node already checked in CheckTx are cache hits and cost nothing.
+pub fn preverify(
+    state: &dyn StateRead,
+    txs: &[Vec<u8>],
+    params: &AuthParams,
+    chain_id: &str,
+    cache: &SigCache,
+) {
+    let mut jobs: Vec<(Vec<u8>, Vec<u8>, Vec<u8>)> = Vec::new();
+    for bytes in txs {
+        let Ok(tx) = crate::tx::decode(bytes, params) else {
+            continue;
+        };
+        for (info, signature) in tx.signer_infos.iter().zip(&tx.signatures) {
+            let (SigningMode::Direct, Some(pub_key)) = (info.mode, &info.pub_key) else {
+                continue;
+            };
+            let Ok(Some(account)) = address_of(pub_key).and_then(|a| state.account(&a)) else {
+                continue;
+            };
+            let sign_bytes = SignDoc {
+                body_bytes: tx.body_bytes.clone(),
+                auth_info_bytes: tx.auth_info_bytes.clone(),
+                chain_id: chain_id.to_string(),
+                account_number: account.account_number,
+            }
+            .encode_to_vec();
+            jobs.push((pub_key.clone(), sign_bytes, signature.clone()));
+        }
+    }
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    if jobs.len() < 2 || threads < 2 {
+        return;
+    }
+    std::thread::scope(|scope| {
+        for chunk in jobs.chunks(jobs.len().div_ceil(threads)) {
+            scope.spawn(move || {
+                for (key, msg, sig) in chunk {
+                    cache.verify(key, msg, sig);
+                }
+            });
+        }
+    });
 }
 
 /// Checks a signer's key, sequence and signature; bumps its sequence. Returns the sequence used.

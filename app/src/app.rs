@@ -284,6 +284,8 @@ impl App {
             .auth_params()
             .unwrap_or_else(|e| fatal("reading auth params", e));
         let exec_started = Instant::now();
+        // Signatures first, in parallel; a panic there only costs the speed-up.
+        let _ = contain(|| ante::preverify(&block, txs, &params, &chain_id, &self.sig_cache));
         let tx_results: Vec<TxOutcome> = txs
             .iter()
             .map(|bytes| {

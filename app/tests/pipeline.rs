@@ -449,3 +449,49 @@ fn simulation_accepts_what_wallets_send_for_auto_gas() {
     raw.signatures = vec![vec![]];
     assert_eq!(chain.app.check_tx(&raw.encode_to_vec()).code, 4);
 }
+
+/// A block whose signatures this node never saw in CheckTx is verified in parallel before it
+/// runs; the results are those of an app that checked every transaction first: same codes,
+/// same gas, same app hash, and a forged signature in the middle still fails alone.
+#[test]
+fn parallel_signature_checks_change_nothing_but_speed() {
+    let (ka, kb) = (key(1), key(2));
+    let (a, b) = (addr(&ka), addr(&kb));
+    let mut checked = Chain::new(&[(a, 1_000_000), (b, 1_000_000)]);
+    let mut unseen = Chain::new(&[(a, 1_000_000), (b, 1_000_000)]);
+    let mut txs = Vec::new();
+    for seq in 0..20u64 {
+        let (k, from, to, number) = if seq % 2 == 0 {
+            (&ka, &a, &b, 0)
+        } else {
+            (&kb, &b, &a, 1)
+        };
+        let mut tx = Tx::new(k, number, seq / 2, vec![send_msg(from, &to.to_bech32(), "5")]);
+        tx.fee = 10;
+        let mut bytes = tx.bytes();
+        if seq == 9 {
+            // Forge b's fifth signature (its last byte).
+            let mut raw = TxRaw::decode(bytes.as_slice()).unwrap();
+            let sig = raw.signatures[0].last_mut().unwrap();
+            *sig ^= 1;
+            bytes = raw.encode_to_vec();
+        }
+        txs.push(bytes);
+    }
+    for tx in &txs {
+        checked.app.check_tx(tx);
+    }
+    let one = checked.block(txs.clone());
+    let two = unseen.block(txs);
+    let summary = |o: &estuary_app::app::BlockOutcome| {
+        o.tx_results
+            .iter()
+            .map(|r| (r.code, r.gas_used))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(summary(&one), summary(&two));
+    assert_eq!(one.app_hash, two.app_hash);
+    let failed: Vec<usize> = (0..20).filter(|&i| two.tx_results[i].code != 0).collect();
+    assert_eq!(failed, [9, 11, 13, 15, 17, 19], "the forgery, then b's later sequences");
+    assert_eq!(two.tx_results[9].code, 4, "{}", two.tx_results[9].log);
+}

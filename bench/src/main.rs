@@ -57,7 +57,11 @@ fn sigverify(args: SigArgs) -> Result<()> {
         let start = Instant::now();
         let ok = items.iter().filter(|(k, m, s)| verify(k, m, s)).count();
         let one = start.elapsed().as_secs_f64();
-        anyhow::ensure!(ok == items.len(), "{name}: {ok} of {} verified", items.len());
+        anyhow::ensure!(
+            ok == items.len(),
+            "{name}: {ok} of {} verified",
+            items.len()
+        );
         let start = Instant::now();
         std::thread::scope(|scope| {
             for chunk in items.chunks(items.len().div_ceil(cores)) {

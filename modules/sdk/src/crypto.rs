@@ -12,7 +12,7 @@ pub fn verify_secp256k1(pub_key: &[u8], msg: &[u8], sig: &[u8]) -> bool {
     use sha2::{Digest, Sha256};
     static CONTEXT: std::sync::OnceLock<secp256k1::Secp256k1<secp256k1::VerifyOnly>> =
         std::sync::OnceLock::new();
-    if !matches!(pub_key.first(), Some(0x02 | 0x03 | 0x04)) {
+    if !matches!(pub_key.first(), Some(0x02..=0x04)) {
         return false;
     }
     let Ok(key) = secp256k1::PublicKey::from_slice(pub_key) else {

@@ -8,9 +8,9 @@
 mod address;
 pub mod amino;
 mod coin;
-pub mod crypto;
 mod component;
 mod context;
+pub mod crypto;
 mod error;
 mod event;
 mod msg;
