@@ -466,7 +466,12 @@ fn parallel_signature_checks_change_nothing_but_speed() {
         } else {
             (&kb, &b, &a, 1)
         };
-        let mut tx = Tx::new(k, number, seq / 2, vec![send_msg(from, &to.to_bech32(), "5")]);
+        let mut tx = Tx::new(
+            k,
+            number,
+            seq / 2,
+            vec![send_msg(from, &to.to_bech32(), "5")],
+        );
         tx.fee = 10;
         let mut bytes = tx.bytes();
         if seq == 9 {
@@ -492,6 +497,10 @@ fn parallel_signature_checks_change_nothing_but_speed() {
     assert_eq!(summary(&one), summary(&two));
     assert_eq!(one.app_hash, two.app_hash);
     let failed: Vec<usize> = (0..20).filter(|&i| two.tx_results[i].code != 0).collect();
-    assert_eq!(failed, [9, 11, 13, 15, 17, 19], "the forgery, then b's later sequences");
+    assert_eq!(
+        failed,
+        [9, 11, 13, 15, 17, 19],
+        "the forgery, then b's later sequences"
+    );
     assert_eq!(two.tx_results[9].code, 4, "{}", two.tx_results[9].log);
 }

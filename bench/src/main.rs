@@ -3,6 +3,7 @@
 //! (p50/p99) and the app's own time per transaction in FinalizeBlock.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -128,6 +129,16 @@ struct Report {
     blocks: usize,
     mean_block_time_ms: f64,
     max_txs_per_block: usize,
+    /// Committed tx/s between the first and the last block holding our transactions (the
+    /// ramp-up and the tail left out): what the chain sustains while the load exceeds it.
+    steady_tx_per_sec: f64,
+    mean_txs_per_block: f64,
+    /// Transactions CheckTx refused, and broadcasts that failed outright.
+    checktx_rejections: usize,
+    broadcast_errors: usize,
+    /// CometBFT's mempool (`/num_unconfirmed_txs`), sampled every 250 ms during the run.
+    mempool_max: u64,
+    mempool_mean: f64,
     inclusion_latency_p50_ms: f64,
     inclusion_latency_p99_ms: f64,
     /// Estuary's own counters (`query app-stats`); absent on other chains.
@@ -202,27 +213,38 @@ async fn bank(args: Args) -> Result<()> {
         .sync_info
         .latest_block_height
         .value();
+    let rejected = Arc::new(AtomicUsize::new(0));
+    let errors = Arc::new(AtomicUsize::new(0));
     let mut tasks = Vec::new();
     for txs in per_sender {
         let (node, sent_at) = (node.clone(), sent_at.clone());
+        let (rejected, errors) = (rejected.clone(), errors.clone());
         tasks.push(tokio::spawn(async move {
             for (hash, bytes) in txs {
                 sent_at.lock().await.insert(hash.clone(), Instant::now());
-                let r = node.rpc.broadcast_tx_sync(bytes).await;
-                if let Ok(r) = &r {
-                    if r.code.is_err() {
-                        eprintln!("rejected by CheckTx: {}", r.log);
+                match node.rpc.broadcast_tx_sync(bytes).await {
+                    Ok(r) if r.code.is_err() => {
+                        if rejected.fetch_add(1, Ordering::Relaxed) < 5 {
+                            eprintln!("rejected by CheckTx: {}", r.log);
+                        }
+                    }
+                    Ok(_) => {}
+                    Err(_) => {
+                        errors.fetch_add(1, Ordering::Relaxed);
                     }
                 }
             }
         }));
     }
     let watcher = watch_blocks(node.clone(), start_height, args.txs, sent_at.clone());
+    let sampler = sample_mempool(args.node.clone());
     for t in tasks {
         t.await?;
     }
     let (included, blocks) = watcher.await??;
     let wall = start.elapsed();
+    sampler.abort();
+    let mempool: Vec<u64> = MEMPOOL_SAMPLES.lock().await.drain(..).collect();
     let stats_after = app_stats(&node).await;
 
     let sent = sent_at.lock().await;
@@ -264,6 +286,16 @@ async fn bank(args: Args) -> Result<()> {
             block_times.iter().sum::<f64>() / block_times.len() as f64
         },
         max_txs_per_block: blocks.iter().map(|b| b.2).max().unwrap_or(0),
+        steady_tx_per_sec: steady_rate(&blocks)
+            .unwrap_or(included.len() as f64 / wall.as_secs_f64()),
+        mean_txs_per_block: {
+            let full: Vec<usize> = blocks.iter().map(|b| b.2).filter(|&n| n > 0).collect();
+            full.iter().sum::<usize>() as f64 / full.len().max(1) as f64
+        },
+        checktx_rejections: rejected.load(Ordering::Relaxed),
+        broadcast_errors: errors.load(Ordering::Relaxed),
+        mempool_max: mempool.iter().copied().max().unwrap_or(0),
+        mempool_mean: mempool.iter().sum::<u64>() as f64 / mempool.len().max(1) as f64,
         inclusion_latency_p50_ms: pct(0.50),
         inclusion_latency_p99_ms: pct(0.99),
         app_exec_us_per_tx: per_tx("tx_exec_nanos"),
@@ -300,6 +332,14 @@ fn print_report(r: &Report) {
         r.blocks, r.mean_block_time_ms, r.max_txs_per_block
     );
     println!(
+        "  steady state         {:.1} tx/s, {:.0} txs per block on average",
+        r.steady_tx_per_sec, r.mean_txs_per_block
+    );
+    println!(
+        "  CheckTx              {} refused, {} broadcasts failed; mempool max {}, mean {:.0}",
+        r.checktx_rejections, r.broadcast_errors, r.mempool_max, r.mempool_mean
+    );
+    println!(
         "  inclusion latency    p50 {:.0} ms, p99 {:.0} ms",
         r.inclusion_latency_p50_ms, r.inclusion_latency_p99_ms
     );
@@ -308,6 +348,51 @@ fn print_report(r: &Report) {
             "  app time per tx      {exec:.1} µs executing, {fin:.1} µs in FinalizeBlock overall"
         );
     }
+}
+
+/// Committed tx/s from the first to the last block holding our transactions, counting the
+/// transactions of the blocks after the first up to the one before the last (each block's
+/// transactions arrived in the interval before it).
+fn steady_rate(blocks: &BlockTimes) -> Option<f64> {
+    let ours: Vec<&(u64, u128, usize)> = blocks.iter().filter(|b| b.2 > 0).collect();
+    if ours.len() < 4 {
+        return None;
+    }
+    let (first, before_last) = (ours.first()?, ours.get(ours.len() - 2)?);
+    let txs: usize = ours.get(1..ours.len() - 1)?.iter().map(|b| b.2).sum();
+    let secs = (before_last.1.saturating_sub(first.1)) as f64 / 1e9;
+    (secs > 0.0).then(|| txs as f64 / secs)
+}
+
+static MEMPOOL_SAMPLES: Mutex<Vec<u64>> = Mutex::const_new(Vec::new());
+
+/// Samples CometBFT's mempool size every 250 ms (`/num_unconfirmed_txs`, plain HTTP: the RPC
+/// client has no call for it) until aborted.
+fn sample_mempool(rpc: String) -> tokio::task::JoinHandle<()> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let host = rpc
+        .trim_start_matches("http://")
+        .trim_start_matches("tcp://")
+        .trim_end_matches('/')
+        .to_string();
+    tokio::spawn(async move {
+        loop {
+            let sample = async {
+                let mut sock = tokio::net::TcpStream::connect(&host).await.ok()?;
+                let req = format!("GET /num_unconfirmed_txs HTTP/1.0\r\nHost: {host}\r\n\r\n");
+                sock.write_all(req.as_bytes()).await.ok()?;
+                let mut body = String::new();
+                sock.read_to_string(&mut body).await.ok()?;
+                let json = body.split("\r\n\r\n").nth(1)?;
+                let v: serde_json::Value = serde_json::from_str(json).ok()?;
+                v["result"]["n_txs"].as_str()?.parse::<u64>().ok()
+            };
+            if let Some(n) = sample.await {
+                MEMPOOL_SAMPLES.lock().await.push(n);
+            }
+            tokio::time::sleep(Duration::from_millis(250)).await;
+        }
+    })
 }
 
 /// Polls new blocks (never a websocket) and records when each of our transactions appeared.
