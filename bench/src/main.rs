@@ -206,13 +206,7 @@ async fn bank(args: Args) -> Result<()> {
 
     let sent_at: Arc<Mutex<HashMap<String, Instant>>> = Arc::default();
     let start = Instant::now();
-    let start_height = node
-        .rpc
-        .status()
-        .await?
-        .sync_info
-        .latest_block_height
-        .value();
+    let start_height = node.latest_height().await?;
     let rejected = Arc::new(AtomicUsize::new(0));
     let errors = Arc::new(AtomicUsize::new(0));
     let mut tasks = Vec::new();
@@ -413,13 +407,7 @@ fn watch_blocks(
         let mut next = from_height + 1;
         let mut idle_since = Instant::now();
         while seen.len() < expected {
-            let latest = node
-                .rpc
-                .status()
-                .await?
-                .sync_info
-                .latest_block_height
-                .value();
+            let latest = node.latest_height().await?;
             if latest < next {
                 if idle_since.elapsed() > Duration::from_secs(60) {
                     break;

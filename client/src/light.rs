@@ -193,15 +193,7 @@ pub async fn verify_to(node: &Node, trusted: &TrustedState, target: u64) -> Resu
 /// Waits (up to a minute) for a block above `h`.
 async fn wait_past(node: &Node, h: u64) -> Result<()> {
     for _ in 0..600 {
-        if node
-            .rpc
-            .status()
-            .await?
-            .sync_info
-            .latest_block_height
-            .value()
-            > h
-        {
+        if node.latest_height().await? > h {
             return Ok(());
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
@@ -227,13 +219,7 @@ pub async fn proven_read(
 ) -> Result<Verified> {
     let trusted = TrustedState::load(home)?;
     // The newest state: the one after the latest block, provable once the next header exists.
-    let height = node
-        .rpc
-        .status()
-        .await?
-        .sync_info
-        .latest_block_height
-        .value();
+    let height = node.latest_height().await?;
     wait_past(node, height).await?;
     let res = node
         .rpc

@@ -82,6 +82,16 @@ impl Node {
             .with_context(|| format!("decoding the answer to {}", query.path))
     }
 
+    /// The node's latest committed height.
+    pub async fn latest_height(&self) -> Result<u64> {
+        let status = self
+            .rpc
+            .status()
+            .await
+            .with_context(|| format!("reaching the node at {}", self.url))?;
+        Ok(status.sync_info.latest_block_height.value())
+    }
+
     pub async fn chain_id(&self) -> Result<String> {
         let status = self
             .rpc

@@ -567,7 +567,7 @@ impl Localnet {
     }
 
     pub fn latest_height(&self, chain: usize) -> u64 {
-        rt().block_on(latest_height(&self.node(chain)))
+        rt().block_on(self.node(chain).latest_height())
             .unwrap_or_else(|e| panic!("status of {}: {e:#}", self.chain_id(chain)))
     }
 
@@ -732,17 +732,6 @@ fn hex_decode(s: &str) -> Vec<u8> {
         .step_by(2)
         .map(|i| u8::from_str_radix(&s[i..i + 2], 16).expect("hex"))
         .collect()
-}
-
-async fn latest_height(node: &Node) -> anyhow::Result<u64> {
-    use tendermint_rpc::Client;
-    Ok(node
-        .rpc
-        .status()
-        .await?
-        .sync_info
-        .latest_block_height
-        .value())
 }
 
 fn success(what: &str, out: Output) -> String {

@@ -81,15 +81,7 @@ pub async fn run(g: &Global, cmd: LightCmd) -> Result<()> {
             let mut t = TrustedState::load(&home)?;
             if update {
                 let node = Node::connect(&node.node)?;
-                let latest = {
-                    use tendermint_rpc::Client;
-                    node.rpc
-                        .status()
-                        .await?
-                        .sync_info
-                        .latest_block_height
-                        .value()
-                };
+                let latest = { node.latest_height().await? };
                 t = light::verify_to(&node, &t, latest).await?;
                 t.save(&home)?;
             }
