@@ -48,21 +48,36 @@ impl SigCache {
         h.finalize().into()
     }
 
-    /// Verifies, consulting and filling the cache.
-    pub fn verify(&self, pub_key: &[u8], msg: &[u8], sig: &[u8]) -> bool {
-        let key = Self::key(pub_key, msg, sig);
-        if self
-            .inner
+    /// Remembers that every signature of the transaction `tx_bytes` verified (CheckTx passed
+    /// it), so that the block-wide pre-verification need not even rebuild its sign bytes.
+    pub fn remember_checked_tx(&self, tx_bytes: &[u8]) {
+        self.insert(Self::tx_key(tx_bytes));
+    }
+
+    /// Whether CheckTx passed exactly these transaction bytes (recently).
+    pub fn tx_was_checked(&self, tx_bytes: &[u8]) -> bool {
+        self.contains(&Self::tx_key(tx_bytes))
+    }
+
+    /// A key no signature entry can have: signature keys start with an 8-byte length, which
+    /// `"checked-"` read as one (about 7.2e18 bytes) can never be.
+    fn tx_key(tx_bytes: &[u8]) -> [u8; 32] {
+        use sha2::Digest;
+        let mut h = sha2::Sha256::new();
+        h.update(b"checked-tx");
+        h.update(tx_bytes);
+        h.finalize().into()
+    }
+
+    fn contains(&self, key: &[u8; 32]) -> bool {
+        self.inner
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .0
-            .contains(&key)
-        {
-            return true;
-        }
-        if !verify_secp256k1(pub_key, msg, sig) {
-            return false;
-        }
+            .contains(key)
+    }
+
+    fn insert(&self, key: [u8; 32]) {
         let mut guard = self.inner.lock().unwrap_or_else(|p| p.into_inner());
         let (set, order) = &mut *guard;
         if set.insert(key) {
@@ -73,6 +88,18 @@ impl SigCache {
                 }
             }
         }
+    }
+
+    /// Verifies, consulting and filling the cache.
+    pub fn verify(&self, pub_key: &[u8], msg: &[u8], sig: &[u8]) -> bool {
+        let key = Self::key(pub_key, msg, sig);
+        if self.contains(&key) {
+            return true;
+        }
+        if !verify_secp256k1(pub_key, msg, sig) {
+            return false;
+        }
+        self.insert(key);
         true
     }
 }
@@ -240,6 +267,10 @@ pub fn preverify(
 ) {
     let mut jobs: Vec<(Vec<u8>, Vec<u8>, Vec<u8>)> = Vec::new();
     for bytes in txs {
+        if cache.tx_was_checked(bytes) {
+            // Its signatures are in the cache already.
+            continue;
+        }
         let Ok(tx) = crate::tx::decode(bytes, params) else {
             continue;
         };
@@ -380,15 +411,7 @@ pub fn amino_sign_bytes(
 }
 
 /// The Cosmos address of a compressed secp256k1 key: `ripemd160(sha256(key))`.
-pub fn address_of(pub_key: &[u8]) -> TxResult<Address> {
-    let tm = tendermint::PublicKey::from_raw_secp256k1(pub_key)
-        .ok_or_else(|| TxError::InvalidPubKey("not a secp256k1 point".into()))?;
-    let pk = cosmrs::crypto::PublicKey::from(tm);
-    let id = pk
-        .account_id(estuary_sdk::ACCOUNT_PREFIX)
-        .map_err(|e| TxError::InvalidPubKey(e.to_string()))?;
-    Address::from_slice(&id.to_bytes())
-}
+pub use estuary_sdk::crypto::secp256k1_address as address_of;
 
 /// ECDSA over sha256 of `msg`; 64-byte `r || s` with low `s` (k256 rejects high `s`).
 pub use estuary_sdk::crypto::{verify_secp256k1, verify_secp256k1_k256};

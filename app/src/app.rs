@@ -488,6 +488,7 @@ impl App {
         });
         match checked {
             Ok(ante::Checked { events, .. }) => {
+                self.sig_cache.remember_checked_tx(bytes);
                 let gas_used = state.gas_used();
                 let (writes, _) = state.into_parts();
                 mempool.absorb(writes);

@@ -1167,6 +1167,10 @@ fn libsecp256k1_and_k256_accept_the_same_signatures() {
                         .to_encoded_point(false);
                     let mut bytes = point.as_bytes().to_vec();
                     bytes[0] = [0x04, 0x06, 0x07][usize::from(prefix % 3)];
+                    if prefix % 4 == 3 {
+                        // SEC1's "compact" form: 0x05 and x alone.
+                        bytes = [&[0x05], &pub_key[1..]].concat();
+                    }
                     (bytes, msg.clone(), sig.clone())
                 }
                 6 => (
@@ -1197,4 +1201,57 @@ fn libsecp256k1_and_k256_accept_the_same_signatures() {
         })
         .unwrap();
     assert!(accepted.get() > 0);
+}
+
+/// The address the chain derives from a signer's key (libsecp256k1, hashing the compressed
+/// encoding) is the one tendermint-rs and cosmrs derive, and both refuse the same byte strings.
+#[test]
+fn addresses_of_keys_match_tendermint_rs() {
+    let mut runner = TestRunner::new(Config {
+        cases: cases().saturating_mul(4),
+        failure_persistence: None,
+        ..Config::default()
+    });
+    let strategy = (
+        any::<[u8; 32]>(),
+        0u8..4,
+        any::<u8>(),
+        proptest::collection::vec(any::<u8>(), 0..70),
+    );
+    runner
+        .run(&strategy, |(seed, variant, prefix, noise)| {
+            let Ok(key) = SigningKey::from_slice(&seed) else {
+                return Ok(());
+            };
+            let compressed = key.public_key().to_bytes();
+            let bytes = match variant {
+                0 => compressed,
+                1 => {
+                    let point = k256::ecdsa::VerifyingKey::from_sec1_bytes(&compressed)
+                        .unwrap()
+                        .to_encoded_point(false);
+                    let mut b = point.as_bytes().to_vec();
+                    b[0] = [0x04, 0x06, 0x07][usize::from(prefix % 3)];
+                    if prefix % 4 == 3 {
+                        b = [&[0x05], &compressed[1..]].concat();
+                    }
+                    b
+                }
+                2 => [&[prefix][..], &compressed[1..]].concat(),
+                _ => noise,
+            };
+            let ours = estuary_app::ante::address_of(&bytes).ok();
+            let theirs = tendermint::PublicKey::from_raw_secp256k1(&bytes).and_then(|tm| {
+                let id = cosmrs::crypto::PublicKey::from(tm)
+                    .account_id("estuary")
+                    .ok()?;
+                estuary_sdk::Address::from_slice(&id.to_bytes()).ok()
+            });
+            prop_assert_eq!(ours, theirs, "variant {}", variant);
+            if variant == 0 {
+                prop_assert!(ours.is_some());
+            }
+            Ok(())
+        })
+        .unwrap();
 }
