@@ -1255,3 +1255,111 @@ fn addresses_of_keys_match_tendermint_rs() {
         })
         .unwrap();
 }
+
+/// State sync from hostile peers: random and well-formed-but-lying snapshot offers, chunks in
+/// any order, with wrong hashes, out-of-range indexes and bytes that do or do not decode. The
+/// app never panics, and the empty store stays empty unless a snapshot restores to the app
+/// hash CometBFT verified (which no generated one can).
+#[test]
+fn hostile_snapshot_offers_and_chunks_never_restore_a_wrong_state() {
+    use borsh::BorshSerialize;
+    use estuary_app::snapshots::{Applied, SnapshotConfig, SnapshotMeta, Snapshots};
+    use estuary_sdk::store::{Storage, StorageConfig};
+    use sha2::Digest;
+    let dir = tempfile::tempdir().unwrap();
+    let storage = Storage::open(dir.path().join("state.redb"), StorageConfig::default()).unwrap();
+    let snapshots = Snapshots::new(
+        dir.path().join("snapshots"),
+        SnapshotConfig {
+            interval: 0,
+            keep_recent: 2,
+            chunk_bytes: 1 << 20,
+        },
+    );
+    let chunk = prop_oneof![
+        proptest::collection::vec(any::<u8>(), 0..120),
+        // A chunk that decodes: (key, value) entries.
+        proptest::collection::vec(
+            (
+                proptest::collection::vec(any::<u8>(), 0..8),
+                proptest::collection::vec(any::<u8>(), 0..8)
+            ),
+            0..4
+        )
+        .prop_map(|entries| borsh::to_vec(&entries).unwrap()),
+    ];
+    let strategy = (
+        any::<u64>(),
+        0u32..3,
+        any::<bool>(),
+        proptest::collection::vec(any::<u8>(), 0..80),
+        any::<[u8; 32]>(),
+        proptest::collection::vec(chunk, 1..4),
+        proptest::collection::vec((0u32..5, any::<bool>()), 0..8),
+    );
+    let mut runner = TestRunner::new(Config {
+        cases: cases().saturating_mul(4),
+        failure_persistence: None,
+        ..Config::default()
+    });
+    let outcomes = std::cell::RefCell::new(BTreeMap::<String, u32>::new());
+    runner
+        .run(
+            &strategy,
+            |(height, format, well_formed, noise, trusted, chunks, order)| {
+                let metadata = if well_formed {
+                    let meta = SnapshotMeta {
+                        app_hash: trusted,
+                        chunk_hashes: chunks
+                            .iter()
+                            .map(|c| sha2::Sha256::digest(c).into())
+                            .collect(),
+                    };
+                    let mut bytes = Vec::new();
+                    meta.serialize(&mut bytes).unwrap();
+                    bytes
+                } else {
+                    noise.clone()
+                };
+                let offer = snapshots.offer(&storage, height, format, &metadata, &trusted);
+                *outcomes
+                    .borrow_mut()
+                    .entry(format!("offer {offer:?}"))
+                    .or_default() += 1;
+                // Every chunk in order, after the hostile sequence (so that the restore runs).
+                let sequence = order
+                    .iter()
+                    .map(|&(i, corrupt)| (i, corrupt))
+                    .chain((0..chunks.len() as u32).map(|i| (i, false)));
+                for (index, corrupt) in sequence {
+                    let mut bytes = chunks
+                        .get(index as usize)
+                        .cloned()
+                        .unwrap_or_else(|| noise.clone());
+                    if corrupt {
+                        bytes.push(1);
+                    }
+                    let applied = snapshots.apply(&storage, index, &bytes, "peer");
+                    *outcomes
+                        .borrow_mut()
+                        .entry(format!("apply {applied:?}"))
+                        .or_default() += 1;
+                    prop_assert!(
+                        !matches!(applied, Applied::Accepted { done: true }),
+                        "a lying snapshot was restored"
+                    );
+                }
+                prop_assert!(storage.latest().is_none(), "the store stays empty");
+                Ok(())
+            },
+        )
+        .unwrap();
+    let outcomes = outcomes.into_inner();
+    println!("snapshot outcomes: {outcomes:?}");
+    assert!(outcomes.contains_key("offer Accept"), "{outcomes:?}");
+    assert!(
+        outcomes.contains_key("apply RejectSnapshot"),
+        "{outcomes:?}"
+    );
+    assert!(outcomes.contains_key("apply Refetch"), "{outcomes:?}");
+}
