@@ -175,7 +175,7 @@ impl GenesisDoc {
         let app_state = serde_json::to_value(&self.app_state)
             .map_err(|e| GenesisError::Invalid(format!("app_state: {e}")))?;
         crate::manifest::modules()
-            .validate_genesis(&mut MemState::default(), &app_state)
+            .init_genesis_naming(&mut MemState::default(), &app_state)
             .map_err(|(module, source)| GenesisError::Module { module, source })?;
         Ok(())
     }

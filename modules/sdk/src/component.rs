@@ -166,23 +166,13 @@ impl ModuleManager {
         state: &mut dyn StateWrite,
         app_state: &serde_json::Value,
     ) -> TxResult {
-        for module in self.modules() {
-            let slice = app_state
-                .get(module.name())
-                .cloned()
-                .unwrap_or(serde_json::Value::Null);
-            let slice = if slice.is_null() {
-                module.default_genesis_json()
-            } else {
-                slice
-            };
-            module.init_genesis_json(state, &slice)?;
-        }
-        Ok(())
+        self.init_genesis_naming(state, app_state)
+            .map_err(|(_, e)| e)
     }
 
-    /// Runs every module's genesis into `state`, naming the module whose slice is refused.
-    pub fn validate_genesis(
+    /// Runs every module's genesis into `state` (a missing or null slice is the module's
+    /// default), naming the module whose slice is refused.
+    pub fn init_genesis_naming(
         &self,
         state: &mut dyn StateWrite,
         app_state: &serde_json::Value,
