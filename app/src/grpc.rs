@@ -77,6 +77,9 @@ impl Service {
         if path == node_pb::GetNodeInfoRequest::path() {
             return typed(r, |r| self.get_node_info(r)).await;
         }
+        if !self.app.queries().serves_grpc(path) {
+            return Err(Status::unimplemented(format!("unknown method {path}")));
+        }
         self.query(path.to_string(), r).await
     }
 

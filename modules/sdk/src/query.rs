@@ -214,6 +214,12 @@ impl QueryRegistry {
         self.entries.contains_key(path)
     }
 
+    /// Whether gRPC serves `path`: a registered protobuf method (Estuary's JSON queries are
+    /// ABCI-only; their bytes are no protobuf message).
+    pub fn serves_grpc(&self, path: &str) -> bool {
+        self.entries.get(path).is_some_and(|e| e.grpc)
+    }
+
     /// Every registered path with the module that answers it and whether gRPC serves it.
     pub fn paths(&self) -> impl Iterator<Item = (&str, &'static str, bool)> {
         self.entries
@@ -276,6 +282,10 @@ mod tests {
                 Ok(bank::QuerySupplyOfResponse::default())
             });
         assert_eq!(reg.conflicts(), ["/cosmos.bank.v1beta1.Query/SupplyOf"]);
+        reg.register_json(STATS, |_ctx| Ok(1u8));
+        assert!(reg.serves_grpc("/cosmos.bank.v1beta1.Query/SupplyOf"));
+        assert!(!reg.serves_grpc(STATS.path), "JSON queries are ABCI-only");
+        assert!(!reg.serves_grpc("/x.Query/Nope"));
         let state = crate::store::MemState::default();
         let ctx = QueryContext {
             state: &state,
