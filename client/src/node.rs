@@ -82,23 +82,21 @@ impl Node {
             .with_context(|| format!("decoding the answer to {}", query.path))
     }
 
-    /// The node's latest committed height.
-    pub async fn latest_height(&self) -> Result<u64> {
-        let status = self
-            .rpc
+    /// CometBFT's `/status`, with an error naming the node.
+    async fn status(&self) -> Result<tendermint_rpc::endpoint::status::Response> {
+        self.rpc
             .status()
             .await
-            .with_context(|| format!("reaching the node at {}", self.url))?;
-        Ok(status.sync_info.latest_block_height.value())
+            .with_context(|| format!("reaching the node at {}", self.url))
+    }
+
+    /// The node's latest committed height.
+    pub async fn latest_height(&self) -> Result<u64> {
+        Ok(self.status().await?.sync_info.latest_block_height.value())
     }
 
     pub async fn chain_id(&self) -> Result<String> {
-        let status = self
-            .rpc
-            .status()
-            .await
-            .with_context(|| format!("reaching the node at {}", self.url))?;
-        Ok(status.node_info.network.to_string())
+        Ok(self.status().await?.node_info.network.to_string())
     }
 
     /// The account's number and sequence, or an error naming the account.
