@@ -18,6 +18,56 @@ pub struct AbciApp {
     app: Arc<App>,
     metrics: Option<Arc<NodeMetrics>>,
     snapshots: Option<Arc<Snapshots>>,
+    index: EventIndex,
+}
+
+/// Which event attributes CometBFT is told to index (app.toml `index_events`, the SDK's
+/// `index-events`): `type.key` entries; none listed means every attribute, as in the SDK.
+/// Indexing is CometBFT's most expensive per-transaction work (its kv indexer and the LevelDB
+/// compaction behind it), so an operator who serves no `tx_search` can keep it to what their
+/// clients ask for. A relayer needs the packet events (`send_packet.*`, `write_acknowledgement.*`,
+/// …) and wallets `tx.*` and `message.*`.
+#[derive(Clone, Debug, Default)]
+pub struct EventIndex(std::collections::HashMap<String, std::collections::HashSet<String>>);
+
+impl EventIndex {
+    /// From `type.key` entries; an entry without a dot is refused.
+    pub fn new<S: AsRef<str>>(entries: &[S]) -> anyhow::Result<EventIndex> {
+        let mut map = std::collections::HashMap::<String, std::collections::HashSet<String>>::new();
+        for entry in entries {
+            let entry = entry.as_ref();
+            let (kind, key) = entry.split_once('.').filter(|(k, a)| !k.is_empty() && !a.is_empty()).ok_or_else(|| {
+                anyhow::anyhow!("index_events entry {entry:?} is not of the form type.key (e.g. message.sender)")
+            })?;
+            map.entry(kind.to_string())
+                .or_default()
+                .insert(key.to_string());
+        }
+        Ok(EventIndex(map))
+    }
+
+    fn indexes(&self, kind: &str, key: &str) -> bool {
+        self.0.is_empty() || self.0.get(kind).is_some_and(|keys| keys.contains(key))
+    }
+
+    fn event(&self, e: &Event) -> pb::Event {
+        pb::Event {
+            r#type: e.kind.clone(),
+            attributes: e
+                .attributes
+                .iter()
+                .map(|a| pb::EventAttribute {
+                    key: a.key.clone(),
+                    value: a.value.clone(),
+                    index: a.index && self.indexes(&e.kind, &a.key),
+                })
+                .collect(),
+        }
+    }
+
+    fn events(&self, events: &[Event]) -> Vec<pb::Event> {
+        events.iter().map(|e| self.event(e)).collect()
+    }
 }
 
 impl AbciApp {
@@ -26,7 +76,14 @@ impl AbciApp {
             app,
             metrics: None,
             snapshots: None,
+            index: EventIndex::default(),
         }
+    }
+
+    /// Indexes only these event attributes (see `EventIndex`).
+    pub fn with_event_index(mut self, index: EventIndex) -> Self {
+        self.index = index;
+        self
     }
 
     /// Serves and restores state-sync snapshots from `snapshots`.
@@ -157,7 +214,7 @@ impl Application for AbciApp {
             info: String::new(),
             gas_wanted: out.gas_wanted as i64,
             gas_used: out.gas_used as i64,
-            events: out.events.iter().map(event).collect(),
+            events: self.index.events(&out.events),
             codespace: out.codespace,
         }
     }
@@ -237,8 +294,12 @@ impl Application for AbciApp {
             );
         }
         pb::ResponseFinalizeBlock {
-            events: out.events.iter().map(event).collect(),
-            tx_results: out.tx_results.iter().map(tx_result).collect(),
+            events: self.index.events(&out.events),
+            tx_results: out
+                .tx_results
+                .iter()
+                .map(|r| tx_result(r, &self.index))
+                .collect(),
             validator_updates: out.validator_updates.iter().map(validator_update).collect(),
             consensus_param_updates: None,
             app_hash: out.app_hash.to_vec().into(),
@@ -361,22 +422,7 @@ impl AbciApp {
     }
 }
 
-fn event(e: &Event) -> pb::Event {
-    pb::Event {
-        r#type: e.kind.clone(),
-        attributes: e
-            .attributes
-            .iter()
-            .map(|a| pb::EventAttribute {
-                key: a.key.clone(),
-                value: a.value.clone(),
-                index: a.index,
-            })
-            .collect(),
-    }
-}
-
-fn tx_result(r: &TxOutcome) -> pb::ExecTxResult {
+fn tx_result(r: &TxOutcome, index: &EventIndex) -> pb::ExecTxResult {
     pb::ExecTxResult {
         code: r.code,
         data: Default::default(),
@@ -384,7 +430,7 @@ fn tx_result(r: &TxOutcome) -> pb::ExecTxResult {
         info: String::new(),
         gas_wanted: r.gas_wanted as i64,
         gas_used: r.gas_used as i64,
-        events: r.events.iter().map(event).collect(),
+        events: index.events(&r.events),
         codespace: r.codespace.clone(),
     }
 }
@@ -395,5 +441,40 @@ fn validator_update(v: &ValidatorUpdate) -> pb::ValidatorUpdate {
             sum: Some(public_key::Sum::Ed25519(v.ed25519_pubkey.to_vec())),
         }),
         power: v.power as i64,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn send_event() -> Event {
+        Event::new("transfer")
+            .attr("recipient", "estuary1x")
+            .attr("amount", "1stake")
+    }
+
+    #[test]
+    fn every_attribute_is_indexed_unless_index_events_narrows_it() {
+        let all = EventIndex::default().event(&send_event());
+        assert!(all.attributes.iter().all(|a| a.index));
+        let some = EventIndex::new(&["transfer.recipient", "message.sender"])
+            .unwrap()
+            .event(&send_event());
+        let indexed: Vec<_> = some
+            .attributes
+            .iter()
+            .map(|a| (a.key.as_str(), a.index))
+            .collect();
+        assert_eq!(indexed, [("recipient", true), ("amount", false)]);
+        // Values and order are untouched: only the index flag changes.
+        assert_eq!(some.attributes[1].value, "1stake");
+    }
+
+    #[test]
+    fn index_events_entries_must_name_type_and_key() {
+        for bad in ["transfer", ".recipient", "transfer.", ""] {
+            assert!(EventIndex::new(&[bad]).is_err(), "{bad:?} accepted");
+        }
     }
 }

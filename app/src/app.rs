@@ -9,7 +9,6 @@ use estuary_ibc::host::HostHistory;
 use estuary_sdk::query::QueryRegistry;
 use estuary_sdk::store::{
     CommitInfo, GasMeter, PendingBlock, PreparedCommit, StateRead, StateWrite, Storage, TxOverlay,
-    WriteSet,
 };
 use estuary_sdk::{
     BlockInfo, DecodedMsg, Event, ModuleManager, TxContext, TxError, TxResult, ValidatorUpdate,
@@ -96,10 +95,6 @@ pub struct App {
 
 #[derive(Default)]
 struct Consensus {
-    /// Genesis writes, from InitChain until the first block commits them.
-    genesis: Option<WriteSet>,
-    /// The app hash InitChain returned: the first block's header carries it.
-    genesis_app_hash: Option<[u8; 32]>,
     prepared: Option<PreparedCommit>,
 }
 
@@ -178,8 +173,10 @@ impl App {
         *lock(&self.mempool) = PendingBlock::new(self.storage.clone());
     }
 
+    /// The last committed block (`None` until the first block commits, even though the
+    /// genesis state is stored): what Info reports to CometBFT.
     pub fn last_commit(&self) -> Option<CommitInfo> {
-        self.storage.latest()
+        self.storage.last_block()
     }
 
     pub fn stats(&self) -> ExecStats {
@@ -193,52 +190,62 @@ impl App {
         String::from_utf8(raw).map_err(|e| TxError::Internal(e.to_string()))
     }
 
-    /// InitChain: runs every module's genesis hook. Nothing is written until the first block.
+    /// InitChain: runs every module's genesis hook and writes the result as the state one
+    /// version below the first block, with a digest of the genesis it came from. CometBFT asks
+    /// again after a restart that came before the first block's commit; the same genesis then
+    /// gets the stored answer, a different one is refused.
     pub fn init_chain(
         &self,
         chain_id: &str,
         initial_height: u64,
         app_state: &[u8],
     ) -> TxResult<GenesisOutcome> {
-        if self.storage.latest().is_some() {
-            return Err(TxError::Internal(
-                "InitChain on a store that already holds blocks".into(),
-            ));
+        let outcome = self.init_chain_inner(chain_id, initial_height, app_state);
+        // The parsed genesis and its write set are gone: give their memory back.
+        crate::memory::release_freed();
+        outcome
+    }
+
+    fn init_chain_inner(
+        &self,
+        chain_id: &str,
+        initial_height: u64,
+        app_state: &[u8],
+    ) -> TxResult<GenesisOutcome> {
+        let digest = genesis_digest(chain_id, initial_height, app_state);
+        let genesis_version = initial_height.saturating_sub(1);
+        if let Some(latest) = self.storage.latest() {
+            let mark = self.storage.genesis_mark()?;
+            if self.storage.last_block().is_some() || mark.is_none() {
+                return Err(TxError::Internal(
+                    "InitChain on a store that already holds blocks".into(),
+                ));
+            }
+            if mark.as_ref().map(|m| (m.version, m.tag.as_slice()))
+                != Some((genesis_version, digest.as_slice()))
+            {
+                return Err(TxError::InvalidRequest(
+                    "this store was initialised from a different genesis (remove the data \
+                     directory to start over)"
+                        .into(),
+                ));
+            }
+            let validators = genesis_validators(&PendingBlock::new(self.storage.clone()))?;
+            info!(chain_id, initial_height, "genesis state already stored");
+            return Ok(GenesisOutcome {
+                validators,
+                app_hash: latest.app_hash,
+            });
         }
-        let app_state: serde_json::Value = if app_state.is_empty() {
-            serde_json::Value::Null
-        } else {
-            serde_json::from_slice(app_state)
-                .map_err(|e| TxError::Decode(format!("app_state: {e}")))?
-        };
         let mut block = PendingBlock::new(self.storage.clone());
         block.put_raw(CHAIN_ID_KEY.to_vec(), chain_id.as_bytes().to_vec())?;
-        self.modules.init_genesis(&mut block, &app_state)?;
-        let validators = block
-            .validator_set()?
-            .into_iter()
-            .map(|v| ValidatorUpdate {
-                ed25519_pubkey: v.pub_key,
-                power: v.power,
-            })
-            .collect::<Vec<_>>();
-        if validators.is_empty() {
-            return Err(TxError::InvalidRequest("genesis has no validators".into()));
-        }
-        let writes = block.into_writes();
-        let app_hash = self
+        self.modules.init_genesis(&mut block, app_state)?;
+        let validators = genesis_validators(&block)?;
+        let info = self
             .storage
-            .prepare(writes.clone(), initial_height)?
-            .info()
-            .app_hash;
-        // The mempool may check transactions before the first block commits the genesis state.
-        let mut mempool = PendingBlock::new(self.storage.clone());
-        mempool.absorb(writes.clone());
-        *lock(&self.mempool) = mempool;
-        let mut consensus = lock(&self.consensus);
-        consensus.genesis = Some(writes);
-        consensus.genesis_app_hash = Some(app_hash);
-        drop(consensus);
+            .commit_genesis(block.into_writes(), genesis_version, &digest)?;
+        // The mempool checks against the stored genesis state until the first block commits.
+        self.reset_mempool();
         info!(
             chain_id,
             initial_height,
@@ -247,7 +254,7 @@ impl App {
         );
         Ok(GenesisOutcome {
             validators,
-            app_hash,
+            app_hash: info.app_hash,
         })
     }
 
@@ -255,20 +262,12 @@ impl App {
     pub fn finalize_block(&self, mut block_info: BlockInfo, txs: &[Vec<u8>]) -> BlockOutcome {
         let started = Instant::now();
         let mut consensus = lock(&self.consensus);
+        // The last block's app hash, or for the first block the genesis state's (InitChain's).
         block_info.header_app_hash = match self.storage.latest() {
             Some(last) => last.app_hash.to_vec(),
-            None => consensus
-                .genesis_app_hash
-                .map(|h| h.to_vec())
-                .unwrap_or_default(),
+            None => fatal("FinalizeBlock before InitChain", "no genesis state"),
         };
         let mut block = PendingBlock::new(self.storage.clone());
-        if self.storage.latest().is_none() {
-            match consensus.genesis.take() {
-                Some(genesis) => block.absorb(genesis),
-                None => fatal("FinalizeBlock before InitChain", "no genesis state"),
-            }
-        }
         let chain_id = self
             .chain_id(&block)
             .unwrap_or_else(|e| fatal("reading chain id", e));
@@ -438,11 +437,15 @@ impl App {
         let Some(prepared) = prepared else {
             fatal("Commit without FinalizeBlock", "nothing prepared")
         };
+        let large = prepared.write_count() >= crate::memory::LARGE_BLOCK_WRITES;
         let info = self
             .storage
             .commit(prepared)
             .unwrap_or_else(|e| fatal("writing the block", e));
         *lock(&self.mempool) = PendingBlock::new(self.storage.clone());
+        if large {
+            crate::memory::release_freed();
+        }
         let retain = match self.config.min_retain_blocks {
             0 => 0,
             keep => info.version.saturating_sub(keep),
@@ -588,4 +591,32 @@ fn tag_msg_index(mut e: Event, index: usize) -> Event {
         e = e.attr("msg_index", index);
     }
     e
+}
+
+/// What a stored genesis state is recognised by: SHA-256 over the chain id, the initial height
+/// and the app state bytes exactly as CometBFT sent them.
+fn genesis_digest(chain_id: &str, initial_height: u64, app_state: &[u8]) -> Vec<u8> {
+    use sha2::Digest;
+    let mut h = sha2::Sha256::new();
+    h.update((chain_id.len() as u64).to_be_bytes());
+    h.update(chain_id.as_bytes());
+    h.update(initial_height.to_be_bytes());
+    h.update(app_state);
+    h.finalize().to_vec()
+}
+
+/// The validator set the genesis state holds, as InitChain answers it.
+fn genesis_validators(state: &dyn StateRead) -> TxResult<Vec<ValidatorUpdate>> {
+    let validators = state
+        .validator_set()?
+        .into_iter()
+        .map(|v| ValidatorUpdate {
+            ed25519_pubkey: v.pub_key,
+            power: v.power,
+        })
+        .collect::<Vec<_>>();
+    if validators.is_empty() {
+        return Err(TxError::InvalidRequest("genesis has no validators".into()));
+    }
+    Ok(validators)
 }

@@ -68,6 +68,13 @@ pub struct AppToml {
     pub snapshot_interval: u64,
     pub snapshot_keep_recent: u32,
     pub snapshot_chunk_bytes: usize,
+    /// The state store's page cache in MiB: with the allocator returning what a large block
+    /// freed, it is what bounds estuaryd's resident memory, whatever the state size.
+    pub store_cache_mb: usize,
+    /// Event attributes CometBFT indexes for `tx_search`, as `type.key` (the SDK's
+    /// `index-events`); empty: all of them. Indexing is CometBFT's largest per-transaction cost;
+    /// a node that serves relayers must keep the IBC packet events.
+    pub index_events: Vec<String>,
 }
 
 impl Default for AppToml {
@@ -85,6 +92,8 @@ impl Default for AppToml {
             snapshot_interval: 0,
             snapshot_keep_recent: 2,
             snapshot_chunk_bytes: 4 << 20,
+            store_cache_mb: estuary_store::DEFAULT_CACHE_BYTES >> 20,
+            index_events: Vec::new(),
         }
     }
 }

@@ -17,6 +17,7 @@ pub mod app;
 pub mod cli;
 pub mod config;
 pub mod grpc;
+pub mod memory;
 pub mod metrics;
 pub mod node_info;
 pub mod query;

@@ -344,6 +344,99 @@ fn restart_resumes_from_the_last_commit() {
 }
 
 #[test]
+fn genesis_is_stored_at_init_chain_and_recognised_after_a_restart() {
+    let (ka, kb) = (key(1), key(2));
+    let (a, b) = (addr(&ka), addr(&kb));
+    let genesis = genesis_json(&[(a, 1_000), (b, 0)]);
+    let dir = tempfile::tempdir().unwrap();
+    let first = {
+        let app = open(&dir, AppConfig::default());
+        let out = app.init_chain(CHAIN, 1, &genesis).unwrap();
+        // The genesis state is on disk but no block is: CometBFT must be told height 0.
+        assert_eq!(app.last_commit(), None);
+        assert_eq!(
+            app.storage()
+                .balance(&a, &Denom::new("stake").unwrap())
+                .unwrap(),
+            1_000
+        );
+        out
+        // The process dies here, before the first block commits.
+    };
+    let app = open(&dir, AppConfig::default());
+    assert_eq!(app.last_commit(), None, "a restart still reports height 0");
+    // CometBFT's handshake sends InitChain again: the same genesis gets the same answer...
+    let again = app.init_chain(CHAIN, 1, &genesis).unwrap();
+    assert_eq!(again.app_hash, first.app_hash);
+    assert_eq!(again.validators.len(), first.validators.len());
+    // ...and another genesis is refused rather than silently mixed with the stored one.
+    let other = genesis_json(&[(a, 999), (b, 0)]);
+    assert!(app.init_chain(CHAIN, 1, &other).is_err());
+    assert!(app.init_chain("other-chain", 1, &genesis).is_err());
+    // The first block's header carries the genesis app hash, and the block applies once.
+    let tx = Tx::new(&ka, 0, 0, vec![send_msg(&a, &b.to_bech32(), "10")]).bytes();
+    let info = BlockInfo {
+        height: 1,
+        chain_id: CHAIN.into(),
+        ..Default::default()
+    };
+    let out = app.finalize_block(info, &[tx]);
+    assert_eq!(out.tx_results[0].code, 0, "{}", out.tx_results[0].log);
+    let (committed, _) = app.commit();
+    assert_eq!(committed.version, 1);
+    assert_eq!(app.last_commit().map(|c| c.version), Some(1));
+    assert_eq!(
+        app.storage()
+            .balance(&b, &Denom::new("stake").unwrap())
+            .unwrap(),
+        10
+    );
+    // Once a block is committed, InitChain is refused.
+    assert!(app.init_chain(CHAIN, 1, &genesis).is_err());
+}
+
+#[test]
+fn malformed_genesis_is_refused_and_stores_nothing() {
+    let (ka, kb) = (key(1), key(2));
+    let (a, b) = (addr(&ka), addr(&kb));
+    let good: serde_json::Value = serde_json::from_slice(&genesis_json(&[(a, 5), (b, 0)])).unwrap();
+    let mut bad_amount = good.clone();
+    bad_amount["bank"]["balances"][0]["coins"][0]["amount"] = "-1".into();
+    for (what, bytes) in [
+        ("not JSON", b"{\"auth\": [".to_vec()),
+        ("not an object", b"[1, 2, 3]".to_vec()),
+        (
+            "a module slice of the wrong type",
+            br#"{"bank": 7}"#.to_vec(),
+        ),
+        (
+            "a negative amount",
+            serde_json::to_vec(&bad_amount).unwrap(),
+        ),
+        ("no validators", br#"{"auth": null}"#.to_vec()),
+        (
+            "deeply nested",
+            format!("{}{}", "[".repeat(100_000), "]".repeat(100_000)).into_bytes(),
+        ),
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        let app = open(&dir, AppConfig::default());
+        assert!(
+            app.init_chain(CHAIN, 1, &bytes).is_err(),
+            "{what} was accepted"
+        );
+        assert_eq!(app.storage().latest(), None, "{what} left state behind");
+    }
+    // A null slice is the module's default, as a missing one is.
+    let mut null_transfer = good.clone();
+    null_transfer["transfer"] = serde_json::Value::Null;
+    let dir = tempfile::tempdir().unwrap();
+    let app = open(&dir, AppConfig::default());
+    app.init_chain(CHAIN, 1, &serde_json::to_vec(&null_transfer).unwrap())
+        .unwrap();
+}
+
+#[test]
 fn export_then_import_gives_the_same_app_hash() {
     let (mut chain, ka, a, _kb, b) = setup();
     let c = addr(&key(9));

@@ -33,6 +33,10 @@ enum Bench {
     /// verification with libsecp256k1 (what the chain uses) and with k256 (what it used), on
     /// one core and on all of them.
     Sigverify(SigArgs),
+    /// Adds N funded accounts to a genesis file (Estuary's or the Cosmos SDK's shape).
+    GenesisAccounts(scale::GenesisArgs),
+    /// Latency of proven balance reads of the accounts `genesis-accounts` added.
+    ProvenQuery(scale::QueryArgs),
 }
 
 #[derive(clap::Args)]
@@ -85,6 +89,7 @@ fn sigverify(args: SigArgs) -> Result<()> {
 }
 
 mod relay;
+mod scale;
 
 #[derive(clap::Args)]
 struct Args {
@@ -152,6 +157,8 @@ async fn main() -> Result<()> {
         Bench::Bank(args) => bank(args).await,
         Bench::Relay(args) => relay::run(args).await,
         Bench::Sigverify(args) => sigverify(args),
+        Bench::GenesisAccounts(args) => scale::genesis_accounts(args),
+        Bench::ProvenQuery(args) => scale::proven_query(args).await,
     }
 }
 

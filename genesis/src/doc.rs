@@ -172,7 +172,7 @@ impl GenesisDoc {
         }
         // Every module of the manifest initialises from its slice into memory: a genesis that
         // validates here is one InitChain accepts.
-        let app_state = serde_json::to_value(&self.app_state)
+        let app_state = serde_json::to_vec(&self.app_state)
             .map_err(|e| GenesisError::Invalid(format!("app_state: {e}")))?;
         crate::manifest::modules()
             .init_genesis_naming(&mut MemState::default(), &app_state)

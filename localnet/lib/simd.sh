@@ -1,6 +1,7 @@
 # ibc-go's simd (v8.8.0, built by scripts/build-simd) as a localnet chain. Sourced by localnet/up.
 # One validator, the same CometBFT block settings as an Estuary node (timeout_commit, mempool),
-# minimum gas price 0, every port remapped to the chain's port block on loopback.
+# minimum gas price 0, every port remapped to the chain's port block on loopback (CometBFT's
+# Prometheus metrics at base+5, as on an Estuary node).
 SIMD="${ESTUARY_SIMD:-$ESTUARY_BIN_DIR/simd}"
 
 simd_cmd() { "$SIMD" --home "$SIMD_HOME" "$@"; }
@@ -31,6 +32,8 @@ init_simd() {
     -e "s|^cache_size = 10000|cache_size = 50000|" \
     -e "s|^addr_book_strict = .*|addr_book_strict = false|" \
     -e "s|^allow_duplicate_ip = .*|allow_duplicate_ip = true|" \
+    -e "s|^prometheus = .*|prometheus = true|" \
+    -e "s|^prometheus_listen_addr = .*|prometheus_listen_addr = \"127.0.0.1:$((base + 5))\"|" \
     "$cfg"
   sed -i \
     -e "s|^minimum-gas-prices = .*|minimum-gas-prices = \"0stake\"|" \

@@ -33,6 +33,8 @@ const META: TableDefinition<&str, Bytes> = TableDefinition::new("meta");
 
 const META_LATEST: &str = "latest";
 const META_EARLIEST: &str = "earliest";
+/// Set when the state was initialised from a genesis: `be64(version) || tag`.
+const META_GENESIS: &str = "genesis";
 
 /// The latest committed state as of one moment; see [`Storage::snapshot`].
 pub struct Snapshot {
@@ -87,10 +89,27 @@ pub struct CommitInfo {
     pub app_hash: [u8; 32],
 }
 
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug)]
 pub struct StorageConfig {
     /// Versions to keep behind the latest; 0 keeps every version.
     pub keep_recent: u64,
+    /// redb's page cache. It is what bounds the node's resident memory once the state is
+    /// larger than the cache (redb's own default, 1 GiB, would let a 1M-account node hold a
+    /// gigabyte of pages it rarely reads again).
+    pub cache_bytes: usize,
+}
+
+/// The default page cache: the hot part of a million-account state (the upper JMT levels and
+/// the recently touched accounts) fits; reads beyond it go to the OS page cache.
+pub const DEFAULT_CACHE_BYTES: usize = 256 << 20;
+
+impl Default for StorageConfig {
+    fn default() -> Self {
+        StorageConfig {
+            keep_recent: 0,
+            cache_bytes: DEFAULT_CACHE_BYTES,
+        }
+    }
 }
 
 /// The on-disk store. Cheap to clone; every clone sees the same database.
@@ -103,6 +122,27 @@ struct Inner {
     db: Database,
     config: StorageConfig,
     latest: RwLock<Option<CommitInfo>>,
+    /// The version holding the genesis state, when this store was initialised from one.
+    genesis_version: RwLock<Option<u64>>,
+}
+
+/// One table's share of the store: its entries, the key and value bytes they hold, the B-tree
+/// bookkeeping around them, and the unused space in its pages.
+#[derive(Clone, Debug)]
+pub struct TableUsage {
+    pub table: &'static str,
+    pub entries: u64,
+    pub stored_bytes: u64,
+    pub metadata_bytes: u64,
+    pub fragmented_bytes: u64,
+}
+
+/// What `commit_genesis` recorded: the version of the genesis state and the caller's tag (a
+/// digest of the genesis it was built from).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct GenesisMark {
+    pub version: u64,
+    pub tag: Vec<u8>,
 }
 
 /// The tree updates a block would make, computed before it is committed.
@@ -116,25 +156,35 @@ impl PreparedCommit {
     pub fn info(&self) -> CommitInfo {
         self.info
     }
+    /// How many keys the block writes or deletes.
+    pub fn write_count(&self) -> usize {
+        self.writes.len()
+    }
 }
 
 impl Storage {
     pub fn open(path: impl AsRef<Path>, config: StorageConfig) -> Result<Self> {
-        let db = Database::create(path.as_ref())?;
+        let db = redb::Builder::new()
+            .set_cache_size(config.cache_bytes)
+            .create(path.as_ref())?;
         let txn = db.begin_write()?;
         for table in [NODES, VALUES, FLAT, STALE_NODES, STALE_VALUES, PREIMAGES] {
             txn.open_table(table)?;
         }
         txn.open_table(META)?;
         txn.commit()?;
-        let latest = {
+        let (latest, genesis) = {
             let read = db.begin_read()?;
             let meta = read.open_table(META)?;
             let latest = meta
                 .get(META_LATEST)?
                 .map(|v| decode_commit_info(v.value()))
                 .transpose()?;
-            latest
+            let genesis = meta
+                .get(META_GENESIS)?
+                .map(|v| decode_genesis_mark(v.value()))
+                .transpose()?;
+            (latest, genesis)
         };
         info!(path = %path.as_ref().display(), latest = ?latest.map(|l| l.version), "opened store");
         Ok(Storage {
@@ -142,8 +192,77 @@ impl Storage {
                 db,
                 config,
                 latest: RwLock::new(latest),
+                genesis_version: RwLock::new(genesis.map(|g| g.version)),
             }),
         })
+    }
+
+    /// Writes the genesis state as `version` (one below the chain's first block) in one
+    /// transaction, with `tag` to recognise it by. The first block then only writes its own
+    /// changes, and nothing of the genesis stays in memory between InitChain and that block:
+    /// for a large genesis this is what keeps the node's memory bounded.
+    pub fn commit_genesis(&self, writes: WriteSet, version: u64, tag: &[u8]) -> Result<CommitInfo> {
+        if self.latest().is_some() {
+            return Err(Error::Tree("the store already holds state".into()));
+        }
+        let prepared = self.prepare(writes, version)?;
+        let mut mark = version.to_be_bytes().to_vec();
+        mark.extend_from_slice(tag);
+        let info = self.write(prepared, Some(&mark))?;
+        *self
+            .inner
+            .genesis_version
+            .write()
+            .unwrap_or_else(|p| p.into_inner()) = Some(version);
+        Ok(info)
+    }
+
+    /// The genesis this store was initialised from by `commit_genesis`, if any.
+    pub fn genesis_mark(&self) -> Result<Option<GenesisMark>> {
+        let read = self.inner.db.begin_read()?;
+        let meta = read.open_table(META)?;
+        let mark = meta
+            .get(META_GENESIS)?
+            .map(|v| decode_genesis_mark(v.value()))
+            .transpose()?;
+        Ok(mark)
+    }
+
+    /// Where the store's bytes go, table by table (for operators and the state-size benchmark).
+    pub fn usage(&self) -> Result<Vec<TableUsage>> {
+        use redb::ReadableTableMetadata;
+        let read = self.inner.db.begin_read()?;
+        let mut out = Vec::new();
+        for (name, table) in [
+            ("jmt_nodes", NODES),
+            ("jmt_values", VALUES),
+            ("flat", FLAT),
+            ("stale_nodes", STALE_NODES),
+            ("stale_values", STALE_VALUES),
+            ("preimages", PREIMAGES),
+        ] {
+            let t = read.open_table(table)?;
+            let stats = t.stats()?;
+            out.push(TableUsage {
+                table: name,
+                entries: t.len()?,
+                stored_bytes: stats.stored_bytes(),
+                metadata_bytes: stats.metadata_bytes(),
+                fragmented_bytes: stats.fragmented_bytes(),
+            });
+        }
+        Ok(out)
+    }
+
+    /// The last committed block: the latest version, unless that is the genesis state alone
+    /// (then no block is committed yet and CometBFT must be told height 0).
+    pub fn last_block(&self) -> Option<CommitInfo> {
+        let genesis = *self
+            .inner
+            .genesis_version
+            .read()
+            .unwrap_or_else(|p| p.into_inner());
+        self.latest().filter(|l| Some(l.version) != genesis)
     }
 
     /// The last committed version and app hash, or `None` before the first commit.
@@ -409,14 +528,23 @@ impl Storage {
 
     /// Writes a prepared block in one redb transaction, then prunes old versions.
     pub fn commit(&self, prepared: PreparedCommit) -> Result<CommitInfo> {
+        self.write(prepared, None)
+    }
+
+    fn write(&self, prepared: PreparedCommit, genesis_mark: Option<&[u8]>) -> Result<CommitInfo> {
         let info = prepared.info;
         let txn = self.inner.db.begin_write()?;
         write_batches(&txn, &prepared.batches)?;
         write_flat(&txn, &prepared.writes)?;
         write_outer_preimages(&txn)?;
+        // The batches are written: their memory goes before the transaction's commit needs its own.
+        drop(prepared);
         {
             let mut meta = txn.open_table(META)?;
             meta.insert(META_LATEST, encode_commit_info(&info).as_slice())?;
+            if let Some(mark) = genesis_mark {
+                meta.insert(META_GENESIS, mark)?;
+            }
             if meta.get(META_EARLIEST)?.is_none() {
                 meta.insert(META_EARLIEST, info.version.to_be_bytes().as_slice())?;
             }
@@ -482,7 +610,11 @@ fn write_flat(txn: &WriteTransaction, writes: &WriteSet) -> Result<()> {
         let (substore, local) = Substore::route(key);
         let mut row = vec![substore.tag()];
         row.extend_from_slice(&KeyHash::with::<sha2::Sha256>(local).0);
-        preimages.insert(row.as_slice(), local)?;
+        // A key's preimage never changes: rewriting it would copy its page for nothing (most
+        // of a block's writes update keys that already exist).
+        if preimages.get(row.as_slice())?.is_none() {
+            preimages.insert(row.as_slice(), local)?;
+        }
         match value {
             Some(v) => {
                 flat.insert(key.as_slice(), v.as_slice())?;
@@ -500,7 +632,9 @@ fn write_outer_preimages(txn: &WriteTransaction) -> Result<()> {
     for substore in Substore::ALL {
         let mut row = vec![OUTER_TAG];
         row.extend_from_slice(&KeyHash::with::<sha2::Sha256>(substore.name()).0);
-        preimages.insert(row.as_slice(), substore.name().as_bytes())?;
+        if preimages.get(row.as_slice())?.is_none() {
+            preimages.insert(row.as_slice(), substore.name().as_bytes())?;
+        }
     }
     Ok(())
 }
@@ -641,6 +775,14 @@ fn borsh_bytes<T: borsh::BorshSerialize>(value: &T) -> Result<Vec<u8>> {
 
 fn encode_commit_info(info: &CommitInfo) -> Vec<u8> {
     [&info.version.to_be_bytes()[..], &info.app_hash[..]].concat()
+}
+
+fn decode_genesis_mark(raw: &[u8]) -> Result<GenesisMark> {
+    let version = be64(raw.get(..8).unwrap_or_default())?;
+    Ok(GenesisMark {
+        version,
+        tag: raw.get(8..).unwrap_or_default().to_vec(),
+    })
 }
 
 fn decode_commit_info(bytes: &[u8]) -> Result<CommitInfo> {

@@ -25,7 +25,9 @@ mod substore;
 mod views;
 
 #[cfg(feature = "db")]
-pub use db::{CommitInfo, PreparedCommit, Snapshot, Storage, StorageConfig};
+pub use db::{
+    CommitInfo, GenesisMark, PreparedCommit, Snapshot, Storage, StorageConfig, DEFAULT_CACHE_BYTES,
+};
 pub use error::{Error, Result};
 pub use gas::{GasConfig, GasMeter};
 pub use mem::MemState;

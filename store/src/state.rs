@@ -60,10 +60,15 @@ impl<S: StateRead + ?Sized> StateReadExt for S {}
 
 pub trait StateWriteExt: StateWrite {
     fn put<T: borsh::BorshSerialize>(&mut self, key: Vec<u8>, value: &T) -> Result<()> {
-        let bytes = borsh::to_vec(value).map_err(|e| Error::Decode {
+        // Sized exactly: `borsh::to_vec` reserves 1 KiB up front, and a stored value keeps its
+        // capacity for as long as it sits in a write set (a million-account genesis held 1 GiB
+        // of unused capacity that way).
+        let encode_error = |e: std::io::Error| Error::Decode {
             what: "borsh",
             reason: e.to_string(),
-        })?;
+        };
+        let mut bytes = Vec::with_capacity(borsh::object_length(value).map_err(encode_error)?);
+        value.serialize(&mut bytes).map_err(encode_error)?;
         self.put_raw(key, bytes)
     }
 

@@ -7,7 +7,14 @@
 use estuary_store::*;
 
 fn open(dir: &tempfile::TempDir, keep_recent: u64) -> Storage {
-    Storage::open(dir.path().join("state.redb"), StorageConfig { keep_recent }).unwrap()
+    Storage::open(
+        dir.path().join("state.redb"),
+        StorageConfig {
+            keep_recent,
+            ..StorageConfig::default()
+        },
+    )
+    .unwrap()
 }
 
 fn commit(storage: &Storage, version: u64, kvs: &[(&str, Option<&str>)]) -> CommitInfo {
@@ -308,4 +315,81 @@ fn rollback_undoes_the_latest_commit_and_the_block_replays_to_the_same_hash() {
     assert_eq!(p.rollback().unwrap().version, 2);
     assert_eq!(p.get_latest(b"bank/a").unwrap(), Some(b"2".to_vec()));
     assert!(p.rollback().is_err(), "version 1 was pruned");
+}
+
+/// A write set built against a scratch store (it only records writes).
+fn writes(kvs: &[(&str, &str)]) -> WriteSet {
+    let scratch = tempfile::tempdir().unwrap();
+    let mut block = PendingBlock::new(open(&scratch, 0));
+    for (k, v) in kvs {
+        block
+            .put_raw(k.as_bytes().to_vec(), v.as_bytes().to_vec())
+            .unwrap();
+    }
+    block.into_writes()
+}
+
+#[test]
+fn a_stored_genesis_is_state_but_not_a_block_and_survives_reopen() {
+    let dir = tempfile::tempdir().unwrap();
+    let genesis = [("bank/a", "1"), ("bank/b", "2"), ("auth/a", "x")];
+    let stored = {
+        let storage = open(&dir, 0);
+        let info = storage
+            .commit_genesis(writes(&genesis), 0, b"digest-1")
+            .unwrap();
+        assert_eq!(storage.latest(), Some(info));
+        assert_eq!(storage.last_block(), None, "no block is committed yet");
+        assert_eq!(storage.get_latest(b"bank/b").unwrap(), Some(b"2".to_vec()));
+        // A second genesis on the same store is refused.
+        assert!(storage
+            .commit_genesis(writes(&genesis), 0, b"digest-1")
+            .is_err());
+        info
+    };
+    let storage = open(&dir, 0);
+    assert_eq!(storage.last_block(), None);
+    assert_eq!(
+        storage.genesis_mark().unwrap(),
+        Some(GenesisMark {
+            version: 0,
+            tag: b"digest-1".to_vec()
+        })
+    );
+    // The genesis root does not depend on the version it is stored at: the first block's
+    // header carries the same app hash whichever way the genesis was committed.
+    let elsewhere = tempfile::tempdir().unwrap();
+    let together = open(&elsewhere, 0)
+        .prepare(writes(&genesis), 1)
+        .unwrap()
+        .info();
+    assert_eq!(together.app_hash, stored.app_hash);
+    // The first block builds on the genesis version and is a block.
+    let one = commit(&storage, 1, &[("bank/a", Some("0"))]);
+    assert_eq!(storage.last_block(), Some(one));
+    assert_eq!(storage.get_latest(b"auth/a").unwrap(), Some(b"x".to_vec()));
+    // Blocks and genesis together give the same app hash as one commit of everything.
+    let fresh = tempfile::tempdir().unwrap();
+    let combined = open(&fresh, 0)
+        .prepare(
+            writes(&[("bank/a", "0"), ("bank/b", "2"), ("auth/a", "x")]),
+            1,
+        )
+        .unwrap()
+        .info();
+    assert_eq!(combined.app_hash, one.app_hash);
+}
+
+#[test]
+fn usage_counts_every_table() {
+    let dir = tempfile::tempdir().unwrap();
+    let storage = open(&dir, 0);
+    commit(&storage, 1, &[("bank/a", Some("1")), ("bank/b", Some("2"))]);
+    let usage = storage.usage().unwrap();
+    let flat = usage.iter().find(|t| t.table == "flat").unwrap();
+    assert_eq!(flat.entries, 2);
+    assert!(flat.stored_bytes >= 2 * ("bank/a".len() + 1) as u64);
+    assert!(usage
+        .iter()
+        .any(|t| t.table == "jmt_nodes" && t.entries >= 2));
 }

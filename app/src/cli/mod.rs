@@ -100,6 +100,8 @@ pub enum Command {
     Start(node::StartArgs),
     /// Write the state (latest, or `--height H`) as a genesis file (stop the node first).
     Export(node::ExportArgs),
+    /// Where the state store's disk space goes, table by table (node stopped).
+    StoreUsage,
     /// Undo the last committed block, in estuaryd's store and CometBFT's state (node stopped);
     /// started again, the node re-executes it.
     Rollback(node::RollbackArgs),
@@ -175,6 +177,7 @@ pub fn run() -> Result<()> {
         Command::Start(a) => node::start(&g, a),
         Command::Export(a) => node::export(&g, a),
         Command::Rollback(a) => node::rollback(&g, a),
+        Command::StoreUsage => node::store_usage(&g),
         Command::Keys(c) => keys::run(&g, c),
         Command::Tx(c) => block_on(tx::run(&g, c)),
         Command::Query(c) => block_on(query::run(&g, c)),

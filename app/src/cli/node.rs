@@ -65,6 +65,7 @@ pub fn start(g: &Global, a: StartArgs) -> Result<()> {
         home.state_db(),
         StorageConfig {
             keep_recent: cfg.pruning_keep_recent,
+            cache_bytes: cfg.store_cache_mb.saturating_mul(1 << 20),
         },
     )
     .with_context(|| {
@@ -81,7 +82,8 @@ pub fn start(g: &Global, a: StartArgs) -> Result<()> {
     if !cfg.grpc_address.is_empty() {
         spawn_grpc(app.clone(), &cfg)?;
     }
-    let mut abci = AbciApp::new(app.clone());
+    let mut abci = AbciApp::new(app.clone())
+        .with_event_index(crate::abci::EventIndex::new(&cfg.index_events)?);
     if !cfg.metrics_address.is_empty() {
         let mut metrics = crate::metrics::NodeMetrics::new();
         metrics.store_file = Some(home.state_db());
@@ -278,5 +280,74 @@ pub async fn status(g: &Global, a: StatusArgs) -> Result<()> {
             "chain id:   {}\nmoniker:    {}\nheight:     {}\ntime:       {}\napp hash:   {}\ncatching up: {}",
             o.chain_id, o.moniker, o.latest_block_height, o.latest_block_time, o.latest_app_hash, o.catching_up
         )
+    })
+}
+
+#[derive(Serialize)]
+struct StoreUsageOut {
+    path: String,
+    file_bytes: u64,
+    version: Option<u64>,
+    tables: Vec<TableUsageOut>,
+}
+
+#[derive(Serialize)]
+struct TableUsageOut {
+    table: &'static str,
+    entries: u64,
+    stored_bytes: u64,
+    metadata_bytes: u64,
+    fragmented_bytes: u64,
+}
+
+pub fn store_usage(g: &Global) -> Result<()> {
+    let home = g.home();
+    let path = home.state_db();
+    let file_bytes = std::fs::metadata(&path)
+        .with_context(|| format!("{} (has this node started once?)", path.display()))?
+        .len();
+    let storage = Storage::open(&path, StorageConfig::default()).with_context(|| {
+        format!(
+            "opening {} (stop the node before reading its store)",
+            path.display()
+        )
+    })?;
+    let tables = storage
+        .usage()
+        .map_err(|e| anyhow!("reading the store: {e}"))?
+        .into_iter()
+        .map(|t| TableUsageOut {
+            table: t.table,
+            entries: t.entries,
+            stored_bytes: t.stored_bytes,
+            metadata_bytes: t.metadata_bytes,
+            fragmented_bytes: t.fragmented_bytes,
+        })
+        .collect();
+    let out = StoreUsageOut {
+        path: path.display().to_string(),
+        file_bytes,
+        version: storage.latest().map(|l| l.version),
+        tables,
+    };
+    g.print(&out, |o| {
+        let mut text = format!(
+            "{} ({} bytes, version {})\n{:<14} {:>10} {:>14} {:>14} {:>14}",
+            o.path,
+            o.file_bytes,
+            o.version.map_or("-".to_string(), |v| v.to_string()),
+            "table",
+            "entries",
+            "stored bytes",
+            "b-tree bytes",
+            "unused bytes"
+        );
+        for t in &o.tables {
+            text.push_str(&format!(
+                "\n{:<14} {:>10} {:>14} {:>14} {:>14}",
+                t.table, t.entries, t.stored_bytes, t.metadata_bytes, t.fragmented_bytes
+            ));
+        }
+        text
     })
 }

@@ -1,6 +1,9 @@
+use std::collections::BTreeMap;
+
 use estuary_store::{StateRead, StateWrite};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
+use serde_json::value::RawValue;
 
 use crate::error::{TxError, TxResult};
 use crate::event::Event;
@@ -79,11 +82,10 @@ pub trait Component: Send + Sync + 'static {
 /// The object-safe face of a [`Component`], with its genesis slice as JSON.
 pub trait Module: Send + Sync {
     fn name(&self) -> &'static str;
-    fn init_genesis_json(
-        &self,
-        state: &mut dyn StateWrite,
-        genesis: &serde_json::Value,
-    ) -> TxResult;
+    /// Initialises from this module's slice of the genesis, as raw JSON: each module parses
+    /// its own slice straight into its typed genesis (no intermediate JSON tree, which for a
+    /// million-account genesis would cost gigabytes).
+    fn init_genesis_json(&self, state: &mut dyn StateWrite, genesis: &RawValue) -> TxResult;
     fn export_genesis_json(&self, state: &dyn StateRead) -> TxResult<serde_json::Value>;
     fn default_genesis_json(&self) -> serde_json::Value;
     fn begin_block(&self, state: &mut dyn StateWrite, block: &BlockInfo) -> TxResult<Vec<Event>>;
@@ -98,12 +100,8 @@ impl<C: Component> Module for C {
     fn name(&self) -> &'static str {
         Component::name(self)
     }
-    fn init_genesis_json(
-        &self,
-        state: &mut dyn StateWrite,
-        genesis: &serde_json::Value,
-    ) -> TxResult {
-        let typed: C::Genesis = serde_json::from_value(genesis.clone()).map_err(|e| {
+    fn init_genesis_json(&self, state: &mut dyn StateWrite, genesis: &RawValue) -> TxResult {
+        let typed: C::Genesis = serde_json::from_str(genesis.get()).map_err(|e| {
             TxError::InvalidRequest(format!("{} genesis: {e}", Component::name(self)))
         })?;
         self.init_genesis(state, &typed)
@@ -160,32 +158,40 @@ impl ModuleManager {
             })
     }
 
-    /// Initialises every module from its slice of `app_state` (a JSON object keyed by module).
-    pub fn init_genesis(
-        &self,
-        state: &mut dyn StateWrite,
-        app_state: &serde_json::Value,
-    ) -> TxResult {
+    /// Initialises every module from its slice of `app_state` (the JSON bytes of an object
+    /// keyed by module; empty bytes are an empty object).
+    pub fn init_genesis(&self, state: &mut dyn StateWrite, app_state: &[u8]) -> TxResult {
         self.init_genesis_naming(state, app_state)
             .map_err(|(_, e)| e)
     }
 
     /// Runs every module's genesis into `state` (a missing or null slice is the module's
-    /// default), naming the module whose slice is refused.
+    /// default), naming the module whose slice is refused (`app_state` when the whole document
+    /// is not a JSON object).
     pub fn init_genesis_naming(
         &self,
         state: &mut dyn StateWrite,
-        app_state: &serde_json::Value,
+        app_state: &[u8],
     ) -> Result<(), (&'static str, TxError)> {
+        // Slices stay borrowed from the request's bytes until their module parses them.
+        let slices: BTreeMap<String, &RawValue> = if app_state.is_empty() {
+            BTreeMap::new()
+        } else {
+            serde_json::from_slice(app_state)
+                .map_err(|e| ("app_state", TxError::Decode(format!("app_state: {e}"))))?
+        };
         for module in self.modules() {
-            let slice = app_state
+            let given = slices
                 .get(module.name())
-                .cloned()
-                .filter(|v| !v.is_null())
-                .unwrap_or_else(|| module.default_genesis_json());
-            module
-                .init_genesis_json(state, &slice)
-                .map_err(|e| (module.name(), e))?;
+                .copied()
+                .filter(|raw| raw.get().trim() != "null");
+            let result = match given {
+                Some(raw) => module.init_genesis_json(state, raw),
+                None => serde_json::value::to_raw_value(&module.default_genesis_json())
+                    .map_err(|e| TxError::Internal(format!("default genesis: {e}")))
+                    .and_then(|raw| module.init_genesis_json(state, &raw)),
+            };
+            result.map_err(|e| (module.name(), e))?;
         }
         Ok(())
     }
