@@ -215,7 +215,7 @@ impl App {
         let digest = genesis_digest(chain_id, initial_height, app_state);
         let genesis_version = initial_height.saturating_sub(1);
         if let Some(latest) = self.storage.latest() {
-            let mark = self.storage.genesis_mark()?;
+            let mark = self.storage.genesis_mark();
             if self.storage.last_block().is_some() || mark.is_none() {
                 return Err(TxError::Internal(
                     "InitChain on a store that already holds blocks".into(),

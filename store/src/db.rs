@@ -122,8 +122,8 @@ struct Inner {
     db: Database,
     config: StorageConfig,
     latest: RwLock<Option<CommitInfo>>,
-    /// The version holding the genesis state, when this store was initialised from one.
-    genesis_version: RwLock<Option<u64>>,
+    /// What `commit_genesis` recorded, when this store was initialised from a genesis.
+    genesis: RwLock<Option<GenesisMark>>,
 }
 
 /// One table's share of the store: its entries, the key and value bytes they hold, the B-tree
@@ -192,7 +192,7 @@ impl Storage {
                 db,
                 config,
                 latest: RwLock::new(latest),
-                genesis_version: RwLock::new(genesis.map(|g| g.version)),
+                genesis: RwLock::new(genesis),
             }),
         })
     }
@@ -211,21 +211,22 @@ impl Storage {
         let info = self.write(prepared, Some(&mark))?;
         *self
             .inner
-            .genesis_version
+            .genesis
             .write()
-            .unwrap_or_else(|p| p.into_inner()) = Some(version);
+            .unwrap_or_else(|p| p.into_inner()) = Some(GenesisMark {
+            version,
+            tag: tag.to_vec(),
+        });
         Ok(info)
     }
 
     /// The genesis this store was initialised from by `commit_genesis`, if any.
-    pub fn genesis_mark(&self) -> Result<Option<GenesisMark>> {
-        let read = self.inner.db.begin_read()?;
-        let meta = read.open_table(META)?;
-        let mark = meta
-            .get(META_GENESIS)?
-            .map(|v| decode_genesis_mark(v.value()))
-            .transpose()?;
-        Ok(mark)
+    pub fn genesis_mark(&self) -> Option<GenesisMark> {
+        self.inner
+            .genesis
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
     }
 
     /// Where the store's bytes go, table by table (for operators and the state-size benchmark).
@@ -257,11 +258,7 @@ impl Storage {
     /// The last committed block: the latest version, unless that is the genesis state alone
     /// (then no block is committed yet and CometBFT must be told height 0).
     pub fn last_block(&self) -> Option<CommitInfo> {
-        let genesis = *self
-            .inner
-            .genesis_version
-            .read()
-            .unwrap_or_else(|p| p.into_inner());
+        let genesis = self.genesis_mark().map(|g| g.version);
         self.latest().filter(|l| Some(l.version) != genesis)
     }
 

@@ -350,7 +350,7 @@ fn a_stored_genesis_is_state_but_not_a_block_and_survives_reopen() {
     let storage = open(&dir, 0);
     assert_eq!(storage.last_block(), None);
     assert_eq!(
-        storage.genesis_mark().unwrap(),
+        storage.genesis_mark(),
         Some(GenesisMark {
             version: 0,
             tag: b"digest-1".to_vec()
