@@ -13,7 +13,10 @@
 //! - what each channel records as escrowed is what its escrow account holds.
 //!
 //! Queries get the same treatment: every gRPC method path the node serves, with generated and
-//! random request bytes at extreme heights, must answer without a panic.
+//! random request bytes at extreme heights, must answer without a panic. So does InitChain: a
+//! genesis file is operator input that may be crafted; generated genesis documents (extreme
+//! values in every field, duplicated and dropped entries, byte-level mutations of a valid one)
+//! are accepted or refused, never a panic, and a refused one leaves the store empty.
 //!
 //! `ESTUARY_FUZZ_CASES` sets the number of blocks (CI runs the default); the run prints cases per
 //! second. A crash found here becomes a named test in `tests/hostile.rs`.
@@ -1095,6 +1098,197 @@ fn fuzz_queries() {
         "fuzz queries: {cases} queries over {} paths in {secs:.1} s: {:.0} queries/s",
         paths.len(),
         f64::from(cases) / secs
+    );
+    result.unwrap();
+}
+
+#[derive(Clone, Debug)]
+enum GenesisEdit {
+    /// Replace the value at a path (module / list / index / field) with a generated one.
+    Set(
+        &'static str,
+        &'static str,
+        usize,
+        &'static str,
+        serde_json::Value,
+    ),
+    /// Append a copy of an entry (duplicate accounts, balances, validators).
+    Duplicate(&'static str, &'static str, usize),
+    /// Replace a whole module slice.
+    Slice(&'static str, serde_json::Value),
+    /// Overwrite, insert or cut bytes of the serialized document.
+    Bytes(usize, Vec<u8>, bool),
+}
+
+fn arb_json_value() -> impl Strategy<Value = serde_json::Value> {
+    use serde_json::Value;
+    prop_oneof![
+        arb_amount().prop_map(Value::String),
+        arb_str().prop_map(Value::String),
+        arb_u64().prop_map(Value::from),
+        any::<i64>().prop_map(Value::from),
+        any::<f64>()
+            .prop_map(|f| serde_json::Number::from_f64(f).map_or(Value::Null, Value::Number)),
+        Just(Value::Null),
+        Just(Value::Bool(true)),
+        Just(serde_json::json!([])),
+        Just(serde_json::json!({})),
+        Just(
+            serde_json::json!([{"denom": "stake", "amount": "1"}, {"denom": "stake", "amount": "1"}])
+        ),
+    ]
+}
+
+fn arb_genesis_edit() -> impl Strategy<Value = GenesisEdit> {
+    let field = prop_oneof![
+        Just(("auth", "accounts", "address")),
+        Just(("auth", "accounts", "account_number")),
+        Just(("auth", "accounts", "pub_key")),
+        Just(("auth", "accounts", "sequence")),
+        Just(("bank", "balances", "address")),
+        Just(("bank", "balances", "coins")),
+        Just(("validators", "validators", "pub_key")),
+        Just(("validators", "validators", "power")),
+        Just(("validators", "validators", "name")),
+    ];
+    prop_oneof![
+        (field, 0usize..3, arb_json_value())
+            .prop_map(|((m, l, f), i, v)| GenesisEdit::Set(m, l, i, f, v)),
+        (
+            prop_oneof![
+                Just(("auth", "accounts")),
+                Just(("bank", "balances")),
+                Just(("validators", "validators"))
+            ],
+            0usize..3
+        )
+            .prop_map(|((m, l), i)| GenesisEdit::Duplicate(m, l, i)),
+        (
+            prop_oneof![
+                Just("auth"),
+                Just("bank"),
+                Just("validators"),
+                Just("ibc"),
+                Just("transfer")
+            ],
+            arb_json_value()
+        )
+            .prop_map(|(m, v)| GenesisEdit::Slice(m, v)),
+        (
+            any::<usize>(),
+            proptest::collection::vec(any::<u8>(), 0..8),
+            any::<bool>()
+        )
+            .prop_map(|(at, bytes, insert)| GenesisEdit::Bytes(at, bytes, insert)),
+    ]
+}
+
+fn edited_genesis(base: &serde_json::Value, edits: &[GenesisEdit]) -> Vec<u8> {
+    let mut doc = base.clone();
+    let mut bytes_edits = Vec::new();
+    for edit in edits {
+        match edit {
+            GenesisEdit::Set(m, l, i, f, v) => {
+                // Only where the path still exists (an earlier edit may have replaced it).
+                let entry = doc
+                    .get_mut(*m)
+                    .and_then(|x| x.get_mut(*l))
+                    .and_then(|x| x.get_mut(*i))
+                    .and_then(|x| x.as_object_mut());
+                if let Some(entry) = entry {
+                    entry.insert((*f).to_string(), v.clone());
+                }
+            }
+            GenesisEdit::Duplicate(m, l, i) => {
+                let list = doc
+                    .get_mut(*m)
+                    .and_then(|x| x.get_mut(*l))
+                    .and_then(|x| x.as_array_mut());
+                if let Some(list) = list {
+                    if let Some(copy) = list.get(*i).cloned() {
+                        list.push(copy);
+                    }
+                }
+            }
+            GenesisEdit::Slice(m, v) => {
+                if let Some(obj) = doc.as_object_mut() {
+                    obj.insert((*m).to_string(), v.clone());
+                }
+            }
+            GenesisEdit::Bytes(..) => bytes_edits.push(edit.clone()),
+        }
+    }
+    let mut out = serde_json::to_vec(&doc).unwrap();
+    for edit in bytes_edits {
+        if let GenesisEdit::Bytes(at, bytes, insert) = edit {
+            let at = at % (out.len() + 1);
+            if insert {
+                out.splice(at..at, bytes);
+            } else {
+                let end = (at + bytes.len().max(1)).min(out.len());
+                out.splice(at..end, bytes);
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn generated_genesis_documents_never_panic() {
+    with_big_stack(fuzz_genesis);
+}
+
+fn fuzz_genesis() {
+    let (ka, kb, kc) = (key(1), key(2), key(3));
+    let base: serde_json::Value = serde_json::from_slice(&genesis_json(&[
+        (addr(&ka), 1_000),
+        (addr(&kb), 5),
+        (addr(&kc), 0),
+    ]))
+    .unwrap();
+    let cases = cases().saturating_mul(2);
+    let mut runner = TestRunner::new(Config {
+        cases,
+        failure_persistence: None,
+        ..Config::default()
+    });
+    let (accepted, refused) = (std::cell::Cell::new(0u32), std::cell::Cell::new(0u32));
+    let started = Instant::now();
+    let result = runner.run(
+        &proptest::collection::vec(arb_genesis_edit(), 0..4),
+        |edits| {
+            let bytes = edited_genesis(&base, &edits);
+            let dir = tempfile::tempdir().unwrap();
+            let app = open(&dir, estuary_app::app::AppConfig::default());
+            let first = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                app.init_chain(CHAIN, 1, &bytes)
+            }));
+            prop_assert!(
+                first.is_ok(),
+                "InitChain panicked on {}",
+                String::from_utf8_lossy(&bytes)
+            );
+            match first.unwrap() {
+                Ok(out) => {
+                    accepted.set(accepted.get() + 1);
+                    // CometBFT's repeated InitChain (a restart before the first block) gets
+                    // the same answer.
+                    let again = app.init_chain(CHAIN, 1, &bytes).unwrap();
+                    prop_assert_eq!(again.app_hash, out.app_hash);
+                }
+                Err(_) => {
+                    refused.set(refused.get() + 1);
+                    prop_assert_eq!(app.storage().latest(), None, "a refused genesis left state");
+                }
+            }
+            Ok(())
+        },
+    );
+    let secs = started.elapsed().as_secs_f64();
+    println!(
+        "fuzz genesis: {cases} documents in {secs:.1} s ({} accepted, {} refused)",
+        accepted.get(),
+        refused.get()
     );
     result.unwrap();
 }
