@@ -257,12 +257,7 @@ async fn bank(args: Args) -> Result<()> {
         })
         .collect();
     latencies.sort_by(f64::total_cmp);
-    let pct = |p: f64| {
-        latencies
-            .get(((latencies.len() as f64 - 1.0) * p).round() as usize)
-            .copied()
-            .unwrap_or(0.0)
-    };
+    let pct = |p: f64| relay::percentile(&latencies, p).unwrap_or(0.0);
     let d = |k: &str| -> Option<f64> {
         let (before, after) = (stats_before.as_ref()?, stats_after.as_ref()?);
         Some(after[k].as_f64()? - before[k].as_f64()?)

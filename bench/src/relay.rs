@@ -183,7 +183,8 @@ impl Sender {
     }
 }
 
-fn percentile<T: Copy>(sorted: &[T], p: f64) -> Option<T> {
+/// The value at fraction `p` (0..=1) of an ascending list, nearest rank; `None` when empty.
+pub(crate) fn percentile<T: Copy>(sorted: &[T], p: f64) -> Option<T> {
     let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
     sorted.get(i).copied()
 }

@@ -227,7 +227,7 @@ pub async fn proven_query(args: QueryArgs) -> Result<()> {
         }
     }
     times.sort_by(f64::total_cmp);
-    let pct = |p: f64| times[((times.len() as f64 - 1.0) * p).round() as usize];
+    let pct = |p: f64| crate::relay::percentile(&times, p).unwrap_or(0.0);
     let report = QueryReport {
         samples: times.len(),
         height,
