@@ -450,11 +450,20 @@ fn watch_blocks(
 async fn failed_in(node: &Node, blocks: &[(u64, u128, usize)]) -> Result<u64> {
     let mut failed = 0;
     for (h, _, _) in blocks {
-        let results = node
-            .rpc
-            .block_results(tendermint::block::Height::try_from(*h)?)
-            .await
-            .context("fetching block results")?;
+        // CometBFT stores a block before executing it: the last block's results may not be
+        // saved yet when the load ends (all of a small run can land in one block).
+        let height = tendermint::block::Height::try_from(*h)?;
+        let mut attempt = 0;
+        let results = loop {
+            match node.rpc.block_results(height).await {
+                Ok(r) => break r,
+                Err(_) if attempt < 50 => {
+                    attempt += 1;
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                }
+                Err(e) => return Err(e).context("fetching block results"),
+            }
+        };
         failed += results
             .txs_results
             .unwrap_or_default()
