@@ -1,7 +1,6 @@
 use std::path::Path;
 use std::sync::{Arc, RwLock};
 
-use borsh::BorshDeserialize;
 use jmt::storage::{HasPreimage, LeafNode, Node, NodeKey, TreeReader, TreeUpdateBatch};
 use jmt::{KeyHash, OwnedValue, RootHash, Sha256Jmt, Version};
 use redb::{
@@ -10,6 +9,7 @@ use redb::{
 use tracing::{debug, info};
 
 use crate::error::{Error, Result};
+use crate::node_codec;
 use crate::overlay::WriteSet;
 use crate::proof::MerkleProof;
 use crate::state::StateRead;
@@ -17,7 +17,8 @@ use crate::substore::{Substore, OUTER_TAG};
 
 type Bytes = &'static [u8];
 
-/// JMT nodes: `tag || borsh(NodeKey)` → `borsh(Node)`.
+/// JMT nodes: `tag || be64(version) || nibble count || nibble path` → compact node
+/// (see `node_codec`).
 const NODES: TableDefinition<Bytes, Bytes> = TableDefinition::new("jmt_nodes");
 /// Versioned values: `tag || key_hash || be64(version)` → `0` (deleted) or `1 || value`.
 const VALUES: TableDefinition<Bytes, Bytes> = TableDefinition::new("jmt_values");
@@ -33,6 +34,11 @@ const META: TableDefinition<&str, Bytes> = TableDefinition::new("meta");
 
 const META_LATEST: &str = "latest";
 const META_EARLIEST: &str = "earliest";
+/// The layout the rows are written in: `be32(format)`. Stores from before it was recorded are
+/// format 1 (jmt's borsh node encoding).
+const META_FORMAT: &str = "format";
+/// Format 2: compact JMT nodes and version-ordered node keys (`node_codec`).
+pub const STORE_FORMAT: u32 = 2;
 /// Set when the state was initialised from a genesis: `be64(version) || tag`.
 const META_GENESIS: &str = "genesis";
 
@@ -171,7 +177,7 @@ impl Storage {
         for table in [NODES, VALUES, FLAT, STALE_NODES, STALE_VALUES, PREIMAGES] {
             txn.open_table(table)?;
         }
-        txn.open_table(META)?;
+        check_format(&mut txn.open_table(META)?)?;
         txn.commit()?;
         let (latest, genesis) = {
             let read = db.begin_read()?;
@@ -418,10 +424,7 @@ impl Storage {
             for item in nodes.iter()? {
                 let (row, _) = item?;
                 let key = row.value();
-                let version = key
-                    .get(1..)
-                    .and_then(|k| NodeKey::try_from_slice(k).ok())
-                    .map(|k| k.version());
+                let version = key.get(1..).and_then(node_codec::key_version);
                 if version == Some(undone) {
                     doomed.push(key.to_vec());
                 }
@@ -559,6 +562,33 @@ impl Storage {
     }
 }
 
+/// Refuses a store written in another row layout (reading it would misparse every node); a new
+/// store is stamped with this build's format.
+fn check_format(meta: &mut redb::Table<&str, Bytes>) -> Result<()> {
+    let found = match meta.get(META_FORMAT)? {
+        Some(v) => {
+            let raw: [u8; 4] = v.value().try_into().map_err(|_| Error::Corrupt {
+                key: META_FORMAT.into(),
+                reason: format!("{} bytes", v.value().len()),
+            })?;
+            Some(u32::from_be_bytes(raw))
+        }
+        None if meta.get(META_LATEST)?.is_some() => Some(1),
+        None => None,
+    };
+    match found {
+        Some(found) if found != STORE_FORMAT => Err(Error::Format {
+            found,
+            expected: STORE_FORMAT,
+        }),
+        Some(_) => Ok(()),
+        None => {
+            meta.insert(META_FORMAT, STORE_FORMAT.to_be_bytes().as_slice())?;
+            Ok(())
+        }
+    }
+}
+
 fn write_batches(txn: &WriteTransaction, batches: &[(u8, TreeUpdateBatch)]) -> Result<()> {
     let mut nodes = txn.open_table(NODES)?;
     let mut values = txn.open_table(VALUES)?;
@@ -568,7 +598,7 @@ fn write_batches(txn: &WriteTransaction, batches: &[(u8, TreeUpdateBatch)]) -> R
         for (key, node) in batch.node_batch.nodes() {
             nodes.insert(
                 node_row(*tag, key)?.as_slice(),
-                borsh_bytes(node)?.as_slice(),
+                node_codec::encode_node(node)?.as_slice(),
             )?;
         }
         for ((version, key_hash), value) in batch.node_batch.values() {
@@ -603,6 +633,7 @@ fn write_batches(txn: &WriteTransaction, batches: &[(u8, TreeUpdateBatch)]) -> R
 fn write_flat(txn: &WriteTransaction, writes: &WriteSet) -> Result<()> {
     let mut flat = txn.open_table(FLAT)?;
     let mut preimages = txn.open_table(PREIMAGES)?;
+    let mut new_preimages = Vec::new();
     for (key, value) in writes.iter() {
         let (substore, local) = Substore::route(key);
         let mut row = vec![substore.tag()];
@@ -610,7 +641,7 @@ fn write_flat(txn: &WriteTransaction, writes: &WriteSet) -> Result<()> {
         // A key's preimage never changes: rewriting it would copy its page for nothing (most
         // of a block's writes update keys that already exist).
         if preimages.get(row.as_slice())?.is_none() {
-            preimages.insert(row.as_slice(), local)?;
+            new_preimages.push((row, local));
         }
         match value {
             Some(v) => {
@@ -620,6 +651,13 @@ fn write_flat(txn: &WriteTransaction, writes: &WriteSet) -> Result<()> {
                 flat.remove(key.as_slice())?;
             }
         }
+    }
+    // Inserted in row order: B-tree pages filled in hash order are filled densely, where the
+    // state-key order (which is random in hashes) left them half empty (at a large genesis,
+    // ~40 bytes a key of unused page space).
+    new_preimages.sort_unstable();
+    for (row, local) in new_preimages {
+        preimages.insert(row.as_slice(), local)?;
     }
     Ok(())
 }
@@ -717,7 +755,7 @@ impl TreeReader for TreeView {
     fn get_node_option(&self, node_key: &NodeKey) -> anyhow::Result<Option<Node>> {
         let row = node_row(self.tag, node_key)?;
         if let Some(bytes) = self.nodes.get(row.as_slice())? {
-            return Ok(Some(Node::try_from_slice(bytes.value())?));
+            return Ok(Some(node_codec::decode_node(bytes.value())?));
         }
         let is_fresh_root = self.fresh_base == Some(node_key.version())
             && node_key.nibble_path().num_nibbles() == 0;
@@ -751,7 +789,7 @@ impl HasPreimage for TreeView {
 
 fn node_row(tag: u8, key: &NodeKey) -> Result<Vec<u8>> {
     let mut row = vec![tag];
-    row.extend_from_slice(&borsh_bytes(key)?);
+    row.extend_from_slice(&node_codec::encode_key(key)?);
     Ok(row)
 }
 
@@ -761,13 +799,6 @@ fn value_row(tag: u8, key_hash: &KeyHash, version: Version) -> Vec<u8> {
     row.extend_from_slice(&key_hash.0);
     row.extend_from_slice(&version.to_be_bytes());
     row
-}
-
-fn borsh_bytes<T: borsh::BorshSerialize>(value: &T) -> Result<Vec<u8>> {
-    borsh::to_vec(value).map_err(|e| Error::Decode {
-        what: "borsh",
-        reason: e.to_string(),
-    })
 }
 
 fn encode_commit_info(info: &CommitInfo) -> Vec<u8> {

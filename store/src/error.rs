@@ -17,6 +17,11 @@ pub enum Error {
     },
     #[error("out of gas: limit {limit}, wanted {wanted}")]
     OutOfGas { limit: u64, wanted: u64 },
+    #[error(
+        "the store was written in format {found} and this build reads format {expected}: \
+         start the node from a state-sync snapshot or an exported genesis instead"
+    )]
+    Format { found: u32, expected: u32 },
     #[error("decode {what}: {reason}")]
     Decode { what: &'static str, reason: String },
 }

@@ -17,6 +17,8 @@ mod error;
 mod gas;
 mod mem;
 #[cfg(feature = "db")]
+mod node_codec;
+#[cfg(feature = "db")]
 mod overlay;
 mod proof;
 mod state;
@@ -27,6 +29,7 @@ mod views;
 #[cfg(feature = "db")]
 pub use db::{
     CommitInfo, GenesisMark, PreparedCommit, Snapshot, Storage, StorageConfig, DEFAULT_CACHE_BYTES,
+    STORE_FORMAT,
 };
 pub use error::{Error, Result};
 pub use gas::{GasConfig, GasMeter};
