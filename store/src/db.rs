@@ -9,6 +9,7 @@ use redb::{
 use tracing::{debug, info};
 
 use crate::error::{Error, Result};
+use crate::history::{self, OPEN};
 use crate::node_codec;
 use crate::overlay::WriteSet;
 use crate::proof::MerkleProof;
@@ -20,9 +21,11 @@ type Bytes = &'static [u8];
 /// JMT nodes: `tag || be64(version) || nibble count || nibble path` → compact node
 /// (see `node_codec`).
 const NODES: TableDefinition<Bytes, Bytes> = TableDefinition::new("jmt_nodes");
-/// Versioned values: `tag || key_hash || be64(version)` → `0` (deleted) or `1 || value`.
+/// Values no longer the latest (and the outer tree's values): `tag || key_hash || be64(from)` →
+/// `be64(until) || value` (see `history`).
 const VALUES: TableDefinition<Bytes, Bytes> = TableDefinition::new("jmt_values");
-/// The latest value of every live key (full state key), for prefix scans and fast reads.
+/// The latest value of every live key: full state key → `be64(version) || value`; what reads,
+/// prefix scans and proofs of the latest state use.
 const FLAT: TableDefinition<Bytes, Bytes> = TableDefinition::new("flat");
 /// Nodes that a version made stale: `be64(stale_since) || tag || borsh(NodeKey)`.
 const STALE_NODES: TableDefinition<Bytes, Bytes> = TableDefinition::new("stale_nodes");
@@ -37,7 +40,8 @@ const META_EARLIEST: &str = "earliest";
 /// The layout the rows are written in: `be32(format)`. Stores from before it was recorded are
 /// format 1 (jmt's borsh node encoding).
 const META_FORMAT: &str = "format";
-/// Format 2: compact JMT nodes and version-ordered node keys (`node_codec`).
+/// Format 2: compact JMT nodes and version-ordered node keys (`node_codec`); latest values
+/// stored once, in the flat table, with past values in the history table (`history`).
 pub const STORE_FORMAT: u32 = 2;
 /// Set when the state was initialised from a genesis: `be64(version) || tag`.
 const META_GENESIS: &str = "genesis";
@@ -58,7 +62,9 @@ impl Snapshot {
 impl crate::state::StateRead for Snapshot {
     fn get_raw(&self, key: &[u8]) -> Result<Option<Vec<u8>>> {
         let flat = self.read.open_table(FLAT)?;
-        Ok(flat.get(key)?.map(|v| v.value().to_vec()))
+        flat.get(key)?
+            .map(|v| Ok(history::split_flat(v.value())?.1.to_vec()))
+            .transpose()
     }
 
     fn prefix_raw(&self, prefix: &[u8]) -> Result<Vec<(Vec<u8>, Vec<u8>)>> {
@@ -82,7 +88,8 @@ impl crate::state::StateRead for Snapshot {
             if !k.value().starts_with(prefix) {
                 break;
             }
-            out.push((k.value().to_vec(), v.value().to_vec()));
+            let (_, value) = history::split_flat(v.value())?;
+            out.push((k.value().to_vec(), value.to_vec()));
         }
         Ok(out)
     }
@@ -322,8 +329,8 @@ impl Storage {
         self.check_version(version)?;
         let (substore, local) = Substore::route(key);
         let read = self.inner.db.begin_read()?;
-        let view = TreeView::new(&read, substore.tag(), None)?;
-        view.value_at(KeyHash::with::<sha2::Sha256>(local), version)
+        let view = TreeView::substore(&read, substore, None)?;
+        view.value_at(KeyHash::with::<sha2::Sha256>(local), Some(key), version)
     }
 
     /// The value of `key` at `version` with a two-level proof (substore, then outer tree).
@@ -335,10 +342,10 @@ impl Storage {
         self.check_version(version)?;
         let (substore, local) = Substore::route(key);
         let read = self.inner.db.begin_read()?;
-        let inner_view = TreeView::new(&read, substore.tag(), None)?;
+        let inner_view = TreeView::substore(&read, substore, None)?;
         let (value, inner) =
             Sha256Jmt::new(&inner_view).get_with_ics23_proof(local.to_vec(), version)?;
-        let outer_view = TreeView::new(&read, OUTER_TAG, None)?;
+        let outer_view = TreeView::outer(&read, None)?;
         let (root, outer) = Sha256Jmt::new(&outer_view)
             .get_with_ics23_proof(substore.name().as_bytes().to_vec(), version)?;
         let substore_root =
@@ -373,7 +380,7 @@ impl Storage {
         let preimages = read.open_table(PREIMAGES)?;
         let mut out = Vec::new();
         for substore in Substore::ALL {
-            let view = Arc::new(TreeView::new(&read, substore.tag(), None)?);
+            let view = Arc::new(TreeView::substore(&read, substore, None)?);
             let entries = jmt::JellyfishMerkleIterator::new(view, version, KeyHash([0; 32]))?;
             for entry in entries {
                 let (hash, value) = entry?;
@@ -397,14 +404,14 @@ impl Storage {
     pub fn app_hash_at(&self, version: u64) -> Result<[u8; 32]> {
         self.check_version(version)?;
         let read = self.inner.db.begin_read()?;
-        let view = TreeView::new(&read, OUTER_TAG, None)?;
+        let view = TreeView::outer(&read, None)?;
         Ok(Sha256Jmt::new(&view).get_root_hash(version)?.0)
     }
 
     /// Undoes the latest commit: the store is at `latest - 1` again, as if the last block had
-    /// never been committed (its tree nodes, values and stale marks removed, the flat index
-    /// rebuilt from the previous version). For recovery after a bad upgrade, with CometBFT's own
-    /// `rollback`; the node then re-executes the block.
+    /// never been committed (its tree nodes and stale marks removed, the values it replaced or
+    /// deleted back in the flat table, the ones it wrote gone). For recovery after a bad upgrade,
+    /// with CometBFT's own `rollback`; the node then re-executes the block.
     pub fn rollback(&self) -> Result<CommitInfo> {
         let latest = self
             .latest()
@@ -414,43 +421,74 @@ impl Storage {
             .checked_sub(1)
             .filter(|v| *v >= 1)
             .ok_or_else(|| Error::Tree("the first block cannot be rolled back".into()))?;
-        let entries = self.entries_at(target)?;
+        self.check_version(target)?;
         let app_hash = self.app_hash_at(target)?;
         let undone = latest.version;
+        let this_version = |v: u64| (v.to_be_bytes(), v.saturating_add(1).to_be_bytes());
         let txn = self.inner.db.begin_write()?;
         {
+            // Node keys start with their version, so the block's nodes are one range per tree.
             let mut nodes = txn.open_table(NODES)?;
-            let mut doomed = Vec::new();
-            for item in nodes.iter()? {
-                let (row, _) = item?;
-                let key = row.value();
-                let version = key.get(1..).and_then(node_codec::key_version);
-                if version == Some(undone) {
-                    doomed.push(key.to_vec());
+            let (from, to) = this_version(undone);
+            for tag in [OUTER_TAG, Substore::Main.tag(), Substore::Ibc.tag()] {
+                let lo = [&[tag][..], &from[..]].concat();
+                let hi = [&[tag][..], &to[..]].concat();
+                let rows: Vec<Vec<u8>> = nodes
+                    .range::<&[u8]>(lo.as_slice()..hi.as_slice())?
+                    .map(|r| r.map(|(k, _)| k.value().to_vec()))
+                    .collect::<Result<_, _>>()?;
+                for row in rows {
+                    nodes.remove(row.as_slice())?;
                 }
             }
-            for key in doomed {
-                nodes.remove(key.as_slice())?;
+        }
+        // The values the block replaced or deleted are the history rows it closed.
+        let mut restored = Vec::new();
+        {
+            let mut values = txn.open_table(VALUES)?;
+            let mut stale = txn.open_table(STALE_VALUES)?;
+            let preimages = txn.open_table(PREIMAGES)?;
+            let (from, to) = this_version(undone);
+            let marks: Vec<Vec<u8>> = stale
+                .range::<&[u8]>(&from[..]..&to[..])?
+                .map(|r| r.map(|(k, _)| k.value().to_vec()))
+                .collect::<Result<_, _>>()?;
+            for mark in marks {
+                stale.remove(mark.as_slice())?;
+                let row = mark.get(8..).unwrap_or_default();
+                let (tag, key_hash, written) = history::parse_history_row(row)?;
+                let entry = values
+                    .get(row)?
+                    .map(|v| v.value().to_vec())
+                    .ok_or_else(|| corrupt_row("history", row, "marked stale but missing"))?;
+                let (_, value) = history::split_history(&entry)?;
+                match Substore::ALL.iter().find(|s| s.tag() == tag) {
+                    Some(substore) => {
+                        let local = preimages
+                            .get([&[tag][..], &key_hash.0[..]].concat().as_slice())?
+                            .map(|v| v.value().to_vec())
+                            .ok_or_else(|| corrupt_row("preimage", row, "missing"))?;
+                        restored.push((
+                            substore.full_key(&local),
+                            history::flat_entry(written, value),
+                        ));
+                        values.remove(row)?;
+                    }
+                    None => {
+                        let reopened = history::history_entry(OPEN, value);
+                        values.insert(row, reopened.as_slice())?;
+                    }
+                }
+            }
+            // The outer tree's values the block wrote (its substore roots).
+            for substore in Substore::ALL {
+                let hash = KeyHash::with::<sha2::Sha256>(substore.name());
+                values.remove(history::history_row(OUTER_TAG, &hash, undone).as_slice())?;
             }
         }
         {
-            let mut values = txn.open_table(VALUES)?;
-            let mut doomed = Vec::new();
-            for item in values.iter()? {
-                let (row, _) = item?;
-                let key = row.value();
-                if key.len() == 41 && key.get(33..) == Some(&undone.to_be_bytes()[..]) {
-                    doomed.push(key.to_vec());
-                }
-            }
-            for key in doomed {
-                values.remove(key.as_slice())?;
-            }
-        }
-        for table in [STALE_NODES, STALE_VALUES] {
-            let mut stale = txn.open_table(table)?;
-            let from = undone.to_be_bytes();
-            let to = undone.saturating_add(1).to_be_bytes();
+            let mut stale = txn.open_table(STALE_NODES)?;
+            let (from, to) = this_version(undone);
             let rows: Vec<Vec<u8>> = stale
                 .range::<&[u8]>(&from[..]..&to[..])?
                 .map(|r| r.map(|(k, _)| k.value().to_vec()))
@@ -461,9 +499,11 @@ impl Storage {
         }
         {
             let mut flat = txn.open_table(FLAT)?;
-            flat.retain(|_, _| false)?;
-            for (key, value) in &entries {
-                flat.insert(key.as_slice(), value.as_slice())?;
+            flat.retain(|_, entry| {
+                history::split_flat(entry).map_or(true, |(version, _)| version != undone)
+            })?;
+            for (key, entry) in &restored {
+                flat.insert(key.as_slice(), entry.as_slice())?;
             }
         }
         let info = CommitInfo {
@@ -507,7 +547,7 @@ impl Storage {
         let mut batches = Vec::new();
         let mut outer_set = Vec::new();
         for (substore, set) in Substore::ALL.iter().zip(per_substore) {
-            let view = TreeView::new(&read, substore.tag(), fresh_base)?;
+            let view = TreeView::substore(&read, *substore, fresh_base)?;
             let (root, batch) = Sha256Jmt::new(&view).put_value_set(set, version)?;
             outer_set.push((
                 KeyHash::with::<sha2::Sha256>(substore.name()),
@@ -515,7 +555,7 @@ impl Storage {
             ));
             batches.push((substore.tag(), batch));
         }
-        let view = TreeView::new(&read, OUTER_TAG, fresh_base)?;
+        let view = TreeView::outer(&read, fresh_base)?;
         let (RootHash(app_hash), outer_batch) =
             Sha256Jmt::new(&view).put_value_set(outer_set, version)?;
         batches.push((OUTER_TAG, outer_batch));
@@ -535,7 +575,7 @@ impl Storage {
         let info = prepared.info;
         let txn = self.inner.db.begin_write()?;
         write_batches(&txn, &prepared.batches)?;
-        write_flat(&txn, &prepared.writes)?;
+        write_flat(&txn, &prepared.writes, info.version)?;
         write_outer_preimages(&txn)?;
         // The batches are written: their memory goes before the transaction's commit needs its own.
         drop(prepared);
@@ -601,25 +641,32 @@ fn write_batches(txn: &WriteTransaction, batches: &[(u8, TreeUpdateBatch)]) -> R
                 node_codec::encode_node(node)?.as_slice(),
             )?;
         }
-        for ((version, key_hash), value) in batch.node_batch.values() {
-            // The value this one supersedes becomes stale at this version.
-            let prefix = value_row(*tag, key_hash, 0);
-            let prior = values
-                .range::<&[u8]>(prefix.as_slice()..value_row(*tag, key_hash, *version).as_slice())?
-                .next_back()
-                .transpose()?
-                .map(|(k, _)| k.value().to_vec());
-            if let Some(prior) = prior {
-                let mut stale = version.to_be_bytes().to_vec();
-                stale.extend_from_slice(&prior);
-                stale_values.insert(stale.as_slice(), &[][..])?;
+        // A substore's values go to the flat table (`write_flat`); only the outer tree keeps its
+        // values here, the latest one open until a later version closes it.
+        if *tag == OUTER_TAG {
+            for ((version, key_hash), value) in batch.node_batch.values() {
+                let lo = history::history_row(*tag, key_hash, 0);
+                let hi = history::history_row(*tag, key_hash, *version);
+                let open = values
+                    .range::<&[u8]>(lo.as_slice()..hi.as_slice())?
+                    .next_back()
+                    .transpose()?
+                    .map(|(k, v)| (k.value().to_vec(), v.value().to_vec()));
+                if let Some((row, entry)) = open {
+                    let (until, prior) = history::split_history(&entry)?;
+                    if until == OPEN {
+                        let closed = history::history_entry(*version, prior);
+                        values.insert(row.as_slice(), closed.as_slice())?;
+                        let mark = [&version.to_be_bytes()[..], &row].concat();
+                        stale_values.insert(mark.as_slice(), &[][..])?;
+                    }
+                }
+                if let Some(value) = value {
+                    let row = history::history_row(*tag, key_hash, *version);
+                    let entry = history::history_entry(OPEN, value);
+                    values.insert(row.as_slice(), entry.as_slice())?;
+                }
             }
-            let row = value_row(*tag, key_hash, *version);
-            let encoded = match value {
-                Some(v) => [&[1u8][..], v].concat(),
-                None => vec![0u8],
-            };
-            values.insert(row.as_slice(), encoded.as_slice())?;
         }
         for stale in &batch.stale_node_index_batch {
             let mut row = stale.stale_since_version.to_be_bytes().to_vec();
@@ -630,25 +677,39 @@ fn write_batches(txn: &WriteTransaction, batches: &[(u8, TreeUpdateBatch)]) -> R
     Ok(())
 }
 
-fn write_flat(txn: &WriteTransaction, writes: &WriteSet) -> Result<()> {
+/// Writes the latest values of a version to the flat table; a value it replaces or deletes
+/// moves to the history table, marked stale from this version on (for pruning).
+fn write_flat(txn: &WriteTransaction, writes: &WriteSet, version: u64) -> Result<()> {
     let mut flat = txn.open_table(FLAT)?;
     let mut preimages = txn.open_table(PREIMAGES)?;
+    let mut values = txn.open_table(VALUES)?;
+    let mut stale_values = txn.open_table(STALE_VALUES)?;
     let mut new_preimages = Vec::new();
     for (key, value) in writes.iter() {
         let (substore, local) = Substore::route(key);
+        let key_hash = KeyHash::with::<sha2::Sha256>(local);
         let mut row = vec![substore.tag()];
-        row.extend_from_slice(&KeyHash::with::<sha2::Sha256>(local).0);
+        row.extend_from_slice(&key_hash.0);
         // A key's preimage never changes: rewriting it would copy its page for nothing (most
         // of a block's writes update keys that already exist).
         if preimages.get(row.as_slice())?.is_none() {
             new_preimages.push((row, local));
         }
-        match value {
-            Some(v) => {
-                flat.insert(key.as_slice(), v.as_slice())?;
-            }
-            None => {
-                flat.remove(key.as_slice())?;
+        let replaced = match value {
+            Some(v) => flat.insert(key.as_slice(), history::flat_entry(version, v).as_slice())?,
+            None => flat.remove(key.as_slice())?,
+        }
+        .map(|old| old.value().to_vec());
+        if let Some(old) = replaced {
+            let (written, prior) = history::split_flat(&old)?;
+            if written < version {
+                let row = history::history_row(substore.tag(), &key_hash, written);
+                values.insert(
+                    row.as_slice(),
+                    history::history_entry(version, prior).as_slice(),
+                )?;
+                let mark = [&version.to_be_bytes()[..], &row].concat();
+                stale_values.insert(mark.as_slice(), &[][..])?;
             }
         }
     }
@@ -717,37 +778,87 @@ struct TreeView {
     nodes: redb::ReadOnlyTable<Bytes, Bytes>,
     preimages: redb::ReadOnlyTable<Bytes, Bytes>,
     values: redb::ReadOnlyTable<Bytes, Bytes>,
+    flat: redb::ReadOnlyTable<Bytes, Bytes>,
+    /// The substore this tree holds, or `None` for the outer tree.
+    substore: Option<Substore>,
     tag: u8,
     /// On a fresh store, the version whose root is the empty tree.
     fresh_base: Option<Version>,
 }
 
 impl TreeView {
-    fn new(read: &ReadTransaction, tag: u8, fresh_base: Option<Version>) -> Result<Self> {
+    fn substore(
+        read: &ReadTransaction,
+        substore: Substore,
+        fresh: Option<Version>,
+    ) -> Result<Self> {
+        Self::new(read, Some(substore), fresh)
+    }
+
+    fn outer(read: &ReadTransaction, fresh: Option<Version>) -> Result<Self> {
+        Self::new(read, None, fresh)
+    }
+
+    fn new(
+        read: &ReadTransaction,
+        substore: Option<Substore>,
+        fresh: Option<Version>,
+    ) -> Result<Self> {
         Ok(TreeView {
             nodes: read.open_table(NODES)?,
             preimages: read.open_table(PREIMAGES)?,
             values: read.open_table(VALUES)?,
-            tag,
-            fresh_base,
+            flat: read.open_table(FLAT)?,
+            substore,
+            tag: substore.map_or(OUTER_TAG, Substore::tag),
+            fresh_base: fresh,
         })
     }
 
-    fn value_at(&self, key_hash: KeyHash, max_version: Version) -> Result<Option<OwnedValue>> {
-        let lo = value_row(self.tag, &key_hash, 0);
-        let hi = value_row(self.tag, &key_hash, max_version);
+    /// The value of a key at `max_version`: the flat table's if it was written by then,
+    /// otherwise the history row in force at that version. `full_key` saves the preimage
+    /// lookup when the caller knows the key.
+    fn value_at(
+        &self,
+        key_hash: KeyHash,
+        full_key: Option<&[u8]>,
+        max_version: Version,
+    ) -> Result<Option<OwnedValue>> {
+        if let Some(substore) = self.substore {
+            let full = match full_key {
+                Some(key) => Some(key.to_vec()),
+                None => self.preimage_of(key_hash)?.map(|l| substore.full_key(&l)),
+            };
+            // No preimage: the key was never written.
+            let Some(full) = full else { return Ok(None) };
+            if let Some(entry) = self.flat.get(full.as_slice())? {
+                let (written, value) = history::split_flat(entry.value())?;
+                if written <= max_version {
+                    return Ok(Some(value.to_vec()));
+                }
+            }
+        }
+        let lo = history::history_row(self.tag, &key_hash, 0);
+        let hi = history::history_row(self.tag, &key_hash, max_version);
         let last = self
             .values
             .range::<&[u8]>(lo.as_slice()..=hi.as_slice())?
             .next_back()
             .transpose()?;
-        Ok(match last {
-            None => None,
-            Some((_, v)) => match v.value() {
-                [1, rest @ ..] => Some(rest.to_vec()),
-                _ => None,
-            },
-        })
+        let Some((_, entry)) = last else {
+            return Ok(None);
+        };
+        let (until, value) = history::split_history(entry.value())?;
+        Ok((max_version < until).then(|| value.to_vec()))
+    }
+
+    fn preimage_of(&self, key_hash: KeyHash) -> Result<Option<Vec<u8>>> {
+        let mut row = vec![self.tag];
+        row.extend_from_slice(&key_hash.0);
+        Ok(self
+            .preimages
+            .get(row.as_slice())?
+            .map(|v| v.value().to_vec()))
     }
 }
 
@@ -767,7 +878,7 @@ impl TreeReader for TreeView {
         max_version: Version,
         key_hash: KeyHash,
     ) -> anyhow::Result<Option<OwnedValue>> {
-        Ok(self.value_at(key_hash, max_version)?)
+        Ok(self.value_at(key_hash, None, max_version)?)
     }
 
     fn get_rightmost_leaf(&self) -> anyhow::Result<Option<(NodeKey, LeafNode)>> {
@@ -778,12 +889,7 @@ impl TreeReader for TreeView {
 
 impl HasPreimage for TreeView {
     fn preimage(&self, key_hash: KeyHash) -> anyhow::Result<Option<Vec<u8>>> {
-        let mut row = vec![self.tag];
-        row.extend_from_slice(&key_hash.0);
-        Ok(self
-            .preimages
-            .get(row.as_slice())?
-            .map(|v| v.value().to_vec()))
+        Ok(self.preimage_of(key_hash)?)
     }
 }
 
@@ -793,12 +899,11 @@ fn node_row(tag: u8, key: &NodeKey) -> Result<Vec<u8>> {
     Ok(row)
 }
 
-fn value_row(tag: u8, key_hash: &KeyHash, version: Version) -> Vec<u8> {
-    let mut row = Vec::with_capacity(41);
-    row.push(tag);
-    row.extend_from_slice(&key_hash.0);
-    row.extend_from_slice(&version.to_be_bytes());
-    row
+fn corrupt_row(what: &str, row: &[u8], reason: &str) -> Error {
+    Error::Corrupt {
+        key: format!("{what} {}", hex(row)),
+        reason: reason.into(),
+    }
 }
 
 fn encode_commit_info(info: &CommitInfo) -> Vec<u8> {

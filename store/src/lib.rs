@@ -15,6 +15,8 @@
 mod db;
 mod error;
 mod gas;
+#[cfg(feature = "db")]
+mod history;
 mod mem;
 #[cfg(feature = "db")]
 mod node_codec;
