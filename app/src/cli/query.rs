@@ -244,8 +244,8 @@ pub async fn run(g: &Global, cmd: QueryCmd) -> Result<()> {
                     v.height
                 )
             })?;
-            let acc: estuary_auth::Account =
-                borsh::from_slice(&bytes).context("an account that does not decode")?;
+            let acc = estuary_auth::decode_stored_account(&addr, &bytes)
+                .context("an account that does not decode")?;
             let pub_key = acc.pub_key.as_ref().map(|k| {
                 use base64::Engine;
                 base64::engine::general_purpose::STANDARD.encode(k)

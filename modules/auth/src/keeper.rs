@@ -1,13 +1,14 @@
 use estuary_sdk::store::{StateRead, StateReadExt, StateWrite, StateWriteExt};
 use estuary_sdk::{Address, TxError, TxResult};
 
-use crate::account::{Account, AuthParams};
+use crate::account::{Account, AuthParams, StoredAccount};
 use crate::state_key;
 
 /// Reads of accounts, for any module.
 pub trait AuthReader: StateRead {
     fn account(&self, address: &Address) -> TxResult<Option<Account>> {
-        Ok(self.get(&state_key::account(address))?)
+        let stored: Option<StoredAccount> = self.get(&state_key::account(address))?;
+        Ok(stored.map(|s| s.at(*address)))
     }
 
     fn auth_params(&self) -> TxResult<AuthParams> {
@@ -16,14 +17,15 @@ pub trait AuthReader: StateRead {
 
     fn accounts(&self) -> TxResult<Vec<Account>> {
         let mut out = Vec::new();
-        for (key, bytes) in self.prefix_raw(state_key::PREFIX_ACCOUNT.as_bytes())? {
-            let account = borsh::from_slice(&bytes).map_err(|e| {
-                TxError::Internal(format!(
-                    "corrupt account {}: {e}",
-                    String::from_utf8_lossy(&key)
-                ))
-            })?;
-            out.push(account);
+        for (key, bytes) in self.prefix_raw(state_key::PREFIX_ACCOUNT)? {
+            let corrupt = |reason: String| {
+                TxError::Internal(format!("corrupt account {}: {reason}", hex::encode(&key)))
+            };
+            let address = state_key::parse_account(&key)
+                .ok_or_else(|| corrupt("not an account key".into()))?;
+            let stored: StoredAccount =
+                borsh::from_slice(&bytes).map_err(|e| corrupt(e.to_string()))?;
+            out.push(stored.at(address));
         }
         Ok(out)
     }
@@ -33,7 +35,10 @@ impl<S: StateRead + ?Sized> AuthReader for S {}
 /// Writes to accounts, for the ante handler and for modules that credit new addresses.
 pub trait AuthKeeper: StateWrite {
     fn set_account(&mut self, account: &Account) -> TxResult {
-        Ok(self.put(state_key::account(&account.address), account)?)
+        Ok(self.put(
+            state_key::account(&account.address),
+            &StoredAccount::of(account),
+        )?)
     }
 
     /// The account at `address`, created with the next account number if it does not exist.

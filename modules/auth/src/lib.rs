@@ -39,8 +39,18 @@ impl Component for Auth {
     }
 }
 
-/// The store key (main substore) of `address`'s account (a borsh [`Account`]): what a client
-/// proves to read an account without trusting the node (`query auth account --verify`).
+/// The store key (main substore) of `address`'s account: what a client proves to read an
+/// account without trusting the node (`query auth account --verify`); decode the proven value
+/// with [`decode_stored_account`].
 pub fn account_store_key(address: &estuary_sdk::Address) -> Vec<u8> {
     state_key::account(address)
+}
+
+/// The account stored under [`account_store_key`]`(address)`, from the stored bytes.
+pub fn decode_stored_account(
+    address: &estuary_sdk::Address,
+    bytes: &[u8],
+) -> Result<Account, std::io::Error> {
+    let stored: account::StoredAccount = borsh::from_slice(bytes)?;
+    Ok(stored.at(*address))
 }

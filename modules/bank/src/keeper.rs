@@ -70,19 +70,15 @@ pub trait BankReader: StateRead {
 
     /// Every account's balances, for genesis export.
     fn all_balances(&self) -> TxResult<Vec<(Address, Coin)>> {
-        let prefix = state_key::PREFIX_BALANCE.as_bytes();
         let mut out = Vec::new();
-        for (key, bytes) in self.prefix_raw(prefix)? {
-            let rest =
-                String::from_utf8_lossy(key.get(prefix.len()..).unwrap_or_default()).into_owned();
-            let (hex_addr, denom) = rest
-                .split_once('/')
-                .ok_or_else(|| TxError::Internal(format!("malformed balance key {rest}")))?;
-            let raw = decode_hex20(hex_addr)?;
+        for (key, bytes) in self.prefix_raw(state_key::PREFIX_BALANCE)? {
+            let (address, denom) = state_key::parse_balance(&key).ok_or_else(|| {
+                TxError::Internal(format!("malformed balance key {}", hex::encode(&key)))
+            })?;
             out.push((
-                Address(raw),
+                address,
                 Coin {
-                    denom: Denom::new(denom)?,
+                    denom: Denom::new(String::from_utf8_lossy(denom).into_owned())?,
                     amount: decode_amount(&key, &bytes)?,
                 },
             ));
@@ -182,12 +178,8 @@ fn set_amount<S: StateWrite + ?Sized>(state: &mut S, key: Vec<u8>, amount: Amoun
 }
 
 fn decode_amount(key: &[u8], bytes: &[u8]) -> TxResult<Amount> {
-    borsh::from_slice(bytes).map_err(|e| {
-        TxError::Internal(format!(
-            "corrupt amount under {}: {e}",
-            String::from_utf8_lossy(key)
-        ))
-    })
+    borsh::from_slice(bytes)
+        .map_err(|e| TxError::Internal(format!("corrupt amount under {}: {e}", hex::encode(key))))
 }
 
 /// A `(denom below prefix, borsh amount)` entry as a coin.
@@ -197,20 +189,4 @@ fn coin_entry(prefix: &[u8], denom: &[u8], bytes: &[u8]) -> TxResult<Option<Coin
         denom: Denom::new(String::from_utf8_lossy(denom).into_owned())?,
         amount: decode_amount(&key, bytes)?,
     }))
-}
-
-fn decode_hex20(s: &str) -> TxResult<[u8; 20]> {
-    let mut out = [0u8; 20];
-    if s.len() != 40 {
-        return Err(TxError::Internal(format!("malformed address in key: {s}")));
-    }
-    for (i, chunk) in s.as_bytes().chunks(2).enumerate() {
-        let pair = std::str::from_utf8(chunk).map_err(|e| TxError::Internal(e.to_string()))?;
-        let byte =
-            u8::from_str_radix(pair, 16).map_err(|e| TxError::Internal(format!("{s}: {e}")))?;
-        if let Some(slot) = out.get_mut(i) {
-            *slot = byte;
-        }
-    }
-    Ok(out)
 }
