@@ -112,6 +112,9 @@ pub struct StorageConfig {
     pub cache_bytes: usize,
 }
 
+/// Keys per tree computation when a genesis is written (see [`Storage::commit_genesis`]).
+pub const GENESIS_CHUNK: usize = 50_000;
+
 /// The default page cache: the hot part of a million-account state (the upper JMT levels and
 /// the recently touched accounts) fits; reads beyond it go to the OS page cache.
 pub const DEFAULT_CACHE_BYTES: usize = 256 << 20;
@@ -210,15 +213,97 @@ impl Storage {
         })
     }
 
-    /// Writes the genesis state as `version` (one below the chain's first block) in one
-    /// transaction, with `tag` to recognise it by. The first block then only writes its own
-    /// changes, and nothing of the genesis stays in memory between InitChain and that block:
-    /// for a large genesis this is what keeps the node's memory bounded.
+    /// Writes the genesis state as `version` (one below the chain's first block), with `tag` to
+    /// recognise it by. The first block then only writes its own changes, and nothing of the
+    /// genesis stays in memory between InitChain and that block.
+    ///
+    /// The trees are built [`GENESIS_CHUNK`] keys at a time (jmt keeps every node a batch
+    /// touches until the batch is written: for a million-account genesis in one batch that was
+    /// over a gigabyte). Chunks are committed without durability and the last commit with it, so a
+    /// crash part-way leaves the store as empty as it was; CometBFT then sends InitChain again.
     pub fn commit_genesis(&self, writes: WriteSet, version: u64, tag: &[u8]) -> Result<CommitInfo> {
+        self.commit_genesis_in_chunks(writes, version, tag, GENESIS_CHUNK)
+    }
+
+    /// [`Storage::commit_genesis`] with a chosen chunk size (tests use small ones); the app hash
+    /// does not depend on it.
+    pub fn commit_genesis_in_chunks(
+        &self,
+        writes: WriteSet,
+        version: u64,
+        tag: &[u8],
+        chunk: usize,
+    ) -> Result<CommitInfo> {
         if self.latest().is_some() {
             return Err(Error::Tree("the store already holds state".into()));
         }
-        let prepared = self.prepare(writes, version)?;
+        let chunk = chunk.max(1);
+        let mut outer_set = Vec::new();
+        for substore in Substore::ALL {
+            // A fresh store has nothing to delete: only the values go in.
+            let mut entries = writes.iter().filter_map(|(key, value)| {
+                let value = value.as_ref()?;
+                (Substore::route(key).0 == substore).then_some((key.as_slice(), value.as_slice()))
+            });
+            let mut root = None;
+            loop {
+                let part: Vec<(&[u8], &[u8])> = entries.by_ref().take(chunk).collect();
+                if part.is_empty() && root.is_some() {
+                    break;
+                }
+                let set: Vec<(KeyHash, Option<OwnedValue>)> = part
+                    .iter()
+                    .map(|(key, value)| {
+                        let local = Substore::route(key).1;
+                        (KeyHash::with::<sha2::Sha256>(local), Some(value.to_vec()))
+                    })
+                    .collect();
+                let (part_root, batch) = {
+                    let read = self.inner.db.begin_read()?;
+                    match root {
+                        // The first chunk starts from the empty tree below `version`.
+                        None => {
+                            let fresh = Some(version.saturating_sub(1));
+                            let view = TreeView::substore(&read, substore, fresh)?;
+                            Sha256Jmt::new(&view).put_value_set(set, version)?
+                        }
+                        // Later chunks add their keys to the tree of `version` itself.
+                        Some(_) => {
+                            let view =
+                                TreeView::substore(&read, substore, None)?.appending_at(version);
+                            Sha256Jmt::new(&view).append_value_set(set, version)?
+                        }
+                    }
+                };
+                let mut txn = self.inner.db.begin_write()?;
+                txn.set_durability(redb::Durability::None)
+                    .map_err(|e| Error::Database(e.to_string()))?;
+                write_genesis_nodes(&txn, substore.tag(), &batch)?;
+                drop(batch);
+                write_flat(&txn, part.iter().map(|(k, v)| (*k, Some(*v))), version)?;
+                txn.commit()?;
+                root = Some(part_root);
+                if part.len() < chunk {
+                    break;
+                }
+            }
+            let root = root.ok_or_else(|| Error::Tree("no root for a substore".into()))?;
+            outer_set.push((
+                KeyHash::with::<sha2::Sha256>(substore.name()),
+                Some(root.0.to_vec()),
+            ));
+        }
+        drop(writes);
+        let (RootHash(app_hash), outer_batch) = {
+            let read = self.inner.db.begin_read()?;
+            let view = TreeView::outer(&read, Some(version.saturating_sub(1)))?;
+            Sha256Jmt::new(&view).put_value_set(outer_set, version)?
+        };
+        let prepared = PreparedCommit {
+            info: CommitInfo { version, app_hash },
+            batches: vec![(OUTER_TAG, outer_batch)],
+            writes: WriteSet::default(),
+        };
         let mut mark = version.to_be_bytes().to_vec();
         mark.extend_from_slice(tag);
         let info = self.write(prepared, Some(&mark))?;
@@ -575,7 +660,11 @@ impl Storage {
         let info = prepared.info;
         let txn = self.inner.db.begin_write()?;
         write_batches(&txn, &prepared.batches)?;
-        write_flat(&txn, &prepared.writes, info.version)?;
+        let entries = prepared
+            .writes
+            .iter()
+            .map(|(k, v)| (k.as_slice(), v.as_deref()));
+        write_flat(&txn, entries, info.version)?;
         write_outer_preimages(&txn)?;
         // The batches are written: their memory goes before the transaction's commit needs its own.
         drop(prepared);
@@ -677,15 +766,34 @@ fn write_batches(txn: &WriteTransaction, batches: &[(u8, TreeUpdateBatch)]) -> R
     Ok(())
 }
 
+/// A genesis chunk's tree nodes. Its stale marks are left out: the nodes a chunk replaces are
+/// the previous chunks' nodes of the same version, which it overwrites row for row (a genesis
+/// only inserts, so every replaced node's key is reused), and marking them stale would let
+/// pruning delete live nodes.
+fn write_genesis_nodes(txn: &WriteTransaction, tag: u8, batch: &TreeUpdateBatch) -> Result<()> {
+    let mut nodes = txn.open_table(NODES)?;
+    for (key, node) in batch.node_batch.nodes() {
+        nodes.insert(
+            node_row(tag, key)?.as_slice(),
+            node_codec::encode_node(node)?.as_slice(),
+        )?;
+    }
+    Ok(())
+}
+
 /// Writes the latest values of a version to the flat table; a value it replaces or deletes
 /// moves to the history table, marked stale from this version on (for pruning).
-fn write_flat(txn: &WriteTransaction, writes: &WriteSet, version: u64) -> Result<()> {
+fn write_flat<'a>(
+    txn: &WriteTransaction,
+    writes: impl Iterator<Item = (&'a [u8], Option<&'a [u8]>)>,
+    version: u64,
+) -> Result<()> {
     let mut flat = txn.open_table(FLAT)?;
     let mut preimages = txn.open_table(PREIMAGES)?;
     let mut values = txn.open_table(VALUES)?;
     let mut stale_values = txn.open_table(STALE_VALUES)?;
     let mut new_preimages = Vec::new();
-    for (key, value) in writes.iter() {
+    for (key, value) in writes {
         let (substore, local) = Substore::route(key);
         let key_hash = KeyHash::with::<sha2::Sha256>(local);
         let mut row = vec![substore.tag()];
@@ -696,8 +804,8 @@ fn write_flat(txn: &WriteTransaction, writes: &WriteSet, version: u64) -> Result
             new_preimages.push((row, local));
         }
         let replaced = match value {
-            Some(v) => flat.insert(key.as_slice(), history::flat_entry(version, v).as_slice())?,
-            None => flat.remove(key.as_slice())?,
+            Some(v) => flat.insert(key, history::flat_entry(version, v).as_slice())?,
+            None => flat.remove(key)?,
         }
         .map(|old| old.value().to_vec());
         if let Some(old) = replaced {
@@ -784,6 +892,8 @@ struct TreeView {
     tag: u8,
     /// On a fresh store, the version whose root is the empty tree.
     fresh_base: Option<Version>,
+    /// While a genesis is written in chunks: the version being added to (see `appending_at`).
+    append_at: Option<Version>,
 }
 
 impl TreeView {
@@ -812,7 +922,38 @@ impl TreeView {
             substore,
             tag: substore.map_or(OUTER_TAG, Substore::tag),
             fresh_base: fresh,
+            append_at: None,
         })
+    }
+
+    /// A view for adding keys to the tree of `version` without a new version (jmt's
+    /// `append_value_set`, which starts from the rightmost leaf of that version).
+    fn appending_at(mut self, version: Version) -> Self {
+        self.append_at = Some(version);
+        self
+    }
+
+    /// The leaf with the highest key hash in the tree of `version`: down the root's highest
+    /// child, level by level.
+    fn rightmost_leaf(&self, version: Version) -> Result<Option<(NodeKey, LeafNode)>> {
+        let mut key = node_codec::root_key(version);
+        // A path has at most 64 nibbles: the walk ends within 65 steps on any tree.
+        for _ in 0..=64 {
+            let row = [&[self.tag][..], &key].concat();
+            let Some(node) = self.nodes.get(row.as_slice())? else {
+                return Ok(None);
+            };
+            match node_codec::last_child(node.value())? {
+                node_codec::Last::Null => return Ok(None),
+                node_codec::Last::Leaf(leaf) => {
+                    return Ok(Some((node_codec::decode_key(&key)?, leaf)));
+                }
+                node_codec::Last::Child(nibble, child_version) => {
+                    key = node_codec::child_key(&key, nibble, child_version)?;
+                }
+            }
+        }
+        Err(Error::Tree("a tree deeper than 64 nibbles".into()))
     }
 
     /// The value of a key at `max_version`: the flat table's if it was written by then,
@@ -882,8 +1023,12 @@ impl TreeReader for TreeView {
     }
 
     fn get_rightmost_leaf(&self) -> anyhow::Result<Option<(NodeKey, LeafNode)>> {
-        // Only the JMT's snapshot restore asks for this; the chain does not restore that way.
-        anyhow::bail!("rightmost-leaf lookup is not supported by this store")
+        // jmt asks for it when keys are appended to a version (a genesis written in chunks);
+        // its snapshot restore, which also would, is not used by the chain.
+        match self.append_at {
+            Some(version) => Ok(self.rightmost_leaf(version)?),
+            None => anyhow::bail!("rightmost-leaf lookup is only for appending to a version"),
+        }
     }
 }
 

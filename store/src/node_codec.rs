@@ -44,6 +44,92 @@ pub(crate) fn encode_key(key: &NodeKey) -> Result<Vec<u8>> {
     Ok(out)
 }
 
+/// The row key of the root of the tree of `version` (the empty nibble path).
+pub(crate) fn root_key(version: u64) -> Vec<u8> {
+    [&version.to_be_bytes()[..], &[0u8][..]].concat()
+}
+
+/// The node key of a row key written by [`encode_key`].
+pub(crate) fn decode_key(row: &[u8]) -> Result<NodeKey> {
+    let mut r = Reader(row);
+    let version = r.u64_be()?;
+    let nibbles = r.byte()?;
+    let bytes = r.0;
+    if usize::from(nibbles).div_ceil(2) != bytes.len() {
+        return Err(corrupt(format!(
+            "{nibbles} nibbles in {} bytes",
+            bytes.len()
+        )));
+    }
+    let mut borsh = Vec::with_capacity(20 + bytes.len());
+    borsh.extend_from_slice(&version.to_le_bytes());
+    borsh.extend_from_slice(&u64::from(nibbles).to_le_bytes());
+    borsh.extend_from_slice(&(bytes.len() as u32).to_le_bytes());
+    borsh.extend_from_slice(bytes);
+    NodeKey::try_from_slice(&borsh).map_err(|e| corrupt(format!("node key: {e}")))
+}
+
+/// The row key of child `nibble`, written at `version`, of the node at row key `parent`.
+pub(crate) fn child_key(parent: &[u8], nibble: u8, version: u64) -> Result<Vec<u8>> {
+    let mut r = Reader(parent);
+    r.u64_be()?;
+    let nibbles = r.byte()?;
+    let mut path = r.0.to_vec();
+    if nibbles % 2 == 0 {
+        path.push(nibble << 4);
+    } else if let Some(last) = path.last_mut() {
+        *last |= nibble & 0x0f;
+    }
+    let mut out = Vec::with_capacity(9 + path.len());
+    out.extend_from_slice(&version.to_be_bytes());
+    out.push(
+        nibbles
+            .checked_add(1)
+            .ok_or_else(|| corrupt("path too long".into()))?,
+    );
+    out.extend_from_slice(&path);
+    Ok(out)
+}
+
+/// What a node row is, for walking down a tree without decoding whole nodes: an internal
+/// node's highest child (nibble and version), or a leaf.
+pub(crate) enum Last {
+    Child(u8, u64),
+    Leaf(jmt::storage::LeafNode),
+    Null,
+}
+
+pub(crate) fn last_child(node: &[u8]) -> Result<Last> {
+    let mut r = Reader(node);
+    match r.byte()? {
+        NULL => Ok(Last::Null),
+        LEAF => {
+            let leaf = jmt::storage::LeafNode::try_from_slice(r.take(64)?)
+                .map_err(|e| corrupt(format!("leaf: {e}")))?;
+            Ok(Last::Leaf(leaf))
+        }
+        INTERNAL => {
+            let present = r.u16()?;
+            let leaves = r.u16()?;
+            let mut last = None;
+            for nibble in 0..16u8 {
+                if present & (1 << nibble) == 0 {
+                    continue;
+                }
+                r.take(32)?;
+                let version = r.varint()?;
+                if leaves & (1 << nibble) == 0 {
+                    r.varint()?;
+                }
+                last = Some((nibble, version));
+            }
+            let (nibble, version) = last.ok_or_else(|| corrupt("no children".into()))?;
+            Ok(Last::Child(nibble, version))
+        }
+        other => Err(corrupt(format!("node kind {other}"))),
+    }
+}
+
 pub(crate) fn encode_node(node: &Node) -> Result<Vec<u8>> {
     let borsh = borsh::to_vec(node).map_err(|e| corrupt(format!("borsh: {e}")))?;
     let mut r = Reader(&borsh);
@@ -177,6 +263,13 @@ impl<'a> Reader<'a> {
             .map_err(|_| corrupt("u32".into()))?;
         Ok(u32::from_le_bytes(b))
     }
+    fn u64_be(&mut self) -> Result<u64> {
+        let b: [u8; 8] = self
+            .take(8)?
+            .try_into()
+            .map_err(|_| corrupt("u64".into()))?;
+        Ok(u64::from_be_bytes(b))
+    }
     fn u64(&mut self) -> Result<u64> {
         let b: [u8; 8] = self
             .take(8)?
@@ -275,6 +368,12 @@ mod tests {
             set.push(node_key(u64::from(b % 3), &[b >> 4]));
             set.push(node_key(300, &[b >> 4, b & 15]));
             set.push(node_key(256, &[b & 15, b >> 4, 3]));
+        }
+        for key in &set {
+            assert_eq!(
+                &decode_key(&encode_key(key).expect("key")).expect("decode"),
+                key
+            );
         }
         let mut by_jmt = set.clone();
         by_jmt.sort();

@@ -547,3 +547,76 @@ fn every_kept_version_reads_as_written_through_updates_deletes_and_rollback() {
         check(&s, 29);
     }
 }
+
+/// A genesis written in chunks is the genesis written at once: the same app hash, values and
+/// proofs whatever the chunk size (one key per chunk, uneven chunks, one chunk), at version 0
+/// and above, and the chain goes on from it — blocks, pruning and proofs — as from the other.
+#[test]
+fn a_genesis_written_in_chunks_is_the_genesis_written_at_once() {
+    let owned: Vec<(String, String)> = (0..300)
+        .map(|i| {
+            let key = match i % 3 {
+                0 => format!("ibc/clients/{i}"),
+                _ => format!("bank/{i:04}"),
+            };
+            (key, format!("v{}", i * 7))
+        })
+        .collect();
+    let kvs: Vec<(&str, &str)> = owned
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    for version in [0u64, 4] {
+        let at_once = tempfile::tempdir().unwrap();
+        let reference = open(&at_once, 0);
+        let prepared = reference.prepare(writes(&kvs), version.max(1)).unwrap();
+        let expected = prepared.info().app_hash;
+        for chunk in [1usize, 7, 64, 100_000] {
+            let dir = tempfile::tempdir().unwrap();
+            let s = open(&dir, 1);
+            let info = s
+                .commit_genesis_in_chunks(writes(&kvs), version, b"g", chunk)
+                .unwrap();
+            assert_eq!(info.app_hash, expected, "chunk {chunk}, version {version}");
+            let listed = s.prefix_latest(b"").unwrap();
+            assert_eq!(listed.len(), kvs.len());
+            if version > 0 {
+                for (k, v) in &kvs {
+                    let (value, proof) = s.get_with_proof(k.as_bytes(), version).unwrap();
+                    assert_eq!(value.as_deref(), Some(v.as_bytes()));
+                    let (substore, local) = Substore::route(k.as_bytes());
+                    assert!(verify_membership(
+                        &proof,
+                        &info.app_hash,
+                        substore,
+                        local,
+                        v.as_bytes()
+                    ));
+                }
+            }
+            // Blocks on top, pruning every version but the last: the genesis nodes a block
+            // still uses are never marked stale by the chunks that rewrote them.
+            let mut latest = info;
+            for block in 1..=3u64 {
+                // Keys the genesis holds (not multiples of 3): updates, and one deletion.
+                let key = format!("bank/{:04}", [1, 4, 5][block as usize - 1]);
+                latest = commit(
+                    &s,
+                    version + block,
+                    &[(key.as_str(), Some("new")), ("bank/0002", None)],
+                );
+            }
+            let entries = s.entries_at(latest.version).unwrap();
+            assert_eq!(entries.len(), kvs.len() - 1);
+            let (value, proof) = s.get_with_proof(b"ibc/clients/3", latest.version).unwrap();
+            assert_eq!(value.as_deref(), Some(&b"v21"[..]));
+            assert!(verify_membership(
+                &proof,
+                &latest.app_hash,
+                Substore::Ibc,
+                b"clients/3",
+                b"v21"
+            ));
+        }
+    }
+}
