@@ -18,7 +18,7 @@ use crate::substore::{Substore, OUTER_TAG};
 
 type Bytes = &'static [u8];
 
-/// JMT nodes: `tag || be64(version) || nibble count || nibble path` → compact node
+/// JMT nodes: `tag || be64(version) || nibble path, a byte per nibble` → compact node
 /// (see `node_codec`).
 const NODES: TableDefinition<Bytes, Bytes> = TableDefinition::new("jmt_nodes");
 /// Values no longer the latest (and the outer tree's values): `tag || key_hash || be64(from)` →
@@ -45,6 +45,8 @@ const META_FORMAT: &str = "format";
 pub const STORE_FORMAT: u32 = 2;
 /// Set when the state was initialised from a genesis: `be64(version) || tag`.
 const META_GENESIS: &str = "genesis";
+/// Present while a genesis is being written in chunks (see [`Storage::commit_genesis`]).
+const META_UNFINISHED_GENESIS: &str = "genesis_unfinished";
 
 /// The latest committed state as of one moment; see [`Storage::snapshot`].
 pub struct Snapshot {
@@ -217,10 +219,12 @@ impl Storage {
     /// recognise it by. The first block then only writes its own changes, and nothing of the
     /// genesis stays in memory between InitChain and that block.
     ///
-    /// The trees are built [`GENESIS_CHUNK`] keys at a time (jmt keeps every node a batch
-    /// touches until the batch is written: for a million-account genesis in one batch that was
-    /// over a gigabyte). Chunks are committed without durability and the last commit with it, so a
-    /// crash part-way leaves the store as empty as it was; CometBFT then sends InitChain again.
+    /// The trees are built [`GENESIS_CHUNK`] keys at a time, in key-hash order (jmt keeps every
+    /// node a batch touches until the batch is written: a million-account genesis in one batch
+    /// held over a gigabyte), and the flat table is written in key order; in those orders every
+    /// table is filled by appending, so its pages end full. Each chunk is its own transaction;
+    /// until the last one the store is marked as holding an unfinished genesis, which the next
+    /// attempt (CometBFT sends InitChain again after a crash) clears first.
     pub fn commit_genesis(&self, writes: WriteSet, version: u64, tag: &[u8]) -> Result<CommitInfo> {
         self.commit_genesis_in_chunks(writes, version, tag, GENESIS_CHUNK)
     }
@@ -237,27 +241,34 @@ impl Storage {
         if self.latest().is_some() {
             return Err(Error::Tree("the store already holds state".into()));
         }
+        self.clear_unfinished_genesis()?;
         let chunk = chunk.max(1);
         let mut outer_set = Vec::new();
         for substore in Substore::ALL {
             // A fresh store has nothing to delete: only the values go in.
-            let mut entries = writes.iter().filter_map(|(key, value)| {
-                let value = value.as_ref()?;
-                (Substore::route(key).0 == substore).then_some((key.as_slice(), value.as_slice()))
-            });
+            let mut entries: Vec<(KeyHash, &[u8], &[u8])> = writes
+                .iter()
+                .filter_map(|(key, value)| {
+                    let (s, local) = Substore::route(key);
+                    let value = value.as_ref().filter(|_| s == substore)?;
+                    Some((
+                        KeyHash::with::<sha2::Sha256>(local),
+                        local,
+                        value.as_slice(),
+                    ))
+                })
+                .collect();
+            entries.sort_unstable_by_key(|(hash, _, _)| hash.0);
             let mut root = None;
+            let mut parts = entries.chunks(chunk);
             loop {
-                let part: Vec<(&[u8], &[u8])> = entries.by_ref().take(chunk).collect();
+                let part = parts.next().unwrap_or_default();
                 if part.is_empty() && root.is_some() {
                     break;
                 }
-                let set: Vec<(KeyHash, Option<OwnedValue>)> = part
+                let set = part
                     .iter()
-                    .map(|(key, value)| {
-                        let local = Substore::route(key).1;
-                        (KeyHash::with::<sha2::Sha256>(local), Some(value.to_vec()))
-                    })
-                    .collect();
+                    .map(|(hash, _, value)| (*hash, Some(value.to_vec())));
                 let (part_root, batch) = {
                     let read = self.inner.db.begin_read()?;
                     match root {
@@ -267,7 +278,8 @@ impl Storage {
                             let view = TreeView::substore(&read, substore, fresh)?;
                             Sha256Jmt::new(&view).put_value_set(set, version)?
                         }
-                        // Later chunks add their keys to the tree of `version` itself.
+                        // Later chunks add their keys (all above the previous chunks') to the
+                        // tree of `version` itself.
                         Some(_) => {
                             let view =
                                 TreeView::substore(&read, substore, None)?.appending_at(version);
@@ -275,17 +287,20 @@ impl Storage {
                         }
                     }
                 };
-                let mut txn = self.inner.db.begin_write()?;
-                txn.set_durability(redb::Durability::None)
-                    .map_err(|e| Error::Database(e.to_string()))?;
+                let txn = self.inner.db.begin_write()?;
+                txn.open_table(META)?
+                    .insert(META_UNFINISHED_GENESIS, &[][..])?;
                 write_genesis_nodes(&txn, substore.tag(), &batch)?;
                 drop(batch);
-                write_flat(&txn, part.iter().map(|(k, v)| (*k, Some(*v))), version)?;
+                {
+                    let mut preimages = txn.open_table(PREIMAGES)?;
+                    for (hash, local, _) in part {
+                        let row = [&[substore.tag()][..], &hash.0[..]].concat();
+                        preimages.insert(row.as_slice(), *local)?;
+                    }
+                }
                 txn.commit()?;
                 root = Some(part_root);
-                if part.len() < chunk {
-                    break;
-                }
             }
             let root = root.ok_or_else(|| Error::Tree("no root for a substore".into()))?;
             outer_set.push((
@@ -293,6 +308,22 @@ impl Storage {
                 Some(root.0.to_vec()),
             ));
         }
+        // The flat table, in key order (the write set's).
+        let mut values = writes
+            .iter()
+            .filter_map(|(key, value)| Some((key.as_slice(), value.as_deref()?)))
+            .peekable();
+        while values.peek().is_some() {
+            let txn = self.inner.db.begin_write()?;
+            {
+                let mut flat = txn.open_table(FLAT)?;
+                for (key, value) in values.by_ref().take(chunk) {
+                    flat.insert(key, history::flat_entry(version, value).as_slice())?;
+                }
+            }
+            txn.commit()?;
+        }
+        drop(values);
         drop(writes);
         let (RootHash(app_hash), outer_batch) = {
             let read = self.inner.db.begin_read()?;
@@ -316,6 +347,25 @@ impl Storage {
             tag: tag.to_vec(),
         });
         Ok(info)
+    }
+
+    /// Empties a store that holds the chunks of a genesis a crash interrupted.
+    fn clear_unfinished_genesis(&self) -> Result<()> {
+        let txn = self.inner.db.begin_write()?;
+        if txn
+            .open_table(META)?
+            .get(META_UNFINISHED_GENESIS)?
+            .is_none()
+        {
+            return Ok(());
+        }
+        info!("clearing the chunks of a genesis that was interrupted");
+        for table in [NODES, VALUES, FLAT, STALE_NODES, STALE_VALUES, PREIMAGES] {
+            txn.open_table(table)?.retain(|_, _| false)?;
+        }
+        txn.open_table(META)?.remove(META_UNFINISHED_GENESIS)?;
+        txn.commit()?;
+        Ok(())
     }
 
     /// The genesis this store was initialised from by `commit_genesis`, if any.
@@ -673,6 +723,7 @@ impl Storage {
             meta.insert(META_LATEST, encode_commit_info(&info).as_slice())?;
             if let Some(mark) = genesis_mark {
                 meta.insert(META_GENESIS, mark)?;
+                meta.remove(META_UNFINISHED_GENESIS)?;
             }
             if meta.get(META_EARLIEST)?.is_none() {
                 meta.insert(META_EARLIEST, info.version.to_be_bytes().as_slice())?;
@@ -771,12 +822,17 @@ fn write_batches(txn: &WriteTransaction, batches: &[(u8, TreeUpdateBatch)]) -> R
 /// only inserts, so every replaced node's key is reused), and marking them stale would let
 /// pruning delete live nodes.
 fn write_genesis_nodes(txn: &WriteTransaction, tag: u8, batch: &TreeUpdateBatch) -> Result<()> {
+    let mut rows = batch
+        .node_batch
+        .nodes()
+        .iter()
+        .map(|(key, node)| Ok((node_row(tag, key)?, node_codec::encode_node(node)?)))
+        .collect::<Result<Vec<_>>>()?;
+    // In row order: the chunk's new rows then append to the table.
+    rows.sort_unstable();
     let mut nodes = txn.open_table(NODES)?;
-    for (key, node) in batch.node_batch.nodes() {
-        nodes.insert(
-            node_row(tag, key)?.as_slice(),
-            node_codec::encode_node(node)?.as_slice(),
-        )?;
+    for (row, node) in rows {
+        nodes.insert(row.as_slice(), node.as_slice())?;
     }
     Ok(())
 }

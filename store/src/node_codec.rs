@@ -4,8 +4,8 @@
 //! `usize` child count, a `usize` leaf count per child and per node, 8-byte versions. A
 //! million-account store held ~350 bytes of tree per account that way. Here an internal node
 //! is two bitmaps and, per present child, its hash and varint-encoded version and leaf count;
-//! a node's key is its version in big-endian (so one block's nodes sit together, in the order
-//! the JMT writes them) followed by its nibble path.
+//! a node's key is its version in big-endian (so one block's nodes sit together) followed by
+//! its nibble path, a byte per nibble (depth-first order).
 //!
 //! jmt does not export its internal-node types, so the codec translates to and from jmt's
 //! borsh layout (pinned by the jmt version in the lockfile; a round-trip test over a real tree
@@ -27,67 +27,71 @@ const BORSH_LEAF: u8 = 2;
 const BORSH_CHILD_LEAF: u8 = 0;
 const BORSH_CHILD_INTERNAL: u8 = 1;
 
-/// `be64(version) || num_nibbles || path bytes` — the row key of a node (after the tree tag).
+/// `be64(version) || one byte per nibble of the path` — the row key of a node (after the tree
+/// tag). One byte per nibble makes rows sort depth-first (a node before its children, siblings
+/// by nibble), so a genesis written in key-hash order appends to the table instead of
+/// splitting pages in the middle of it.
 pub(crate) fn encode_key(key: &NodeKey) -> Result<Vec<u8>> {
-    // borsh(NodeKey) is `le64(version) || le64(num_nibbles) || le32(len) || bytes`.
+    // borsh(NodeKey) is `le64(version) || le64(num_nibbles) || le32(len) || packed nibbles`.
     let borsh = borsh::to_vec(key).map_err(|e| corrupt(format!("borsh: {e}")))?;
     let mut r = Reader(&borsh);
     let version = r.u64()?;
-    // A nibble path holds at most 64 nibbles (a 32-byte key hash), so its length fits a byte.
-    let nibbles = u8::try_from(r.u64()?).map_err(|_| corrupt("nibble path too long".into()))?;
+    let nibbles = usize::try_from(r.u64()?).unwrap_or(usize::MAX);
     let len = r.u32()?;
-    let bytes = r.take(usize::try_from(len).unwrap_or(usize::MAX))?;
-    let mut out = Vec::with_capacity(9 + bytes.len());
+    let packed = r.take(usize::try_from(len).unwrap_or(usize::MAX))?;
+    if nibbles.div_ceil(2) != packed.len() {
+        return Err(corrupt(format!(
+            "{nibbles} nibbles in {} bytes",
+            packed.len()
+        )));
+    }
+    let mut out = Vec::with_capacity(8 + nibbles);
     out.extend_from_slice(&version.to_be_bytes());
-    out.push(nibbles);
-    out.extend_from_slice(bytes);
+    for i in 0..nibbles {
+        let byte = packed.get(i / 2).copied().unwrap_or_default();
+        out.push(if i % 2 == 0 { byte >> 4 } else { byte & 0x0f });
+    }
     Ok(out)
 }
 
 /// The row key of the root of the tree of `version` (the empty nibble path).
 pub(crate) fn root_key(version: u64) -> Vec<u8> {
-    [&version.to_be_bytes()[..], &[0u8][..]].concat()
+    version.to_be_bytes().to_vec()
 }
 
 /// The node key of a row key written by [`encode_key`].
 pub(crate) fn decode_key(row: &[u8]) -> Result<NodeKey> {
     let mut r = Reader(row);
     let version = r.u64_be()?;
-    let nibbles = r.byte()?;
-    let bytes = r.0;
-    if usize::from(nibbles).div_ceil(2) != bytes.len() {
-        return Err(corrupt(format!(
-            "{nibbles} nibbles in {} bytes",
-            bytes.len()
-        )));
+    let nibbles = r.0;
+    if nibbles.len() > 64 || nibbles.iter().any(|n| *n > 0x0f) {
+        return Err(corrupt(format!("not a nibble path: {nibbles:?}")));
     }
-    let mut borsh = Vec::with_capacity(20 + bytes.len());
+    let packed: Vec<u8> = nibbles
+        .chunks(2)
+        .map(|pair| {
+            let hi = pair.first().copied().unwrap_or_default();
+            let lo = pair.get(1).copied().unwrap_or_default();
+            (hi << 4) | lo
+        })
+        .collect();
+    let mut borsh = Vec::with_capacity(20 + packed.len());
     borsh.extend_from_slice(&version.to_le_bytes());
-    borsh.extend_from_slice(&u64::from(nibbles).to_le_bytes());
-    borsh.extend_from_slice(&(bytes.len() as u32).to_le_bytes());
-    borsh.extend_from_slice(bytes);
+    borsh.extend_from_slice(&(nibbles.len() as u64).to_le_bytes());
+    borsh.extend_from_slice(&(packed.len() as u32).to_le_bytes());
+    borsh.extend_from_slice(&packed);
     NodeKey::try_from_slice(&borsh).map_err(|e| corrupt(format!("node key: {e}")))
 }
 
 /// The row key of child `nibble`, written at `version`, of the node at row key `parent`.
 pub(crate) fn child_key(parent: &[u8], nibble: u8, version: u64) -> Result<Vec<u8>> {
-    let mut r = Reader(parent);
-    r.u64_be()?;
-    let nibbles = r.byte()?;
-    let mut path = r.0.to_vec();
-    if nibbles % 2 == 0 {
-        path.push(nibble << 4);
-    } else if let Some(last) = path.last_mut() {
-        *last |= nibble & 0x0f;
-    }
-    let mut out = Vec::with_capacity(9 + path.len());
+    let path = parent
+        .get(8..)
+        .ok_or_else(|| corrupt("a node key without a version".into()))?;
+    let mut out = Vec::with_capacity(parent.len() + 1);
     out.extend_from_slice(&version.to_be_bytes());
-    out.push(
-        nibbles
-            .checked_add(1)
-            .ok_or_else(|| corrupt("path too long".into()))?,
-    );
-    out.extend_from_slice(&path);
+    out.extend_from_slice(path);
+    out.push(nibble & 0x0f);
     Ok(out)
 }
 
@@ -362,24 +366,32 @@ mod tests {
     }
 
     #[test]
-    fn node_keys_sort_as_jmt_orders_them() {
-        let mut set = vec![node_key(5, &[])];
+    fn node_keys_sort_by_version_then_depth_first_and_decode_back() {
+        let mut nibble_paths = vec![vec![]];
         for b in 0u8..=255 {
-            set.push(node_key(u64::from(b % 3), &[b >> 4]));
-            set.push(node_key(300, &[b >> 4, b & 15]));
-            set.push(node_key(256, &[b & 15, b >> 4, 3]));
+            nibble_paths.push(vec![b >> 4]);
+            nibble_paths.push(vec![b >> 4, b & 15]);
+            nibble_paths.push(vec![b & 15, b >> 4, 3]);
+            nibble_paths.push(vec![b & 15, 0, 0, b >> 4, 1]);
         }
-        for key in &set {
-            assert_eq!(
-                &decode_key(&encode_key(key).expect("key")).expect("decode"),
-                key
-            );
+        let mut set = Vec::new();
+        for (i, path) in nibble_paths.iter().enumerate() {
+            set.push((i as u64 % 3, path.clone()));
         }
-        let mut by_jmt = set.clone();
-        by_jmt.sort();
+        for (version, path) in &set {
+            let key = node_key(*version, path);
+            let row = encode_key(&key).expect("key");
+            assert_eq!(decode_key(&row).expect("decode"), key);
+            if let Some((last, parent)) = path.split_last() {
+                let parent_row = encode_key(&node_key(9, parent)).expect("parent");
+                assert_eq!(child_key(&parent_row, *last, *version).expect("child"), row);
+            }
+        }
+        let mut expected = set.clone();
+        expected.sort();
         let mut by_row = set;
-        by_row.sort_by_key(|k| encode_key(k).expect("key"));
-        assert_eq!(by_jmt, by_row);
+        by_row.sort_by_key(|(v, p)| encode_key(&node_key(*v, p)).expect("key"));
+        assert_eq!(expected, by_row);
     }
 
     #[test]

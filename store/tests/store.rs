@@ -620,3 +620,41 @@ fn a_genesis_written_in_chunks_is_the_genesis_written_at_once() {
         }
     }
 }
+
+/// A crash while a genesis is written in chunks leaves them behind, marked unfinished; the
+/// next InitChain's genesis starts from an empty store, not on top of them.
+#[test]
+fn an_interrupted_genesis_is_cleared_before_the_next_attempt() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("state.redb");
+    drop(open(&dir, 0));
+    {
+        // What a crash after some chunks leaves: rows, and the mark, but no committed version.
+        let db = redb::Database::open(&path).unwrap();
+        let txn = db.begin_write().unwrap();
+        let meta: redb::TableDefinition<&str, &[u8]> = redb::TableDefinition::new("meta");
+        let flat: redb::TableDefinition<&[u8], &[u8]> = redb::TableDefinition::new("flat");
+        txn.open_table(meta)
+            .unwrap()
+            .insert("genesis_unfinished", &[][..])
+            .unwrap();
+        txn.open_table(flat)
+            .unwrap()
+            .insert(&b"bank/stale"[..], &[0u8; 9][..])
+            .unwrap();
+        txn.commit().unwrap();
+    }
+    let s = open(&dir, 0);
+    assert_eq!(s.latest(), None);
+    let genesis = [("bank/a", "1"), ("ibc/b", "2")];
+    let info = s
+        .commit_genesis_in_chunks(writes(&genesis), 3, b"g", 1)
+        .unwrap();
+    let elsewhere = tempfile::tempdir().unwrap();
+    let clean = open(&elsewhere, 0)
+        .commit_genesis(writes(&genesis), 3, b"g")
+        .unwrap();
+    assert_eq!(info, clean);
+    assert_eq!(s.get_latest(b"bank/stale").unwrap(), None);
+    assert_eq!(s.prefix_latest(b"").unwrap().len(), 2);
+}
