@@ -149,9 +149,16 @@ impl Application for AbciApp {
 
     fn init_chain(&self, req: pb::RequestInitChain) -> pb::ResponseInitChain {
         let initial_height = u64::try_from(req.initial_height).unwrap_or(1).max(1);
+        // The app state goes by value: it is a view of the request's frame, which is then freed
+        // as soon as the modules have read the genesis.
+        let pb::RequestInitChain {
+            chain_id,
+            app_state_bytes,
+            ..
+        } = req;
         match self
             .app
-            .init_chain(&req.chain_id, initial_height, &req.app_state_bytes)
+            .init_chain(&chain_id, initial_height, app_state_bytes)
         {
             Ok(out) => pb::ResponseInitChain {
                 consensus_params: None,

@@ -65,7 +65,10 @@ fn connection(stream: TcpStream, app: AbciApp) -> Result<()> {
         }
         let mut buf = vec![0u8; len as usize];
         reader.read_exact(&mut buf)?;
-        let request = Request::decode(buf.as_slice()).context("decoding an ABCI request")?;
+        // Decoded from `Bytes`, the request's byte fields (transactions, a genesis's app state)
+        // are views of the frame instead of copies: an InitChain frame is the whole genesis.
+        let request =
+            Request::decode(bytes::Bytes::from(buf)).context("decoding an ABCI request")?;
         let flush = matches!(request.value, Some(request::Value::Flush(_)));
         let out = dispatch(&app, request).encode_length_delimited_to_vec();
         writer.write_all(&out)?;

@@ -194,11 +194,13 @@ impl App {
     /// version below the first block, with a digest of the genesis it came from. CometBFT asks
     /// again after a restart that came before the first block's commit; the same genesis then
     /// gets the stored answer, a different one is refused.
+    /// InitChain. `app_state` is taken by value so that it is released once the modules have
+    /// read it, before the state is written (for a large genesis it is hundreds of megabytes).
     pub fn init_chain(
         &self,
         chain_id: &str,
         initial_height: u64,
-        app_state: &[u8],
+        app_state: impl AsRef<[u8]>,
     ) -> TxResult<GenesisOutcome> {
         let outcome = self.init_chain_inner(chain_id, initial_height, app_state);
         // The parsed genesis and its write set are gone: give their memory back.
@@ -210,9 +212,9 @@ impl App {
         &self,
         chain_id: &str,
         initial_height: u64,
-        app_state: &[u8],
+        app_state: impl AsRef<[u8]>,
     ) -> TxResult<GenesisOutcome> {
-        let digest = genesis_digest(chain_id, initial_height, app_state);
+        let digest = genesis_digest(chain_id, initial_height, app_state.as_ref());
         let genesis_version = initial_height.saturating_sub(1);
         if let Some(latest) = self.storage.latest() {
             let mark = self.storage.genesis_mark();
@@ -239,7 +241,8 @@ impl App {
         }
         let mut block = PendingBlock::new(self.storage.clone());
         block.put_raw(CHAIN_ID_KEY.to_vec(), chain_id.as_bytes().to_vec())?;
-        self.modules.init_genesis(&mut block, app_state)?;
+        self.modules.init_genesis(&mut block, app_state.as_ref())?;
+        drop(app_state);
         let validators = genesis_validators(&block)?;
         let info = self
             .storage

@@ -477,7 +477,7 @@ impl Storage {
         self.check_version(version)?;
         let (substore, local) = Substore::route(key);
         let read = self.inner.db.begin_read()?;
-        let inner_view = TreeView::substore(&read, substore, None)?;
+        let inner_view = TreeView::substore(&read, substore, None)?.knowing(key);
         let (value, inner) =
             Sha256Jmt::new(&inner_view).get_with_ics23_proof(local.to_vec(), version)?;
         let outer_view = TreeView::outer(&read, None)?;
@@ -950,6 +950,9 @@ struct TreeView {
     fresh_base: Option<Version>,
     /// While a genesis is written in chunks: the version being added to (see `appending_at`).
     append_at: Option<Version>,
+    /// A full key whose value this view will be asked for, with its hash (saves the preimage
+    /// lookup of a proven read).
+    known: Option<(KeyHash, Vec<u8>)>,
 }
 
 impl TreeView {
@@ -979,7 +982,15 @@ impl TreeView {
             tag: substore.map_or(OUTER_TAG, Substore::tag),
             fresh_base: fresh,
             append_at: None,
+            known: None,
         })
+    }
+
+    /// A view told the full key it is about to prove (see `known`).
+    fn knowing(mut self, full_key: &[u8]) -> Self {
+        let hash = KeyHash::with::<sha2::Sha256>(Substore::route(full_key).1);
+        self.known = Some((hash, full_key.to_vec()));
+        self
     }
 
     /// A view for adding keys to the tree of `version` without a new version (jmt's
@@ -1022,9 +1033,11 @@ impl TreeView {
         max_version: Version,
     ) -> Result<Option<OwnedValue>> {
         if let Some(substore) = self.substore {
-            let full = match full_key {
-                Some(key) => Some(key.to_vec()),
-                None => self.preimage_of(key_hash)?.map(|l| substore.full_key(&l)),
+            let known = self.known.as_ref().filter(|(hash, _)| *hash == key_hash);
+            let full = match (full_key, known) {
+                (Some(key), _) => Some(key.to_vec()),
+                (None, Some((_, key))) => Some(key.clone()),
+                (None, None) => self.preimage_of(key_hash)?.map(|l| substore.full_key(&l)),
             };
             // No preimage: the key was never written.
             let Some(full) = full else { return Ok(None) };

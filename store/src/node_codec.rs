@@ -185,6 +185,10 @@ pub(crate) fn decode_node(bytes: &[u8]) -> Result<Node> {
             if leaves & !present != 0 {
                 return Err(corrupt("a leaf mark on an absent child".into()));
             }
+            // jmt never writes an internal node without children, and would not expect one.
+            if present == 0 {
+                return Err(corrupt("an internal node without children".into()));
+            }
             let mut out = Vec::with_capacity(1 + 16 * 50 + 16);
             out.push(BORSH_INTERNAL);
             let mut children = 0u64;
@@ -403,9 +407,33 @@ mod tests {
             &[INTERNAL, 1, 0][..],
             &[INTERNAL, 0, 0, 1, 0][..],
             &[INTERNAL, 1, 0, 0, 0][..],
+            &[INTERNAL, 0, 0, 0, 0][..],
             &[NULL, 0][..],
         ] {
             assert!(decode_node(bad).is_err(), "{bad:?}");
+        }
+        // Arbitrary bytes (and truncations of valid rows) decode to a node or an error, never a
+        // panic; the same for row keys and the walk helpers.
+        let mut seed = 0x2545_f491_4f6c_dd1du64;
+        let valid = encode_node(&Node::Null).expect("null");
+        for round in 0..20_000u32 {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            let len = (seed % 120) as usize;
+            let mut bytes: Vec<u8> = (0..len)
+                .map(|i| (seed.rotate_left(i as u32 * 5) & 0xff) as u8)
+                .collect();
+            if let Some(first) = bytes.first_mut() {
+                *first %= 4;
+            }
+            if round % 7 == 0 {
+                bytes = [&valid[..], &bytes[..]].concat();
+            }
+            let _ = decode_node(&bytes);
+            let _ = last_child(&bytes);
+            let _ = decode_key(&bytes);
+            let _ = child_key(&bytes, (seed % 16) as u8, seed);
         }
         let mut long = vec![INTERNAL, 1, 0, 0, 0];
         long.extend_from_slice(&[0u8; 32]);
