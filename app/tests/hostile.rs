@@ -74,7 +74,7 @@ fn chain_with_panicker(funded: &[(Address, u128)]) -> Chain {
         Box::new(Panicker),
     ]);
     let app = App::new(storage, modules, AppConfig::default());
-    app.init_chain(CHAIN, 1, &genesis_json(funded)).unwrap();
+    app.init_chain(CHAIN, 1, genesis_json(funded)).unwrap();
     Chain {
         app,
         _dir: dir,

@@ -283,7 +283,7 @@ fn min_gas_price_applies_to_the_mempool_only() {
         ..Default::default()
     };
     let app = open(&dir, config);
-    app.init_chain(CHAIN, 1, &genesis_json(&[(a, 1_000_000), (b, 0)]))
+    app.init_chain(CHAIN, 1, genesis_json(&[(a, 1_000_000), (b, 0)]))
         .unwrap();
     let cheap = Tx::new(&ka, 0, 0, vec![send_msg(&a, &b.to_bech32(), "1")]);
     let out = app.check_tx(&cheap.bytes());
@@ -300,7 +300,7 @@ fn restart_resumes_from_the_last_commit() {
     let dir = tempfile::tempdir().unwrap();
     let hash = {
         let app = open(&dir, AppConfig::default());
-        app.init_chain(CHAIN, 1, &genesis_json(&[(a, 1_000), (b, 0)]))
+        app.init_chain(CHAIN, 1, genesis_json(&[(a, 1_000), (b, 0)]))
             .unwrap();
         let info = BlockInfo {
             height: 1,
@@ -432,7 +432,7 @@ fn malformed_genesis_is_refused_and_stores_nothing() {
     null_transfer["transfer"] = serde_json::Value::Null;
     let dir = tempfile::tempdir().unwrap();
     let app = open(&dir, AppConfig::default());
-    app.init_chain(CHAIN, 1, &serde_json::to_vec(&null_transfer).unwrap())
+    app.init_chain(CHAIN, 1, serde_json::to_vec(&null_transfer).unwrap())
         .unwrap();
 }
 
@@ -462,7 +462,7 @@ fn export_then_import_gives_the_same_app_hash() {
         .init_chain(
             CHAIN,
             chain.height + 1,
-            &serde_json::to_vec(&exported).unwrap(),
+            serde_json::to_vec(&exported).unwrap(),
         )
         .unwrap();
     assert_eq!(out.app_hash, chain.app_hash());

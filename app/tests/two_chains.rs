@@ -82,7 +82,7 @@ impl Side {
             Storage::open(dir.path().join("state.redb"), StorageConfig::default()).unwrap();
         let app = App::new(storage, estuary_app::modules(), AppConfig::default());
         let out = app
-            .init_chain(chain_id, 1, &serde_json::to_vec(&genesis).unwrap())
+            .init_chain(chain_id, 1, serde_json::to_vec(&genesis).unwrap())
             .unwrap();
         Side {
             app,

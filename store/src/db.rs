@@ -568,10 +568,7 @@ impl Storage {
             for tag in [OUTER_TAG, Substore::Main.tag(), Substore::Ibc.tag()] {
                 let lo = [&[tag][..], &from[..]].concat();
                 let hi = [&[tag][..], &to[..]].concat();
-                let rows: Vec<Vec<u8>> = nodes
-                    .range::<&[u8]>(lo.as_slice()..hi.as_slice())?
-                    .map(|r| r.map(|(k, _)| k.value().to_vec()))
-                    .collect::<Result<_, _>>()?;
+                let rows = row_keys(&nodes, lo.as_slice()..hi.as_slice())?;
                 for row in rows {
                     nodes.remove(row.as_slice())?;
                 }
@@ -584,10 +581,7 @@ impl Storage {
             let mut stale = txn.open_table(STALE_VALUES)?;
             let preimages = txn.open_table(PREIMAGES)?;
             let (from, to) = this_version(undone);
-            let marks: Vec<Vec<u8>> = stale
-                .range::<&[u8]>(&from[..]..&to[..])?
-                .map(|r| r.map(|(k, _)| k.value().to_vec()))
-                .collect::<Result<_, _>>()?;
+            let marks = row_keys(&stale, &from[..]..&to[..])?;
             for mark in marks {
                 stale.remove(mark.as_slice())?;
                 let row = mark.get(8..).unwrap_or_default();
@@ -624,10 +618,7 @@ impl Storage {
         {
             let mut stale = txn.open_table(STALE_NODES)?;
             let (from, to) = this_version(undone);
-            let rows: Vec<Vec<u8>> = stale
-                .range::<&[u8]>(&from[..]..&to[..])?
-                .map(|r| r.map(|(k, _)| k.value().to_vec()))
-                .collect::<Result<_, _>>()?;
+            let rows = row_keys(&stale, &from[..]..&to[..])?;
             for row in rows {
                 stale.remove(row.as_slice())?;
             }
@@ -906,10 +897,7 @@ fn prune(txn: &WriteTransaction, keep_from: u64) -> Result<()> {
     {
         let mut stale_nodes = txn.open_table(STALE_NODES)?;
         let mut nodes = txn.open_table(NODES)?;
-        let rows: Vec<Vec<u8>> = stale_nodes
-            .range::<&[u8]>(..=&bound[..])?
-            .map(|r| r.map(|(k, _)| k.value().to_vec()))
-            .collect::<Result<_, _>>()?;
+        let rows = row_keys(&stale_nodes, ..=&bound[..])?;
         for row in rows {
             nodes.remove(row.get(8..).unwrap_or_default())?;
             stale_nodes.remove(row.as_slice())?;
@@ -919,10 +907,7 @@ fn prune(txn: &WriteTransaction, keep_from: u64) -> Result<()> {
     {
         let mut stale_values = txn.open_table(STALE_VALUES)?;
         let mut values = txn.open_table(VALUES)?;
-        let rows: Vec<Vec<u8>> = stale_values
-            .range::<&[u8]>(..=&bound[..])?
-            .map(|r| r.map(|(k, _)| k.value().to_vec()))
-            .collect::<Result<_, _>>()?;
+        let rows = row_keys(&stale_values, ..=&bound[..])?;
         for row in rows {
             values.remove(row.get(8..).unwrap_or_default())?;
             stale_values.remove(row.as_slice())?;
@@ -1111,6 +1096,17 @@ fn node_row(tag: u8, key: &NodeKey) -> Result<Vec<u8>> {
     let mut row = vec![tag];
     row.extend_from_slice(&node_codec::encode_key(key)?);
     Ok(row)
+}
+
+/// The keys of a table's rows in `range`, collected so the rows can then be changed.
+fn row_keys<'a>(
+    table: &impl ReadableTable<Bytes, Bytes>,
+    range: impl std::ops::RangeBounds<&'a [u8]> + 'a,
+) -> Result<Vec<Vec<u8>>> {
+    table
+        .range::<&[u8]>(range)?
+        .map(|r| Ok(r?.0.value().to_vec()))
+        .collect()
 }
 
 fn corrupt_row(what: &str, row: &[u8], reason: &str) -> Error {

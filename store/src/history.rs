@@ -18,7 +18,7 @@ pub(crate) const OPEN: u64 = u64::MAX;
 
 /// A flat-table entry: the version that wrote the value, then the value.
 pub(crate) fn flat_entry(version: u64, value: &[u8]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(8 + value.len());
+    let mut out = Vec::with_capacity(value.len().saturating_add(8));
     out.extend_from_slice(&version.to_be_bytes());
     out.extend_from_slice(value);
     out

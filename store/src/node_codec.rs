@@ -45,7 +45,7 @@ pub(crate) fn encode_key(key: &NodeKey) -> Result<Vec<u8>> {
             packed.len()
         )));
     }
-    let mut out = Vec::with_capacity(8 + nibbles);
+    let mut out = Vec::with_capacity(nibbles.saturating_add(8));
     out.extend_from_slice(&version.to_be_bytes());
     for i in 0..nibbles {
         let byte = packed.get(i / 2).copied().unwrap_or_default();
@@ -75,7 +75,7 @@ pub(crate) fn decode_key(row: &[u8]) -> Result<NodeKey> {
             (hi << 4) | lo
         })
         .collect();
-    let mut borsh = Vec::with_capacity(20 + packed.len());
+    let mut borsh = Vec::with_capacity(packed.len().saturating_add(20));
     borsh.extend_from_slice(&version.to_le_bytes());
     borsh.extend_from_slice(&(nibbles.len() as u64).to_le_bytes());
     borsh.extend_from_slice(&(packed.len() as u32).to_le_bytes());
@@ -88,7 +88,7 @@ pub(crate) fn child_key(parent: &[u8], nibble: u8, version: u64) -> Result<Vec<u
     let path = parent
         .get(8..)
         .ok_or_else(|| corrupt("a node key without a version".into()))?;
-    let mut out = Vec::with_capacity(parent.len() + 1);
+    let mut out = Vec::with_capacity(parent.len().saturating_add(1));
     out.extend_from_slice(&version.to_be_bytes());
     out.extend_from_slice(path);
     out.push(nibble & 0x0f);
@@ -163,7 +163,7 @@ pub(crate) fn encode_node(node: &Node) -> Result<Vec<u8>> {
             // The child count and the node's leaf count follow; both are implied by the children.
             r.u64()?;
             r.u64()?;
-            let mut out = Vec::with_capacity(5 + body.len());
+            let mut out = Vec::with_capacity(body.len().saturating_add(5));
             out.push(INTERNAL);
             out.extend_from_slice(&present.to_le_bytes());
             out.extend_from_slice(&leaves.to_le_bytes());

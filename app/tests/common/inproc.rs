@@ -51,7 +51,7 @@ impl Chain {
     pub fn new(funded: &[(Address, u128)]) -> Chain {
         let dir = tempfile::tempdir().unwrap();
         let app = open(&dir, AppConfig::default());
-        app.init_chain(CHAIN, 1, &genesis_json(funded)).unwrap();
+        app.init_chain(CHAIN, 1, genesis_json(funded)).unwrap();
         Chain {
             app,
             _dir: dir,

@@ -8,7 +8,7 @@ pub const PREFIX_SUPPLY: &str = "bank/supply/";
 
 /// All balances of one account share this prefix, so they can be listed together.
 pub fn balances_of(address: &Address) -> Vec<u8> {
-    let mut key = Vec::with_capacity(PREFIX_BALANCE.len() + 21 + 16);
+    let mut key = Vec::with_capacity(PREFIX_BALANCE.len().saturating_add(37));
     key.extend_from_slice(PREFIX_BALANCE);
     key.push(address.0.len() as u8);
     key.extend_from_slice(&address.0);
