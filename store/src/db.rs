@@ -295,8 +295,8 @@ impl Storage {
                 {
                     let mut preimages = txn.open_table(PREIMAGES)?;
                     for (hash, local, _) in part {
-                        let row = [&[substore.tag()][..], &hash.0[..]].concat();
-                        preimages.insert(row.as_slice(), *local)?;
+                        let row = preimage_row(substore.tag(), hash);
+                        preimages.insert(&row[..], *local)?;
                     }
                 }
                 txn.commit()?;
@@ -519,10 +519,8 @@ impl Storage {
             let entries = jmt::JellyfishMerkleIterator::new(view, version, KeyHash([0; 32]))?;
             for entry in entries {
                 let (hash, value) = entry?;
-                let mut row = vec![substore.tag()];
-                row.extend_from_slice(&hash.0);
                 let local = preimages
-                    .get(row.as_slice())?
+                    .get(&preimage_row(substore.tag(), &hash)[..])?
                     .ok_or_else(|| Error::Corrupt {
                         key: format!("preimage {}", hex(&hash.0)),
                         reason: "missing".into(),
@@ -594,7 +592,7 @@ impl Storage {
                 match Substore::ALL.iter().find(|s| s.tag() == tag) {
                     Some(substore) => {
                         let local = preimages
-                            .get([&[tag][..], &key_hash.0[..]].concat().as_slice())?
+                            .get(&preimage_row(tag, &key_hash)[..])?
                             .map(|v| v.value().to_vec())
                             .ok_or_else(|| corrupt_row("preimage", row, "missing"))?;
                         restored.push((
@@ -788,8 +786,7 @@ fn write_batches(txn: &WriteTransaction, batches: &[(u8, TreeUpdateBatch)]) -> R
                     if until == OPEN {
                         let closed = history::history_entry(*version, prior);
                         values.insert(row.as_slice(), closed.as_slice())?;
-                        let mark = [&version.to_be_bytes()[..], &row].concat();
-                        stale_values.insert(mark.as_slice(), &[][..])?;
+                        stale_values.insert(stale_mark(*version, &row).as_slice(), &[][..])?;
                     }
                 }
                 if let Some(value) = value {
@@ -800,9 +797,8 @@ fn write_batches(txn: &WriteTransaction, batches: &[(u8, TreeUpdateBatch)]) -> R
             }
         }
         for stale in &batch.stale_node_index_batch {
-            let mut row = stale.stale_since_version.to_be_bytes().to_vec();
-            row.extend_from_slice(&node_row(*tag, &stale.node_key)?);
-            stale_nodes.insert(row.as_slice(), &[][..])?;
+            let mark = stale_mark(stale.stale_since_version, &node_row(*tag, &stale.node_key)?);
+            stale_nodes.insert(mark.as_slice(), &[][..])?;
         }
     }
     Ok(())
@@ -843,11 +839,10 @@ fn write_flat<'a>(
     for (key, value) in writes {
         let (substore, local) = Substore::route(key);
         let key_hash = KeyHash::with::<sha2::Sha256>(local);
-        let mut row = vec![substore.tag()];
-        row.extend_from_slice(&key_hash.0);
+        let row = preimage_row(substore.tag(), &key_hash);
         // A key's preimage never changes: rewriting it would copy its page for nothing (most
         // of a block's writes update keys that already exist).
-        if preimages.get(row.as_slice())?.is_none() {
+        if preimages.get(&row[..])?.is_none() {
             new_preimages.push((row, local));
         }
         let replaced = match value {
@@ -863,8 +858,7 @@ fn write_flat<'a>(
                     row.as_slice(),
                     history::history_entry(version, prior).as_slice(),
                 )?;
-                let mark = [&version.to_be_bytes()[..], &row].concat();
-                stale_values.insert(mark.as_slice(), &[][..])?;
+                stale_values.insert(stale_mark(version, &row).as_slice(), &[][..])?;
             }
         }
     }
@@ -881,10 +875,9 @@ fn write_flat<'a>(
 fn write_outer_preimages(txn: &WriteTransaction) -> Result<()> {
     let mut preimages = txn.open_table(PREIMAGES)?;
     for substore in Substore::ALL {
-        let mut row = vec![OUTER_TAG];
-        row.extend_from_slice(&KeyHash::with::<sha2::Sha256>(substore.name()).0);
-        if preimages.get(row.as_slice())?.is_none() {
-            preimages.insert(row.as_slice(), substore.name().as_bytes())?;
+        let row = preimage_row(OUTER_TAG, &KeyHash::with::<sha2::Sha256>(substore.name()));
+        if preimages.get(&row[..])?.is_none() {
+            preimages.insert(&row[..], substore.name().as_bytes())?;
         }
     }
     Ok(())
@@ -1048,11 +1041,9 @@ impl TreeView {
     }
 
     fn preimage_of(&self, key_hash: KeyHash) -> Result<Option<Vec<u8>>> {
-        let mut row = vec![self.tag];
-        row.extend_from_slice(&key_hash.0);
         Ok(self
             .preimages
-            .get(row.as_slice())?
+            .get(&preimage_row(self.tag, &key_hash)[..])?
             .map(|v| v.value().to_vec()))
     }
 }
@@ -1090,6 +1081,20 @@ impl HasPreimage for TreeView {
     fn preimage(&self, key_hash: KeyHash) -> anyhow::Result<Option<Vec<u8>>> {
         Ok(self.preimage_of(key_hash)?)
     }
+}
+
+/// A key preimage's row: `tag ‖ key hash`.
+fn preimage_row(tag: u8, key_hash: &KeyHash) -> [u8; 33] {
+    let mut row = [tag; 33];
+    if let Some(hash) = row.get_mut(1..) {
+        hash.copy_from_slice(&key_hash.0);
+    }
+    row
+}
+
+/// A stale mark: `be64(stale since) ‖ the row it marks` (pruning reads them in version order).
+fn stale_mark(since: Version, row: &[u8]) -> Vec<u8> {
+    [&since.to_be_bytes()[..], row].concat()
 }
 
 fn node_row(tag: u8, key: &NodeKey) -> Result<Vec<u8>> {
