@@ -153,10 +153,10 @@ pub(crate) fn encode_node(node: &Node) -> Result<Vec<u8>> {
                 }
                 present |= 1 << nibble;
                 body.extend_from_slice(r.take(32)?);
-                put_varint(&mut body, r.u64()?);
+                prost::encoding::encode_varint(r.u64()?, &mut body);
                 match r.byte()? {
                     BORSH_CHILD_LEAF => leaves |= 1 << nibble,
-                    BORSH_CHILD_INTERNAL => put_varint(&mut body, r.u64()?),
+                    BORSH_CHILD_INTERNAL => prost::encoding::encode_varint(r.u64()?, &mut body),
                     other => return Err(corrupt(format!("child type {other}"))),
                 }
             }
@@ -234,14 +234,6 @@ fn corrupt(reason: String) -> Error {
     }
 }
 
-fn put_varint(out: &mut Vec<u8>, mut v: u64) {
-    while v >= 0x80 {
-        out.push((v as u8) | 0x80);
-        v >>= 7;
-    }
-    out.push(v as u8);
-}
-
 /// A cursor over bytes that fails, rather than panics, when they run out.
 struct Reader<'a>(&'a [u8]);
 
@@ -257,46 +249,26 @@ impl<'a> Reader<'a> {
     fn byte(&mut self) -> Result<u8> {
         Ok(self.take(1)?.first().copied().unwrap_or_default())
     }
-    fn u16(&mut self) -> Result<u16> {
-        let b: [u8; 2] = self
-            .take(2)?
+    fn array<const N: usize>(&mut self) -> Result<[u8; N]> {
+        self.take(N)?
             .try_into()
-            .map_err(|_| corrupt("u16".into()))?;
-        Ok(u16::from_le_bytes(b))
+            .map_err(|_| corrupt(format!("{N} bytes")))
+    }
+    fn u16(&mut self) -> Result<u16> {
+        Ok(u16::from_le_bytes(self.array()?))
     }
     fn u32(&mut self) -> Result<u32> {
-        let b: [u8; 4] = self
-            .take(4)?
-            .try_into()
-            .map_err(|_| corrupt("u32".into()))?;
-        Ok(u32::from_le_bytes(b))
+        Ok(u32::from_le_bytes(self.array()?))
     }
     fn u64_be(&mut self) -> Result<u64> {
-        let b: [u8; 8] = self
-            .take(8)?
-            .try_into()
-            .map_err(|_| corrupt("u64".into()))?;
-        Ok(u64::from_be_bytes(b))
+        Ok(u64::from_be_bytes(self.array()?))
     }
     fn u64(&mut self) -> Result<u64> {
-        let b: [u8; 8] = self
-            .take(8)?
-            .try_into()
-            .map_err(|_| corrupt("u64".into()))?;
-        Ok(u64::from_le_bytes(b))
+        Ok(u64::from_le_bytes(self.array()?))
     }
+    /// A LEB128 varint, prost's (the same encoding `encode_varint` writes).
     fn varint(&mut self) -> Result<u64> {
-        let mut v = 0u64;
-        for shift in (0..64).step_by(7) {
-            let b = self.byte()?;
-            v |= u64::from(b & 0x7f)
-                .checked_shl(shift)
-                .ok_or_else(|| corrupt("varint".into()))?;
-            if b & 0x80 == 0 {
-                return Ok(v);
-            }
-        }
-        Err(corrupt("varint longer than 10 bytes".into()))
+        prost::encoding::decode_varint(&mut self.0).map_err(|e| corrupt(format!("varint: {e}")))
     }
 }
 
