@@ -194,8 +194,8 @@ impl App {
     /// version below the first block, with a digest of the genesis it came from. CometBFT asks
     /// again after a restart that came before the first block's commit; the same genesis then
     /// gets the stored answer, a different one is refused.
-    /// InitChain. `app_state` is taken by value so that it is released once the modules have
-    /// read it, before the state is written (for a large genesis it is hundreds of megabytes).
+    /// `app_state` is taken by value so that it is released once the modules have read it,
+    /// before the state is written (for a large genesis it is hundreds of megabytes).
     pub fn init_chain(
         &self,
         chain_id: &str,
