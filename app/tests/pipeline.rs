@@ -395,6 +395,48 @@ fn genesis_is_stored_at_init_chain_and_recognised_after_a_restart() {
     assert!(app.init_chain(CHAIN, 1, &genesis).is_err());
 }
 
+/// A crash while the genesis is being written (after some of its values reached the store)
+/// leaves rows behind; CometBFT then sends InitChain again. The genesis is redone from nothing:
+/// a module that reads before it writes (minting adds to a balance) never sees the earlier
+/// attempt's values, and the result is the clean genesis.
+#[test]
+fn a_genesis_interrupted_while_written_is_redone_from_nothing() {
+    let (a, b) = (addr(&key(1)), addr(&key(2)));
+    let genesis = genesis_json(&[(a, 1_000), (b, 7)]);
+    let stake = Denom::new("stake").unwrap();
+    let balance_key = estuary_bank::balance_store_key(&a, &stake);
+    let clean_dir = tempfile::tempdir().unwrap();
+    let clean = open(&clean_dir, AppConfig::default());
+    let expected = clean.init_chain(CHAIN, 1, &genesis).unwrap();
+    let written = clean.storage().get_latest(&balance_key).unwrap().unwrap();
+
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("state.redb");
+    drop(open(&dir, AppConfig::default()));
+    {
+        // What the crash left: a's balance already in the flat table, and the unfinished mark.
+        let db = redb::Database::open(&path).unwrap();
+        let txn = db.begin_write().unwrap();
+        let meta: redb::TableDefinition<&str, &[u8]> = redb::TableDefinition::new("meta");
+        let flat: redb::TableDefinition<&[u8], &[u8]> = redb::TableDefinition::new("flat");
+        txn.open_table(meta)
+            .unwrap()
+            .insert("genesis_unfinished", &[][..])
+            .unwrap();
+        let row = [&0u64.to_be_bytes()[..], &written].concat();
+        txn.open_table(flat)
+            .unwrap()
+            .insert(balance_key.as_slice(), row.as_slice())
+            .unwrap();
+        txn.commit().unwrap();
+    }
+    let app = open(&dir, AppConfig::default());
+    let again = app.init_chain(CHAIN, 1, &genesis).unwrap();
+    assert_eq!(app.storage().balance(&a, &stake).unwrap(), 1_000);
+    assert_eq!(app.storage().supply(&stake).unwrap(), 1_007);
+    assert_eq!(again.app_hash, expected.app_hash);
+}
+
 #[test]
 fn malformed_genesis_is_refused_and_stores_nothing() {
     let (ka, kb) = (key(1), key(2));
@@ -596,4 +638,106 @@ fn parallel_signature_checks_change_nothing_but_speed() {
         "the forgery, then b's later sequences"
     );
     assert_eq!(two.tx_results[9].code, 4, "{}", two.tx_results[9].log);
+}
+
+/// CometBFT pipelines CheckTx requests on the mempool connection, with flushes in between: the
+/// node's socket server must answer every request, in order, exactly as checking the
+/// transactions one at a time does — refusals included.
+#[test]
+fn pipelined_check_txs_are_answered_in_order_as_if_checked_one_at_a_time() {
+    use std::io::{Read, Write};
+    use tendermint_proto::v0_38::abci::{
+        request, response, CheckTxType, Request, RequestCheckTx, RequestFlush, Response,
+    };
+
+    let (ka, kb) = (key(1), key(2));
+    let (a, b) = (addr(&ka), addr(&kb));
+    let funded = [(a, 1_000_000), (b, 500)];
+    let send = |k, number, seq, from: &Address, to: &Address, amount| {
+        Tx::new(
+            k,
+            number,
+            seq,
+            vec![send_msg(from, &to.to_bech32(), amount)],
+        )
+        .bytes()
+    };
+    let mut txs: Vec<Vec<u8>> = (0..12).map(|seq| send(&ka, 0, seq, &a, &b, "1")).collect();
+    let mut other_chain = Tx::new(&kb, 1, 0, vec![send_msg(&b, &a.to_bech32(), "1")]);
+    other_chain.chain_id = "another-chain";
+    txs.insert(3, other_chain.bytes()); // a signature that does not verify here
+    let replay = txs[2].clone();
+    txs.insert(7, replay); // a sequence already used
+    txs.push(send(&ka, 0, 30, &a, &b, "1")); // a sequence gap
+    txs.push(b"not a transaction".to_vec());
+    txs.push(send(&kb, 1, 0, &b, &a, "1")); // b's own first transaction, after its refused one
+
+    // One at a time, straight into a fresh node.
+    let one_by_one = Chain::new(&funded);
+    let expected: Vec<(u32, String, u64)> = txs
+        .iter()
+        .map(|tx| {
+            let out = one_by_one.app.check_tx(tx);
+            (out.code, out.log, out.gas_used)
+        })
+        .collect();
+    assert_eq!(
+        expected.iter().filter(|(code, ..)| *code != 0).count(),
+        4,
+        "the refusals are real: {expected:?}"
+    );
+
+    // All at once, over the ABCI socket, with flushes in between as CometBFT sends them.
+    let dir = tempfile::tempdir().unwrap();
+    let app = std::sync::Arc::new(open(&dir, AppConfig::default()));
+    app.init_chain(CHAIN, 1, genesis_json(&funded)).unwrap();
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let address = listener.local_addr().unwrap();
+    let abci = estuary_app::abci::AbciApp::new(app.clone());
+    std::thread::spawn(move || estuary_app::abci_server::serve_on(listener, abci));
+    let flush = || Request {
+        value: Some(request::Value::Flush(RequestFlush {})),
+    };
+    let mut frames = Vec::new();
+    for (i, tx) in txs.iter().enumerate() {
+        let check = Request {
+            value: Some(request::Value::CheckTx(RequestCheckTx {
+                tx: tx.clone().into(),
+                r#type: CheckTxType::New as i32,
+            })),
+        };
+        check.encode_length_delimited(&mut frames).unwrap();
+        if i == 5 {
+            flush().encode_length_delimited(&mut frames).unwrap();
+        }
+    }
+    flush().encode_length_delimited(&mut frames).unwrap();
+    let mut conn = std::net::TcpStream::connect(address).unwrap();
+    conn.write_all(&frames).unwrap();
+
+    let mut received = Vec::new();
+    let mut responses = Vec::new();
+    while responses.len() < txs.len() + 2 {
+        let mut chunk = [0u8; 4096];
+        let n = conn.read(&mut chunk).unwrap();
+        assert!(n > 0, "the node closed the connection");
+        received.extend_from_slice(&chunk[..n]);
+        let mut rest = received.as_slice();
+        responses.clear();
+        while let Ok(r) = Response::decode_length_delimited(&mut rest) {
+            responses.push(r);
+        }
+    }
+    let mut answers = Vec::new();
+    for (i, r) in responses.into_iter().enumerate() {
+        match r.value {
+            Some(response::Value::Flush(_)) => {
+                assert!(i == 6 || i == txs.len() + 1, "a flush answered at {i}")
+            }
+            Some(response::Value::CheckTx(c)) => answers.push((c.code, c.log, c.gas_used as u64)),
+            other => panic!("unexpected response {other:?}"),
+        }
+    }
+    assert_eq!(answers, expected);
+    assert_eq!(app.stats().check_txs, txs.len() as u64);
 }

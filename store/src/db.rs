@@ -9,6 +9,8 @@ use redb::{
 use tracing::{debug, info};
 
 use crate::error::{Error, Result};
+use crate::genesis::GenesisState;
+use crate::genesis_tree;
 use crate::history::{self, OPEN};
 use crate::node_codec;
 use crate::overlay::WriteSet;
@@ -114,7 +116,7 @@ pub struct StorageConfig {
     pub cache_bytes: usize,
 }
 
-/// Keys per tree computation when a genesis is written (see [`Storage::commit_genesis`]).
+/// Rows per transaction when a genesis is written (see [`Storage::commit_genesis`]).
 pub const GENESIS_CHUNK: usize = 50_000;
 
 /// The default page cache: the hot part of a million-account state (the upper JMT levels and
@@ -215,25 +217,41 @@ impl Storage {
         })
     }
 
+    /// The state a genesis is written into (see [`GenesisState`]), on an empty store. The
+    /// chunks of a genesis a crash interrupted are cleared first.
+    pub fn begin_genesis(&self) -> Result<GenesisState> {
+        if self.latest().is_some() {
+            return Err(Error::Tree("the store already holds state".into()));
+        }
+        self.clear_unfinished_genesis()?;
+        Ok(GenesisState::default())
+    }
+
     /// Writes the genesis state as `version` (one below the chain's first block), with `tag` to
     /// recognise it by. The first block then only writes its own changes, and nothing of the
     /// genesis stays in memory between InitChain and that block.
     ///
-    /// The trees are built [`GENESIS_CHUNK`] keys at a time, in key-hash order (jmt keeps every
-    /// node a batch touches until the batch is written: a million-account genesis in one batch
-    /// held over a gigabyte), and the flat table is written in key order; in those orders every
-    /// table is filled by appending, so its pages end full. Each chunk is its own transaction;
-    /// until the last one the store is marked as holding an unfinished genesis, which the next
-    /// attempt (CometBFT sends InitChain again after a crash) clears first.
-    pub fn commit_genesis(&self, writes: WriteSet, version: u64, tag: &[u8]) -> Result<CommitInfo> {
-        self.commit_genesis_in_chunks(writes, version, tag, GENESIS_CHUNK)
+    /// Each substore's tree is laid out directly from its keys in key-hash order, every node
+    /// hashed once (`genesis_tree`: jmt's key-by-key insertion rehashed the path above every
+    /// key), and its nodes and key preimages written in row order; then the flat table in key
+    /// order. In those orders every table is filled by appending, so its pages end full. Rows
+    /// go in [`GENESIS_CHUNK`] at a time, each batch its own transaction; until the last one
+    /// the store is marked as holding an unfinished genesis, which the next attempt (CometBFT
+    /// sends InitChain again after a crash) clears first.
+    pub fn commit_genesis(
+        &self,
+        genesis: GenesisState,
+        version: u64,
+        tag: &[u8],
+    ) -> Result<CommitInfo> {
+        self.commit_genesis_in_chunks(genesis, version, tag, GENESIS_CHUNK)
     }
 
-    /// [`Storage::commit_genesis`] with a chosen chunk size (tests use small ones); the app hash
-    /// does not depend on it.
+    /// [`Storage::commit_genesis`] with a chosen number of rows per transaction (tests use small
+    /// ones); the app hash does not depend on it.
     pub fn commit_genesis_in_chunks(
         &self,
-        writes: WriteSet,
+        genesis: GenesisState,
         version: u64,
         tag: &[u8],
         chunk: usize,
@@ -245,74 +263,40 @@ impl Storage {
         let chunk = chunk.max(1);
         let mut outer_set = Vec::new();
         for substore in Substore::ALL {
-            // A fresh store has nothing to delete: only the values go in.
-            let mut entries: Vec<(KeyHash, &[u8], &[u8])> = writes
-                .iter()
-                .filter_map(|(key, value)| {
-                    let (s, local) = Substore::route(key);
-                    let value = value.as_ref().filter(|_| s == substore)?;
-                    Some((
-                        KeyHash::with::<sha2::Sha256>(local),
-                        local,
-                        value.as_slice(),
-                    ))
-                })
-                .collect();
-            entries.sort_unstable_by_key(|(hash, _, _)| hash.0);
-            let mut root = None;
-            let mut parts = entries.chunks(chunk);
-            loop {
-                let part = parts.next().unwrap_or_default();
-                if part.is_empty() && root.is_some() {
-                    break;
+            let entries = genesis.tree_order(substore);
+            let tag = substore.tag();
+            let mut rows = Vec::new();
+            let root = genesis_tree::build(&entries, version, &mut |path, node| {
+                let mut row = Vec::with_capacity(path.len().saturating_add(9));
+                row.push(tag);
+                row.extend_from_slice(&version.to_be_bytes());
+                row.extend_from_slice(path);
+                rows.push((row, node));
+                if rows.len() >= chunk {
+                    self.write_genesis_rows(NODES, &mut rows)?;
                 }
-                let set = part
+                Ok(())
+            })?;
+            self.write_genesis_rows(NODES, &mut rows)?;
+            for part in entries.chunks(chunk) {
+                let mut preimages: Vec<_> = part
                     .iter()
-                    .map(|(hash, _, value)| (*hash, Some(value.to_vec())));
-                let (part_root, batch) = {
-                    let read = self.inner.db.begin_read()?;
-                    match root {
-                        // The first chunk starts from the empty tree below `version`.
-                        None => {
-                            let fresh = Some(version.saturating_sub(1));
-                            let view = TreeView::substore(&read, substore, fresh)?;
-                            Sha256Jmt::new(&view).put_value_set(set, version)?
-                        }
-                        // Later chunks add their keys (all above the previous chunks') to the
-                        // tree of `version` itself.
-                        Some(_) => {
-                            let view =
-                                TreeView::substore(&read, substore, None)?.appending_at(version);
-                            Sha256Jmt::new(&view).append_value_set(set, version)?
-                        }
-                    }
-                };
-                let txn = self.inner.db.begin_write()?;
-                txn.open_table(META)?
-                    .insert(META_UNFINISHED_GENESIS, &[][..])?;
-                write_genesis_nodes(&txn, substore.tag(), &batch)?;
-                drop(batch);
-                {
-                    let mut preimages = txn.open_table(PREIMAGES)?;
-                    for (hash, local, _) in part {
-                        let row = preimage_row(substore.tag(), hash);
-                        preimages.insert(&row[..], *local)?;
-                    }
-                }
-                txn.commit()?;
-                root = Some(part_root);
+                    .map(|(hash, local, _)| (preimage_row(tag, hash).to_vec(), local.to_vec()))
+                    .collect();
+                self.write_genesis_rows(PREIMAGES, &mut preimages)?;
             }
-            let root = root.ok_or_else(|| Error::Tree("no root for a substore".into()))?;
+            info!(
+                substore = substore.name(),
+                keys = entries.len(),
+                "genesis: tree written"
+            );
             outer_set.push((
                 KeyHash::with::<sha2::Sha256>(substore.name()),
-                Some(root.0.to_vec()),
+                Some(root.to_vec()),
             ));
         }
-        // The flat table, in key order (the write set's).
-        let mut values = writes
-            .iter()
-            .filter_map(|(key, value)| Some((key.as_slice(), value.as_deref()?)))
-            .peekable();
+        // The flat table, in key order.
+        let mut values = genesis.key_order().peekable();
         while values.peek().is_some() {
             let txn = self.inner.db.begin_write()?;
             {
@@ -324,7 +308,8 @@ impl Storage {
             txn.commit()?;
         }
         drop(values);
-        drop(writes);
+        drop(genesis);
+        info!("genesis: values written");
         let (RootHash(app_hash), outer_batch) = {
             let read = self.inner.db.begin_read()?;
             let view = TreeView::outer(&read, Some(version.saturating_sub(1)))?;
@@ -347,6 +332,32 @@ impl Storage {
             tag: tag.to_vec(),
         });
         Ok(info)
+    }
+
+    /// Writes (and empties) a batch of a genesis' rows into `table` in row order, as one
+    /// transaction under the unfinished-genesis mark.
+    fn write_genesis_rows(
+        &self,
+        table: TableDefinition<Bytes, Bytes>,
+        rows: &mut Vec<(Vec<u8>, Vec<u8>)>,
+    ) -> Result<()> {
+        if rows.is_empty() {
+            return Ok(());
+        }
+        // In row order: the batch then appends to the table (a parent comes after its
+        // children from the builder, and sorts before them).
+        rows.sort_unstable();
+        let txn = self.inner.db.begin_write()?;
+        txn.open_table(META)?
+            .insert(META_UNFINISHED_GENESIS, &[][..])?;
+        {
+            let mut t = txn.open_table(table)?;
+            for (row, value) in rows.drain(..) {
+                t.insert(row.as_slice(), value.as_slice())?;
+            }
+        }
+        txn.commit()?;
+        Ok(())
     }
 
     /// Empties a store that holds the chunks of a genesis a crash interrupted.
@@ -804,26 +815,6 @@ fn write_batches(txn: &WriteTransaction, batches: &[(u8, TreeUpdateBatch)]) -> R
     Ok(())
 }
 
-/// A genesis chunk's tree nodes. Its stale marks are left out: the nodes a chunk replaces are
-/// the previous chunks' nodes of the same version, which it overwrites row for row (a genesis
-/// only inserts, so every replaced node's key is reused), and marking them stale would let
-/// pruning delete live nodes.
-fn write_genesis_nodes(txn: &WriteTransaction, tag: u8, batch: &TreeUpdateBatch) -> Result<()> {
-    let mut rows = batch
-        .node_batch
-        .nodes()
-        .iter()
-        .map(|(key, node)| Ok((node_row(tag, key)?, node_codec::encode_node(node)?)))
-        .collect::<Result<Vec<_>>>()?;
-    // In row order: the chunk's new rows then append to the table.
-    rows.sort_unstable();
-    let mut nodes = txn.open_table(NODES)?;
-    for (row, node) in rows {
-        nodes.insert(row.as_slice(), node.as_slice())?;
-    }
-    Ok(())
-}
-
 /// Writes the latest values of a version to the flat table; a value it replaces or deletes
 /// moves to the history table, marked stale from this version on (for pruning).
 fn write_flat<'a>(
@@ -926,8 +917,6 @@ struct TreeView {
     tag: u8,
     /// On a fresh store, the version whose root is the empty tree.
     fresh_base: Option<Version>,
-    /// While a genesis is written in chunks: the version being added to (see `appending_at`).
-    append_at: Option<Version>,
     /// A full key whose value this view will be asked for, with its hash (saves the preimage
     /// lookup of a proven read).
     known: Option<(KeyHash, Vec<u8>)>,
@@ -959,7 +948,6 @@ impl TreeView {
             substore,
             tag: substore.map_or(OUTER_TAG, Substore::tag),
             fresh_base: fresh,
-            append_at: None,
             known: None,
         })
     }
@@ -969,36 +957,6 @@ impl TreeView {
         let hash = KeyHash::with::<sha2::Sha256>(Substore::route(full_key).1);
         self.known = Some((hash, full_key.to_vec()));
         self
-    }
-
-    /// A view for adding keys to the tree of `version` without a new version (jmt's
-    /// `append_value_set`, which starts from the rightmost leaf of that version).
-    fn appending_at(mut self, version: Version) -> Self {
-        self.append_at = Some(version);
-        self
-    }
-
-    /// The leaf with the highest key hash in the tree of `version`: down the root's highest
-    /// child, level by level.
-    fn rightmost_leaf(&self, version: Version) -> Result<Option<(NodeKey, LeafNode)>> {
-        let mut key = node_codec::root_key(version);
-        // A path has at most 64 nibbles: the walk ends within 65 steps on any tree.
-        for _ in 0..=64 {
-            let row = [&[self.tag][..], &key].concat();
-            let Some(node) = self.nodes.get(row.as_slice())? else {
-                return Ok(None);
-            };
-            match node_codec::last_child(node.value())? {
-                node_codec::Last::Null => return Ok(None),
-                node_codec::Last::Leaf(leaf) => {
-                    return Ok(Some((node_codec::decode_key(&key)?, leaf)));
-                }
-                node_codec::Last::Child(nibble, child_version) => {
-                    key = node_codec::child_key(&key, nibble, child_version)?;
-                }
-            }
-        }
-        Err(Error::Tree("a tree deeper than 64 nibbles".into()))
     }
 
     /// The value of a key at `max_version`: the flat table's if it was written by then,
@@ -1068,12 +1026,9 @@ impl TreeReader for TreeView {
     }
 
     fn get_rightmost_leaf(&self) -> anyhow::Result<Option<(NodeKey, LeafNode)>> {
-        // jmt asks for it when keys are appended to a version (a genesis written in chunks);
-        // its snapshot restore, which also would, is not used by the chain.
-        match self.append_at {
-            Some(version) => Ok(self.rightmost_leaf(version)?),
-            None => anyhow::bail!("rightmost-leaf lookup is only for appending to a version"),
-        }
+        // jmt asks for it only to append keys to a version or to restore its own snapshots;
+        // the chain does neither (a genesis tree is built by `genesis_tree`).
+        anyhow::bail!("rightmost-leaf lookups are not supported by this store")
     }
 }
 

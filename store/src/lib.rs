@@ -16,6 +16,10 @@ mod db;
 mod error;
 mod gas;
 #[cfg(feature = "db")]
+mod genesis;
+#[cfg(feature = "db")]
+mod genesis_tree;
+#[cfg(feature = "db")]
 mod history;
 mod mem;
 #[cfg(feature = "db")]
@@ -35,6 +39,8 @@ pub use db::{
 };
 pub use error::{Error, Result};
 pub use gas::{GasConfig, GasMeter};
+#[cfg(feature = "db")]
+pub use genesis::GenesisState;
 pub use mem::MemState;
 #[cfg(feature = "db")]
 pub use overlay::{PendingBlock, TxOverlay, WriteSet};

@@ -329,6 +329,17 @@ fn writes(kvs: &[(&str, &str)]) -> WriteSet {
     block.into_writes()
 }
 
+/// The genesis `kvs` for `storage`.
+fn genesis_of(storage: &Storage, kvs: &[(&str, &str)]) -> GenesisState {
+    let mut genesis = storage.begin_genesis().unwrap();
+    for (k, v) in kvs {
+        genesis
+            .put_raw(k.as_bytes().to_vec(), v.as_bytes().to_vec())
+            .unwrap();
+    }
+    genesis
+}
+
 #[test]
 fn a_stored_genesis_is_state_but_not_a_block_and_survives_reopen() {
     let dir = tempfile::tempdir().unwrap();
@@ -336,15 +347,16 @@ fn a_stored_genesis_is_state_but_not_a_block_and_survives_reopen() {
     let stored = {
         let storage = open(&dir, 0);
         let info = storage
-            .commit_genesis(writes(&genesis), 0, b"digest-1")
+            .commit_genesis(genesis_of(&storage, &genesis), 0, b"digest-1")
             .unwrap();
         assert_eq!(storage.latest(), Some(info));
         assert_eq!(storage.last_block(), None, "no block is committed yet");
         assert_eq!(storage.get_latest(b"bank/b").unwrap(), Some(b"2".to_vec()));
-        // A second genesis on the same store is refused.
-        assert!(storage
-            .commit_genesis(writes(&genesis), 0, b"digest-1")
-            .is_err());
+        // A second genesis on the same store is refused, begun or written.
+        assert!(storage.begin_genesis().is_err());
+        let elsewhere = tempfile::tempdir().unwrap();
+        let other = genesis_of(&open(&elsewhere, 0), &genesis);
+        assert!(storage.commit_genesis(other, 0, b"digest-1").is_err());
         info
     };
     let storage = open(&dir, 0);
@@ -575,7 +587,7 @@ fn a_genesis_written_in_chunks_is_the_genesis_written_at_once() {
             let dir = tempfile::tempdir().unwrap();
             let s = open(&dir, 1);
             let info = s
-                .commit_genesis_in_chunks(writes(&kvs), version, b"g", chunk)
+                .commit_genesis_in_chunks(genesis_of(&s, &kvs), version, b"g", chunk)
                 .unwrap();
             assert_eq!(info.app_hash, expected, "chunk {chunk}, version {version}");
             let listed = s.prefix_latest(b"").unwrap();
@@ -648,13 +660,161 @@ fn an_interrupted_genesis_is_cleared_before_the_next_attempt() {
     assert_eq!(s.latest(), None);
     let genesis = [("bank/a", "1"), ("ibc/b", "2")];
     let info = s
-        .commit_genesis_in_chunks(writes(&genesis), 3, b"g", 1)
+        .commit_genesis_in_chunks(genesis_of(&s, &genesis), 3, b"g", 1)
         .unwrap();
     let elsewhere = tempfile::tempdir().unwrap();
-    let clean = open(&elsewhere, 0)
-        .commit_genesis(writes(&genesis), 3, b"g")
+    let clean_store = open(&elsewhere, 0);
+    let clean = clean_store
+        .commit_genesis(genesis_of(&clean_store, &genesis), 3, b"g")
         .unwrap();
     assert_eq!(info, clean);
     assert_eq!(s.get_latest(b"bank/stale").unwrap(), None);
     assert_eq!(s.prefix_latest(b"").unwrap().len(), 2);
+}
+
+/// A genesis reads back exactly what its modules wrote — single keys and prefix listings,
+/// through overwrites and deletions — and nothing of the store below it; once committed, the
+/// store holds exactly that.
+#[test]
+fn a_genesis_reads_its_own_writes_and_stores_them() {
+    use std::collections::BTreeMap;
+    let dir = tempfile::tempdir().unwrap();
+    let s = open(&dir, 0);
+    let mut genesis = s.begin_genesis().unwrap();
+    let mut model: BTreeMap<Vec<u8>, Vec<u8>> = BTreeMap::new();
+    let mut rng = 7u64;
+    for step in 0..400u64 {
+        rng = rng
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        let n = (rng >> 33) % 40;
+        let key = match n % 4 {
+            0 => format!("ibc/clients/{n:02}"),
+            _ => format!("bank/{n:02}"),
+        }
+        .into_bytes();
+        if (rng >> 20).is_multiple_of(5) {
+            genesis.delete(key.clone()).unwrap();
+            model.remove(&key);
+        } else {
+            let value = format!("v{step}").into_bytes();
+            genesis.put_raw(key.clone(), value.clone()).unwrap();
+            model.insert(key.clone(), value);
+        }
+        assert_eq!(genesis.get_raw(&key).unwrap(), model.get(&key).cloned());
+        if step % 50 == 0 {
+            for prefix in [&b"bank/"[..], b"ibc/", b"bank/1", b""] {
+                let expected: Vec<_> = model
+                    .iter()
+                    .filter(|(k, _)| k.starts_with(prefix))
+                    .map(|(k, v)| (k.clone(), v.clone()))
+                    .collect();
+                assert_eq!(genesis.prefix_raw(prefix).unwrap(), expected, "step {step}");
+            }
+        }
+    }
+    s.commit_genesis(genesis, 0, b"g").unwrap();
+    let stored: BTreeMap<Vec<u8>, Vec<u8>> = s.prefix_latest(b"").unwrap().into_iter().collect();
+    assert_eq!(stored, model);
+}
+
+/// A genesis tree is laid out directly (each node hashed once) rather than inserted key by key
+/// through jmt; it must be jmt's tree exactly. For genesis sets of every shape — empty, one
+/// key, keys in one substore only, sizes that fill whole levels — the app hash equals the one
+/// jmt computes for the same keys, every key's proof and a missing key's non-membership proof
+/// verify, and jmt then applies blocks over the built nodes (updates, deletions, inserts under
+/// existing leaves) to the same app hashes as over its own.
+#[test]
+fn a_genesis_tree_built_directly_is_the_tree_jmt_builds() {
+    let shapes: Vec<(usize, usize)> = vec![
+        (0, 0),
+        (1, 0),
+        (0, 1),
+        (2, 0),
+        (3, 1),
+        (17, 0),
+        (0, 40),
+        (256, 16),
+        (1000, 300),
+    ];
+    for (main, ibc) in shapes {
+        let owned: Vec<(String, String)> = (0..main)
+            .map(|i| (format!("bank/{i:05}"), format!("m{i}")))
+            .chain((0..ibc).map(|i| (format!("ibc/clients/{i}"), format!("i{}", i * 3))))
+            .collect();
+        let kvs: Vec<(&str, &str)> = owned
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        let blocks: Vec<Vec<(String, Option<String>)>> = (0..3u64)
+            .map(|b| {
+                let mut w: Vec<(String, Option<String>)> = (0..main.min(5))
+                    .map(|i| {
+                        (
+                            format!("bank/{:05}", i * 3 + b as usize),
+                            Some(format!("b{b}")),
+                        )
+                    })
+                    .collect();
+                w.push((format!("bank/new{b}"), Some("x".into())));
+                w.push((format!("ibc/clients/new{b}"), Some("y".into())));
+                if main > 1 {
+                    w.push(("bank/00001".into(), None));
+                }
+                w
+            })
+            .collect();
+        // jmt's own: the genesis as an ordinary first commit.
+        let reference_dir = tempfile::tempdir().unwrap();
+        let reference = open(&reference_dir, 0);
+        let genesis_as_block: Vec<(&str, Option<&str>)> =
+            kvs.iter().map(|(k, v)| (*k, Some(*v))).collect();
+        let mut expected = vec![commit(&reference, 1, &genesis_as_block).app_hash];
+        for (b, w) in blocks.iter().enumerate() {
+            let w: Vec<(&str, Option<&str>)> =
+                w.iter().map(|(k, v)| (k.as_str(), v.as_deref())).collect();
+            expected.push(commit(&reference, b as u64 + 2, &w).app_hash);
+        }
+        // Built directly, at version 0, in small transactions.
+        let dir = tempfile::tempdir().unwrap();
+        let s = open(&dir, 0);
+        let info = s
+            .commit_genesis_in_chunks(genesis_of(&s, &kvs), 0, b"g", 7)
+            .unwrap();
+        assert_eq!(info.app_hash, expected[0], "genesis of {main}+{ibc} keys");
+        let mut got = vec![info.app_hash];
+        for (b, w) in blocks.iter().enumerate() {
+            let w: Vec<(&str, Option<&str>)> =
+                w.iter().map(|(k, v)| (k.as_str(), v.as_deref())).collect();
+            let info = commit(&s, b as u64 + 1, &w);
+            got.push(info.app_hash);
+            if b == 0 {
+                // Proofs against the first block's root: the built nodes, read by jmt.
+                for (k, v) in kvs
+                    .iter()
+                    .filter(|(k, _)| !w.iter().any(|(changed, _)| changed == k))
+                {
+                    let (value, proof) = s.get_with_proof(k.as_bytes(), info.version).unwrap();
+                    assert_eq!(value.as_deref(), Some(v.as_bytes()));
+                    let (substore, local) = Substore::route(k.as_bytes());
+                    assert!(verify_membership(
+                        &proof,
+                        &info.app_hash,
+                        substore,
+                        local,
+                        v.as_bytes()
+                    ));
+                }
+                let (value, proof) = s.get_with_proof(b"bank/missing", info.version).unwrap();
+                assert_eq!(value, None);
+                assert!(verify_non_membership(
+                    &proof,
+                    &info.app_hash,
+                    Substore::Main,
+                    b"bank/missing"
+                ));
+            }
+        }
+        assert_eq!(got, expected, "blocks over a genesis of {main}+{ibc} keys");
+    }
 }
