@@ -146,9 +146,14 @@ struct Report {
     mempool_mean: f64,
     inclusion_latency_p50_ms: f64,
     inclusion_latency_p99_ms: f64,
+    /// `broadcast_tx_sync` round trips: RPC, CometBFT's mempool and the app's CheckTx.
+    broadcast_latency_p50_ms: f64,
+    broadcast_latency_p99_ms: f64,
     /// Estuary's own counters (`query app-stats`); absent on other chains.
     app_exec_us_per_tx: Option<f64>,
     app_finalize_us_per_tx: Option<f64>,
+    /// Time the app spent per CheckTx (Estuary's counters; absent on other chains).
+    app_check_tx_us_per_tx: Option<f64>,
 }
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
@@ -216,14 +221,22 @@ async fn bank(args: Args) -> Result<()> {
     let start_height = node.latest_height().await?;
     let rejected = Arc::new(AtomicUsize::new(0));
     let errors = Arc::new(AtomicUsize::new(0));
+    let broadcasts: Arc<Mutex<Vec<f64>>> = Arc::default();
     let mut tasks = Vec::new();
     for txs in per_sender {
         let (node, sent_at) = (node.clone(), sent_at.clone());
         let (rejected, errors) = (rejected.clone(), errors.clone());
+        let broadcasts = broadcasts.clone();
         tasks.push(tokio::spawn(async move {
             for (hash, bytes) in txs {
-                sent_at.lock().await.insert(hash.clone(), Instant::now());
-                match node.rpc.broadcast_tx_sync(bytes).await {
+                let at = Instant::now();
+                sent_at.lock().await.insert(hash.clone(), at);
+                let result = node.rpc.broadcast_tx_sync(bytes).await;
+                broadcasts
+                    .lock()
+                    .await
+                    .push(at.elapsed().as_secs_f64() * 1e3);
+                match result {
                     Ok(r) if r.code.is_err() => {
                         if rejected.fetch_add(1, Ordering::Relaxed) < 5 {
                             eprintln!("rejected by CheckTx: {}", r.log);
@@ -258,6 +271,9 @@ async fn bank(args: Args) -> Result<()> {
         .collect();
     latencies.sort_by(f64::total_cmp);
     let pct = |p: f64| relay::percentile(&latencies, p).unwrap_or(0.0);
+    let mut broadcasts = std::mem::take(&mut *broadcasts.lock().await);
+    broadcasts.sort_by(f64::total_cmp);
+    let broadcast_pct = |p: f64| relay::percentile(&broadcasts, p).unwrap_or(0.0);
     let d = |k: &str| -> Option<f64> {
         let (before, after) = (stats_before.as_ref()?, stats_after.as_ref()?);
         Some(after[k].as_f64()? - before[k].as_f64()?)
@@ -294,8 +310,13 @@ async fn bank(args: Args) -> Result<()> {
         mempool_mean: mempool.iter().sum::<u64>() as f64 / mempool.len().max(1) as f64,
         inclusion_latency_p50_ms: pct(0.50),
         inclusion_latency_p99_ms: pct(0.99),
+        broadcast_latency_p50_ms: broadcast_pct(0.50),
+        broadcast_latency_p99_ms: broadcast_pct(0.99),
         app_exec_us_per_tx: per_tx("tx_exec_nanos"),
         app_finalize_us_per_tx: per_tx("finalize_nanos"),
+        app_check_tx_us_per_tx: d("check_txs")
+            .filter(|n| *n > 0.0)
+            .and_then(|n| Some(d("check_tx_nanos")? / n / 1e3)),
     };
     if args.json {
         println!("{}", serde_json::to_string_pretty(&report)?);
@@ -339,10 +360,17 @@ fn print_report(r: &Report) {
         "  inclusion latency    p50 {:.0} ms, p99 {:.0} ms",
         r.inclusion_latency_p50_ms, r.inclusion_latency_p99_ms
     );
+    println!(
+        "  broadcast round trip p50 {:.1} ms, p99 {:.1} ms",
+        r.broadcast_latency_p50_ms, r.broadcast_latency_p99_ms
+    );
     if let (Some(exec), Some(fin)) = (r.app_exec_us_per_tx, r.app_finalize_us_per_tx) {
         println!(
             "  app time per tx      {exec:.1} µs executing, {fin:.1} µs in FinalizeBlock overall"
         );
+    }
+    if let Some(check) = r.app_check_tx_us_per_tx {
+        println!("  app CheckTx          {check:.1} µs per tx");
     }
 }
 
