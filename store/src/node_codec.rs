@@ -86,41 +86,40 @@ pub(crate) fn encode_node(node: &Node) -> Result<Vec<u8>> {
     match r.byte()? {
         BORSH_NULL => Ok(vec![NULL]),
         BORSH_LEAF => {
-            let leaf = r.take(64)?;
-            Ok([&[LEAF][..], leaf].concat())
+            let key_hash = r.array::<32>()?;
+            let value_hash = r.array::<32>()?;
+            Ok(encode_leaf(&key_hash, &value_hash))
         }
         BORSH_INTERNAL => {
-            let mut present = 0u16;
-            let mut leaves = 0u16;
-            let mut body = Vec::with_capacity(16 * 36);
-            for nibble in 0..16u16 {
+            let mut children = Vec::with_capacity(16);
+            for nibble in 0..16u8 {
                 if r.byte()? == 0 {
                     continue;
                 }
-                present |= 1 << nibble;
-                body.extend_from_slice(r.take(32)?);
-                prost::encoding::encode_varint(r.u64()?, &mut body);
-                match r.byte()? {
-                    BORSH_CHILD_LEAF => leaves |= 1 << nibble,
-                    BORSH_CHILD_INTERNAL => prost::encoding::encode_varint(r.u64()?, &mut body),
+                let hash = r.array::<32>()?;
+                let version = r.u64()?;
+                let leaves_below = match r.byte()? {
+                    BORSH_CHILD_LEAF => None,
+                    BORSH_CHILD_INTERNAL => Some(r.u64()?),
                     other => return Err(corrupt(format!("child type {other}"))),
-                }
+                };
+                children.push(ChildRow {
+                    nibble,
+                    hash,
+                    version,
+                    leaves_below,
+                });
             }
             // The child count and the node's leaf count follow; both are implied by the children.
             r.u64()?;
             r.u64()?;
-            let mut out = Vec::with_capacity(body.len().saturating_add(5));
-            out.push(INTERNAL);
-            out.extend_from_slice(&present.to_le_bytes());
-            out.extend_from_slice(&leaves.to_le_bytes());
-            out.extend_from_slice(&body);
-            Ok(out)
+            encode_internal(&children)
         }
         other => Err(corrupt(format!("node variant {other}"))),
     }
 }
 
-/// A leaf row, written directly (a genesis builds its tree without jmt: `genesis_tree`).
+/// A leaf row (a genesis builds its tree without jmt, `genesis_tree`, and writes rows directly).
 pub(crate) fn encode_leaf(key_hash: &[u8; 32], value_hash: &[u8; 32]) -> Vec<u8> {
     let mut out = Vec::with_capacity(65);
     out.push(LEAF);
@@ -138,7 +137,7 @@ pub(crate) struct ChildRow {
     pub leaves_below: Option<u64>,
 }
 
-/// An internal row, written directly from its children in nibble order (at least one).
+/// An internal row from its children in nibble order (at least one).
 pub(crate) fn encode_internal(children: &[ChildRow]) -> Result<Vec<u8>> {
     if children.is_empty() {
         return Err(corrupt("an internal node without children".into()));

@@ -329,6 +329,20 @@ fn writes(kvs: &[(&str, &str)]) -> WriteSet {
     block.into_writes()
 }
 
+/// Every key of `kvs` reads as its value at `version`, with a proof that verifies against
+/// `app_hash`.
+fn assert_proven(s: &Storage, version: u64, app_hash: &[u8; 32], kvs: &[(&str, &str)]) {
+    for (k, v) in kvs {
+        let (value, proof) = s.get_with_proof(k.as_bytes(), version).unwrap();
+        assert_eq!(value.as_deref(), Some(v.as_bytes()), "{k}");
+        let (substore, local) = Substore::route(k.as_bytes());
+        assert!(
+            verify_membership(&proof, app_hash, substore, local, v.as_bytes()),
+            "{k}"
+        );
+    }
+}
+
 /// The genesis `kvs` for `storage`.
 fn genesis_of(storage: &Storage, kvs: &[(&str, &str)]) -> GenesisState {
     let mut genesis = storage.begin_genesis().unwrap();
@@ -593,18 +607,7 @@ fn a_genesis_written_in_chunks_is_the_genesis_written_at_once() {
             let listed = s.prefix_latest(b"").unwrap();
             assert_eq!(listed.len(), kvs.len());
             if version > 0 {
-                for (k, v) in &kvs {
-                    let (value, proof) = s.get_with_proof(k.as_bytes(), version).unwrap();
-                    assert_eq!(value.as_deref(), Some(v.as_bytes()));
-                    let (substore, local) = Substore::route(k.as_bytes());
-                    assert!(verify_membership(
-                        &proof,
-                        &info.app_hash,
-                        substore,
-                        local,
-                        v.as_bytes()
-                    ));
-                }
+                assert_proven(&s, version, &info.app_hash, &kvs);
             }
             // Blocks on top, pruning every version but the last: the genesis nodes a block
             // still uses are never marked stale by the chunks that rewrote them.
@@ -790,21 +793,12 @@ fn a_genesis_tree_built_directly_is_the_tree_jmt_builds() {
             got.push(info.app_hash);
             if b == 0 {
                 // Proofs against the first block's root: the built nodes, read by jmt.
-                for (k, v) in kvs
+                let unchanged: Vec<(&str, &str)> = kvs
                     .iter()
+                    .copied()
                     .filter(|(k, _)| !w.iter().any(|(changed, _)| changed == k))
-                {
-                    let (value, proof) = s.get_with_proof(k.as_bytes(), info.version).unwrap();
-                    assert_eq!(value.as_deref(), Some(v.as_bytes()));
-                    let (substore, local) = Substore::route(k.as_bytes());
-                    assert!(verify_membership(
-                        &proof,
-                        &info.app_hash,
-                        substore,
-                        local,
-                        v.as_bytes()
-                    ));
-                }
+                    .collect();
+                assert_proven(&s, info.version, &info.app_hash, &unchanged);
                 let (value, proof) = s.get_with_proof(b"bank/missing", info.version).unwrap();
                 assert_eq!(value, None);
                 assert!(verify_non_membership(
