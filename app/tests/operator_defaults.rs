@@ -96,12 +96,10 @@ fn keyring_entries_are_0600_in_a_0700_directory() {
     assert_eq!(mode(&keyring.join("k.json")), 0o600);
 }
 
-/// Six free consecutive loopback ports.
+/// Six free consecutive loopback ports, below the kernel's ephemeral range (see
+/// `estuary_interop::free_base`).
 fn free_base() -> u16 {
-    (41_000..60_000)
-        .step_by(10)
-        .find(|b| (*b..b + 6).all(|p| std::net::TcpListener::bind(("127.0.0.1", p)).is_ok()))
-        .unwrap()
+    estuary_interop::free_base()
 }
 
 /// `init` turns on metrics for both processes on their own ports (P+4 estuaryd, P+5 CometBFT)

@@ -102,10 +102,10 @@ pub fn skip_without(test: &str, tools: &[Tool]) -> bool {
     true
 }
 
-/// A block of 200 free loopback ports for one localnet (chain A at base.., chain B at
-/// base+100.., the relayer's metrics at base+97), distinct across the tests of this process and
-/// below the ephemeral range, so tests never collide with each other or with outgoing
-/// connections.
+/// A block of 200 free loopback ports — enough for one localnet (chain A at base.., chain B at
+/// base+100.., the relayer's metrics at base+97); a single test node uses the first six —
+/// distinct across the tests of this process and below the ephemeral range, so tests never
+/// collide with each other or with outgoing connections.
 pub fn free_base() -> u16 {
     use std::sync::atomic::{AtomicU16, Ordering};
     const SPAN: u16 = 200;

@@ -5,7 +5,6 @@ pub mod inproc;
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
-use std::sync::atomic::{AtomicU16, Ordering};
 use std::time::{Duration, Instant};
 
 use tendermint_rpc::Client;
@@ -32,23 +31,12 @@ pub fn cometbft() -> PathBuf {
     p
 }
 
-static NEXT_PORT: AtomicU16 = AtomicU16::new(0);
-
 /// Six consecutive free loopback ports (P2P, RPC, ABCI, gRPC, metrics of estuaryd and of
-/// CometBFT), distinct across the tests of this process.
+/// CometBFT), distinct across the tests of this process and below the kernel's ephemeral range:
+/// a port chosen inside it can be taken, between the check and CometBFT's bind, as the source
+/// port of an outgoing connection (it happened: CometBFT's own ABCI client took its P2P port).
 fn free_base_port() -> u16 {
-    let _ = NEXT_PORT.compare_exchange(
-        0,
-        20_000 + (std::process::id() % 400) as u16 * 50,
-        Ordering::SeqCst,
-        Ordering::SeqCst,
-    );
-    loop {
-        let base = NEXT_PORT.fetch_add(6, Ordering::SeqCst);
-        if (base..base + 6).all(|p| std::net::TcpListener::bind(("127.0.0.1", p)).is_ok()) {
-            return base;
-        }
-    }
+    estuary_interop::free_base()
 }
 
 pub struct NodeProc {
