@@ -6,7 +6,9 @@
 //! has nothing more queued.
 
 use std::io::{BufReader, BufWriter, Read, Write};
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpListener;
+use std::os::unix::net::UnixListener;
+use std::path::PathBuf;
 
 use anyhow::{Context, Result};
 use prost::Message;
@@ -25,37 +27,98 @@ pub fn serve(addr: &str, app: AbciApp) -> Result<()> {
     serve_on(bind(addr)?, app)
 }
 
+/// Where the ABCI server listens: a TCP address (`127.0.0.1:26658`, `tcp://…`) or a Unix
+/// socket (`unix:///path/abci.sock`), the two forms CometBFT's `proxy_app` takes.
+pub enum AbciListener {
+    Tcp(TcpListener),
+    Unix(UnixListener, PathBuf),
+}
+
+impl From<TcpListener> for AbciListener {
+    fn from(listener: TcpListener) -> Self {
+        AbciListener::Tcp(listener)
+    }
+}
+
 /// Binds the ABCI address (so that CometBFT, which refuses to start without its app, can be
-/// started as soon as this returns).
-pub fn bind(addr: &str) -> Result<TcpListener> {
-    let listener = TcpListener::bind(addr).with_context(|| format!("listening on {addr}"))?;
+/// started as soon as this returns). A Unix socket file left by an earlier run that did not
+/// remove it is replaced; any other file at that path is an error.
+pub fn bind(addr: &str) -> Result<AbciListener> {
+    let listener = match addr.strip_prefix("unix://") {
+        Some(path) => {
+            let path = PathBuf::from(path);
+            remove_stale_socket(&path)?;
+            let listener = UnixListener::bind(&path)
+                .with_context(|| format!("listening on {}", path.display()))?;
+            AbciListener::Unix(listener, path)
+        }
+        None => {
+            let addr = addr.trim_start_matches("tcp://");
+            AbciListener::Tcp(
+                TcpListener::bind(addr).with_context(|| format!("listening on {addr}"))?,
+            )
+        }
+    };
     info!(%addr, "ABCI server listening");
     Ok(listener)
 }
 
+fn remove_stale_socket(path: &std::path::Path) -> Result<()> {
+    use std::os::unix::fs::FileTypeExt;
+    match std::fs::symlink_metadata(path) {
+        Ok(meta) if meta.file_type().is_socket() => std::fs::remove_file(path)
+            .with_context(|| format!("removing the old socket {}", path.display())),
+        Ok(_) => anyhow::bail!(
+            "{} exists and is not a socket: refusing to replace it with the ABCI socket",
+            path.display()
+        ),
+        Err(_) => Ok(()),
+    }
+}
+
 /// Serves CometBFT's ABCI connections on `listener`, one thread each.
-pub fn serve_on(listener: TcpListener, app: AbciApp) -> Result<()> {
-    for stream in listener.incoming() {
-        let stream = stream.context("accepting an ABCI connection")?;
-        let peer = stream
-            .peer_addr()
-            .map(|a| a.to_string())
-            .unwrap_or_default();
-        stream.set_nodelay(true).context("TCP_NODELAY")?;
-        let app = app.clone();
-        std::thread::Builder::new()
-            .name("abci".into())
-            .spawn(move || match connection(stream, app) {
-                Ok(()) => info!(%peer, "CometBFT closed an ABCI connection"),
-                Err(e) => warn!(%peer, "ABCI connection ended: {e:#}"),
-            })?;
+pub fn serve_on(listener: impl Into<AbciListener>, app: AbciApp) -> Result<()> {
+    match listener.into() {
+        AbciListener::Tcp(listener) => {
+            for stream in listener.incoming() {
+                let stream = stream.context("accepting an ABCI connection")?;
+                let peer = stream
+                    .peer_addr()
+                    .map(|a| a.to_string())
+                    .unwrap_or_default();
+                stream.set_nodelay(true).context("TCP_NODELAY")?;
+                let reader = stream.try_clone()?;
+                spawn_connection(peer, reader, stream, app.clone())?;
+            }
+        }
+        AbciListener::Unix(listener, path) => {
+            for stream in listener.incoming() {
+                let stream = stream.context("accepting an ABCI connection")?;
+                let reader = stream.try_clone()?;
+                spawn_connection(path.display().to_string(), reader, stream, app.clone())?;
+            }
+        }
     }
     Ok(())
 }
 
-fn connection(stream: TcpStream, app: AbciApp) -> Result<()> {
-    let mut reader = BufReader::with_capacity(1 << 20, stream.try_clone()?);
-    let mut writer = BufWriter::with_capacity(1 << 20, stream);
+fn spawn_connection<R, W>(peer: String, reader: R, writer: W, app: AbciApp) -> Result<()>
+where
+    R: Read + Send + 'static,
+    W: Write + Send + 'static,
+{
+    std::thread::Builder::new()
+        .name("abci".into())
+        .spawn(move || match connection(reader, writer, app) {
+            Ok(()) => info!(%peer, "CometBFT closed an ABCI connection"),
+            Err(e) => warn!(%peer, "ABCI connection ended: {e:#}"),
+        })?;
+    Ok(())
+}
+
+fn connection(reader: impl Read, writer: impl Write, app: AbciApp) -> Result<()> {
+    let mut reader = BufReader::with_capacity(1 << 20, reader);
+    let mut writer = BufWriter::with_capacity(1 << 20, writer);
     loop {
         let Some(len) = read_uvarint(&mut reader)? else {
             return Ok(());

@@ -5,7 +5,6 @@
 //! node whose app runs without consensus. (Restarting CometBFT from here would hide a crash
 //! loop from the operator and from the service manager's back-off.)
 
-use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -42,7 +41,12 @@ pub fn find_cometbft(flag: Option<PathBuf>) -> Result<PathBuf> {
 
 /// Serves ABCI on `listener` and runs `cometbft start --home <home>` until either stops or a
 /// signal comes.
-pub fn run(cometbft: &Path, home: &Path, listener: TcpListener, abci: AbciApp) -> Result<()> {
+pub fn run(
+    cometbft: &Path,
+    home: &Path,
+    listener: crate::abci_server::AbciListener,
+    abci: AbciApp,
+) -> Result<()> {
     std::thread::Builder::new()
         .name("abci-accept".into())
         .spawn(move || {

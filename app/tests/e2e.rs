@@ -604,3 +604,59 @@ fn rollback_then_restart_replays_the_last_block_to_the_same_app_hash() {
     assert_eq!(net.balance(1, &bob, "stake"), net.balance(0, &bob, "stake"));
     assert_eq!(net.balance(1, &bob, "stake"), 1_500);
 }
+
+/// A node whose CometBFT reaches the app over a Unix socket (`unix://` in app.toml's
+/// `abci_address` and config.toml's `proxy_app`): blocks and a transfer go through, no TCP
+/// port is opened for ABCI, and after a crash (the socket file is left behind) the app
+/// replaces the stale socket and the chain goes on.
+#[test]
+fn a_node_serves_cometbft_over_a_unix_socket() {
+    let mut net = Net::new("unix-socket-1", 1, 0);
+    let home = net.nodes[0].home.clone();
+    let socket = home.join("data/abci.sock");
+    let url = format!("unix://{}", socket.display());
+    let rewrite = |file: &str, key: &str| {
+        let path = home.join(file);
+        let text = std::fs::read_to_string(&path).unwrap();
+        let line = text
+            .lines()
+            .find(|l| l.starts_with(&format!("{key} = ")))
+            .unwrap_or_else(|| panic!("no {key} in {file}"))
+            .to_string();
+        std::fs::write(&path, text.replace(&line, &format!("{key} = \"{url}\""))).unwrap();
+    };
+    rewrite("config/app.toml", "abci_address");
+    rewrite("config/config.toml", "proxy_app");
+
+    net.start_all();
+    net.wait_height(0, 3, Duration::from_secs(60));
+    assert!(
+        std::net::TcpStream::connect(("127.0.0.1", net.nodes[0].base_port + 2)).is_err(),
+        "the ABCI TCP port is open although the app listens on {url}"
+    );
+    let bob = net.address("bob");
+    let before = net.balance(0, &bob, "stake");
+    let out = net.json(
+        0,
+        &[
+            "tx", "bank", "send", "alice", &bob, "25stake", "--yes", "--wait",
+        ],
+    );
+    assert_eq!(out["code"], 0, "{out}");
+    assert_eq!(net.balance(0, &bob, "stake"), before + 25);
+
+    // A crash leaves the socket file; the restarted app must take its place.
+    net.kill_app(0);
+    assert!(
+        net.reap_comet(0, Duration::from_secs(30)),
+        "CometBFT did not stop with its app"
+    );
+    assert!(
+        socket.exists(),
+        "the crash should have left the socket file"
+    );
+    let height = net.height(0).unwrap_or(0);
+    net.start(0);
+    net.wait_height(0, height.max(3) + 2, Duration::from_secs(60));
+    assert_eq!(net.balance(0, &bob, "stake"), before + 25);
+}

@@ -59,7 +59,6 @@ pub fn start(g: &Global, a: StartArgs) -> Result<()> {
     let home = g.home();
     let cfg = AppToml::load(&home.app_toml())?;
     let addr = a.abci.unwrap_or(cfg.abci_address.clone());
-    let addr = addr.trim_start_matches("tcp://").to_string();
     std::fs::create_dir_all(home.data_dir())?;
     let storage = Storage::open(
         home.state_db(),
