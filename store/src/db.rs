@@ -1,3 +1,4 @@
+use sha2::Digest;
 use std::path::Path;
 use std::sync::{Arc, RwLock};
 
@@ -140,6 +141,8 @@ pub struct Storage {
 
 struct Inner {
     db: Database,
+    /// The store's file (a genesis spills its runs beside it).
+    path: std::path::PathBuf,
     config: StorageConfig,
     latest: RwLock<Option<CommitInfo>>,
     /// What `commit_genesis` recorded, when this store was initialised from a genesis.
@@ -210,6 +213,7 @@ impl Storage {
         Ok(Storage {
             inner: Arc::new(Inner {
                 db,
+                path: path.as_ref().to_path_buf(),
                 config,
                 latest: RwLock::new(latest),
                 genesis: RwLock::new(genesis),
@@ -220,11 +224,33 @@ impl Storage {
     /// The state a genesis is written into (see [`GenesisState`]), on an empty store. The
     /// chunks of a genesis a crash interrupted are cleared first.
     pub fn begin_genesis(&self) -> Result<GenesisState> {
+        self.begin_genesis_spilling_every(crate::genesis::SPILL_EVERY)
+    }
+
+    /// [`Storage::begin_genesis`] holding at most `spill_every` writes in memory (tests use
+    /// small numbers so that reads and the merge cross many runs).
+    pub fn begin_genesis_spilling_every(&self, spill_every: usize) -> Result<GenesisState> {
         if self.latest().is_some() {
             return Err(Error::Tree("the store already holds state".into()));
         }
         self.clear_unfinished_genesis()?;
-        Ok(GenesisState::default())
+        let dir = self.genesis_runs_dir();
+        if dir.exists() {
+            std::fs::remove_dir_all(&dir).map_err(|e| {
+                Error::Database(format!(
+                    "removing the old genesis runs {}: {e}",
+                    dir.display()
+                ))
+            })?;
+        }
+        Ok(GenesisState::new(Some(dir), spill_every))
+    }
+
+    /// Where a genesis spills its runs: beside the store's file.
+    fn genesis_runs_dir(&self) -> std::path::PathBuf {
+        let mut name = self.inner.path.clone().into_os_string();
+        name.push(".genesis");
+        name.into()
     }
 
     /// Writes the genesis state as `version` (one below the chain's first block), with `tag` to
@@ -251,7 +277,7 @@ impl Storage {
     /// ones); the app hash does not depend on it.
     pub fn commit_genesis_in_chunks(
         &self,
-        genesis: GenesisState,
+        mut genesis: GenesisState,
         version: u64,
         tag: &[u8],
         chunk: usize,
@@ -263,10 +289,14 @@ impl Storage {
         let chunk = chunk.max(1);
         let mut outer_set = Vec::new();
         for substore in Substore::ALL {
-            let entries = genesis.tree_order(substore);
             let tag = substore.tag();
             let mut rows = Vec::new();
-            let root = genesis_tree::build(&entries, version, &mut |path, node| {
+            let mut keys = 0usize;
+            let leaves = genesis.tree_order(substore)?.map(|entry| {
+                keys = keys.saturating_add(1);
+                entry.map(|(hash, _, value)| (hash, sha2::Sha256::digest(&value).into()))
+            });
+            let root = genesis_tree::build(leaves, version, &mut |path, node| {
                 let mut row = Vec::with_capacity(path.len().saturating_add(9));
                 row.push(tag);
                 row.extend_from_slice(&version.to_be_bytes());
@@ -278,16 +308,19 @@ impl Storage {
                 Ok(())
             })?;
             self.write_genesis_rows(NODES, &mut rows)?;
-            for part in entries.chunks(chunk) {
-                let mut preimages: Vec<_> = part
-                    .iter()
-                    .map(|(hash, local, _)| (preimage_row(tag, hash).to_vec(), local.to_vec()))
-                    .collect();
-                self.write_genesis_rows(PREIMAGES, &mut preimages)?;
+            let mut preimages = Vec::new();
+            for entry in genesis.tree_order(substore)? {
+                let (hash, local, _) = entry?;
+                preimages.push((preimage_row(tag, &KeyHash(hash)).to_vec(), local));
+                if preimages.len() >= chunk {
+                    self.write_genesis_rows(PREIMAGES, &mut preimages)?;
+                }
             }
+            self.write_genesis_rows(PREIMAGES, &mut preimages)?;
             info!(
                 substore = substore.name(),
-                keys = entries.len(),
+                keys,
+                runs = genesis.runs(),
                 "genesis: tree written"
             );
             outer_set.push((
@@ -296,18 +329,23 @@ impl Storage {
             ));
         }
         // The flat table, in key order.
-        let mut values = genesis.key_order().peekable();
+        let mut values = genesis.key_order()?.peekable();
         while values.peek().is_some() {
             let txn = self.inner.db.begin_write()?;
             {
                 let mut flat = txn.open_table(FLAT)?;
-                for (key, value) in values.by_ref().take(chunk) {
-                    flat.insert(key, history::flat_entry(version, value).as_slice())?;
+                for item in values.by_ref().take(chunk) {
+                    let (key, value) = item?;
+                    flat.insert(
+                        key.as_slice(),
+                        history::flat_entry(version, &value).as_slice(),
+                    )?;
                 }
             }
             txn.commit()?;
         }
         drop(values);
+        genesis.remove_runs();
         drop(genesis);
         info!("genesis: values written");
         let (RootHash(app_hash), outer_batch) = {

@@ -17,7 +17,6 @@
 use sha2::{Digest, Sha256};
 
 use crate::error::{Error, Result};
-use crate::genesis::TreeEntry;
 use crate::node_codec::{self, ChildRow};
 
 const LEAF_DOMAIN: &[u8] = b"JMT::LeafNode";
@@ -30,20 +29,101 @@ const MAX_DEPTH: usize = 64;
 /// Where the builder hands each node: (nibble path, one byte per nibble; compact row).
 pub(crate) type Emit<'a> = dyn FnMut(&[u8], Vec<u8>) -> Result<()> + 'a;
 
-/// Builds the tree of `entries` (in key-hash order, no two alike) at `version`, handing every
+/// One key for the builder: its key hash and the hash of its value.
+pub(crate) type Leaf = ([u8; 32], [u8; 32]);
+
+/// Builds the tree of `leaves` (strictly increasing key hashes) at `version`, handing every
 /// node to `emit` as (nibble path, one byte per nibble; compact row) — children before their
 /// parent — and returns the root hash.
+///
+/// The keys stream through: only the open internal nodes on the current key's path are held
+/// (at most 64), so a genesis of any size is built in constant memory. A leaf sits one nibble
+/// below the longer of its common prefixes with its two neighbours; every depth above it on
+/// its path holds an internal node (jmt keeps single-child internal nodes), opened when a key
+/// first needs it and finished once the next key leaves its subtree.
 pub(crate) fn build(
-    entries: &[TreeEntry<'_>],
+    leaves: impl IntoIterator<Item = Result<Leaf>>,
     version: u64,
     emit: &mut Emit<'_>,
 ) -> Result<[u8; 32]> {
-    if entries.is_empty() {
+    let mut leaves = leaves.into_iter();
+    let Some(first) = leaves.next().transpose()? else {
         emit(&[], node_codec::encode_null())?;
         return Ok(PLACEHOLDER);
+    };
+    // Open internal nodes, one per depth from the root down.
+    let mut open: Vec<[Option<Built>; 16]> = Vec::with_capacity(MAX_DEPTH);
+    let mut shared_with_previous: Option<usize> = None;
+    let mut current = first;
+    loop {
+        let next = leaves.next().transpose()?;
+        let shared_with_next = match &next {
+            Some((next_hash, _)) if *next_hash > current.0 => {
+                Some(common_nibbles(&current.0, next_hash))
+            }
+            Some(_) => {
+                return Err(Error::Tree(
+                    "genesis keys out of key-hash order, or two with the same key hash".into(),
+                ))
+            }
+            None => None,
+        };
+        let path = nibbles(&current.0);
+        let (key_hash, value_hash) = current;
+        let hash: [u8; 32] = Sha256::new()
+            .chain_update(LEAF_DOMAIN)
+            .chain_update(key_hash)
+            .chain_update(value_hash)
+            .finalize()
+            .into();
+        let leaf = Built {
+            hash,
+            leaves_below: None,
+        };
+        // The leaf's depth: one below its longest common prefix with a neighbour.
+        let depth = match shared_with_previous.max(shared_with_next) {
+            None => {
+                // The only key: the root is its leaf.
+                emit(&[], node_codec::encode_leaf(&key_hash, &value_hash))?;
+                return Ok(hash);
+            }
+            Some(shared) => shared.saturating_add(1),
+        };
+        if depth > MAX_DEPTH {
+            return Err(Error::Tree(
+                "a genesis key hash is deeper than 64 nibbles".into(),
+            ));
+        }
+        emit(
+            path.get(..depth).unwrap_or_default(),
+            node_codec::encode_leaf(&key_hash, &value_hash),
+        )?;
+        while open.len() < depth {
+            open.push(Default::default());
+        }
+        place(&mut open, &path, leaf)?;
+        // Finish every node the next key does not pass through (all of them after the last).
+        let keep = shared_with_next.map_or(0, |shared| shared.saturating_add(1));
+        while open.len() > keep {
+            let slots = open.pop().unwrap_or_default();
+            let node_depth = open.len();
+            let built = finish(
+                &slots,
+                path.get(..node_depth).unwrap_or_default(),
+                version,
+                emit,
+            )?;
+            if open.is_empty() {
+                return Ok(built.hash);
+            }
+            place(&mut open, &path, built)?;
+        }
+        let Some(next) = next else {
+            return Err(Error::Tree("the genesis tree has no root".into()));
+        };
+        shared_with_previous = shared_with_next;
+        current = next;
     }
-    let mut path = Vec::with_capacity(MAX_DEPTH);
-    Ok(subtree(entries, &mut path, version, emit)?.hash)
 }
 
 struct Built {
@@ -52,53 +132,29 @@ struct Built {
     leaves_below: Option<u64>,
 }
 
-fn subtree(
-    entries: &[TreeEntry<'_>],
-    path: &mut Vec<u8>,
+/// Puts a finished child into the deepest open node, in the slot of `path`'s nibble there.
+fn place(open: &mut [[Option<Built>; 16]], path: &[u8; MAX_DEPTH], child: Built) -> Result<()> {
+    let depth = open.len().saturating_sub(1);
+    let nibble = path.get(depth).copied().unwrap_or_default();
+    let slot = open
+        .last_mut()
+        .and_then(|slots| slots.get_mut(usize::from(nibble)))
+        .ok_or_else(|| Error::Tree("a genesis leaf without an internal node above it".into()))?;
+    *slot = Some(child);
+    Ok(())
+}
+
+/// Hashes and emits a finished internal node at `path`.
+fn finish(
+    slots: &[Option<Built>; 16],
+    path: &[u8],
     version: u64,
     emit: &mut Emit<'_>,
 ) -> Result<Built> {
-    if let [(key_hash, _, value)] = entries {
-        let value_hash: [u8; 32] = Sha256::digest(value).into();
-        let hash: [u8; 32] = Sha256::new()
-            .chain_update(LEAF_DOMAIN)
-            .chain_update(key_hash.0)
-            .chain_update(value_hash)
-            .finalize()
-            .into();
-        emit(path, node_codec::encode_leaf(&key_hash.0, &value_hash))?;
-        return Ok(Built {
-            hash,
-            leaves_below: None,
-        });
-    }
-    let depth = path.len();
-    if depth >= MAX_DEPTH {
-        return Err(Error::Tree(
-            "two genesis keys have the same key hash".into(),
-        ));
-    }
-    let mut slots: [Option<Built>; 16] = Default::default();
-    let mut rest = entries;
-    while let Some((first, _, _)) = rest.first() {
-        let n = nibble(&first.0, depth);
-        let end = rest
-            .iter()
-            .position(|(hash, _, _)| nibble(&hash.0, depth) != n)
-            .unwrap_or(rest.len());
-        let (group, tail) = rest.split_at(end);
-        path.push(n);
-        let child = subtree(group, path, version, emit)?;
-        path.pop();
-        if let Some(slot) = slots.get_mut(usize::from(n)) {
-            *slot = Some(child);
-        }
-        rest = tail;
-    }
-    let hash = merkle(&slots);
+    let hash = merkle(slots);
     let mut children = Vec::new();
     let mut total = 0u64;
-    for (n, slot) in (0u8..).zip(&slots) {
+    for (n, slot) in (0u8..).zip(slots) {
         let Some(child) = slot else { continue };
         total = total.saturating_add(child.leaves_below.unwrap_or(1));
         children.push(ChildRow {
@@ -115,14 +171,25 @@ fn subtree(
     })
 }
 
-/// Nibble `depth` of a key hash, high half of each byte first.
-fn nibble(hash: &[u8; 32], depth: usize) -> u8 {
-    let byte = hash.get(depth / 2).copied().unwrap_or_default();
-    if depth.is_multiple_of(2) {
-        byte >> 4
-    } else {
-        byte & 0x0f
+/// A key hash's 64 nibbles, high half of each byte first.
+fn nibbles(hash: &[u8; 32]) -> [u8; MAX_DEPTH] {
+    let mut out = [0u8; MAX_DEPTH];
+    for (pair, byte) in out.chunks_exact_mut(2).zip(hash) {
+        if let [high, low] = pair {
+            *high = byte >> 4;
+            *low = byte & 0x0f;
+        }
     }
+    out
+}
+
+/// How many leading nibbles two key hashes share.
+fn common_nibbles(a: &[u8; 32], b: &[u8; 32]) -> usize {
+    nibbles(a)
+        .iter()
+        .zip(nibbles(b).iter())
+        .take_while(|(x, y)| x == y)
+        .count()
 }
 
 /// The hash of an internal node from its 16 child slots.
@@ -192,13 +259,13 @@ mod tests {
                 })
                 .collect();
             jmt_rows.sort();
-            let mut sorted: Vec<TreeEntry<'_>> = values
+            let mut sorted: Vec<Leaf> = values
                 .iter()
-                .map(|(h, v)| (*h, &b""[..], v.as_slice()))
+                .map(|(h, v)| (h.0, Sha256::digest(v).into()))
                 .collect();
-            sorted.sort_unstable_by_key(|(h, _, _)| h.0);
+            sorted.sort_unstable();
             let mut built = Vec::new();
-            let hash = build(&sorted, version, &mut |path, node| {
+            let hash = build(sorted.into_iter().map(Ok), version, &mut |path, node| {
                 built.push(([&version.to_be_bytes()[..], path].concat(), node));
                 Ok(())
             })

@@ -681,44 +681,135 @@ fn an_interrupted_genesis_is_cleared_before_the_next_attempt() {
 #[test]
 fn a_genesis_reads_its_own_writes_and_stores_them() {
     use std::collections::BTreeMap;
-    let dir = tempfile::tempdir().unwrap();
-    let s = open(&dir, 0);
-    let mut genesis = s.begin_genesis().unwrap();
-    let mut model: BTreeMap<Vec<u8>, Vec<u8>> = BTreeMap::new();
-    let mut rng = 7u64;
-    for step in 0..400u64 {
-        rng = rng
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(1442695040888963407);
-        let n = (rng >> 33) % 40;
-        let key = match n % 4 {
-            0 => format!("ibc/clients/{n:02}"),
-            _ => format!("bank/{n:02}"),
-        }
-        .into_bytes();
-        if (rng >> 20).is_multiple_of(5) {
-            genesis.delete(key.clone()).unwrap();
-            model.remove(&key);
-        } else {
-            let value = format!("v{step}").into_bytes();
-            genesis.put_raw(key.clone(), value.clone()).unwrap();
-            model.insert(key.clone(), value);
-        }
-        assert_eq!(genesis.get_raw(&key).unwrap(), model.get(&key).cloned());
-        if step % 50 == 0 {
-            for prefix in [&b"bank/"[..], b"ibc/", b"bank/1", b""] {
-                let expected: Vec<_> = model
-                    .iter()
-                    .filter(|(k, _)| k.starts_with(prefix))
-                    .map(|(k, v)| (k.clone(), v.clone()))
-                    .collect();
-                assert_eq!(genesis.prefix_raw(prefix).unwrap(), expected, "step {step}");
+    let mut hashes = Vec::new();
+    // Held in memory throughout, and spilled to runs on disk every 1, 7 and 25 writes: reads,
+    // prefix listings and the stored result cross runs (a key rewritten or deleted in a later
+    // run than the one holding its older value).
+    for spill_every in [usize::MAX, 1, 7, 25] {
+        let dir = tempfile::tempdir().unwrap();
+        let s = open(&dir, 0);
+        let mut genesis = s.begin_genesis_spilling_every(spill_every).unwrap();
+        let mut model: BTreeMap<Vec<u8>, Vec<u8>> = BTreeMap::new();
+        let mut rng = 7u64;
+        for step in 0..400u64 {
+            rng = rng
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            let n = (rng >> 33) % 40;
+            let key = match n % 4 {
+                0 => format!("ibc/clients/{n:02}"),
+                _ => format!("bank/{n:02}"),
+            }
+            .into_bytes();
+            if (rng >> 20).is_multiple_of(5) {
+                genesis.delete(key.clone()).unwrap();
+                model.remove(&key);
+            } else {
+                let value = format!("v{step}").into_bytes();
+                genesis.put_raw(key.clone(), value.clone()).unwrap();
+                model.insert(key.clone(), value);
+            }
+            assert_eq!(genesis.get_raw(&key).unwrap(), model.get(&key).cloned());
+            let other = format!("bank/{:02}", (rng >> 40) % 40).into_bytes();
+            assert_eq!(
+                genesis.get_raw(&other).unwrap(),
+                model.get(&other).cloned(),
+                "spill every {spill_every}, step {step}"
+            );
+            if step % 50 == 0 {
+                for prefix in [&b"bank/"[..], b"ibc/", b"bank/1", b"bank/10", b""] {
+                    let expected: Vec<_> = model
+                        .iter()
+                        .filter(|(k, _)| k.starts_with(prefix))
+                        .map(|(k, v)| (k.clone(), v.clone()))
+                        .collect();
+                    assert_eq!(
+                        genesis.prefix_raw(prefix).unwrap(),
+                        expected,
+                        "spill every {spill_every}, step {step}"
+                    );
+                }
             }
         }
+        if spill_every < 400 {
+            assert!(
+                genesis.runs() > 0,
+                "spill every {spill_every}: nothing spilled"
+            );
+        }
+        let runs = dir.path().join("state.redb.genesis");
+        assert_eq!(runs.exists(), spill_every < 400);
+        let info = s.commit_genesis(genesis, 3, b"g").unwrap();
+        assert!(
+            !runs.exists(),
+            "the runs are removed once the genesis is stored"
+        );
+        let stored: BTreeMap<Vec<u8>, Vec<u8>> =
+            s.prefix_latest(b"").unwrap().into_iter().collect();
+        assert_eq!(stored, model, "spill every {spill_every}");
+        let pairs: Vec<(String, String)> = model
+            .iter()
+            .map(|(k, v)| {
+                (
+                    String::from_utf8(k.clone()).unwrap(),
+                    String::from_utf8(v.clone()).unwrap(),
+                )
+            })
+            .collect();
+        let pairs: Vec<(&str, &str)> = pairs
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        assert_proven(&s, 3, &info.app_hash, &pairs);
+        hashes.push(info.app_hash);
     }
-    s.commit_genesis(genesis, 0, b"g").unwrap();
-    let stored: BTreeMap<Vec<u8>, Vec<u8>> = s.prefix_latest(b"").unwrap().into_iter().collect();
-    assert_eq!(stored, model);
+    assert!(hashes.windows(2).all(|w| w[0] == w[1]), "{hashes:?}");
+}
+
+/// Runs a crash left beside the store (the process died while a genesis was being written)
+/// are thrown away by the next attempt, and a genesis given up before it is stored removes
+/// its own.
+#[test]
+fn a_genesis_ignores_runs_a_crash_left_and_removes_its_own() {
+    let dir = tempfile::tempdir().unwrap();
+    let runs = dir.path().join("state.redb.genesis");
+    std::fs::create_dir_all(&runs).unwrap();
+    std::fs::write(runs.join("run-0.keys"), b"left by a crash").unwrap();
+    std::fs::write(runs.join("run-0.main"), b"left by a crash").unwrap();
+    let s = open(&dir, 0);
+    let kvs: Vec<(String, String)> = (0..30)
+        .map(|i| (format!("k{i:02}"), format!("v{i}")))
+        .collect();
+    let given_up = {
+        let mut genesis = s.begin_genesis_spilling_every(4).unwrap();
+        assert!(
+            !runs.exists(),
+            "the old runs are removed when a genesis begins"
+        );
+        for (k, v) in &kvs {
+            genesis
+                .put_raw(k.clone().into_bytes(), v.clone().into_bytes())
+                .unwrap();
+        }
+        assert!(runs.exists());
+        genesis
+    };
+    drop(given_up);
+    assert!(!runs.exists(), "a dropped genesis removes its runs");
+    let mut genesis = s.begin_genesis_spilling_every(4).unwrap();
+    for (k, v) in &kvs {
+        genesis
+            .put_raw(k.clone().into_bytes(), v.clone().into_bytes())
+            .unwrap();
+    }
+    let spilled = s.commit_genesis(genesis, 0, b"g").unwrap();
+    let elsewhere = tempfile::tempdir().unwrap();
+    let clean = open(&elsewhere, 0);
+    let pairs: Vec<(&str, &str)> = kvs.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let in_memory = clean
+        .commit_genesis(genesis_of(&clean, &pairs), 0, b"g")
+        .unwrap();
+    assert_eq!(spilled.app_hash, in_memory.app_hash);
 }
 
 /// A genesis tree is laid out directly (each node hashed once) rather than inserted key by key

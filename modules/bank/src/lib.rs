@@ -31,6 +31,14 @@ impl Component for Bank {
         genesis::init(state, genesis)
     }
 
+    fn init_genesis_streaming(
+        &self,
+        state: &mut dyn StateWrite,
+        genesis: &serde_json::value::RawValue,
+    ) -> Option<TxResult> {
+        Some(genesis::init_streaming(state, genesis.get()))
+    }
+
     fn export_genesis(&self, state: &dyn StateRead) -> TxResult<BankGenesis> {
         genesis::export(state)
     }

@@ -44,6 +44,19 @@ pub trait Component: Send + Sync + 'static {
     fn name(&self) -> &'static str;
 
     fn init_genesis(&self, state: &mut dyn StateWrite, genesis: &Self::Genesis) -> TxResult;
+
+    /// Initialises from the genesis JSON while it is parsed, for a module whose slice can be
+    /// too large to hold parsed (bank's balances: ~280 bytes a balance as Rust values, on top
+    /// of the request that carries the JSON). `None`: parse into `Self::Genesis`, then
+    /// [`Component::init_genesis`]. Both must leave the same state.
+    fn init_genesis_streaming(
+        &self,
+        _state: &mut dyn StateWrite,
+        _genesis: &RawValue,
+    ) -> Option<TxResult> {
+        None
+    }
+
     fn export_genesis(&self, state: &dyn StateRead) -> TxResult<Self::Genesis>;
 
     fn begin_block(&self, _state: &mut dyn StateWrite, _block: &BlockInfo) -> TxResult<Vec<Event>> {
@@ -101,6 +114,9 @@ impl<C: Component> Module for C {
         Component::name(self)
     }
     fn init_genesis_json(&self, state: &mut dyn StateWrite, genesis: &RawValue) -> TxResult {
+        if let Some(done) = self.init_genesis_streaming(state, genesis) {
+            return done;
+        }
         let typed: C::Genesis = serde_json::from_str(genesis.get()).map_err(|e| {
             TxError::InvalidRequest(format!("{} genesis: {e}", Component::name(self)))
         })?;
