@@ -222,7 +222,8 @@ impl Storage {
     }
 
     /// The state a genesis is written into (see [`GenesisState`]), on an empty store. The
-    /// chunks of a genesis a crash interrupted are cleared first.
+    /// chunks and runs of a genesis a crash interrupted are cleared first (so one genesis at a
+    /// time: beginning another discards the runs of one still open).
     pub fn begin_genesis(&self) -> Result<GenesisState> {
         self.begin_genesis_spilling_every(crate::genesis::SPILL_EVERY)
     }
