@@ -66,6 +66,9 @@ pub struct AppConfig {
     pub min_gas_prices: Vec<GasPrice>,
     /// Blocks CometBFT must keep behind the latest; 0 keeps every block.
     pub min_retain_blocks: u64,
+    /// Genesis writes held in memory before they spill to runs on disk (`None`: the store's
+    /// default, 262,144; tests use small numbers to run InitChain through the runs).
+    pub genesis_spill_every: Option<usize>,
 }
 
 /// Execution figures since start, for benchmarks and operators.
@@ -245,7 +248,10 @@ impl App {
         // Written over an empty state: nothing a crashed earlier attempt left in the store is
         // read (a module that reads before it writes, as minting does, would count it twice).
         let started = Instant::now();
-        let mut genesis = self.storage.begin_genesis()?;
+        let mut genesis = match self.config.genesis_spill_every {
+            Some(every) => self.storage.begin_genesis_spilling_every(every)?,
+            None => self.storage.begin_genesis()?,
+        };
         genesis.put_raw(CHAIN_ID_KEY.to_vec(), chain_id.as_bytes().to_vec())?;
         self.modules
             .init_genesis(&mut genesis, app_state.as_ref())?;

@@ -76,6 +76,7 @@ pub fn start(g: &Global, a: StartArgs) -> Result<()> {
     let app_config = AppConfig {
         min_gas_prices: cfg.gas_prices()?,
         min_retain_blocks: cfg.min_retain_blocks,
+        genesis_spill_every: None,
     };
     let app = Arc::new(App::new(storage, crate::modules(), app_config));
     if !cfg.grpc_address.is_empty() {
