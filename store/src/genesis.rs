@@ -99,7 +99,7 @@ impl GenesisState {
         let mut sources: Vec<Source> = Vec::with_capacity(self.runs.len().saturating_add(1));
         for run in &self.runs {
             if let Some(path) = run.by_hash.get(slot) {
-                sources.push(Source::file(path, 0, true)?);
+                sources.push(Source::file(path, true)?);
             }
         }
         sources.push(Source::Memory(
@@ -123,7 +123,7 @@ impl GenesisState {
     ) -> Result<impl Iterator<Item = Result<(Vec<u8>, Vec<u8>)>> + '_> {
         let mut sources: Vec<Source> = Vec::with_capacity(self.runs.len().saturating_add(1));
         for run in &self.runs {
-            sources.push(Source::file(&run.by_key, 0, false)?);
+            sources.push(Source::file(&run.by_key, false)?);
         }
         sources.push(Source::Memory(
             self.writes
@@ -471,9 +471,10 @@ enum Source {
 }
 
 impl Source {
-    fn file(path: &std::path::Path, offset: u64, with_order: bool) -> Result<Source> {
+    /// A whole run file; `with_order`: its records lead with a key hash (tree order).
+    fn file(path: &std::path::Path, with_order: bool) -> Result<Source> {
         Ok(Source::File {
-            reader: Reader::open(path, offset)?,
+            reader: Reader::open(path, 0)?,
             with_order,
         })
     }
