@@ -102,9 +102,16 @@ impl GenesisState {
                 sources.push(Source::file(path, true)?);
             }
         }
-        sources.push(Source::Memory(
-            hash_ordered(&self.writes, substore).into_iter(),
-        ));
+        // The tail still in memory, sorted by reference and copied one record at a time.
+        sources.push(Source::Memory(Box::new(
+            hash_ordered(&self.writes, substore)
+                .into_iter()
+                .map(|(hash, local, value)| Record {
+                    order: hash.to_vec(),
+                    key: local.to_vec(),
+                    value: value.cloned(),
+                }),
+        )));
         Ok(Merge::new(sources)?.map(|item| {
             item.and_then(|(order, key, value)| {
                 let hash: [u8; 32] = order
@@ -125,17 +132,13 @@ impl GenesisState {
         for run in &self.runs {
             sources.push(Source::file(&run.by_key, false)?);
         }
-        sources.push(Source::Memory(
-            self.writes
-                .iter()
-                .map(|(key, value)| Record {
-                    order: key.clone(),
-                    key: key.clone(),
-                    value: value.clone(),
-                })
-                .collect::<Vec<_>>()
-                .into_iter(),
-        ));
+        sources.push(Source::Memory(Box::new(self.writes.iter().map(
+            |(key, value)| Record {
+                order: key.clone(),
+                key: key.clone(),
+                value: value.clone(),
+            },
+        ))));
         Ok(Merge::new(sources)?.map(|item| item.map(|(_, key, value)| (key, value))))
     }
 
@@ -165,8 +168,8 @@ impl GenesisState {
         for substore in Substore::ALL {
             let path = dir.join(format!("run-{n}.{}", substore.name()));
             let mut out = Writer::create(&path)?;
-            for record in hash_ordered(&writes, substore) {
-                out.record(Some(&record.order), &record.key, record.value.as_deref())?;
+            for (hash, local, value) in hash_ordered(&writes, substore) {
+                out.record(Some(&hash), local, value.map(Vec::as_slice))?;
             }
             out.finish()?;
             by_hash.push(path);
@@ -307,21 +310,21 @@ impl StateWrite for GenesisState {
     }
 }
 
-/// `writes`' entries of `substore` as records in key-hash order.
-fn hash_ordered(writes: &WriteSet, substore: Substore) -> Vec<Record> {
-    let mut records: Vec<Record> = writes
+/// A write in a substore's key-hash order, borrowed: (key hash, key within the substore,
+/// value or `None` for a deletion).
+type HashOrdered<'a> = ([u8; 32], &'a [u8], Option<&'a Vec<u8>>);
+
+/// `writes`' entries of `substore` in key-hash order.
+fn hash_ordered(writes: &WriteSet, substore: Substore) -> Vec<HashOrdered<'_>> {
+    let mut entries: Vec<HashOrdered<'_>> = writes
         .iter()
         .filter_map(|(key, value)| {
             let (s, local) = Substore::route(key);
-            (s == substore).then(|| Record {
-                order: Sha256::digest(local).to_vec(),
-                key: local.to_vec(),
-                value: value.clone(),
-            })
+            (s == substore).then(|| (Sha256::digest(local).into(), local, value.as_ref()))
         })
         .collect();
-    records.sort_unstable_by(|a, b| a.order.cmp(&b.order));
-    records
+    entries.sort_unstable_by_key(|(hash, _, _)| *hash);
+    entries
 }
 
 fn substore_slot(substore: Substore) -> usize {
@@ -462,17 +465,17 @@ impl<R: Read> Reader<R> {
 }
 
 /// One sorted input of a merge.
-enum Source {
+enum Source<'a> {
     File {
         reader: Reader<BufReader<File>>,
         with_order: bool,
     },
-    Memory(std::vec::IntoIter<Record>),
+    Memory(Box<dyn Iterator<Item = Record> + 'a>),
 }
 
-impl Source {
+impl Source<'_> {
     /// A whole run file; `with_order`: its records lead with a key hash (tree order).
-    fn file(path: &std::path::Path, with_order: bool) -> Result<Source> {
+    fn file(path: &std::path::Path, with_order: bool) -> Result<Self> {
         Ok(Source::File {
             reader: Reader::open(path, 0)?,
             with_order,
@@ -492,13 +495,13 @@ type Merged = (Vec<u8>, Vec<u8>, Vec<u8>);
 
 /// Sorted sources (oldest first) merged by order: one item per order, the newest source's
 /// write; deletions hide the key. Yields (order, key, value).
-struct Merge {
-    sources: Vec<Source>,
+struct Merge<'a> {
+    sources: Vec<Source<'a>>,
     heads: Vec<Option<Record>>,
 }
 
-impl Merge {
-    fn new(mut sources: Vec<Source>) -> Result<Merge> {
+impl<'a> Merge<'a> {
+    fn new(mut sources: Vec<Source<'a>>) -> Result<Self> {
         let heads = sources
             .iter_mut()
             .map(Source::next)
@@ -551,7 +554,7 @@ impl Merge {
     }
 }
 
-impl Iterator for Merge {
+impl Iterator for Merge<'_> {
     type Item = Result<Merged>;
 
     fn next(&mut self) -> Option<Self::Item> {
