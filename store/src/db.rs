@@ -293,9 +293,16 @@ impl Storage {
             let tag = substore.tag();
             let mut rows = Vec::new();
             let mut keys = 0usize;
+            // One pass over the merged runs feeds the tree builder and the key preimages.
+            let mut preimages = Vec::new();
             let leaves = genesis.tree_order(substore)?.map(|entry| {
                 keys = keys.saturating_add(1);
-                entry.map(|(hash, _, value)| (hash, sha2::Sha256::digest(&value).into()))
+                let (hash, local, value) = entry?;
+                preimages.push((preimage_row(tag, &KeyHash(hash)).to_vec(), local));
+                if preimages.len() >= chunk {
+                    self.write_genesis_rows(PREIMAGES, &mut preimages)?;
+                }
+                Ok((hash, sha2::Sha256::digest(&value).into()))
             });
             let root = genesis_tree::build(leaves, version, &mut |path, node| {
                 let mut row = Vec::with_capacity(path.len().saturating_add(9));
@@ -309,14 +316,6 @@ impl Storage {
                 Ok(())
             })?;
             self.write_genesis_rows(NODES, &mut rows)?;
-            let mut preimages = Vec::new();
-            for entry in genesis.tree_order(substore)? {
-                let (hash, local, _) = entry?;
-                preimages.push((preimage_row(tag, &KeyHash(hash)).to_vec(), local));
-                if preimages.len() >= chunk {
-                    self.write_genesis_rows(PREIMAGES, &mut preimages)?;
-                }
-            }
             self.write_genesis_rows(PREIMAGES, &mut preimages)?;
             info!(
                 substore = substore.name(),
