@@ -117,6 +117,10 @@ struct Args {
     /// Gas limit of each bank send (the same for every chain compared).
     #[arg(long, default_value_t = 200_000)]
     gas: u64,
+    /// Send at this many transactions per second, spread over the accounts in turn, instead
+    /// of as fast as the node takes them: latency at a given load rather than throughput.
+    #[arg(long)]
+    rate: Option<f64>,
     /// Print the report as JSON.
     #[arg(long)]
     json: bool,
@@ -129,6 +133,8 @@ struct Report {
     txs_committed: usize,
     txs_failed_in_block: u64,
     accounts: usize,
+    /// The sending rate asked for (`--rate`); absent when sent as fast as taken.
+    offered_tx_per_sec: Option<f64>,
     wall_seconds: f64,
     committed_tx_per_sec: f64,
     blocks: usize,
@@ -222,33 +228,52 @@ async fn bank(args: Args) -> Result<()> {
     let rejected = Arc::new(AtomicUsize::new(0));
     let errors = Arc::new(AtomicUsize::new(0));
     let broadcasts: Arc<Mutex<Vec<f64>>> = Arc::default();
+    let broadcaster = Broadcaster {
+        node: node.clone(),
+        sent_at: sent_at.clone(),
+        rejected: rejected.clone(),
+        errors: errors.clone(),
+        broadcasts: broadcasts.clone(),
+    };
     let mut tasks = Vec::new();
-    for txs in per_sender {
-        let (node, sent_at) = (node.clone(), sent_at.clone());
-        let (rejected, errors) = (rejected.clone(), errors.clone());
-        let broadcasts = broadcasts.clone();
+    if let Some(rate) = args.rate.filter(|r| *r > 0.0) {
+        // One schedule for every account: the i-th transaction leaves at i / rate seconds,
+        // taken from the accounts in turn (so one account's next sequence leaves
+        // accounts / rate seconds after its previous one), each in its own task so that a slow
+        // round trip never delays the schedule.
+        let mut queues: Vec<std::vec::IntoIter<(String, Vec<u8>)>> =
+            per_sender.into_iter().map(Vec::into_iter).collect();
+        let mut in_turn = Vec::with_capacity(args.txs);
+        while in_turn.len() < args.txs {
+            let before = in_turn.len();
+            in_turn.extend(queues.iter_mut().filter_map(Iterator::next));
+            if in_turn.len() == before {
+                break;
+            }
+        }
+        let t0 = tokio::time::Instant::now();
         tasks.push(tokio::spawn(async move {
-            for (hash, bytes) in txs {
-                let at = Instant::now();
-                sent_at.lock().await.insert(hash.clone(), at);
-                let result = node.rpc.broadcast_tx_sync(bytes).await;
-                broadcasts
-                    .lock()
-                    .await
-                    .push(at.elapsed().as_secs_f64() * 1e3);
-                match result {
-                    Ok(r) if r.code.is_err() => {
-                        if rejected.fetch_add(1, Ordering::Relaxed) < 5 {
-                            eprintln!("rejected by CheckTx: {}", r.log);
-                        }
-                    }
-                    Ok(_) => {}
-                    Err(_) => {
-                        errors.fetch_add(1, Ordering::Relaxed);
-                    }
-                }
+            let mut sends = Vec::with_capacity(in_turn.len());
+            for (i, (hash, bytes)) in in_turn.into_iter().enumerate() {
+                tokio::time::sleep_until(t0 + Duration::from_secs_f64(i as f64 / rate)).await;
+                let broadcaster = broadcaster.clone();
+                sends.push(tokio::spawn(
+                    async move { broadcaster.send(hash, bytes).await },
+                ));
+            }
+            for send in sends {
+                let _ = send.await;
             }
         }));
+    } else {
+        for txs in per_sender {
+            let broadcaster = broadcaster.clone();
+            tasks.push(tokio::spawn(async move {
+                for (hash, bytes) in txs {
+                    broadcaster.send(hash, bytes).await;
+                }
+            }));
+        }
     }
     let watcher = watch_blocks(node.clone(), start_height, args.txs, sent_at.clone());
     let sampler = sample_mempool(args.node.clone());
@@ -289,6 +314,7 @@ async fn bank(args: Args) -> Result<()> {
         txs_committed: included.len(),
         txs_failed_in_block: failed_in(&node, &blocks).await?,
         accounts: args.accounts,
+        offered_tx_per_sec: args.rate,
         wall_seconds: wall.as_secs_f64(),
         committed_tx_per_sec: included.len() as f64 / wall.as_secs_f64(),
         blocks: blocks.len(),
@@ -331,6 +357,40 @@ async fn bank(args: Args) -> Result<()> {
         );
     }
     Ok(())
+}
+
+/// Sends one signed transaction with `broadcast_tx_sync` and records when it left, the round
+/// trip, and a refusal or failure.
+#[derive(Clone)]
+struct Broadcaster {
+    node: Arc<Node>,
+    sent_at: Arc<Mutex<HashMap<String, Instant>>>,
+    rejected: Arc<AtomicUsize>,
+    errors: Arc<AtomicUsize>,
+    broadcasts: Arc<Mutex<Vec<f64>>>,
+}
+
+impl Broadcaster {
+    async fn send(&self, hash: String, bytes: Vec<u8>) {
+        let at = Instant::now();
+        self.sent_at.lock().await.insert(hash, at);
+        let result = self.node.rpc.broadcast_tx_sync(bytes).await;
+        self.broadcasts
+            .lock()
+            .await
+            .push(at.elapsed().as_secs_f64() * 1e3);
+        match result {
+            Ok(r) if r.code.is_err() => {
+                if self.rejected.fetch_add(1, Ordering::Relaxed) < 5 {
+                    eprintln!("rejected by CheckTx: {}", r.log);
+                }
+            }
+            Ok(_) => {}
+            Err(_) => {
+                self.errors.fetch_add(1, Ordering::Relaxed);
+            }
+        }
+    }
 }
 
 fn print_report(r: &Report) {
