@@ -7,7 +7,7 @@ fn main() {
         std::env::set_var("RUST_LIB_BACKTRACE", "0");
     }
     if let Err(err) = estuary_app::cli::run() {
-        eprintln!("Error: {err:#}");
+        eprintln!("Error: {}", estuary_client::errors::describe(&err));
         std::process::exit(1);
     }
 }

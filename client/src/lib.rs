@@ -6,8 +6,12 @@
 //! - [`keyring`]: keys on disk (`test` and `file` backends), BIP-39/BIP-32 derivation;
 //! - [`light`]: light-client verification of headers and ICS-23 proofs of query answers;
 //! - [`ibc_msgs`]: side-effect-free builders of handshake messages and client states;
+//! - [`chain_info`]: Keplr's ChainInfo and the chain-registry's documents for a chain;
+//! - [`errors`]: a failed query as a typed error, an unreachable node said in one line;
 //! - [`gas`], [`files`], [`openmetrics`]: gas prices, private files, a metrics endpoint.
 
+pub mod chain_info;
+pub mod errors;
 pub mod files;
 pub mod gas;
 pub mod ibc_msgs;

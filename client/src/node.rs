@@ -10,6 +10,8 @@ use cosmrs::proto::cosmos::auth::v1beta1 as auth_pb;
 use cosmrs::tx::{Body, Fee, SignDoc, SignerInfo};
 use cosmrs::Any;
 use estuary_sdk::query::{JsonQuery, QueryRequest};
+
+use crate::errors::QueryFailed;
 use estuary_sdk::Coin;
 use prost::Message;
 use serde::Serialize;
@@ -47,15 +49,23 @@ impl Node {
             .rpc
             .abci_query(Some(path.to_string()), data, h, false)
             .await
-            .with_context(|| format!("querying {path} at {}", self.url))?;
+            .map_err(|e| self.explain(e))
+            .with_context(|| format!("querying {path}"))?;
         if res.code.is_err() {
-            bail!(
-                "query {path} failed (code {}): {}",
-                res.code.value(),
-                res.log
-            );
+            return Err(QueryFailed {
+                path: path.to_string(),
+                code: res.code.value(),
+                codespace: res.codespace,
+                log: res.log,
+            }
+            .into());
         }
         Ok(res.value)
+    }
+
+    /// An RPC error of this node, as a person should read it (see [`crate::errors`]).
+    pub fn explain(&self, err: tendermint_rpc::Error) -> anyhow::Error {
+        crate::errors::rpc_error(&self.url, err)
     }
 
     /// A typed query at the latest height; the path comes from the request type.
@@ -84,10 +94,7 @@ impl Node {
 
     /// CometBFT's `/status`, with an error naming the node.
     async fn status(&self) -> Result<tendermint_rpc::endpoint::status::Response> {
-        self.rpc
-            .status()
-            .await
-            .with_context(|| format!("reaching the node at {}", self.url))
+        self.rpc.status().await.map_err(|e| self.explain(e))
     }
 
     /// The node's latest committed height.
@@ -106,8 +113,11 @@ impl Node {
                 address: address.to_string(),
             })
             .await
-            .with_context(|| {
-                format!("looking up account {address} (has it received any tokens?)")
+            .map_err(|e| match e.downcast_ref::<QueryFailed>() {
+                Some(q) if q.is_not_found() => {
+                    anyhow!("account {address} not found on chain (has it received any tokens?)")
+                }
+                _ => e.context(format!("looking up account {address}")),
             })?;
         let any = resp
             .account
@@ -145,7 +155,8 @@ impl Node {
             .rpc
             .broadcast_tx_sync(tx_bytes)
             .await
-            .with_context(|| format!("broadcasting to {}", self.url))?;
+            .map_err(|e| self.explain(e))
+            .context("broadcasting")?;
         let hash = res.hash.to_string();
         if res.code.is_err() {
             return Ok(TxReport {
@@ -184,7 +195,8 @@ impl Node {
             .rpc
             .broadcast_tx_async(tx_bytes)
             .await
-            .with_context(|| format!("broadcasting to {}", self.url))?;
+            .map_err(|e| self.explain(e))
+            .context("broadcasting")?;
         Ok(TxReport {
             hash: res.hash.to_string(),
             height: None,

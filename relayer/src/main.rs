@@ -18,8 +18,8 @@ struct Cli {
     /// The relayer's config file.
     #[arg(long, short, env = "ESTUARY_RELAYER_CONFIG")]
     config: PathBuf,
-    /// Print data as JSON.
-    #[arg(long, short = 'o', default_value = "text", value_parser = ["text", "json"])]
+    /// Print data as JSON (accepted before or after the subcommand, as the SDK's CLI).
+    #[arg(long, short = 'o', global = true, default_value = "text", value_parser = ["text", "json"])]
     output: String,
     #[command(subcommand)]
     command: Command,
@@ -60,6 +60,14 @@ enum Command {
     Audit { a: String, b: String },
     /// Every packet on the channel, both ways, with its fate and heights.
     Report { a: String, b: String },
+    /// The cosmos chain-registry's IBC path file (`_IBC/<a>-<b>.json`) for the linked transfer
+    /// channel: printed, or written into `--write DIR` under its registry file name.
+    IbcPath {
+        a: String,
+        b: String,
+        #[arg(long)]
+        write: Option<PathBuf>,
+    },
 }
 
 async fn chains(cfg: &Config, a: &str, b: &str) -> Result<(Chain, Chain)> {
@@ -85,7 +93,7 @@ async fn main() {
         .with_writer(std::io::stderr)
         .try_init();
     if let Err(e) = run(Cli::parse()).await {
-        eprintln!("Error: {e:#}");
+        eprintln!("Error: {}", estuary_client::errors::describe(&e));
         std::process::exit(1);
     }
 }
@@ -173,6 +181,11 @@ async fn run(cli: Cli) -> Result<()> {
             let lines = estuary_relayer::audit::audit(&ca, &st.a, &cb, &st.b).await?;
             if json {
                 println!("{}", serde_json::to_string_pretty(&lines)?);
+            } else if lines.is_empty() {
+                println!(
+                    "nothing escrowed between {a} and {b} on {} and {}: balanced",
+                    st.a.channel_id, st.b.channel_id
+                );
             } else {
                 for l in &lines {
                     println!(
@@ -219,6 +232,29 @@ async fn run(cli: Cli) -> Result<()> {
                         p.acked_height
                     );
                 }
+            }
+        }
+        Command::IbcPath { a, b, write } => {
+            let st = linked(&cfg, &a, &b)?;
+            fn end(e: &estuary_relayer::link::End) -> estuary_client::chain_info::PathEnd<'_> {
+                estuary_client::chain_info::PathEnd {
+                    chain_id: &e.chain_id,
+                    client_id: &e.client_id,
+                    connection_id: &e.connection_id,
+                    port_id: "transfer",
+                    channel_id: &e.channel_id,
+                }
+            }
+            let (file, doc) = estuary_client::chain_info::ibc_path(end(&st.a), end(&st.b));
+            let text = serde_json::to_string_pretty(&doc)? + "\n";
+            match write {
+                Some(dir) => {
+                    std::fs::create_dir_all(&dir)?;
+                    let path = dir.join(file);
+                    std::fs::write(&path, text)?;
+                    eprintln!("wrote {}", path.display());
+                }
+                None => print!("{text}"),
             }
         }
         Command::Status { a, b } => {

@@ -218,6 +218,12 @@ pub async fn transfer_tx(g: &Global, cmd: TransferTx) -> Result<()> {
     if height.is_none() && timestamp == 0 {
         bail!("a transfer needs a timeout height or a timeout timestamp");
     }
+    if !tx.generate_only && !tx.offline {
+        // Before anything is signed or paid for: a transfer on a channel that does not exist or
+        // is not open would only fail on chain, after the fee.
+        let node = Node::connect(&tx.node.node)?;
+        check_channel_open(&node, &src_port, &src_channel).await?;
+    }
     let msg = transfer::MsgTransfer {
         source_port: src_port,
         source_channel: src_channel,
@@ -236,6 +242,37 @@ pub async fn transfer_tx(g: &Global, cmd: TransferTx) -> Result<()> {
         value: msg.encode_to_vec(),
     };
     super::tx::report(g, sign_and_send(g, &from, vec![any], &tx).await?)
+}
+
+/// The channel exists and is OPEN, said in ibc-go's words when it is not.
+async fn check_channel_open(node: &Node, port: &str, channel: &str) -> Result<()> {
+    let found = node
+        .query_typed(&chan::QueryChannelRequest {
+            port_id: port.into(),
+            channel_id: channel.into(),
+        })
+        .await;
+    let end = match found {
+        Ok(r) => r.channel,
+        Err(e) => match e.downcast_ref::<estuary_client::errors::QueryFailed>() {
+            Some(q) if q.is_not_found() => None,
+            _ => return Err(e.context(format!("looking up channel {port}/{channel}"))),
+        },
+    };
+    let Some(end) = end else {
+        bail!(
+            "port-id: {port}, channel-id: {channel}: channel not found on the chain at {} \
+             (`estuaryd query ibc channels` lists its channels)",
+            node.url
+        );
+    };
+    if end.state != chan::State::Open as i32 {
+        let state = chan::State::try_from(end.state)
+            .map(|s| s.as_str_name())
+            .unwrap_or("UNKNOWN");
+        bail!("port-id: {port}, channel-id: {channel}: channel is {state}, not OPEN: no transfer can be sent on it");
+    }
+    Ok(())
 }
 
 /// `revision-height`, e.g. `1-5000`.
@@ -418,7 +455,8 @@ async fn packet_state(g: &Global, a: PacketArgs, store: &str, what: &str) -> Res
                 None,
                 false,
             )
-            .await?;
+            .await
+            .map_err(|e| node.explain(e))?;
         if res.code.is_err() {
             bail!("{}", res.log);
         }

@@ -17,6 +17,17 @@ pub struct InitArgs {
     /// P+4, CometBFT's at P+5 (26656 gives CometBFT's usual P2P and RPC ports).
     #[arg(long, default_value_t = 26656)]
     pub base_port: u16,
+    /// Where CometBFT listens for peers (config.toml `[p2p] laddr`). CometBFT's default, all
+    /// interfaces at the base port, so that operators on other hosts can connect; a localnet
+    /// whose nodes share one host passes a loopback address (`tcp://127.0.0.1:P`), which also
+    /// lets several of its nodes connect from one IP (`allow_duplicate_ip`) and keep
+    /// non-routable addresses (`addr_book_strict = false`).
+    #[arg(long, value_name = "tcp://HOST:PORT")]
+    pub p2p_laddr: Option<String>,
+    /// The address peers should dial to reach this node, when it differs from the listen
+    /// address (behind NAT, or listening on 0.0.0.0): `[p2p] external_address`, `HOST:PORT`.
+    #[arg(long, value_name = "HOST:PORT", default_value = "")]
+    pub external_address: String,
     /// Target block time (CometBFT's timeout_commit).
     #[arg(long, default_value = "1s")]
     pub block_time: String,
@@ -108,11 +119,40 @@ pub fn run(g: &Global, a: InitArgs) -> Result<()> {
         broadcast_mode: "sync".into(),
     }
     .save(&super::client_config::ClientToml::path(&home))?;
+    let p2p_laddr = a
+        .p2p_laddr
+        .clone()
+        .unwrap_or_else(|| format!("tcp://0.0.0.0:{p2p}"));
+    let p2p_host = p2p_laddr
+        .strip_prefix("tcp://")
+        .and_then(|hp| hp.rsplit_once(':'))
+        .filter(|(_, port)| port.parse::<u16>().is_ok())
+        .map(|(host, _)| host.trim_matches(['[', ']']).to_string())
+        .with_context(|| format!("--p2p-laddr {p2p_laddr:?}: give tcp://HOST:PORT"))?;
+    if !a.external_address.is_empty()
+        && a.external_address
+            .rsplit_once(':')
+            .is_none_or(|(h, port)| h.is_empty() || port.parse::<u16>().is_err())
+    {
+        bail!(
+            "--external-address {:?}: give HOST:PORT",
+            a.external_address
+        );
+    }
+    let loopback = p2p_host == "localhost"
+        || p2p_host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback());
     std::fs::write(
         home.cometbft_toml(),
         cometbft_config(
             &a.moniker,
-            (p2p, rpc, abci, a.base_port + 5),
+            P2p {
+                laddr: &p2p_laddr,
+                external_address: &a.external_address,
+                loopback,
+            },
+            (rpc, abci, a.base_port + 5),
             &a.block_time,
             log_format,
         ),
@@ -127,7 +167,7 @@ pub fn run(g: &Global, a: InitArgs) -> Result<()> {
         node_id: node_id(&node_pub),
         validator_pub_key: base64::engine::general_purpose::STANDARD.encode(validator_pub),
         rpc: format!("tcp://127.0.0.1:{rpc}"),
-        p2p: format!("tcp://127.0.0.1:{p2p}"),
+        p2p: p2p_laddr.clone(),
         abci: format!("tcp://127.0.0.1:{abci}"),
         grpc: format!("127.0.0.1:{grpc}"),
     };
@@ -200,10 +240,19 @@ pub fn home_node_id(home: &Home) -> Result<String> {
     Ok(node_id(&pk))
 }
 
+/// CometBFT's peer-to-peer listen settings.
+struct P2p<'a> {
+    laddr: &'a str,
+    external_address: &'a str,
+    /// Every node on one host: peers share an IP and advertise loopback addresses.
+    loopback: bool,
+}
+
 /// The settings CometBFT needs from us; everything else keeps CometBFT's defaults.
 fn cometbft_config(
     moniker: &str,
-    (p2p, rpc, abci, prometheus): (u16, u16, u16, u16),
+    p2p: P2p<'_>,
+    (rpc, abci, prometheus): (u16, u16, u16),
     block_time: &str,
     log_format: LogFormat,
 ) -> String {
@@ -211,6 +260,13 @@ fn cometbft_config(
         LogFormat::Text => "plain",
         LogFormat::Json => "json",
     };
+    let P2p {
+        laddr: p2p_laddr,
+        external_address,
+        loopback,
+    } = p2p;
+    // CometBFT's defaults (strict address book, one peer per IP) unless every node is local.
+    let (addr_book_strict, allow_duplicate_ip) = (!loopback, loopback);
     format!(
         r#"# CometBFT settings written by `estuaryd init`; unset keys take CometBFT's defaults.
 proxy_app = "tcp://127.0.0.1:{abci}"
@@ -225,10 +281,11 @@ max_body_bytes = 10000000
 timeout_broadcast_tx_commit = "30s"
 
 [p2p]
-laddr = "tcp://127.0.0.1:{p2p}"
+laddr = "{p2p_laddr}"
+external_address = "{external_address}"
 persistent_peers = ""
-addr_book_strict = false
-allow_duplicate_ip = true
+addr_book_strict = {addr_book_strict}
+allow_duplicate_ip = {allow_duplicate_ip}
 
 [mempool]
 size = 20000

@@ -1,6 +1,7 @@
 //! The `estuaryd` command line: operator commands (init, genesis, start, export) and the user CLI
 //! (keys, tx, query, status), following Cosmos SDK conventions.
 
+mod chain_info;
 mod client_config;
 mod genesis;
 mod hermes;
@@ -118,6 +119,10 @@ pub enum Command {
     Status(node::StatusArgs),
     /// Print this chain's entry for a Hermes config.toml (proof specs, prefix, periods).
     HermesConfig(hermes::HermesArgs),
+    /// This chain as wallets and the cosmos chain-registry describe it: Keplr's ChainInfo,
+    /// chain.json and assetlist.json.
+    #[command(subcommand)]
+    ChainInfo(chain_info::ChainInfoCmd),
     /// CometBFT identities stored in the home.
     #[command(subcommand)]
     Comet(CometCmd),
@@ -183,6 +188,7 @@ pub fn run() -> Result<()> {
         Command::Query(c) => block_on(query::run(&g, c)),
         Command::Status(a) => block_on(node::status(&g, a)),
         Command::HermesConfig(a) => hermes::run(&g, a),
+        Command::ChainInfo(c) => chain_info::run(&g, c),
         Command::Config(c) => client_config::run(&g, c),
         Command::Light(c) => block_on(light::run(&g, c)),
         Command::Comet(CometCmd::ShowNodeId) => {

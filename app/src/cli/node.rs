@@ -1,6 +1,6 @@
 use std::sync::Arc;
 
-use anyhow::{anyhow, Context, Result};
+use anyhow::{anyhow, bail, Context, Result};
 use estuary_genesis::GenesisDoc;
 use estuary_sdk::store::{Storage, StorageConfig};
 use serde::Serialize;
@@ -57,6 +57,13 @@ pub struct StatusArgs {
 
 pub fn start(g: &Global, a: StartArgs) -> Result<()> {
     let home = g.home();
+    if !home.app_toml().exists() {
+        bail!(
+            "{} holds no node (no config/app.toml): run `estuaryd init <moniker> --chain-id <id>` \
+             to make one there, or pass --home <the node's home>",
+            home.0.display()
+        );
+    }
     let cfg = AppToml::load(&home.app_toml())?;
     let addr = a.abci.unwrap_or(cfg.abci_address.clone());
     std::fs::create_dir_all(home.data_dir())?;
@@ -261,11 +268,7 @@ struct StatusOut {
 
 pub async fn status(g: &Global, a: StatusArgs) -> Result<()> {
     let node = Node::connect(&a.node.node)?;
-    let s = node
-        .rpc
-        .status()
-        .await
-        .with_context(|| format!("reaching the node at {}", node.url))?;
+    let s = node.rpc.status().await.map_err(|e| node.explain(e))?;
     let out = StatusOut {
         chain_id: s.node_info.network.to_string(),
         moniker: s.node_info.moniker.to_string(),

@@ -301,7 +301,10 @@ pub async fn run(g: &Global, cmd: QueryCmd) -> Result<()> {
                 .rpc
                 .tx(h, false)
                 .await
-                .map_err(|_| anyhow!("transaction {hash} not found"))?;
+                .map_err(|e| match node.explain(e) {
+                    e if e.is::<estuary_client::errors::Unreachable>() => e,
+                    _ => anyhow!("transaction {hash} not found"),
+                })?;
             let shown = indexed_tx_response(&node, &found).await;
             g.print(&shown, |r| {
                 format!(
@@ -321,7 +324,7 @@ pub async fn run(g: &Global, cmd: QueryCmd) -> Result<()> {
                 }
                 None => node.rpc.latest_block().await,
             }
-            .map_err(|e| anyhow!("fetching the block: {e}"))?;
+            .map_err(|e| node.explain(e).context("fetching the block"))?;
             let header = &block.block.header;
             let text = format!(
                 "height: {}\nhash: {}\ntime: {}\nproposer: {}\napp_hash: {}\ntxs: {}",
@@ -356,7 +359,7 @@ pub async fn run(g: &Global, cmd: QueryCmd) -> Result<()> {
                 .rpc
                 .tx_search(q, false, page.max(1), limit, order)
                 .await
-                .map_err(|e| anyhow!("searching transactions: {e}"))?;
+                .map_err(|e| node.explain(e).context("searching transactions"))?;
             let mut txs: Vec<super::tx::TxResponse> = Vec::new();
             for t in &res.txs {
                 txs.push(indexed_tx_response(&node, t).await);
