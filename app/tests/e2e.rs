@@ -106,6 +106,64 @@ fn cli_transfers_and_bad_input_through_cometbft() {
     );
     let acc = net.json(0, &["query", "auth", "account", &alice]);
     assert_eq!(acc["sequence"], "1");
+
+    // A transfer on a channel that does not exist is refused before anything is signed, in
+    // ibc-go's words: no fee, no sequence used.
+    let refused = net.est_out(
+        0,
+        &[
+            "tx",
+            "ibc-transfer",
+            "transfer",
+            "transfer",
+            "channel-9",
+            &bob,
+            "5stake",
+            "--from",
+            "alice",
+            "--fees",
+            "10stake",
+            "--yes",
+        ],
+    );
+    let err = String::from_utf8_lossy(&refused.stderr);
+    assert!(!refused.status.success(), "{err}");
+    assert!(
+        err.contains("port-id: transfer, channel-id: channel-9: channel not found"),
+        "{err}"
+    );
+    assert_eq!(
+        net.json(0, &["query", "auth", "account", &alice])["sequence"],
+        "1"
+    );
+    // A node that cannot be reached is one line naming it, whatever the command.
+    for args in [
+        &[
+            "tx",
+            "bank",
+            "send",
+            "alice",
+            bob.as_str(),
+            "5stake",
+            "--yes",
+        ][..],
+        &["query", "bank", "balances", alice.as_str()][..],
+        &["status"][..],
+    ] {
+        let mut all = args.to_vec();
+        all.extend(["--node", "tcp://127.0.0.1:1"]);
+        let refused = net.est_out(0, &all);
+        let err = String::from_utf8_lossy(&refused.stderr);
+        assert!(!refused.status.success());
+        assert!(
+            err.contains("the node at http://127.0.0.1:1 cannot be reached (connection refused)"),
+            "{args:?}: {err}"
+        );
+        assert!(
+            !err.contains("Location") && !err.contains("tokens"),
+            "{args:?}: {err}"
+        );
+    }
     let tx = net.json(0, &["query", "tx", out["txhash"].as_str().unwrap()]);
     assert_eq!(tx["code"], 0);
 
@@ -659,4 +717,139 @@ fn a_node_serves_cometbft_over_a_unix_socket() {
     net.start(0);
     net.wait_height(0, height.max(3) + 2, Duration::from_secs(60));
     assert_eq!(net.balance(0, &bob, "stake"), before + 25);
+}
+
+/// CometBFT's flush-fix build (`scripts/setup --cometbft-flush-fix`) changes only how its ABCI
+/// socket client batches requests, never what a block holds: four validators, two on the
+/// release and two on the patched build, make blocks proposed by both, take a burst of
+/// transfers sent through nodes of each build, and agree on every header's app hash and on the
+/// resulting balances.
+#[test]
+fn validators_on_the_release_and_the_flush_fix_cometbft_agree() {
+    use estuary_interop::Tool;
+    use tendermint_rpc::Client;
+    if estuary_interop::skip_without(
+        "validators_on_the_release_and_the_flush_fix_cometbft_agree",
+        &[Tool::Cometbft, Tool::CometbftFlushFix],
+    ) {
+        return;
+    }
+    let patched = std::env::var_os("ESTUARY_COMETBFT_FLUSH_FIX")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| estuary_interop::root().join(".bin/cometbft-flush-fix"));
+    let version = |bin: &std::path::Path| {
+        let out = std::process::Command::new(bin)
+            .arg("version")
+            .output()
+            .unwrap();
+        String::from_utf8(out.stdout).unwrap().trim().to_string()
+    };
+    let (release_version, patched_version) = (version(&common::cometbft()), version(&patched));
+    assert!(
+        patched_version.ends_with("+flush-fix") && !release_version.contains("flush-fix"),
+        "the builds report themselves apart: release {release_version:?}, patched {patched_version:?}"
+    );
+
+    let chain = "estuary-mixed-1";
+    let mut net = Net::new(chain, 4, 0);
+    for i in [2, 3] {
+        net.nodes[i].cometbft = Some(patched.clone());
+    }
+    net.start_all();
+    for i in 0..4 {
+        net.wait_height(i, 3, Duration::from_secs(60));
+    }
+    let status = |i: usize| rt().block_on(net.rpc(i).rpc.status()).unwrap();
+    for i in 0..4 {
+        let expected = if i >= 2 {
+            &patched_version
+        } else {
+            &release_version
+        };
+        assert_eq!(
+            &status(i).node_info.version.to_string(),
+            expected,
+            "node {i} runs the build it was given"
+        );
+    }
+
+    // The burst: alice's transfers through a patched node, bob's through a release node.
+    let (alice, bob) = (net.address("alice"), net.address("bob"));
+    let keyring = Keyring::new(net.nodes[0].home.join("keyring-test"), Backend::Test, None);
+    let account = |who: &str| {
+        let v = net.json(0, &["query", "auth", "account", who]);
+        let n = |k: &str| v[k].as_str().unwrap().parse::<u64>().unwrap();
+        (n("account_number"), n("sequence"))
+    };
+    const EACH: u64 = 150;
+    let mut sent = Vec::new();
+    for (name, from, to, node) in [("alice", &alice, &bob, 2), ("bob", &bob, &alice, 0)] {
+        let key = keyring.signing_key(name).unwrap();
+        let (number, sequence) = account(from);
+        for k in 0..EACH {
+            let tx = sign_tx(&TxPlan {
+                key: &key,
+                chain_id: chain,
+                account_number: number,
+                sequence: sequence + k,
+                messages: vec![send_any(from, to, "1")],
+                fee: vec![],
+                gas_limit: 200_000,
+                memo: String::new(),
+                timeout_height: 0,
+            })
+            .unwrap();
+            sent.push((node, tx));
+        }
+    }
+    let (alice_before, bob_before) = (
+        net.balance(0, &alice, "stake"),
+        net.balance(0, &bob, "stake"),
+    );
+    rt().block_on(async {
+        let (a, b) = (net.rpc(2), net.rpc(0));
+        for (node, tx) in sent {
+            let through = if node == 2 { &a } else { &b };
+            let r = through.rpc.broadcast_tx_sync(tx).await.unwrap();
+            assert!(r.code.is_ok(), "CheckTx refused a transfer: {}", r.log);
+        }
+    });
+    let deadline = std::time::Instant::now() + Duration::from_secs(90);
+    while account(&alice).1 < EACH || account(&bob).1 < EACH {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the burst was not committed"
+        );
+        std::thread::sleep(Duration::from_millis(300));
+    }
+    let top = net.height(0).unwrap() + 2;
+    for i in 0..4 {
+        net.wait_height(i, top, Duration::from_secs(60));
+        assert_eq!(net.balance(i, &alice, "stake"), alice_before, "node {i}");
+        assert_eq!(net.balance(i, &bob, "stake"), bob_before, "node {i}");
+    }
+
+    // Every header agrees on every node, and both builds proposed blocks.
+    let addresses: Vec<_> = (0..4).map(|i| status(i).validator_info.address).collect();
+    let mut proposers = std::collections::BTreeSet::new();
+    for h in 2..=top {
+        let hashes: Vec<String> = (0..4).map(|i| net.header_app_hash(i, h)).collect();
+        assert!(
+            hashes.iter().all(|x| x == &hashes[0]),
+            "app hashes differ at height {h}: {hashes:?}"
+        );
+        let block = rt()
+            .block_on(
+                net.rpc(0)
+                    .rpc
+                    .block(tendermint::block::Height::try_from(h).unwrap()),
+            )
+            .unwrap();
+        let proposer = block.block.header.proposer_address;
+        proposers.insert(addresses.iter().position(|a| *a == proposer).unwrap());
+    }
+    assert!(
+        proposers.iter().any(|i| *i < 2) && proposers.iter().any(|i| *i >= 2),
+        "blocks proposed by validators of both builds (proposers: {proposers:?})"
+    );
 }

@@ -70,6 +70,19 @@ fn init_writes_secrets_0600_and_a_non_zero_gas_price() {
         app_toml.contains(r#"minimum_gas_prices = "0stake""#),
         "{app_toml}"
     );
+    // `start` on a home that holds no node says so and what to run.
+    let empty = Command::new(env!("CARGO_BIN_EXE_estuaryd"))
+        .arg("--home")
+        .arg(dir.path().join("empty"))
+        .args(["start", "--abci-only"])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&empty.stderr);
+    assert!(!empty.status.success());
+    assert!(
+        err.contains("holds no node") && err.contains("estuaryd init"),
+        "{err}"
+    );
     let bad = Command::new(env!("CARGO_BIN_EXE_estuaryd"))
         .arg("--home")
         .arg(dir.path().join("bad"))
@@ -178,4 +191,62 @@ fn init_enables_metrics_and_one_log_format() {
             .all(|l| l.starts_with('{')),
         "{stderr}"
     );
+}
+
+/// Operators on separate hosts: `init` listens for peers on every interface (CometBFT's
+/// default, with its strict address book and one peer per IP) unless told a loopback address
+/// for a localnet, and writes the external address peers should dial.
+#[test]
+fn init_listens_for_peers_beyond_loopback_unless_told() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = |name: &str, extra: &[&str]| {
+        let home = dir.path().join(name);
+        let mut args = vec![
+            "init",
+            "op",
+            "--chain-id",
+            "estuary-ops-1",
+            "--base-port",
+            "27000",
+        ];
+        args.extend_from_slice(extra);
+        estuaryd(&home, &args);
+        std::fs::read_to_string(home.join("config/config.toml")).unwrap()
+    };
+    let public = config("public", &[]);
+    for line in [
+        r#"laddr = "tcp://0.0.0.0:27000""#,
+        r#"external_address = """#,
+        "addr_book_strict = true",
+        "allow_duplicate_ip = false",
+    ] {
+        assert!(public.contains(line), "{line} in\n{public}");
+    }
+    let behind_nat = config("nat", &["--external-address", "203.0.113.7:27000"]);
+    assert!(
+        behind_nat.contains(r#"external_address = "203.0.113.7:27000""#),
+        "{behind_nat}"
+    );
+    let local = config("local", &["--p2p-laddr", "tcp://127.0.0.1:27000"]);
+    for line in [
+        r#"laddr = "tcp://127.0.0.1:27000""#,
+        "addr_book_strict = false",
+        "allow_duplicate_ip = true",
+    ] {
+        assert!(local.contains(line), "{line} in\n{local}");
+    }
+    for bad in [
+        ["--p2p-laddr", "127.0.0.1:27000"],
+        ["--p2p-laddr", "tcp://127.0.0.1"],
+        ["--external-address", "203.0.113.7"],
+    ] {
+        let out = Command::new(env!("CARGO_BIN_EXE_estuaryd"))
+            .arg("--home")
+            .arg(dir.path().join("bad"))
+            .args(["init", "op", "--chain-id", "estuary-ops-1"])
+            .args(bad)
+            .output()
+            .unwrap();
+        assert!(!out.status.success(), "{bad:?} is refused");
+    }
 }

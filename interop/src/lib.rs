@@ -43,6 +43,15 @@ pub enum Tool {
     Hermes,
     /// Node and the cosmjs packages of `interop/cosmjs` (`npm ci` there).
     Cosmjs,
+    /// Node and the wallet and registry validators of `interop/chain-info` (`npm ci` there).
+    ChainInfoCheck,
+    /// Root and `ip netns`: network namespaces, each node on its own "host".
+    Netns,
+    /// CometBFT built with the socket client's flush period fixed
+    /// (`scripts/setup --cometbft-flush-fix`). An opt-in build: required only when
+    /// `ESTUARY_TEST_FLUSH_FIX=1` (the test command then builds it first), else a test that
+    /// needs it skips and says why.
+    CometbftFlushFix,
 }
 
 impl Tool {
@@ -59,8 +68,15 @@ impl Tool {
         };
         match self {
             Tool::Cometbft => at("cometbft", "ESTUARY_COMETBFT", "./scripts/setup"),
+            Tool::CometbftFlushFix => at(
+                "cometbft-flush-fix",
+                "ESTUARY_COMETBFT_FLUSH_FIX",
+                "./scripts/setup --cometbft-flush-fix, or ESTUARY_TEST_FLUSH_FIX=1 ./scripts/test",
+            ),
             Tool::Simd => at("simd", "ESTUARY_SIMD", "./scripts/build-simd"),
             Tool::Hermes => at("hermes", "ESTUARY_HERMES", "./scripts/build-hermes"),
+            Tool::ChainInfoCheck => node_project("chain-info", "@keplr-wallet/chain-validator"),
+            Tool::Netns => netns_available(),
             Tool::Cosmjs => {
                 let pkg = root().join("interop/cosmjs/node_modules/@cosmjs/stargate");
                 let node = Command::new("node").arg("--version").output();
@@ -74,6 +90,41 @@ impl Tool {
             }
         }
     }
+}
+
+/// A Node project under `interop/` installed with `npm ci` (its package `probe` present) and
+/// `node` on PATH.
+fn node_project(dir: &str, probe: &str) -> Result<(), String> {
+    let pkg = root()
+        .join("interop")
+        .join(dir)
+        .join("node_modules")
+        .join(probe);
+    let node = Command::new("node").arg("--version").output();
+    if !pkg.exists() {
+        Err(format!("interop/{dir} is not installed (npm ci there)"))
+    } else if !node.is_ok_and(|o| o.status.success()) {
+        Err("node is not on PATH".into())
+    } else {
+        Ok(())
+    }
+}
+
+/// Whether this process may make network namespaces: root, with `ip` (iproute2).
+fn netns_available() -> Result<(), String> {
+    let name = format!("estuary-probe-{}", std::process::id());
+    let made = Command::new("ip")
+        .args(["netns", "add", &name])
+        .output()
+        .map_err(|e| format!("`ip` cannot run ({e}): install iproute2"))?;
+    if !made.status.success() {
+        return Err(format!(
+            "cannot make a network namespace (root is needed): {}",
+            String::from_utf8_lossy(&made.stderr).trim()
+        ));
+    }
+    let _ = Command::new("ip").args(["netns", "del", &name]).output();
+    Ok(())
 }
 
 /// Whether `test` must be skipped because a tool it needs is not installed, so that a plain
@@ -90,12 +141,23 @@ pub fn skip_without(test: &str, tools: &[Tool]) -> bool {
         );
         return true;
     }
-    let missing: Vec<String> = tools.iter().filter_map(|t| t.installed().err()).collect();
+    let missing: Vec<(Tool, String)> = tools
+        .iter()
+        .filter_map(|t| t.installed().err().map(|e| (*t, e)))
+        .collect();
     if missing.is_empty() {
         return false;
     }
-    let reason = missing.join("; ");
-    if std::env::var_os("ESTUARY_REQUIRE_TOOLS").is_some_and(|v| v == "1") {
+    let reason = missing
+        .iter()
+        .map(|(_, e)| e.as_str())
+        .collect::<Vec<_>>()
+        .join("; ");
+    let set = |var: &str| std::env::var_os(var).is_some_and(|v| v == "1");
+    if missing.iter().any(|(t, _)| match t {
+        Tool::CometbftFlushFix => set("ESTUARY_TEST_FLUSH_FIX"),
+        _ => set("ESTUARY_REQUIRE_TOOLS"),
+    }) {
         panic!("{test} needs tools that are not installed: {reason}");
     }
     let _ = writeln!(std::io::stderr(), "skipping {test}: {reason}");
@@ -240,6 +302,17 @@ impl Localnet {
             env.push(("ESTUARY_SIMD".into(), simd_bin().display().to_string()));
         }
         env
+    }
+
+    /// Runs one of the localnet scripts (`up`, `down`, …) on this localnet's directory, as a
+    /// user would, without the options it was created with.
+    pub fn script(&self, name: &str, args: &[&str]) -> Output {
+        Command::new(root().join("localnet").join(name))
+            .args(args)
+            .envs(Self::env(self.dir.path(), self.opts))
+            .stdin(Stdio::null())
+            .output()
+            .expect("running a localnet script")
     }
 
     pub fn dir(&self) -> &Path {

@@ -893,3 +893,78 @@ channels = [{channels}]
     assert!(signed_on_b(&net) > sequence_before);
     assert!(net.started_relayer_alive());
 }
+
+/// A user's day with the localnet: the audit of an idle link says it is balanced (with
+/// `-o json` after the subcommand, as the README writes it); `localnet/down` then
+/// `localnet/up` resumes the same chains, keys and channel where they stopped; `up` on a
+/// running localnet says what to do instead of starting a second one.
+#[test]
+fn a_stopped_localnet_resumes_with_its_chains_and_channel() {
+    if estuary_interop::skip_without(
+        "a_stopped_localnet_resumes_with_its_chains_and_channel",
+        &[estuary_interop::Tool::Cometbft],
+    ) {
+        return;
+    }
+    let net = Localnet::up(Options::new());
+    let (a, b) = (net.chain_id(0), net.chain_id(1));
+    let idle = net.relayer_cmd(&["audit", a, b]);
+    assert!(
+        idle.contains("nothing escrowed") && idle.contains("balanced"),
+        "{idle}"
+    );
+    let json: serde_json::Value =
+        serde_json::from_str(&net.relayer_cmd(&["audit", a, b, "-o", "json"])).unwrap();
+    assert_eq!(json, serde_json::json!([]), "no channel holds escrow yet");
+
+    let bob_b = net.address(1, "bob");
+    net.transfer(0, "alice", "channel-0", &bob_b, "700stake", &[]);
+    wait_until("voucher on B", Duration::from_secs(60), || {
+        net.balance(1, &bob_b, &voucher()) == 700
+    });
+    let again = net.script("up", &[]);
+    assert!(
+        !again.status.success(),
+        "a second `up` on a running localnet"
+    );
+    assert!(
+        String::from_utf8_lossy(&again.stderr).contains("localnet/down stops it"),
+        "{}",
+        String::from_utf8_lossy(&again.stderr)
+    );
+
+    let stopped_at = net.latest_height(0);
+    let down = net.script("down", &[]);
+    assert!(down.status.success());
+    assert!(
+        String::from_utf8_lossy(&down.stderr).contains("localnet/up resumes it"),
+        "{}",
+        String::from_utf8_lossy(&down.stderr)
+    );
+    let up = net.script("up", &[]);
+    assert!(
+        up.status.success(),
+        "resuming:\n{}",
+        String::from_utf8_lossy(&up.stderr)
+    );
+    assert!(
+        String::from_utf8_lossy(&up.stderr).contains("resuming"),
+        "{}",
+        String::from_utf8_lossy(&up.stderr)
+    );
+    wait_until(
+        "chain A goes on from where it stopped",
+        Duration::from_secs(30),
+        || net.latest_height(0) > stopped_at,
+    );
+    assert_eq!(net.balance(1, &bob_b, &voucher()), 700, "state kept");
+    // The same channel, relayed by the resumed relayer.
+    net.transfer(0, "alice", "channel-0", &bob_b, "300stake", &[]);
+    wait_until("second voucher on B", Duration::from_secs(60), || {
+        net.balance(1, &bob_b, &voucher()) == 1000
+    });
+    assert_conserved(&net);
+    let balanced = net.relayer_cmd(&["audit", a, b, "-o", "json"]);
+    let lines: serde_json::Value = serde_json::from_str(&balanced).unwrap();
+    assert_eq!(lines[0]["balanced"], true, "{balanced}");
+}

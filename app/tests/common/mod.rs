@@ -42,6 +42,8 @@ fn free_base_port() -> u16 {
 pub struct NodeProc {
     pub home: PathBuf,
     pub base_port: u16,
+    /// This node's CometBFT binary, when not the one [`cometbft`] names.
+    pub cometbft: Option<PathBuf>,
     app: Option<Child>,
     comet: Option<Child>,
 }
@@ -83,6 +85,8 @@ impl Net {
                 chain_id,
                 "--base-port",
                 &base_port.to_string(),
+                "--p2p-laddr",
+                &format!("tcp://127.0.0.1:{base_port}"),
                 "--block-time",
                 "500ms",
                 "--minimum-gas-prices",
@@ -91,6 +95,7 @@ impl Net {
             net.nodes.push(NodeProc {
                 home,
                 base_port,
+                cometbft: None,
                 app: None,
                 comet: None,
             });
@@ -159,6 +164,8 @@ impl Net {
             &self.chain_id,
             "--base-port",
             &base_port.to_string(),
+            "--p2p-laddr",
+            &format!("tcp://127.0.0.1:{base_port}"),
             "--block-time",
             "500ms",
             // A test network takes free transactions; fee rules have their own tests.
@@ -168,6 +175,7 @@ impl Net {
         self.nodes.push(NodeProc {
             home,
             base_port,
+            cometbft: None,
             app: None,
             comet: None,
         });
@@ -201,7 +209,8 @@ impl Net {
 
     pub fn start_comet(&mut self, i: usize) {
         let (out, err) = (self.log(i, "cometbft"), self.log(i, "cometbft"));
-        let child = Command::new(cometbft())
+        let bin = self.nodes[i].cometbft.clone().unwrap_or_else(cometbft);
+        let child = Command::new(bin)
             .args(["start", "--home", self.nodes[i].home.to_str().unwrap()])
             .stdout(out)
             .stderr(err)
