@@ -33,6 +33,9 @@ pub struct Chain {
     /// Packet messages in transactions the chain refused as entirely redundant (relayed by
     /// someone else first), since the last [`Chain::take_redundant`].
     redundant: AtomicU64,
+    /// Packets and acks whose RPC answer did not hash to the commitment proven for them, by
+    /// (what, sequence): each is logged once, not on every pass.
+    mismatches_logged: std::sync::Mutex<std::collections::HashSet<(&'static str, u64)>>,
     pub cfg: ChainConfig,
     pub node: Node,
     key: SigningKey,
@@ -78,6 +81,7 @@ impl Chain {
             block_times: Default::default(),
             submitting: tokio::sync::Mutex::new(()),
             redundant: AtomicU64::new(0),
+            mismatches_logged: Default::default(),
             cfg,
             node,
             key,
@@ -251,6 +255,38 @@ impl Chain {
             }
             .encode_to_vec(),
         ))
+    }
+
+    /// Whether `what` (`packet` or `ack`) `sequence`, as this chain's RPC described it, is the
+    /// one whose commitment `proven` holds. A mismatch means the RPC endpoint lied in its event
+    /// data (the proof verified, so the commitment is the chain's): the message is never built.
+    /// It is logged once per packet, naming the endpoint.
+    pub fn matches_commitment(
+        &self,
+        what: &'static str,
+        sequence: u64,
+        computed: &[u8],
+        proven: &[u8],
+    ) -> bool {
+        if computed == proven {
+            return true;
+        }
+        let first = self
+            .mismatches_logged
+            .lock()
+            .map(|mut seen| seen.insert((what, sequence)))
+            .unwrap_or(true);
+        if first {
+            warn!(
+                chain = self.id(),
+                endpoint = %self.cfg.rpc,
+                what,
+                sequence,
+                "the RPC endpoint's {what} data does not hash to the commitment proven on chain: \
+                 not relayed (the endpoint is lying or corrupt; use another)"
+            );
+        }
+        false
     }
 
     async fn app_hash_of_header(&self, height: u64) -> Result<Vec<u8>> {

@@ -91,6 +91,10 @@ pub struct SideStatus {
     /// Of those, the ones the relayer's last pass skipped as poison (their message fits in no
     /// transaction): they wait for their timeout and refund.
     pub poison_packets: Vec<u64>,
+    /// Packets from this chain (and acks written on it) whose description by this chain's RPC
+    /// endpoint did not hash to the commitment proven on chain, in the running relayer's last
+    /// pass: left pending, never relayed from that endpoint.
+    pub rpc_mismatches: Vec<u64>,
 }
 
 pub async fn status(a: &Chain, b: &Chain, st: &LinkState) -> Result<Vec<SideStatus>> {
@@ -106,6 +110,7 @@ pub async fn status(a: &Chain, b: &Chain, st: &LinkState) -> Result<Vec<SideStat
             channel_id: my.channel_id.clone(),
             pending_packets: unreceived(other, their, pending_commitments(me, my).await?).await?,
             poison_packets: Vec::new(),
+            rpc_mismatches: Vec::new(),
         });
     }
     Ok(out)

@@ -262,7 +262,13 @@ async fn run(cli: Cli) -> Result<()> {
             let mut s = estuary_relayer::status(&ca, &cb, &linked(&cfg, &a, &b)?).await?;
             // Poison packets are known from the running relayer's last pass (its progress files).
             let poisoned = Progress::poisoned_between(&cfg.state_dir, &a, &b);
+            let mismatched = Progress::mismatched_between(&cfg.state_dir, &a, &b);
             for side in &mut s {
+                side.rpc_mismatches = mismatched
+                    .iter()
+                    .filter(|(chain, _)| *chain == side.chain_id)
+                    .map(|(_, seq)| *seq)
+                    .collect();
                 side.poison_packets = poisoned
                     .iter()
                     .filter(|(chain, seq)| {
@@ -286,6 +292,12 @@ async fn run(cli: Cli) -> Result<()> {
                         side.pending_packets,
                         side.poison_packets
                     );
+                    if !side.rpc_mismatches.is_empty() {
+                        println!(
+                            "  {}'s RPC endpoint described {:?} with data that does not match the proven commitments: not relayed from it (use another endpoint)",
+                            side.chain_id, side.rpc_mismatches
+                        );
+                    }
                 }
             }
         }

@@ -32,6 +32,10 @@ pub struct Progress {
     /// The poison packets of the last pass, by sequence: they wait for their timeout.
     #[serde(default)]
     pub poisoned_now: Vec<(String, u64)>,
+    /// Packets and acks whose RPC data did not hash to their proven commitment, in the last
+    /// pass, as (the chain whose RPC lied, sequence): left pending, never signed for.
+    #[serde(default)]
+    pub mismatched_now: Vec<(String, u64)>,
     /// Heights of each chain at the end of the last good pass.
     pub heights: Vec<(String, u64)>,
     /// Each side's client of the other, and its latest height.
@@ -58,18 +62,32 @@ impl Progress {
     /// The poison packets of the last pass of every task relaying between `a` and `b` (the
     /// default link's and each configured channel's), as (sending chain, sequence).
     pub fn poisoned_between(state_dir: &Path, a: &str, b: &str) -> Vec<(String, u64)> {
+        Self::between(state_dir, a, b)
+            .flat_map(|p| p.poisoned_now)
+            .collect()
+    }
+
+    /// The packets and acks the last pass of every task between `a` and `b` left out because
+    /// their RPC data did not match the proven commitment, as (chain whose RPC lied, sequence).
+    pub fn mismatched_between(state_dir: &Path, a: &str, b: &str) -> Vec<(String, u64)> {
+        Self::between(state_dir, a, b)
+            .flat_map(|p| p.mismatched_now)
+            .collect()
+    }
+
+    /// The progress of every task relaying between `a` and `b`.
+    fn between(state_dir: &Path, a: &str, b: &str) -> impl Iterator<Item = Progress> {
         let exact = format!("progress-{a}--{b}.json");
         let per_channel = format!("progress-{a}--{b}--");
-        let Ok(dir) = std::fs::read_dir(state_dir) else {
-            return vec![];
-        };
-        dir.filter_map(|e| e.ok())
-            .filter(|e| {
+        std::fs::read_dir(state_dir)
+            .into_iter()
+            .flatten()
+            .filter_map(|e| e.ok())
+            .filter(move |e| {
                 let name = e.file_name().to_string_lossy().into_owned();
                 name == exact || (name.starts_with(&per_channel) && name.ends_with(".json"))
             })
-            .flat_map(|e| Progress::load(&e.path()).poisoned_now)
-            .collect()
+            .map(|e| Progress::load(&e.path()))
     }
 
     pub fn save(&self, path: &Path) -> Result<()> {
@@ -87,6 +105,7 @@ impl Progress {
         self.errors += r.errors as u64;
         self.poisoned += r.poisoned.len() as u64;
         self.poisoned_now = r.poisoned;
+        self.mismatched_now = r.mismatched;
     }
 }
 
@@ -134,6 +153,7 @@ pub struct Metrics {
     pub acks: Family<FromLabels, Counter>,
     pub timeouts: Family<FromLabels, Counter>,
     pub poison: Family<FromLabels, Counter>,
+    pub rpc_mismatch: Family<ChainLabels, Counter>,
     pub redundant: Family<ChainLabels, Counter>,
     pub latency_seconds: Family<FromLabels, Histogram, fn() -> Histogram>,
     pub latency_blocks: Family<FromLabels, Histogram, fn() -> Histogram>,
@@ -159,6 +179,7 @@ impl Metrics {
             acks: Family::default(),
             timeouts: Family::default(),
             poison: Family::default(),
+            rpc_mismatch: Family::default(),
             redundant: Family::default(),
             latency_seconds: Family::new_with_constructor(seconds_histogram),
             latency_blocks: Family::new_with_constructor(blocks_histogram),
@@ -194,6 +215,11 @@ impl Metrics {
             "poison_packets",
             "Packets skipped because their message fits in no transaction (counted each pass until they time out)",
             m.poison.clone(),
+        );
+        registry.register(
+            "rpc_mismatch",
+            "Packets and acks an RPC endpoint described with data that does not hash to the commitment proven on chain (never relayed; counted each pass while the endpoint keeps lying), by the chain whose endpoint it is",
+            m.rpc_mismatch.clone(),
         );
         registry.register(
             "redundant_packets",
@@ -246,6 +272,13 @@ impl Metrics {
                 .get_or_create(&labels)
                 .inc_by(r.poisoned.len() as u64);
             self.pass_errors.inc_by(r.errors as u64);
+            for (chain, _) in &r.mismatched {
+                self.rpc_mismatch
+                    .get_or_create(&ChainLabels {
+                        chain: chain.clone(),
+                    })
+                    .inc();
+            }
         }
         for l in pass.iter().flat_map(|(_, r)| &r.latencies) {
             let labels = FromLabels {

@@ -26,6 +26,9 @@ pub struct Relayed {
     /// Packets whose message could not fit in any transaction (skipped; they time out), as
     /// (the chain that sent them, sequence).
     pub poisoned: Vec<(String, u64)>,
+    /// Packets and acks left out because the source RPC's description of them did not hash to
+    /// the commitment proven on chain, as (the chain whose RPC lied, sequence).
+    pub mismatched: Vec<(String, u64)>,
     /// Classes (receives, timeouts, acknowledgements) whose delivery failed this pass.
     pub errors: usize,
     /// Send→ack latency of the packets whose acks this pass delivered (those whose receive this
@@ -50,6 +53,7 @@ impl Relayed {
             Ok(d) => {
                 add(self, d.sent);
                 self.poisoned.extend(d.poisoned);
+                self.mismatched.extend(d.mismatched);
             }
             Err(e) => {
                 warn!("relaying {class} failed (retried next pass): {e:#}");
@@ -65,6 +69,7 @@ impl std::ops::AddAssign for Relayed {
         self.acks += o.acks;
         self.timeouts += o.timeouts;
         self.poisoned.extend(o.poisoned);
+        self.mismatched.extend(o.mismatched);
         self.errors += o.errors;
         self.latencies.extend(o.latencies);
     }
@@ -317,15 +322,21 @@ fn fitting(
     out
 }
 
-/// Submits `msgs` (after the client `update`) on `on`, leaving out the poison packets.
+/// Submits `msgs` (after the client `update`) on `on`, leaving out the poison packets;
+/// `mismatched` are the sequences already left out because their data did not match its proven
+/// commitment (reported with what was delivered).
 async fn submit_fitting(
     on: &Chain,
     sender: &Chain,
     update: Option<Any>,
     msgs: Vec<(u64, Any)>,
+    mismatched: Vec<(String, u64)>,
     class: &str,
 ) -> Result<Delivered> {
-    let mut out = Delivered::default();
+    let mut out = Delivered {
+        mismatched,
+        ..Delivered::default()
+    };
     let sequences: Vec<u64> = msgs.iter().map(|(s, _)| *s).collect();
     let msgs = fitting(on, sender, &update, msgs, &mut out.poisoned);
     out.sent = msgs.len().saturating_sub(usize::from(update.is_some()));
@@ -352,6 +363,7 @@ async fn submit_fitting(
 pub struct Delivered {
     pub sent: usize,
     pub poisoned: Vec<(String, u64)>,
+    pub mismatched: Vec<(String, u64)>,
     /// The sequences sent, and the height of the last block that holds them.
     pub sequences: Vec<u64>,
     pub height: Option<u64>,
@@ -365,12 +377,26 @@ async fn deliver_recvs(
 ) -> Result<Delivered> {
     let (h, update) = proof_height(src, dst, &dst_end.client_id).await?;
     let mut msgs = Vec::new();
+    let mut mismatched = Vec::new();
     for p in recvs {
         let path = format!(
             "commitments/ports/{}/channels/{}/sequences/{}",
             p.source_port, p.source_channel, p.sequence
         );
-        let (_, proof) = src.proven(&path, h).await?;
+        let (commitment, proof) = src.proven(&path, h).await?;
+        // The packet comes from the source RPC's events, the commitment from a proof checked
+        // against the chain's header: only a packet that hashes to it is ever signed for.
+        let timeout = p.timeout_height.unwrap_or_default();
+        let computed = estuary_ibc::ics20::packet_commitment(
+            &p.data,
+            timeout.revision_number,
+            timeout.revision_height,
+            p.timeout_timestamp,
+        );
+        if !src.matches_commitment("packet", p.sequence, &computed, &commitment) {
+            mismatched.push((src.id().to_string(), p.sequence));
+            continue;
+        }
         let m = chan::MsgRecvPacket {
             packet: Some(p.clone()),
             proof_commitment: proof,
@@ -379,7 +405,7 @@ async fn deliver_recvs(
         };
         msgs.push((p.sequence, any(&m)));
     }
-    submit_fitting(dst, src, update, msgs, "receives").await
+    submit_fitting(dst, src, update, msgs, mismatched, "receives").await
 }
 
 async fn deliver_timeouts(
@@ -405,7 +431,7 @@ async fn deliver_timeouts(
         };
         msgs.push((p.sequence, any(&m)));
     }
-    submit_fitting(src, src, update, msgs, "timeouts").await
+    submit_fitting(src, src, update, msgs, vec![], "timeouts").await
 }
 
 /// Acknowledgements written on `dst` for packets from `src` whose commitment `src` still holds.
@@ -441,6 +467,7 @@ async fn relay_acks(src: &Chain, src_end: &End, dst: &Chain, dst_end: &End) -> R
     }
     let (h, update) = proof_height(dst, src, &src_end.client_id).await?;
     let mut msgs = Vec::new();
+    let mut mismatched = Vec::new();
     let mut index = EventIndex::new();
     for seq in &owed.sequences {
         let (_, attrs) = packet_event(
@@ -458,7 +485,12 @@ async fn relay_acks(src: &Chain, src_end: &End, dst: &Chain, dst_end: &End) -> R
             "acks/ports/{}/channels/{}/sequences/{seq}",
             p.destination_port, p.destination_channel
         );
-        let (_, proof) = dst.proven(&path, h).await?;
+        let (commitment, proof) = dst.proven(&path, h).await?;
+        let computed = estuary_ibc::ics20::ack_commitment(&ack);
+        if !dst.matches_commitment("ack", *seq, &computed, &commitment) {
+            mismatched.push((dst.id().to_string(), *seq));
+            continue;
+        }
         let m = chan::MsgAcknowledgement {
             packet: Some(p),
             acknowledgement: ack,
@@ -468,5 +500,5 @@ async fn relay_acks(src: &Chain, src_end: &End, dst: &Chain, dst_end: &End) -> R
         };
         msgs.push((*seq, any(&m)));
     }
-    submit_fitting(src, src, update, msgs, "acknowledgements").await
+    submit_fitting(src, src, update, msgs, mismatched, "acknowledgements").await
 }
