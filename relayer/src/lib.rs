@@ -69,10 +69,81 @@ pub async fn refresh_client(src: &Chain, dst: &Chain, client_id: &str) -> Result
     Ok(())
 }
 
-/// Newest header time of `dst`'s client of `src`, plus `src`'s trusting period.
+/// When `dst`'s client of `src` expires unless updated (Unix seconds): its newest header's time
+/// plus the trusting period the client itself carries.
 pub async fn client_expiry(src: &Chain, dst: &Chain, client_id: &str) -> Result<i64> {
+    Ok(client_status(src, dst, client_id).await?.1)
+}
+
+/// A light client's status, as ibc-go names it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub enum ClientStatus {
+    Active,
+    /// Its newest consensus state is older than its trusting period (by the host's clock): no
+    /// header can update it, and no packet can be proven to it.
+    Expired,
+    /// Misbehaviour was submitted: it accepts nothing more.
+    Frozen,
+}
+
+impl ClientStatus {
+    /// The value of the `client_status` metric: 0 active, 1 expired, 2 frozen.
+    pub fn code(self) -> i64 {
+        match self {
+            ClientStatus::Active => 0,
+            ClientStatus::Expired => 1,
+            ClientStatus::Frozen => 2,
+        }
+    }
+
+    /// What an operator should do about a client that is not active.
+    pub fn advice(self, host: &str, client: &str) -> Option<String> {
+        let recover = format!(
+            "its channels are stuck until it is recovered: create a substitute client \
+             (`estuary-relayer create client`) and pass a governance proposal with \
+             MsgRecoverClient (subject {client}, substitute the new client) on {host} — ibc-go \
+             chains take it; Estuary cannot recover clients yet"
+        );
+        match self {
+            ClientStatus::Active => None,
+            ClientStatus::Expired => Some(format!(
+                "client {client} on {host} has EXPIRED (no update within its trusting period); {recover}"
+            )),
+            ClientStatus::Frozen => Some(format!(
+                "client {client} on {host} is FROZEN (misbehaviour was submitted against it); {recover}"
+            )),
+        }
+    }
+}
+
+/// `dst`'s client of `src`: its status and when it expires (Unix seconds).
+pub async fn client_status(
+    src: &Chain,
+    dst: &Chain,
+    client_id: &str,
+) -> Result<(ClientStatus, i64)> {
+    use ibc_proto::ibc::lightclients::tendermint::v1 as tm;
+    use prost::Message;
+    let any = cosmrs::Any::decode(
+        dst.ibc_value(&format!("clients/{client_id}/clientState"))
+            .await?
+            .as_slice(),
+    )?;
+    let cs = tm::ClientState::decode(any.value.as_slice())?;
     let (_, time) = newest_consensus(src, dst, client_id).await?;
-    Ok(time + src.cfg.trusting_period_secs as i64)
+    let trusting = cs.trusting_period.map_or(0, |d| d.seconds);
+    let expires_at = time.saturating_add(trusting);
+    let frozen = cs
+        .frozen_height
+        .is_some_and(|h| h.revision_number != 0 || h.revision_height != 0);
+    let status = if frozen {
+        ClientStatus::Frozen
+    } else if dst.latest_time().await?.unix_timestamp() >= expires_at {
+        ClientStatus::Expired
+    } else {
+        ClientStatus::Active
+    };
+    Ok((status, expires_at))
 }
 
 #[derive(Debug, Serialize)]
@@ -84,6 +155,7 @@ pub struct SideStatus {
     /// When the client expires unless updated (Unix seconds): its newest header's time plus the
     /// trusting period.
     pub client_expires_at: i64,
+    pub client_status: ClientStatus,
     pub connection_id: String,
     pub channel_id: String,
     /// Packets sent from this side that the other has not received.
@@ -100,12 +172,14 @@ pub struct SideStatus {
 pub async fn status(a: &Chain, b: &Chain, st: &LinkState) -> Result<Vec<SideStatus>> {
     let mut out = Vec::new();
     for (me, my, other, their) in [(a, &st.a, b, &st.b), (b, &st.b, a, &st.a)] {
+        let (client_status, expires_at) = client_status(other, me, &my.client_id).await?;
         out.push(SideStatus {
             chain_id: me.id().into(),
             height: me.latest_height().await?,
             client_id: my.client_id.clone(),
             client_height: client_height(me, &my.client_id).await?,
-            client_expires_at: client_expiry(other, me, &my.client_id).await?,
+            client_expires_at: expires_at,
+            client_status,
             connection_id: my.connection_id.clone(),
             channel_id: my.channel_id.clone(),
             pending_packets: unreceived(other, their, pending_commitments(me, my).await?).await?,

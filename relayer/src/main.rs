@@ -282,16 +282,21 @@ async fn run(cli: Cli) -> Result<()> {
             } else {
                 for side in s {
                     println!(
-                        "{} at {}: client {} at {}, {} {}, pending {:?}, poison (left to time out) {:?}",
+                        "{} at {}: client {} at {} ({:?}), {} {}, pending {:?}, poison (left to time out) {:?}",
                         side.chain_id,
                         side.height,
                         side.client_id,
                         side.client_height,
+                        side.client_status,
                         side.connection_id,
                         side.channel_id,
                         side.pending_packets,
                         side.poison_packets
                     );
+                    if let Some(advice) = side.client_status.advice(&side.chain_id, &side.client_id)
+                    {
+                        println!("  {advice}");
+                    }
                     if !side.rpc_mismatches.is_empty() {
                         println!(
                             "  {}'s RPC endpoint described {:?} with data that does not match the proven commitments: not relayed from it (use another endpoint)",

@@ -160,6 +160,7 @@ pub struct Metrics {
     pub chain_height: Family<ChainLabels, Gauge>,
     pub client_height: Family<ClientLabels, Gauge>,
     pub client_expiry: Family<ClientLabels, Gauge>,
+    pub client_status: Family<ClientLabels, Gauge>,
     pub balance: Family<BalanceLabels, Gauge<f64, AtomicU64>>,
 }
 
@@ -186,6 +187,7 @@ impl Metrics {
             chain_height: Family::default(),
             client_height: Family::default(),
             client_expiry: Family::default(),
+            client_status: Family::default(),
             balance: Family::default(),
             registry: Registry::default(),
         };
@@ -246,6 +248,11 @@ impl Metrics {
             "client_expiry_seconds",
             "Seconds until each client expires unless updated (negative: expired)",
             m.client_expiry.clone(),
+        );
+        registry.register(
+            "client_status",
+            "Each light client's status: 0 active, 1 expired (no update within its trusting period), 2 frozen (misbehaviour submitted)",
+            m.client_status.clone(),
         );
         registry.register(
             "balance",

@@ -184,6 +184,7 @@ async fn monitor(
     links: Vec<(Arc<Chain>, Arc<Chain>, LinkState)>,
     m: Arc<Metrics>,
 ) {
+    let mut last_status = std::collections::HashMap::new();
     loop {
         for c in &chains {
             if let Ok(h) = c.latest_height().await {
@@ -214,8 +215,16 @@ async fn monitor(
                 if let Ok(h) = client_height(host, &end.client_id).await {
                     m.client_height.get_or_create(&labels).set(h as i64);
                 }
-                if let Ok(at) = crate::client_expiry(other, host, &end.client_id).await {
+                if let Ok((status, at)) = crate::client_status(other, host, &end.client_id).await {
                     m.client_expiry.get_or_create(&labels).set(at - now);
+                    m.client_status.get_or_create(&labels).set(status.code());
+                    // Said once when a client stops being active, not every few seconds.
+                    let was = last_status.insert(labels.clone(), status);
+                    if was != Some(status) {
+                        if let Some(advice) = status.advice(host.id(), &end.client_id) {
+                            tracing::error!("{advice}");
+                        }
+                    }
                 }
             }
         }

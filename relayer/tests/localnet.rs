@@ -968,3 +968,71 @@ fn a_stopped_localnet_resumes_with_its_chains_and_channel() {
     let lines: serde_json::Value = serde_json::from_str(&balanced).unwrap();
     assert_eq!(lines[0]["balanced"], true, "{balanced}");
 }
+
+/// A client that expires while no relayer runs (a 12 s trusting period): `status` says which
+/// client, that it expired and what to do about it; the relayer, started again, sets
+/// `estuary_relayer_client_status` to 1 (expired) and logs the same advice once.
+#[test]
+fn an_expired_client_is_reported_with_what_to_do() {
+    if estuary_interop::skip_without(
+        "an_expired_client_is_reported_with_what_to_do",
+        &[estuary_interop::Tool::Cometbft],
+    ) {
+        return;
+    }
+    let mut net = Localnet::up(Options {
+        relayer: false,
+        ..Options::new()
+    });
+    let (a, b) = (net.chain_id(0), net.chain_id(1));
+    let config = std::fs::read_to_string(net.dir().join("relayer.toml")).unwrap();
+    let short = config.replace(
+        "key = \"relayer\"\n",
+        "key = \"relayer\"\ntrusting_period_secs = 12\n",
+    );
+    assert_eq!(
+        short.matches("trusting_period_secs = 12").count(),
+        2,
+        "{short}"
+    );
+    let short_config = net.dir().join("relayer-short.toml");
+    std::fs::write(&short_config, short).unwrap();
+    net.relayer_cmd_with(&short_config, &["link", a, b]);
+    let status = |net: &Localnet| -> serde_json::Value {
+        serde_json::from_str(&net.relayer_cmd_with(&short_config, &["status", a, b, "-o", "json"]))
+            .unwrap()
+    };
+    let fresh = status(&net);
+    assert_eq!(fresh[0]["client_status"], "Active", "{fresh}");
+    assert_eq!(fresh[1]["client_status"], "Active", "{fresh}");
+
+    // Nobody updates the clients for longer than their trusting period.
+    std::thread::sleep(Duration::from_secs(16));
+    let stale = status(&net);
+    for side in 0..2 {
+        assert_eq!(stale[side]["client_status"], "Expired", "{stale}");
+    }
+    let text = net.relayer_cmd_with(&short_config, &["status", a, b]);
+    assert!(
+        text.contains("has EXPIRED") && text.contains("MsgRecoverClient"),
+        "{text}"
+    );
+
+    let metrics = format!("127.0.0.1:{}", net.opts.base + 90);
+    net.start_relayer_with(&short_config, &["start", a, b, "--metrics", &metrics]);
+    let gauge =
+        format!("estuary_relayer_client_status{{chain=\"{a}\",client=\"07-tendermint-0\"}} 1");
+    wait_until(
+        "the expired client in the metrics",
+        Duration::from_secs(30),
+        // The endpoint is up once the relayer has started.
+        || std::net::TcpStream::connect(&metrics).is_ok() && http_get(&metrics).contains(&gauge),
+    );
+    std::thread::sleep(Duration::from_secs(6));
+    let log = std::fs::read_to_string(net.dir().join("relayer-restarted.log")).unwrap();
+    let said = log
+        .lines()
+        .filter(|l| l.contains(&format!("client 07-tendermint-0 on {a} has EXPIRED")))
+        .count();
+    assert_eq!(said, 1, "said once:\n{log}");
+}
