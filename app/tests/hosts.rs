@@ -141,6 +141,16 @@ impl Hosts {
         }
     }
 
+    /// A bank send from alice (host 0's key) through host `i`'s node, waited for: its height.
+    fn send(&self, i: usize, to: &str, amount: &str) -> u64 {
+        let args = [
+            "tx", "bank", "send", "alice", to, amount, "--yes", "--wait", "-o", "json",
+        ];
+        let sent: serde_json::Value = serde_json::from_str(&self.est(i, &args)).unwrap();
+        assert_eq!(sent["code"], 0, "{sent}");
+        sent["height"].as_str().unwrap().parse().unwrap()
+    }
+
     fn balance(&self, i: usize, address: &str) -> u128 {
         let v: serde_json::Value = serde_json::from_str(&self.est(
             i,
@@ -297,24 +307,7 @@ fn validators_on_separate_hosts_follow_the_operator_procedure() {
     }
 
     // A transfer sent on host 0 is seen on every host.
-    let sent = hosts.est(
-        0,
-        &[
-            "tx",
-            "bank",
-            "send",
-            "alice",
-            &bob,
-            "1234stake",
-            "--yes",
-            "--wait",
-            "-o",
-            "json",
-        ],
-    );
-    let sent: serde_json::Value = serde_json::from_str(&sent).unwrap();
-    assert_eq!(sent["code"], 0, "{sent}");
-    let height: u64 = sent["height"].as_str().unwrap().parse().unwrap();
+    let height = hosts.send(0, &bob, "1234stake");
     for i in 0..HOSTS {
         hosts.wait_height(i, height, Duration::from_secs(30));
         assert_eq!(hosts.balance(i, &bob), 1234, "host {i}");
@@ -323,14 +316,7 @@ fn validators_on_separate_hosts_follow_the_operator_procedure() {
     // Host 3 cut off: the other three go on without it; a transfer meanwhile.
     ip(&["-n", &hosts.ns(3), "link", "set", "eth0", "down"]);
     let cut_at = hosts.height(3).unwrap();
-    let sent = hosts.est(
-        0,
-        &[
-            "tx", "bank", "send", "alice", &bob, "766stake", "--yes", "--wait", "-o", "json",
-        ],
-    );
-    let sent: serde_json::Value = serde_json::from_str(&sent).unwrap();
-    assert_eq!(sent["code"], 0, "{sent}");
+    hosts.send(0, &bob, "766stake");
     let target = hosts.height(0).unwrap() + 5;
     hosts.wait_height(0, target, Duration::from_secs(60));
     let isolated = hosts.height(3).unwrap();

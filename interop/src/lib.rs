@@ -191,6 +191,17 @@ pub fn free_base() -> u16 {
     }
 }
 
+/// The text a Prometheus endpoint at `addr` (host:port) serves, or `None` while nothing
+/// answers there (a process that has not bound it yet).
+pub fn scrape(addr: &str) -> Option<String> {
+    use std::io::{Read, Write};
+    let mut s = std::net::TcpStream::connect(addr).ok()?;
+    s.write_all(b"GET /metrics HTTP/1.0\r\n\r\n").ok()?;
+    let mut out = String::new();
+    s.read_to_string(&mut out).ok()?;
+    Some(out)
+}
+
 /// A tool the setup scripts install into `.bin/` (cometbft, simd, hermes).
 pub fn tool(name: &str, env: &str, script: &str) -> PathBuf {
     let p = std::env::var_os(env)

@@ -442,12 +442,7 @@ fn four_validators_survive_one_down() {
 }
 
 fn http_get(addr: &str) -> String {
-    use std::io::{Read, Write};
-    let mut s = std::net::TcpStream::connect(addr).expect("metrics endpoint");
-    s.write_all(b"GET /metrics HTTP/1.0\r\n\r\n").unwrap();
-    let mut out = String::new();
-    s.read_to_string(&mut out).unwrap();
-    out
+    estuary_interop::scrape(addr).expect("metrics endpoint")
 }
 
 /// A faulty relayer's submissions, sent to the real nodes, are refused and change nothing.
@@ -1026,7 +1021,7 @@ fn an_expired_client_is_reported_with_what_to_do() {
         "the expired client in the metrics",
         Duration::from_secs(30),
         // The endpoint is up once the relayer has started.
-        || std::net::TcpStream::connect(&metrics).is_ok() && http_get(&metrics).contains(&gauge),
+        || estuary_interop::scrape(&metrics).is_some_and(|m| m.contains(&gauge)),
     );
     std::thread::sleep(Duration::from_secs(6));
     let log = std::fs::read_to_string(net.dir().join("relayer-restarted.log")).unwrap();

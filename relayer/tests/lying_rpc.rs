@@ -149,15 +149,6 @@ fn lying_proxy(upstream: String) -> (String, Arc<AtomicUsize>) {
     (url, forged)
 }
 
-fn http_get(addr: &str) -> String {
-    let mut s = TcpStream::connect(addr).expect("metrics endpoint");
-    s.write_all(b"GET /metrics HTTP/1.0\r\n\r\n")
-        .expect("request");
-    let mut out = String::new();
-    s.read_to_string(&mut out).expect("answer");
-    out
-}
-
 #[test]
 fn a_lying_rpc_endpoint_gets_no_forged_packet_relayed() {
     if estuary_interop::skip_without(
@@ -208,11 +199,14 @@ fn a_lying_rpc_endpoint_gets_no_forged_packet_relayed() {
         || forged.load(Ordering::Relaxed) > 0,
     );
     wait_until("the mismatch is counted", Duration::from_secs(30), || {
-        http_get(&metrics).lines().any(|l| {
-            l.starts_with(&format!(
-                "estuary_relayer_rpc_mismatch_total{{chain=\"{a}\"}}"
-            )) && !l.ends_with(" 0")
-        })
+        estuary_interop::scrape(&metrics)
+            .unwrap_or_default()
+            .lines()
+            .any(|l| {
+                l.starts_with(&format!(
+                    "estuary_relayer_rpc_mismatch_total{{chain=\"{a}\"}}"
+                )) && !l.ends_with(" 0")
+            })
     });
     // Several more passes against the lying endpoint: still nothing submitted on B.
     std::thread::sleep(Duration::from_secs(5));
