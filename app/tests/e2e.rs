@@ -734,9 +734,11 @@ fn validators_on_the_release_and_the_flush_fix_cometbft_agree() {
     ) {
         return;
     }
-    let patched = std::env::var_os("ESTUARY_COMETBFT_FLUSH_FIX")
-        .map(std::path::PathBuf::from)
-        .unwrap_or_else(|| estuary_interop::root().join(".bin/cometbft-flush-fix"));
+    let patched = estuary_interop::tool(
+        "cometbft-flush-fix",
+        "ESTUARY_COMETBFT_FLUSH_FIX",
+        "scripts/setup --cometbft-flush-fix",
+    );
     let version = |bin: &std::path::Path| {
         let out = std::process::Command::new(bin)
             .arg("version")

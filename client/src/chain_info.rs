@@ -240,6 +240,18 @@ pub fn ibc_path(a: PathEnd<'_>, b: PathEnd<'_>) -> (String, Value) {
     (file, doc)
 }
 
+/// Writes `doc` as `dir/file` (pretty JSON, the registry's layout; `dir` made if missing) and
+/// says so on stderr.
+pub fn write_document(dir: &std::path::Path, file: &str, doc: &Value) -> Result<()> {
+    use anyhow::Context;
+    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    let path = dir.join(file);
+    std::fs::write(&path, serde_json::to_string_pretty(doc)? + "\n")
+        .with_context(|| format!("writing {}", path.display()))?;
+    eprintln!("wrote {}", path.display());
+    Ok(())
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::indexing_slicing)]
 mod tests {

@@ -10,13 +10,13 @@ use cosmrs::proto::cosmos::auth::v1beta1 as auth_pb;
 use cosmrs::tx::{Body, Fee, SignDoc, SignerInfo};
 use cosmrs::Any;
 use estuary_sdk::query::{JsonQuery, QueryRequest};
-
-use crate::errors::QueryFailed;
 use estuary_sdk::Coin;
 use prost::Message;
 use serde::Serialize;
 use tendermint_rpc::client::CompatMode;
 use tendermint_rpc::{Client, HttpClient, HttpClientUrl};
+
+use crate::errors::QueryFailed;
 
 pub struct Node {
     pub rpc: HttpClient,

@@ -41,13 +41,19 @@ pub async fn relay_both_ways(
 /// The height and header time (Unix seconds) of the newest consensus state `dst`'s client of
 /// `src` holds.
 async fn newest_consensus(src: &Chain, dst: &Chain, client_id: &str) -> Result<(u64, i64)> {
+    let h = client_height(dst, client_id).await?;
+    Ok((h, consensus_time(src, dst, client_id, h).await?))
+}
+
+/// The header time (Unix seconds) of the consensus state at height `h` of `dst`'s client of
+/// `src`.
+async fn consensus_time(src: &Chain, dst: &Chain, client_id: &str, h: u64) -> Result<i64> {
     use ibc_proto::ibc::lightclients::tendermint::v1 as tm;
     use prost::Message;
-    let h = client_height(dst, client_id).await?;
     let path = format!("clients/{client_id}/consensusStates/{}-{h}", src.revision);
     let any = cosmrs::Any::decode(dst.ibc_value(&path).await?.as_slice())?;
     let cs = tm::ConsensusState::decode(any.value.as_slice())?;
-    Ok((h, cs.timestamp.map_or(0, |t| t.seconds)))
+    Ok(cs.timestamp.map_or(0, |t| t.seconds))
 }
 
 /// Updates `dst`'s client of `src` once its newest header is a third of the trusting period old,
@@ -67,12 +73,6 @@ pub async fn refresh_client(src: &Chain, dst: &Chain, client_id: &str) -> Result
         );
     }
     Ok(())
-}
-
-/// When `dst`'s client of `src` expires unless updated (Unix seconds): its newest header's time
-/// plus the trusting period the client itself carries.
-pub async fn client_expiry(src: &Chain, dst: &Chain, client_id: &str) -> Result<i64> {
-    Ok(client_status(src, dst, client_id).await?.1)
 }
 
 /// A light client's status, as ibc-go names it.
@@ -116,21 +116,21 @@ impl ClientStatus {
     }
 }
 
-/// `dst`'s client of `src`: its status and when it expires (Unix seconds).
-pub async fn client_status(
-    src: &Chain,
-    dst: &Chain,
-    client_id: &str,
-) -> Result<(ClientStatus, i64)> {
-    use ibc_proto::ibc::lightclients::tendermint::v1 as tm;
-    use prost::Message;
-    let any = cosmrs::Any::decode(
-        dst.ibc_value(&format!("clients/{client_id}/clientState"))
-            .await?
-            .as_slice(),
-    )?;
-    let cs = tm::ClientState::decode(any.value.as_slice())?;
-    let (_, time) = newest_consensus(src, dst, client_id).await?;
+/// `dst`'s client of `src` as an operator watches it, read from one fetch of its state.
+#[derive(Clone, Copy, Debug)]
+pub struct ClientView {
+    /// Its latest height.
+    pub height: u64,
+    pub status: ClientStatus,
+    /// When it expires unless updated (Unix seconds): its newest header's time plus the
+    /// trusting period the client itself carries.
+    pub expires_at: i64,
+}
+
+pub async fn client_view(src: &Chain, dst: &Chain, client_id: &str) -> Result<ClientView> {
+    let cs = link::client_state(dst, client_id).await?;
+    let height = link::latest_height_of(&cs);
+    let time = consensus_time(src, dst, client_id, height).await?;
     let trusting = cs.trusting_period.map_or(0, |d| d.seconds);
     let expires_at = time.saturating_add(trusting);
     let frozen = cs
@@ -143,7 +143,11 @@ pub async fn client_status(
     } else {
         ClientStatus::Active
     };
-    Ok((status, expires_at))
+    Ok(ClientView {
+        height,
+        status,
+        expires_at,
+    })
 }
 
 #[derive(Debug, Serialize)]
@@ -172,14 +176,14 @@ pub struct SideStatus {
 pub async fn status(a: &Chain, b: &Chain, st: &LinkState) -> Result<Vec<SideStatus>> {
     let mut out = Vec::new();
     for (me, my, other, their) in [(a, &st.a, b, &st.b), (b, &st.b, a, &st.a)] {
-        let (client_status, expires_at) = client_status(other, me, &my.client_id).await?;
+        let client = client_view(other, me, &my.client_id).await?;
         out.push(SideStatus {
             chain_id: me.id().into(),
             height: me.latest_height().await?,
             client_id: my.client_id.clone(),
-            client_height: client_height(me, &my.client_id).await?,
-            client_expires_at: expires_at,
-            client_status,
+            client_height: client.height,
+            client_expires_at: client.expires_at,
+            client_status: client.status,
             connection_id: my.connection_id.clone(),
             channel_id: my.channel_id.clone(),
             pending_packets: unreceived(other, their, pending_commitments(me, my).await?).await?,

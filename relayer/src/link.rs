@@ -150,15 +150,24 @@ async fn client_chain_id(host: &Chain, client_id: &str) -> Result<String> {
     Ok(cs.chain_id)
 }
 
-/// The latest height `dst`'s client of `src` has.
-pub async fn client_height(dst: &Chain, client_id: &str) -> Result<u64> {
+/// The state of `dst`'s client `client_id` (a Tendermint client).
+pub async fn client_state(dst: &Chain, client_id: &str) -> Result<tm::ClientState> {
     let bytes = dst
         .ibc_value(&format!("clients/{client_id}/clientState"))
         .await?;
     let any = Any::decode(bytes.as_slice())
         .with_context(|| format!("client {client_id} on {}", dst.id()))?;
-    let cs = tm::ClientState::decode(any.value.as_slice())?;
-    Ok(cs.latest_height.map_or(0, |h| h.revision_height))
+    Ok(tm::ClientState::decode(any.value.as_slice())?)
+}
+
+/// The latest height `dst`'s client of `src` has.
+pub async fn client_height(dst: &Chain, client_id: &str) -> Result<u64> {
+    Ok(latest_height_of(&client_state(dst, client_id).await?))
+}
+
+/// A client state's latest height (0 when it has none).
+pub fn latest_height_of(cs: &tm::ClientState) -> u64 {
+    cs.latest_height.map_or(0, |h| h.revision_height)
 }
 
 /// A `MsgUpdateClient` bringing `dst`'s client of `src` from `trusted` to header `target`.

@@ -246,15 +246,9 @@ async fn run(cli: Cli) -> Result<()> {
                 }
             }
             let (file, doc) = estuary_client::chain_info::ibc_path(end(&st.a), end(&st.b));
-            let text = serde_json::to_string_pretty(&doc)? + "\n";
             match write {
-                Some(dir) => {
-                    std::fs::create_dir_all(&dir)?;
-                    let path = dir.join(file);
-                    std::fs::write(&path, text)?;
-                    eprintln!("wrote {}", path.display());
-                }
-                None => print!("{text}"),
+                Some(dir) => estuary_client::chain_info::write_document(&dir, &file, &doc)?,
+                None => println!("{}", serde_json::to_string_pretty(&doc)?),
             }
         }
         Command::Status { a, b } => {

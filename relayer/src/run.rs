@@ -212,18 +212,29 @@ async fn monitor(
                     chain: host.id().into(),
                     client: end.client_id.clone(),
                 };
-                if let Ok(h) = client_height(host, &end.client_id).await {
-                    m.client_height.get_or_create(&labels).set(h as i64);
-                }
-                if let Ok((status, at)) = crate::client_status(other, host, &end.client_id).await {
-                    m.client_expiry.get_or_create(&labels).set(at - now);
-                    m.client_status.get_or_create(&labels).set(status.code());
-                    // Said once when a client stops being active, not every few seconds.
-                    let was = last_status.insert(labels.clone(), status);
-                    if was != Some(status) {
-                        if let Some(advice) = status.advice(host.id(), &end.client_id) {
-                            tracing::error!("{advice}");
+                let view = match crate::client_view(other, host, &end.client_id).await {
+                    Ok(view) => view,
+                    Err(_) => {
+                        // No consensus state to read: at least the height, when there is one.
+                        if let Ok(h) = client_height(host, &end.client_id).await {
+                            m.client_height.get_or_create(&labels).set(h as i64);
                         }
+                        continue;
+                    }
+                };
+                m.client_height
+                    .get_or_create(&labels)
+                    .set(view.height as i64);
+                m.client_expiry
+                    .get_or_create(&labels)
+                    .set(view.expires_at - now);
+                let status = view.status;
+                m.client_status.get_or_create(&labels).set(status.code());
+                // Said once when a client stops being active, not every few seconds.
+                let was = last_status.insert(labels.clone(), status);
+                if was != Some(status) {
+                    if let Some(advice) = status.advice(host.id(), &end.client_id) {
+                        tracing::error!("{advice}");
                     }
                 }
             }

@@ -5,7 +5,7 @@
 
 use anyhow::{Context, Result};
 use estuary_client::chain_info::{
-    keplr, registry_assetlist, registry_chain, rest_beside, ChainFacts,
+    keplr, registry_assetlist, registry_chain, rest_beside, write_document, ChainFacts,
 };
 use serde_json::json;
 
@@ -60,14 +60,8 @@ pub fn run(g: &Global, cmd: ChainInfoCmd) -> Result<()> {
             let (chain, assets) = (registry_chain(&facts), registry_assetlist(&facts));
             match r.write {
                 Some(dir) => {
-                    std::fs::create_dir_all(&dir)
-                        .with_context(|| format!("creating {}", dir.display()))?;
-                    for (file, doc) in [("chain.json", &chain), ("assetlist.json", &assets)] {
-                        let path = dir.join(file);
-                        std::fs::write(&path, serde_json::to_string_pretty(doc)? + "\n")
-                            .with_context(|| format!("writing {}", path.display()))?;
-                        eprintln!("wrote {}", path.display());
-                    }
+                    write_document(&dir, "chain.json", &chain)?;
+                    write_document(&dir, "assetlist.json", &assets)?;
                 }
                 None => println!(
                     "{}",
