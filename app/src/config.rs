@@ -55,6 +55,11 @@ pub struct AppToml {
     pub minimum_gas_prices: String,
     /// Where the gRPC server listens (empty: no gRPC server).
     pub grpc_address: String,
+    /// Where the REST (LCD) API listens, the SDK's gRPC-gateway routes (empty: not served, the
+    /// default, as the SDK's `[api] enable = false`).
+    pub api_address: String,
+    /// Let browsers on any origin call the REST API (the SDK's `enabled-unsafe-cors`).
+    pub api_enable_unsafe_cors: bool,
     /// CometBFT's RPC, which the gRPC tx and node services consult.
     pub cometbft_rpc: String,
     /// Where estuaryd serves Prometheus metrics (empty: not served).
@@ -85,6 +90,8 @@ impl Default for AppToml {
             min_retain_blocks: 0,
             minimum_gas_prices: String::new(),
             grpc_address: "127.0.0.1:9090".into(),
+            api_address: String::new(),
+            api_enable_unsafe_cors: false,
             cometbft_rpc: "http://127.0.0.1:26657".into(),
             metrics_address: String::new(),
             log_format: "text".into(),

@@ -64,9 +64,49 @@ where
     Ok(resp.map(|m| m.encode_to_vec()))
 }
 
+/// The methods CometBFT answers rather than the query registry (the gRPC service and the REST
+/// gateway serve them beside the registry's).
+pub fn node_methods() -> Vec<String> {
+    vec![
+        tx_pb::GetTxRequest::path(),
+        tx_pb::BroadcastTxRequest::path(),
+        tx_pb::GetTxsEventRequest::path(),
+        node_pb::GetNodeInfoRequest::path(),
+        node_pb::GetSyncingRequest::path(),
+        node_pb::GetLatestBlockRequest::path(),
+        node_pb::GetBlockByHeightRequest::path(),
+        node_pb::GetLatestValidatorSetRequest::path(),
+        node_pb::GetValidatorSetByHeightRequest::path(),
+    ]
+}
+
 impl Service {
+    pub fn new(app: Arc<App>, cometbft_rpc: &str) -> Result<Service> {
+        Ok(Service {
+            app,
+            node: Arc::new(Node::connect(cometbft_rpc)?),
+        })
+    }
+
+    /// Every method this service answers: the registry's protobuf queries and CometBFT's.
+    pub fn methods(&self) -> Vec<String> {
+        let mut methods: Vec<String> = self
+            .app
+            .queries()
+            .paths()
+            .filter(|(_, _, grpc)| *grpc)
+            .map(|(path, _, _)| path.to_string())
+            .collect();
+        methods.extend(node_methods());
+        methods
+    }
+
     /// Answers one method with the request's protobuf bytes.
-    async fn answer(&self, path: &str, r: Request<Vec<u8>>) -> Result<Response<Vec<u8>>, Status> {
+    pub async fn answer(
+        &self,
+        path: &str,
+        r: Request<Vec<u8>>,
+    ) -> Result<Response<Vec<u8>>, Status> {
         // What CometBFT answers; everything else is the registry's.
         if path == tx_pb::GetTxRequest::path() {
             return typed(r, |r| self.get_tx(r)).await;
@@ -76,6 +116,24 @@ impl Service {
         }
         if path == node_pb::GetNodeInfoRequest::path() {
             return typed(r, |r| self.get_node_info(r)).await;
+        }
+        if path == node_pb::GetSyncingRequest::path() {
+            return typed(r, |r| self.get_syncing(r)).await;
+        }
+        if path == node_pb::GetLatestBlockRequest::path() {
+            return typed(r, |r| self.get_latest_block(r)).await;
+        }
+        if path == node_pb::GetBlockByHeightRequest::path() {
+            return typed(r, |r| self.get_block_by_height(r)).await;
+        }
+        if path == node_pb::GetLatestValidatorSetRequest::path() {
+            return typed(r, |r| self.get_latest_validator_set(r)).await;
+        }
+        if path == node_pb::GetValidatorSetByHeightRequest::path() {
+            return typed(r, |r| self.get_validator_set_by_height(r)).await;
+        }
+        if path == tx_pb::GetTxsEventRequest::path() {
+            return typed(r, |r| self.get_txs_event(r)).await;
         }
         if !self.app.queries().serves_grpc(path) {
             return Err(Status::unimplemented(format!("unknown method {path}")));
@@ -87,20 +145,21 @@ impl Service {
     /// runtime worker: one slow query (a long page, an old height) never holds up the other
     /// clients, relayers above all.
     async fn query(&self, path: String, r: Request<Vec<u8>>) -> Result<Response<Vec<u8>>, Status> {
-        let height = r
-            .metadata()
-            .get("x-cosmos-block-height")
-            .and_then(|v| v.to_str().ok())
-            .and_then(|s| s.parse().ok())
-            .unwrap_or(0);
+        let height = self.requested_height(&r)?;
         let data = r.into_inner();
         let app = self.app.clone();
+        let simulate = path == tx_pb::SimulateRequest::path();
         let out = tokio::task::spawn_blocking(move || {
             crate::query::handle(&app, &path, &data, height, false)
         })
         .await
         .map_err(|e| Status::internal(format!("query task: {e}")))?;
         if out.code != 0 {
+            // The SDK's Simulate returns the ante handler's error as a plain error (UNKNOWN,
+            // HTTP 500 at the gateway); its queries use the status codes `status` maps.
+            if simulate {
+                return Err(Status::unknown(out.log));
+            }
             return Err(status(out.code, out.log));
         }
         let mut response = Response::new(out.value);
@@ -108,6 +167,32 @@ impl Service {
             response.metadata_mut().insert("x-cosmos-block-height", v);
         }
         Ok(response)
+    }
+
+    /// The height a client asked for in `x-cosmos-block-height` (0: the latest). A bad or
+    /// future height is refused with the SDK's words and its gRPC code (UNKNOWN: the SDK returns
+    /// these as plain errors, which the gateway shows as HTTP 500).
+    fn requested_height<T>(&self, r: &Request<T>) -> Result<u64, Status> {
+        let Some(v) = r.metadata().get("x-cosmos-block-height") else {
+            return Ok(0);
+        };
+        let text = v.to_str().unwrap_or("");
+        let height: u64 = text
+            .parse::<i64>()
+            .ok()
+            .and_then(|h| u64::try_from(h).ok())
+            .ok_or_else(|| {
+                Status::unknown(format!(
+                    "invalid request: invalid height header \"x-cosmos-block-height\": {text:?}"
+                ))
+            })?;
+        let latest = self.app.last_commit().map_or(0, |c| c.version);
+        if height > latest {
+            return Err(Status::unknown(
+                "invalid height: cannot query with height in the future; please provide a valid height",
+            ));
+        }
+        Ok(height)
     }
 
     async fn get_tx(
@@ -124,74 +209,284 @@ impl Service {
             .tx(h, false)
             .await
             .map_err(|e| Status::not_found(format!("tx {hash}: {e}")))?;
-        let raw = tx_pb::TxRaw::decode(found.tx.as_slice())
-            .map_err(|e| Status::internal(e.to_string()))?;
-        let tx = tx_pb::Tx {
-            body: tx_pb::TxBody::decode(raw.body_bytes.as_slice()).ok(),
-            auth_info: tx_pb::AuthInfo::decode(raw.auth_info_bytes.as_slice()).ok(),
-            signatures: raw.signatures,
-        };
-        let result = found.tx_result;
-        let tx_response = abci_pb::TxResponse {
-            height: found.height.value() as i64,
-            txhash: hash.to_uppercase(),
-            codespace: result.codespace.clone(),
-            code: result.code.value(),
-            data: hex::encode_upper(&result.data),
-            raw_log: result.log.clone(),
-            logs: vec![],
-            info: result.info.clone(),
-            gas_wanted: result.gas_wanted,
-            gas_used: result.gas_used,
-            tx: Some(cosmrs::Any {
-                type_url: "/cosmos.tx.v1beta1.Tx".into(),
-                value: tx.encode_to_vec(),
-            }),
-            timestamp: String::new(),
-            events: result
-                .events
-                .iter()
-                .map(|e| tendermint_proto::v0_38::abci::Event::from(e.clone()))
-                .map(|e| cosmrs::proto::tendermint::v0_38::abci::Event {
-                    r#type: e.r#type,
-                    attributes: e
-                        .attributes
-                        .into_iter()
-                        .map(|a| cosmrs::proto::tendermint::v0_38::abci::EventAttribute {
-                            key: a.key,
-                            value: a.value,
-                            index: a.index,
-                        })
-                        .collect(),
-                })
-                .collect(),
-        };
+        let time = self.block_time(found.height).await;
+        let (tx, tx_response) = tx_and_response(&found, time);
         Ok(Response::new(tx_pb::GetTxResponse {
             tx: Some(tx),
             tx_response: Some(tx_response),
         }))
     }
 
+    /// When the block at `height` was made, RFC 3339 as the SDK shows it (empty if unknown).
+    async fn block_time(&self, height: tendermint::block::Height) -> String {
+        match self.node.rpc.header(height).await {
+            Ok(h) => h.header.time.to_rfc3339(),
+            Err(_) => String::new(),
+        }
+    }
+
+    /// Transactions matching a CometBFT event query (`query`, the SDK v0.50 form; the
+    /// deprecated `events` list is joined with AND), as the SDK pages them: `page` from 1,
+    /// `limit` 100 by default.
+    async fn get_txs_event(
+        &self,
+        r: Request<tx_pb::GetTxsEventRequest>,
+    ) -> Result<Response<tx_pb::GetTxsEventResponse>, Status> {
+        let req = r.into_inner();
+        #[allow(deprecated)] // `events` is the pre-v0.50 form clients still send
+        let text = if req.query.is_empty() {
+            req.events.join(" AND ")
+        } else {
+            req.query.clone()
+        };
+        if text.is_empty() {
+            return Err(Status::invalid_argument("query cannot be empty"));
+        }
+        let query: tendermint_rpc::query::Query = text
+            .parse()
+            .map_err(|e| Status::invalid_argument(format!("query {text:?}: {e}")))?;
+        let page = u32::try_from(req.page.max(1))
+            .map_err(|_| Status::invalid_argument("page is too large"))?;
+        let limit = u8::try_from(if req.limit == 0 {
+            100
+        } else {
+            req.limit.min(100)
+        })
+        .unwrap_or(100);
+        let order = match req.order_by {
+            2 => tendermint_rpc::Order::Descending,
+            _ => tendermint_rpc::Order::Ascending,
+        };
+        let found = self
+            .node
+            .rpc
+            .tx_search(query, false, page, limit, order)
+            .await
+            .map_err(|e| Status::internal(format!("failed to search for txs: {e}")))?;
+        let mut txs = Vec::with_capacity(found.txs.len());
+        let mut tx_responses = Vec::with_capacity(found.txs.len());
+        let mut times = std::collections::BTreeMap::new();
+        for t in &found.txs {
+            let time = match times.get(&t.height) {
+                Some(time) => String::clone(time),
+                None => {
+                    let time = self.block_time(t.height).await;
+                    times.insert(t.height, time.clone());
+                    time
+                }
+            };
+            let (tx, resp) = tx_and_response(t, time);
+            txs.push(tx);
+            tx_responses.push(resp);
+        }
+        Ok(Response::new(tx_pb::GetTxsEventResponse {
+            txs,
+            tx_responses,
+            #[allow(deprecated)] // the SDK leaves it unset since v0.50
+            pagination: None,
+            total: u64::from(found.total_count),
+        }))
+    }
+
+    async fn get_syncing(
+        &self,
+        _r: Request<node_pb::GetSyncingRequest>,
+    ) -> Result<Response<node_pb::GetSyncingResponse>, Status> {
+        let s = self.node.rpc.status().await.map_err(unavailable)?;
+        Ok(Response::new(node_pb::GetSyncingResponse {
+            syncing: s.sync_info.catching_up,
+        }))
+    }
+
+    async fn get_latest_block(
+        &self,
+        _r: Request<node_pb::GetLatestBlockRequest>,
+    ) -> Result<Response<node_pb::GetLatestBlockResponse>, Status> {
+        let b = self.node.rpc.latest_block().await.map_err(unavailable)?;
+        let (block_id, block, sdk_block) = block_parts(b);
+        Ok(Response::new(node_pb::GetLatestBlockResponse {
+            block_id,
+            block,
+            sdk_block,
+        }))
+    }
+
+    async fn get_block_by_height(
+        &self,
+        r: Request<node_pb::GetBlockByHeightRequest>,
+    ) -> Result<Response<node_pb::GetBlockByHeightResponse>, Status> {
+        let height = self.height_at_most_latest(r.into_inner().height).await?;
+        let b = self
+            .node
+            .rpc
+            .block(height)
+            .await
+            .map_err(|e| Status::not_found(format!("block {height}: {e}")))?;
+        let (block_id, block, sdk_block) = block_parts(b);
+        Ok(Response::new(node_pb::GetBlockByHeightResponse {
+            block_id,
+            block,
+            sdk_block,
+        }))
+    }
+
+    /// A requested height as the SDK checks it: positive and not above the chain's tip.
+    async fn height_at_most_latest(
+        &self,
+        height: i64,
+    ) -> Result<tendermint::block::Height, Status> {
+        let latest = self
+            .node
+            .rpc
+            .status()
+            .await
+            .map_err(unavailable)?
+            .sync_info
+            .latest_block_height;
+        let h = u64::try_from(height)
+            .ok()
+            .filter(|h| *h > 0)
+            .ok_or_else(|| Status::invalid_argument("height must be greater than 0"))?;
+        if h > latest.value() {
+            return Err(Status::invalid_argument(
+                "requested block height is bigger then the chain length",
+            ));
+        }
+        tendermint::block::Height::try_from(h).map_err(|e| Status::invalid_argument(e.to_string()))
+    }
+
+    async fn get_latest_validator_set(
+        &self,
+        r: Request<node_pb::GetLatestValidatorSetRequest>,
+    ) -> Result<Response<node_pb::GetLatestValidatorSetResponse>, Status> {
+        let latest = self
+            .node
+            .rpc
+            .status()
+            .await
+            .map_err(unavailable)?
+            .sync_info
+            .latest_block_height;
+        let (block_height, validators, pagination) = self
+            .validator_set(latest, r.into_inner().pagination)
+            .await?;
+        Ok(Response::new(node_pb::GetLatestValidatorSetResponse {
+            block_height,
+            validators,
+            pagination,
+        }))
+    }
+
+    async fn get_validator_set_by_height(
+        &self,
+        r: Request<node_pb::GetValidatorSetByHeightRequest>,
+    ) -> Result<Response<node_pb::GetValidatorSetByHeightResponse>, Status> {
+        let req = r.into_inner();
+        let height = self.height_at_most_latest(req.height).await?;
+        let (block_height, validators, pagination) =
+            self.validator_set(height, req.pagination).await?;
+        Ok(Response::new(node_pb::GetValidatorSetByHeightResponse {
+            block_height,
+            validators,
+            pagination,
+        }))
+    }
+
+    /// The validators at `height`, paged by offset and limit (100 by default) as the SDK does.
+    async fn validator_set(
+        &self,
+        height: tendermint::block::Height,
+        page: Option<cosmrs::proto::cosmos::base::query::v1beta1::PageRequest>,
+    ) -> Result<
+        (
+            i64,
+            Vec<node_pb::Validator>,
+            Option<cosmrs::proto::cosmos::base::query::v1beta1::PageResponse>,
+        ),
+        Status,
+    > {
+        let set = self
+            .node
+            .rpc
+            .validators(height, tendermint_rpc::Paging::All)
+            .await
+            .map_err(|e| Status::not_found(format!("validators at {height}: {e}")))?;
+        let page = page.unwrap_or_default();
+        let offset = usize::try_from(page.offset).unwrap_or(usize::MAX);
+        let limit = match page.limit {
+            0 => 100,
+            n => usize::try_from(n).unwrap_or(usize::MAX),
+        };
+        let validators = set
+            .validators
+            .iter()
+            .skip(offset)
+            .take(limit)
+            .map(|v| node_pb::Validator {
+                address: estuary_sdk::address::consensus_bech32(v.address.as_bytes()),
+                pub_key: Some(cosmrs::Any {
+                    type_url: "/cosmos.crypto.ed25519.PubKey".into(),
+                    value: cosmrs::proto::cosmos::crypto::ed25519::PubKey {
+                        key: v.pub_key.to_bytes(),
+                    }
+                    .encode_to_vec(),
+                }),
+                voting_power: i64::try_from(v.power.value()).unwrap_or(i64::MAX),
+                proposer_priority: v.proposer_priority.value(),
+            })
+            .collect();
+        let pagination = cosmrs::proto::cosmos::base::query::v1beta1::PageResponse {
+            next_key: vec![],
+            total: set.validators.len() as u64,
+        };
+        Ok((
+            i64::try_from(set.block_height.value()).unwrap_or(i64::MAX),
+            validators,
+            Some(pagination),
+        ))
+    }
+
     async fn broadcast_tx(
         &self,
         r: Request<tx_pb::BroadcastTxRequest>,
     ) -> Result<Response<tx_pb::BroadcastTxResponse>, Status> {
-        let res = self
-            .node
-            .rpc
-            .broadcast_tx_sync(r.into_inner().tx_bytes)
-            .await
-            .map_err(|e| Status::unavailable(e.to_string()))?;
-        let tx_response = abci_pb::TxResponse {
-            txhash: res.hash.to_string(),
-            code: res.code.value(),
-            codespace: res.codespace,
-            raw_log: res.log,
-            ..Default::default()
+        let req = r.into_inner();
+        let broadcast = |hash: tendermint::Hash, code: tendermint::abci::Code, codespace, log| {
+            Response::new(tx_pb::BroadcastTxResponse {
+                tx_response: Some(abci_pb::TxResponse {
+                    txhash: hash.to_string(),
+                    code: code.value(),
+                    codespace,
+                    raw_log: log,
+                    ..Default::default()
+                }),
+            })
         };
-        Ok(Response::new(tx_pb::BroadcastTxResponse {
-            tx_response: Some(tx_response),
-        }))
+        match tx_pb::BroadcastMode::try_from(req.mode) {
+            Ok(tx_pb::BroadcastMode::Sync) => {
+                let r = self
+                    .node
+                    .rpc
+                    .broadcast_tx_sync(req.tx_bytes)
+                    .await
+                    .map_err(unavailable)?;
+                Ok(broadcast(r.hash, r.code, r.codespace, r.log))
+            }
+            Ok(tx_pb::BroadcastMode::Async) => {
+                let r = self
+                    .node
+                    .rpc
+                    .broadcast_tx_async(req.tx_bytes)
+                    .await
+                    .map_err(unavailable)?;
+                Ok(broadcast(r.hash, r.code, r.codespace, r.log))
+            }
+            // BLOCK was removed in SDK v0.47; UNSPECIFIED is refused there too.
+            _ => Err(Status::invalid_argument(format!(
+                "unsupported broadcast mode {}; supported types: sync, async",
+                req.mode
+            ))),
+        }
     }
 
     /// What this node is, truthfully: estuaryd on CometBFT, with ibc-rs; no Cosmos SDK.
@@ -232,6 +527,94 @@ impl Service {
             application_version: Some(application_version),
         }))
     }
+}
+
+fn unavailable(e: impl std::fmt::Display) -> Status {
+    Status::unavailable(format!("CometBFT: {e}"))
+}
+
+/// A transaction CometBFT indexed, as the SDK's tx service returns it: the decoded `Tx` and a
+/// `TxResponse` with its events, the result and the block's time.
+fn tx_and_response(
+    found: &tendermint_rpc::endpoint::tx::Response,
+    timestamp: String,
+) -> (tx_pb::Tx, abci_pb::TxResponse) {
+    let raw = tx_pb::TxRaw::decode(found.tx.as_slice()).unwrap_or_default();
+    let tx = tx_pb::Tx {
+        body: tx_pb::TxBody::decode(raw.body_bytes.as_slice()).ok(),
+        auth_info: tx_pb::AuthInfo::decode(raw.auth_info_bytes.as_slice()).ok(),
+        signatures: raw.signatures,
+    };
+    let result = &found.tx_result;
+    let tx_response = abci_pb::TxResponse {
+        height: i64::try_from(found.height.value()).unwrap_or(i64::MAX),
+        txhash: found.hash.to_string().to_uppercase(),
+        codespace: result.codespace.clone(),
+        code: result.code.value(),
+        data: hex::encode_upper(&result.data),
+        raw_log: result.log.clone(),
+        logs: vec![],
+        info: result.info.clone(),
+        gas_wanted: result.gas_wanted,
+        gas_used: result.gas_used,
+        tx: Some(cosmrs::Any {
+            type_url: "/cosmos.tx.v1beta1.Tx".into(),
+            value: tx.encode_to_vec(),
+        }),
+        timestamp,
+        events: result
+            .events
+            .iter()
+            .map(|e| tendermint_proto::v0_38::abci::Event::from(e.clone()))
+            .map(|e| cosmrs::proto::tendermint::v0_38::abci::Event {
+                r#type: e.r#type,
+                attributes: e
+                    .attributes
+                    .into_iter()
+                    .map(|a| cosmrs::proto::tendermint::v0_38::abci::EventAttribute {
+                        key: a.key,
+                        value: a.value,
+                        index: a.index,
+                    })
+                    .collect(),
+            })
+            .collect(),
+    };
+    (tx, tx_response)
+}
+
+/// A block as `cosmos.base.tendermint` returns it: CometBFT's and the SDK's copy, whose header
+/// names the proposer by its bech32 consensus address.
+fn block_parts(
+    b: tendermint_rpc::endpoint::block::Response,
+) -> (
+    Option<tendermint_proto::types::BlockId>,
+    Option<tendermint_proto::types::Block>,
+    Option<node_pb::Block>,
+) {
+    let raw: tendermint_proto::types::Block = b.block.into();
+    let sdk_block = raw.header.clone().map(|h| node_pb::Block {
+        header: Some(node_pb::Header {
+            version: h.version,
+            chain_id: h.chain_id,
+            height: h.height,
+            time: h.time,
+            last_block_id: h.last_block_id,
+            last_commit_hash: h.last_commit_hash,
+            data_hash: h.data_hash,
+            validators_hash: h.validators_hash,
+            next_validators_hash: h.next_validators_hash,
+            consensus_hash: h.consensus_hash,
+            app_hash: h.app_hash,
+            last_results_hash: h.last_results_hash,
+            evidence_hash: h.evidence_hash,
+            proposer_address: estuary_sdk::address::consensus_bech32(&h.proposer_address),
+        }),
+        data: raw.data.clone(),
+        evidence: raw.evidence.clone(),
+        last_commit: raw.last_commit.clone(),
+    });
+    (Some(b.block_id.into()), Some(raw), sdk_block)
 }
 
 /// A codec that hands the message bytes through: requests are decoded by the handler that
@@ -307,11 +690,7 @@ impl tower_service::Service<http::Request<axum::body::Body>> for Service {
 }
 
 /// Serves gRPC on `addr` until the process ends.
-pub async fn serve(app: Arc<App>, addr: SocketAddr, cometbft_rpc: &str) -> Result<()> {
-    let service = Service {
-        app,
-        node: Arc::new(Node::connect(cometbft_rpc)?),
-    };
+pub async fn serve(service: Service, addr: SocketAddr) -> Result<()> {
     tracing::info!(%addr, "gRPC server listening");
     let routes = tonic::service::Routes::from(axum::Router::new().fallback_service(service));
     tonic::transport::Server::builder()

@@ -21,6 +21,7 @@ pub mod memory;
 pub mod metrics;
 pub mod node_info;
 pub mod query;
+pub mod rest;
 pub mod snapshots;
 pub mod supervisor;
 pub mod tx;

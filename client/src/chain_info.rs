@@ -117,7 +117,7 @@ pub fn keplr(f: &ChainFacts) -> Value {
             "bech32PrefixAccPub": format!("{prefix}pub"),
             "bech32PrefixValAddr": format!("{prefix}valoper"),
             "bech32PrefixValPub": format!("{prefix}valoperpub"),
-            "bech32PrefixConsAddr": format!("{prefix}valcons"),
+            "bech32PrefixConsAddr": estuary_sdk::address::CONSENSUS_PREFIX,
             "bech32PrefixConsPub": format!("{prefix}valconspub"),
         },
         "currencies": f.denoms.iter().map(|d| currency(d)).collect::<Vec<_>>(),

@@ -31,6 +31,7 @@ pub fn register_core(registry: &mut QueryRegistry) {
         .register(client_states)
         .register(consensus_state)
         .register(consensus_heights)
+        .register(consensus_states)
         .register(connection)
         .register(connections)
         .register(client_connections)
@@ -213,6 +214,37 @@ fn consensus_heights(
     })?;
     Ok(client::QueryConsensusStateHeightsResponse {
         consensus_state_heights: heights,
+        pagination,
+    })
+}
+
+/// One page of a client's consensus states with their heights, in store-key order.
+fn consensus_states(
+    ctx: &QueryContext<'_>,
+    req: client::QueryConsensusStatesRequest,
+) -> TxResult<client::QueryConsensusStatesResponse> {
+    let state = ctx.state;
+    let prefix = format!(
+        "{}/{}/{CONSENSUS_STATE_PREFIX}/",
+        ClientStatePath::prefix(),
+        id::<ClientId>("client id", &req.client_id)?
+    );
+    let (states, pagination) = paged(state, &prefix, req.pagination.as_ref(), |rest, value| {
+        let Some(height) = rest.split_once('-').and_then(|(rev, h)| {
+            Some(client::Height {
+                revision_number: rev.parse().ok()?,
+                revision_height: h.parse().ok()?,
+            })
+        }) else {
+            return Ok(None);
+        };
+        Ok(Some(client::ConsensusStateWithHeight {
+            height: Some(height),
+            consensus_state: Some(any(&value)?),
+        }))
+    })?;
+    Ok(client::QueryConsensusStatesResponse {
+        consensus_states: states,
         pagination,
     })
 }

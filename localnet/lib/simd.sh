@@ -37,7 +37,8 @@ init_simd() {
     "$cfg"
   sed -i \
     -e "s|^minimum-gas-prices = .*|minimum-gas-prices = \"0stake\"|" \
-    -e "/^\[api\]/,/^\[/ s|^enable = .*|enable = false|" \
+    -e "/^\[api\]/,/^\[/ s|^enable = .*|enable = true|" \
+    -e "/^\[api\]/,/^\[/ s|^address = .*|address = \"tcp://127.0.0.1:$((base + 6))\"|" \
     -e "/^\[grpc\]/,/^\[/ s|^address = .*|address = \"127.0.0.1:$((base + 3))\"|" \
     -e "/^\[grpc-web\]/,/^\[/ s|^enable = .*|enable = false|" \
     "$app"

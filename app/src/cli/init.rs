@@ -40,6 +40,11 @@ pub struct InitArgs {
     /// `0stake`.
     #[arg(long, default_value = DEFAULT_MIN_GAS_PRICES)]
     pub minimum_gas_prices: String,
+    /// Serve the REST (LCD) API here, e.g. `127.0.0.1:1317` (app.toml `api_address`). Off by
+    /// default, as in the Cosmos SDK: it is a public read (and broadcast) surface an operator
+    /// turns on deliberately.
+    #[arg(long, value_name = "HOST:PORT", default_value = "")]
+    pub api_address: String,
 }
 
 /// How estuaryd (and, written by init, CometBFT) format their logs: the global `--log-format`
@@ -101,6 +106,7 @@ pub fn run(g: &Global, a: InitArgs) -> Result<()> {
         minimum_gas_prices: a.minimum_gas_prices.clone(),
         abci_address: format!("127.0.0.1:{abci}"),
         grpc_address: format!("127.0.0.1:{grpc}"),
+        api_address: a.api_address.clone(),
         cometbft_rpc: format!("http://127.0.0.1:{rpc}"),
         metrics_address: format!("127.0.0.1:{}", a.base_port + 4),
         log_format: match log_format {

@@ -86,8 +86,8 @@ pub fn start(g: &Global, a: StartArgs) -> Result<()> {
         genesis_spill_every: None,
     };
     let app = Arc::new(App::new(storage, crate::modules(), app_config));
-    if !cfg.grpc_address.is_empty() {
-        spawn_grpc(app.clone(), &cfg)?;
+    if !cfg.grpc_address.is_empty() || !cfg.api_address.is_empty() {
+        spawn_query_servers(app.clone(), &cfg)?;
     }
     let mut abci = AbciApp::new(app.clone())
         .with_event_index(crate::abci::EventIndex::new(&cfg.index_events)?);
@@ -124,14 +124,28 @@ pub fn start(g: &Global, a: StartArgs) -> Result<()> {
     }
 }
 
-/// Runs the gRPC server on its own thread and runtime; the ABCI server keeps the main thread.
-fn spawn_grpc(app: Arc<App>, cfg: &AppToml) -> Result<()> {
-    let addr: std::net::SocketAddr = cfg
-        .grpc_address
-        .parse()
-        .with_context(|| format!("grpc_address {:?} in app.toml", cfg.grpc_address))?;
-    let rpc = cfg.cometbft_rpc.clone();
-    // Queries run on the blocking pool (see `grpc::Service::call`); the workers only move bytes.
+/// Runs the gRPC server and the REST API (each when configured) on a thread and runtime of
+/// their own; the ABCI server keeps the main thread. Both answer through one `grpc::Service`.
+fn spawn_query_servers(app: Arc<App>, cfg: &AppToml) -> Result<()> {
+    let grpc_addr: Option<std::net::SocketAddr> = match cfg.grpc_address.as_str() {
+        "" => None,
+        a => Some(
+            a.parse()
+                .with_context(|| format!("grpc_address {a:?} in app.toml"))?,
+        ),
+    };
+    let api = match cfg.api_address.as_str() {
+        "" => None,
+        a => Some(crate::rest::ApiConfig {
+            address: a
+                .trim_start_matches("tcp://")
+                .parse()
+                .with_context(|| format!("api_address {a:?} in app.toml"))?,
+            cors: cfg.api_enable_unsafe_cors,
+        }),
+    };
+    let service = crate::grpc::Service::new(app, &cfg.cometbft_rpc)?;
+    // Queries run on the blocking pool (see `grpc::Service::query`); the workers only move bytes.
     let workers = std::thread::available_parallelism().map_or(2, |n| n.get().max(2));
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(workers)
@@ -141,9 +155,22 @@ fn spawn_grpc(app: Arc<App>, cfg: &AppToml) -> Result<()> {
     std::thread::Builder::new()
         .name("grpc".into())
         .spawn(move || {
-            if let Err(e) = runtime.block_on(crate::grpc::serve(app, addr, &rpc)) {
-                tracing::error!("{e:#}");
-            }
+            runtime.block_on(async move {
+                let mut servers = tokio::task::JoinSet::new();
+                if let Some(addr) = grpc_addr {
+                    servers.spawn(crate::grpc::serve(service.clone(), addr));
+                }
+                if let Some(api) = api {
+                    servers.spawn(crate::rest::serve(service, api));
+                }
+                while let Some(done) = servers.join_next().await {
+                    match done {
+                        Ok(Err(e)) => tracing::error!("{e:#}"),
+                        Err(e) => tracing::error!("query server task: {e}"),
+                        Ok(Ok(())) => {}
+                    }
+                }
+            })
         })?;
     Ok(())
 }

@@ -15,6 +15,21 @@ pub trait AuthReader: StateRead {
         Ok(self.get(&state_key::params())?.unwrap_or_default())
     }
 
+    /// One page of accounts, in address order (the SDK's `Accounts` query).
+    fn account_page(
+        &self,
+        req: Option<&estuary_sdk::page::PageRequest>,
+    ) -> TxResult<(Vec<Account>, estuary_sdk::page::PageResponse)> {
+        let prefix = state_key::PREFIX_ACCOUNT;
+        estuary_sdk::page::paginate(self, prefix, req, |rest, bytes| {
+            let address = Address::from_slice(rest)?;
+            let stored: StoredAccount = borsh::from_slice(&bytes).map_err(|e| {
+                TxError::Internal(format!("corrupt account {}: {e}", hex::encode(rest)))
+            })?;
+            Ok(Some(stored.at(address)))
+        })
+    }
+
     fn accounts(&self) -> TxResult<Vec<Account>> {
         let mut out = Vec::new();
         for (key, bytes) in self.prefix_raw(state_key::PREFIX_ACCOUNT)? {

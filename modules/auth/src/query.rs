@@ -10,7 +10,30 @@ use crate::keeper::AuthReader;
 
 /// Registers auth's query service (`cosmos.auth.v1beta1.Query`).
 pub fn register(registry: &mut QueryRegistry) {
-    registry.register(account).register(params);
+    registry
+        .register(account)
+        .register(accounts)
+        .register(params);
+}
+
+fn account_any(account: &Account) -> Any {
+    Any {
+        type_url: "/cosmos.auth.v1beta1.BaseAccount".into(),
+        value: base_account(account).encode_to_vec(),
+    }
+}
+
+fn accounts(
+    ctx: &QueryContext<'_>,
+    req: pb::QueryAccountsRequest,
+) -> TxResult<pb::QueryAccountsResponse> {
+    let (accounts, page) = ctx
+        .state
+        .account_page(req.pagination.as_ref().map(Into::into).as_ref())?;
+    Ok(pb::QueryAccountsResponse {
+        accounts: accounts.iter().map(account_any).collect(),
+        pagination: Some(page.into()),
+    })
 }
 
 fn account(
@@ -22,11 +45,9 @@ fn account(
     let account = state
         .account(&address)?
         .ok_or_else(|| TxError::NotFound(format!("account {address} not found")))?;
-    let any = Any {
-        type_url: "/cosmos.auth.v1beta1.BaseAccount".into(),
-        value: base_account(&account).encode_to_vec(),
-    };
-    Ok(pb::QueryAccountResponse { account: Some(any) })
+    Ok(pb::QueryAccountResponse {
+        account: Some(account_any(&account)),
+    })
 }
 
 fn params(

@@ -13,7 +13,47 @@ pub fn register(registry: &mut QueryRegistry) {
         .register(balance)
         .register(all_balances)
         .register(total_supply)
-        .register(supply_of);
+        .register(supply_of)
+        .register(params)
+        .register(denoms_metadata)
+        .register(denom_metadata);
+}
+
+/// Sending is enabled for every denomination; Estuary has no per-denom switch.
+fn params(
+    _ctx: &QueryContext<'_>,
+    _req: pb::QueryParamsRequest,
+) -> TxResult<pb::QueryParamsResponse> {
+    #[allow(deprecated)] // send_enabled in params is deprecated in the SDK, still served
+    let params = pb::Params {
+        send_enabled: vec![],
+        default_send_enabled: true,
+    };
+    Ok(pb::QueryParamsResponse {
+        params: Some(params),
+    })
+}
+
+/// Estuary records no denomination metadata (display units live in the chain-registry
+/// asset list that `estuaryd chain-info registry` writes), so the list is empty.
+fn denoms_metadata(
+    _ctx: &QueryContext<'_>,
+    _req: pb::QueryDenomsMetadataRequest,
+) -> TxResult<pb::QueryDenomsMetadataResponse> {
+    Ok(pb::QueryDenomsMetadataResponse {
+        metadatas: vec![],
+        pagination: Some(Default::default()),
+    })
+}
+
+fn denom_metadata(
+    _ctx: &QueryContext<'_>,
+    req: pb::QueryDenomMetadataRequest,
+) -> TxResult<pb::QueryDenomMetadataResponse> {
+    Err(estuary_sdk::TxError::NotFound(format!(
+        "client metadata for denom {}",
+        req.denom
+    )))
 }
 
 fn balance(

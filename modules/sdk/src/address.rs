@@ -10,6 +10,17 @@ use crate::error::TxError;
 /// The bech32 prefix of account addresses on Estuary.
 pub const ACCOUNT_PREFIX: &str = "estuary";
 
+/// The bech32 prefix of validator consensus addresses (`<prefix>valcons`, as the SDK derives it).
+pub const CONSENSUS_PREFIX: &str = "estuaryvalcons";
+
+/// A consensus address (CometBFT's 20-byte validator address) in bech32, as the SDK's
+/// tendermint service shows proposers and validators; empty if the bytes cannot be encoded.
+pub fn consensus_bech32(bytes: &[u8]) -> String {
+    AccountId::new(CONSENSUS_PREFIX, bytes)
+        .map(|a| a.to_string())
+        .unwrap_or_default()
+}
+
 /// A 20-byte account address; shown as bech32 with [`ACCOUNT_PREFIX`].
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, BorshSerialize, BorshDeserialize)]
 pub struct Address(pub [u8; 20]);

@@ -5,7 +5,7 @@
 //! Modules reach each other only through keeper traits (extension traits on state) that each
 //! module exports; the app assembles them with a [`ModuleManager`].
 
-mod address;
+pub mod address;
 pub mod amino;
 mod coin;
 mod component;
