@@ -55,8 +55,10 @@ fn message(msg: &DynamicMessage, depth: usize) -> Json {
     Json::Object(out)
 }
 
-/// Whether the field carries `(gogoproto.nullable) = false` (ibc-proto's descriptors keep the
-/// Go generator's options; Estuary's declarations in `proto/` add it where the SDK has it).
+/// Whether the field carries `(gogoproto.nullable) = false`. ibc-proto's descriptors keep the
+/// Go generator's options (an unset `timeout_height` in a user's `MsgTransfer` shows as zeros,
+/// as ibc-go shows it); Estuary's declarations in `proto/` have none, their handlers fill
+/// such fields themselves.
 fn non_nullable(field: &FieldDescriptor) -> bool {
     let Some(ext) = routes::pool()
         .ok()
