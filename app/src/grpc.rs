@@ -64,20 +64,42 @@ where
     Ok(resp.map(|m| m.encode_to_vec()))
 }
 
-/// The methods CometBFT answers rather than the query registry (the gRPC service and the REST
-/// gateway serve them beside the registry's).
-pub fn node_methods() -> Vec<String> {
-    vec![
-        tx_pb::GetTxRequest::path(),
-        tx_pb::BroadcastTxRequest::path(),
-        tx_pb::GetTxsEventRequest::path(),
-        node_pb::GetNodeInfoRequest::path(),
-        node_pb::GetSyncingRequest::path(),
-        node_pb::GetLatestBlockRequest::path(),
-        node_pb::GetBlockByHeightRequest::path(),
-        node_pb::GetLatestValidatorSetRequest::path(),
-        node_pb::GetValidatorSetByHeightRequest::path(),
-    ]
+/// The methods CometBFT answers rather than the query registry, each with its handler: one
+/// list gives both the dispatch and [`node_methods`] (which the REST gateway routes).
+macro_rules! answered_by_node {
+    ($($req:ty => $handler:ident),* $(,)?) => {
+        /// The methods CometBFT answers (the gRPC service and the REST gateway serve them beside
+        /// the registry's).
+        pub fn node_methods() -> Vec<String> {
+            vec![$(<$req>::path()),*]
+        }
+
+        impl Service {
+            /// Answers `path` if it is one of CometBFT's; hands the request back otherwise.
+            async fn answer_from_node(
+                &self,
+                path: &str,
+                r: Request<Vec<u8>>,
+            ) -> Result<Result<Response<Vec<u8>>, Status>, Request<Vec<u8>>> {
+                $(if path == <$req>::path() {
+                    return Ok(typed(r, |r| self.$handler(r)).await);
+                })*
+                Err(r)
+            }
+        }
+    };
+}
+
+answered_by_node! {
+    tx_pb::GetTxRequest => get_tx,
+    tx_pb::BroadcastTxRequest => broadcast_tx,
+    tx_pb::GetTxsEventRequest => get_txs_event,
+    node_pb::GetNodeInfoRequest => get_node_info,
+    node_pb::GetSyncingRequest => get_syncing,
+    node_pb::GetLatestBlockRequest => get_latest_block,
+    node_pb::GetBlockByHeightRequest => get_block_by_height,
+    node_pb::GetLatestValidatorSetRequest => get_latest_validator_set,
+    node_pb::GetValidatorSetByHeightRequest => get_validator_set_by_height,
 }
 
 impl Service {
@@ -108,33 +130,10 @@ impl Service {
         r: Request<Vec<u8>>,
     ) -> Result<Response<Vec<u8>>, Status> {
         // What CometBFT answers; everything else is the registry's.
-        if path == tx_pb::GetTxRequest::path() {
-            return typed(r, |r| self.get_tx(r)).await;
-        }
-        if path == tx_pb::BroadcastTxRequest::path() {
-            return typed(r, |r| self.broadcast_tx(r)).await;
-        }
-        if path == node_pb::GetNodeInfoRequest::path() {
-            return typed(r, |r| self.get_node_info(r)).await;
-        }
-        if path == node_pb::GetSyncingRequest::path() {
-            return typed(r, |r| self.get_syncing(r)).await;
-        }
-        if path == node_pb::GetLatestBlockRequest::path() {
-            return typed(r, |r| self.get_latest_block(r)).await;
-        }
-        if path == node_pb::GetBlockByHeightRequest::path() {
-            return typed(r, |r| self.get_block_by_height(r)).await;
-        }
-        if path == node_pb::GetLatestValidatorSetRequest::path() {
-            return typed(r, |r| self.get_latest_validator_set(r)).await;
-        }
-        if path == node_pb::GetValidatorSetByHeightRequest::path() {
-            return typed(r, |r| self.get_validator_set_by_height(r)).await;
-        }
-        if path == tx_pb::GetTxsEventRequest::path() {
-            return typed(r, |r| self.get_txs_event(r)).await;
-        }
+        let r = match self.answer_from_node(path, r).await {
+            Ok(answered) => return answered,
+            Err(r) => r,
+        };
         if !self.app.queries().serves_grpc(path) {
             return Err(Status::unimplemented(format!("unknown method {path}")));
         }

@@ -193,6 +193,15 @@ fn consensus_state(
     })
 }
 
+/// The height a consensus-state key ends in (`…/consensusStates/{revision}-{height}`).
+fn consensus_height(rest: &str) -> Option<client::Height> {
+    let (rev, h) = rest.split_once('-')?;
+    Some(client::Height {
+        revision_number: rev.parse().ok()?,
+        revision_height: h.parse().ok()?,
+    })
+}
+
 /// One page of a client's consensus heights, as ibc-go lists them (store-key order).
 fn consensus_heights(
     ctx: &QueryContext<'_>,
@@ -205,12 +214,7 @@ fn consensus_heights(
         id::<ClientId>("client id", &req.client_id)?
     );
     let (heights, pagination) = paged(state, &prefix, req.pagination.as_ref(), |rest, _| {
-        Ok(rest.split_once('-').and_then(|(rev, h)| {
-            Some(client::Height {
-                revision_number: rev.parse().ok()?,
-                revision_height: h.parse().ok()?,
-            })
-        }))
+        Ok(consensus_height(rest))
     })?;
     Ok(client::QueryConsensusStateHeightsResponse {
         consensus_state_heights: heights,
@@ -230,12 +234,7 @@ fn consensus_states(
         id::<ClientId>("client id", &req.client_id)?
     );
     let (states, pagination) = paged(state, &prefix, req.pagination.as_ref(), |rest, value| {
-        let Some(height) = rest.split_once('-').and_then(|(rev, h)| {
-            Some(client::Height {
-                revision_number: rev.parse().ok()?,
-                revision_height: h.parse().ok()?,
-            })
-        }) else {
+        let Some(height) = consensus_height(rest) else {
             return Ok(None);
         };
         Ok(Some(client::ConsensusStateWithHeight {

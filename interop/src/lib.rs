@@ -45,6 +45,8 @@ pub enum Tool {
     Cosmjs,
     /// Node and the wallet and registry validators of `interop/chain-info` (`npm ci` there).
     ChainInfoCheck,
+    /// Node and the published REST (LCD) clients of `interop/lcd` (`npm ci` there).
+    LcdClient,
     /// Root and `ip netns`: network namespaces, each node on its own "host".
     Netns,
     /// CometBFT built with the socket client's flush period fixed
@@ -77,17 +79,8 @@ impl Tool {
             Tool::Hermes => at("hermes", "ESTUARY_HERMES", "./scripts/build-hermes"),
             Tool::ChainInfoCheck => node_project("chain-info", "@keplr-wallet/chain-validator"),
             Tool::Netns => netns_available(),
-            Tool::Cosmjs => {
-                let pkg = root().join("interop/cosmjs/node_modules/@cosmjs/stargate");
-                let node = Command::new("node").arg("--version").output();
-                if !pkg.exists() {
-                    Err("interop/cosmjs is not installed (npm ci there)".into())
-                } else if !node.is_ok_and(|o| o.status.success()) {
-                    Err("node is not on PATH".into())
-                } else {
-                    Ok(())
-                }
-            }
+            Tool::LcdClient => node_project("lcd", "osmojs"),
+            Tool::Cosmjs => node_project("cosmjs", "@cosmjs/stargate"),
         }
     }
 }
