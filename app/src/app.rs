@@ -115,12 +115,19 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
+/// Every query the manifest's modules and the app answer: what the node serves, and what the
+/// CLI derives its query commands from.
+pub fn query_registry(modules: &ModuleManager) -> QueryRegistry {
+    let mut queries = QueryRegistry::new();
+    modules.register_queries(&mut queries);
+    crate::query::register(queries.for_module("app"));
+    queries
+}
+
 impl App {
     pub fn new(storage: Storage, modules: ModuleManager, config: AppConfig) -> App {
         let mempool = Mutex::new(PendingBlock::new(storage.clone()));
-        let mut queries = QueryRegistry::new();
-        modules.register_queries(&mut queries);
-        crate::query::register(queries.for_module("app"));
+        let queries = query_registry(&modules);
         if !queries.conflicts().is_empty() {
             // Two handlers for one method is a wiring mistake in the manifest, never input.
             fatal(

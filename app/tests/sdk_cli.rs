@@ -323,6 +323,29 @@ fn sdk_shaped_cli_offline_signing_keys_and_client_config() {
         serde_json::json!({"denom": "stake", "amount": "0"})
     );
 
+    // Commands derived from the query registry (no code of their own): route fields are
+    // positional, the rest are flags, pagination is --page-*, the answer is the REST JSON.
+    let params = net.json(0, &["query", "bank", "params"]);
+    assert_eq!(params["params"]["default_send_enabled"], true);
+    let page = net.json(
+        0,
+        &["query", "auth", "accounts", "--page-limit", "1", "--page-count-total"],
+    );
+    assert_eq!(page["accounts"].as_array().map(Vec::len), Some(1));
+    assert_eq!(page["accounts"][0]["@type"], "/cosmos.auth.v1beta1.BaseAccount");
+    assert!(page["pagination"]["next_key"].is_string(), "{page}");
+    let total: u64 = page["pagination"]["total"].as_str().unwrap().parse().unwrap();
+    assert!(total >= 2, "{page}");
+    let info = net.json(0, &["query", "comet", "node-info"]);
+    assert_eq!(info["application_version"]["app_name"], "estuaryd");
+    let missing = net.est_out(0, &["query", "bank", "denom-metadata", "stake"]);
+    assert!(!missing.status.success());
+    assert!(
+        String::from_utf8_lossy(&missing.stderr).contains("client metadata for denom stake"),
+        "{}",
+        String::from_utf8_lossy(&missing.stderr)
+    );
+
     // Keys: the HD path by account/index or in full, and raw hex in and out.
     let first = recover(&net, "r0", &[]);
     assert_eq!(

@@ -71,18 +71,6 @@ pub enum TransferQuery {
         #[command(flatten)]
         node: NodeArgs,
     },
-    /// The `ibc/` hash of a trace, e.g. `transfer/channel-0/stake`.
-    DenomHash {
-        trace: String,
-        #[command(flatten)]
-        node: NodeArgs,
-    },
-    /// The total amount of a denom held in escrow on every channel.
-    TotalEscrow {
-        denom: String,
-        #[command(flatten)]
-        node: NodeArgs,
-    },
     /// The escrow account of a channel.
     EscrowAddress {
         port: String,
@@ -314,24 +302,6 @@ fn now_ns() -> u64 {
 
 pub async fn transfer_query(g: &Global, cmd: TransferQuery) -> Result<()> {
     match cmd {
-        TransferQuery::DenomHash { trace, node } => {
-            let node = Node::connect(&node.node)?;
-            let r: transfer::QueryDenomHashResponse = node
-                .query_typed(&transfer::QueryDenomHashRequest { trace })
-                .await?;
-            g.print(&json!({ "hash": r.hash }), |_| r.hash.clone())
-        }
-        TransferQuery::TotalEscrow { denom, node } => {
-            let node = Node::connect(&node.node)?;
-            let r: transfer::QueryTotalEscrowForDenomResponse = node
-                .query_typed(&transfer::QueryTotalEscrowForDenomRequest { denom })
-                .await?;
-            let coin = r.amount.unwrap_or_default();
-            g.print(
-                &json!({ "amount": { "denom": coin.denom, "amount": coin.amount } }),
-                |_| format!("{}{}", coin.amount, coin.denom),
-            )
-        }
         TransferQuery::DenomTrace {
             hash,
             verify: true,

@@ -1,6 +1,7 @@
 //! The `estuaryd` command line: operator commands (init, genesis, start, export) and the user CLI
 //! (keys, tx, query, status), following Cosmos SDK conventions.
 
+mod autocli;
 mod chain_info;
 mod client_config;
 mod genesis;
@@ -150,31 +151,72 @@ fn default_home() -> PathBuf {
         .join(".estuary")
 }
 
+/// What the command line asked for: a written command, or a derived query. Parsed once per
+/// process; the size difference between variants costs nothing.
+#[allow(clippy::large_enum_variant)]
+enum Parsed {
+    Written(Cli),
+    Derived(Global, usize, clap::ArgMatches),
+}
+
+fn parse(derived: &[autocli::Derived]) -> Parsed {
+    use clap::{CommandFactory, FromArgMatches};
+    let matches = autocli::augment(Cli::command(), derived).get_matches();
+    if let Some((d, m)) = autocli::find(&matches, derived) {
+        let index = derived
+            .iter()
+            .position(|x| std::ptr::eq(x, d))
+            .unwrap_or_default();
+        let global = Global::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
+        return Parsed::Derived(global, index, m.clone());
+    }
+    Parsed::Written(Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit()))
+}
+
+fn global_of(parsed: &Parsed) -> &Global {
+    match parsed {
+        Parsed::Written(cli) => &cli.global,
+        Parsed::Derived(g, ..) => g,
+    }
+}
+
 pub fn run() -> Result<()> {
     // client.toml fills in what flags and the environment leave unset: read it from the home
     // the command line names, then parse again with its settings in the environment.
-    let mut cli = Cli::parse();
-    if let Some(settings) =
-        client_config::ClientToml::load(&client_config::ClientToml::path(&cli.global.home()))?
-    {
+    let derived = {
+        use clap::CommandFactory;
+        autocli::derived(&Cli::command())
+    };
+    let mut parsed = parse(&derived);
+    if let Some(settings) = client_config::ClientToml::load(&client_config::ClientToml::path(
+        &global_of(&parsed).home(),
+    ))? {
         settings.apply_to_env();
-        cli = Cli::parse();
+        parsed = parse(&derived);
     }
+    let global = global_of(&parsed).clone();
     // Logging: flag or environment, else the home's app.toml, else info/text.
-    let app_toml = crate::config::AppToml::load(&cli.global.home().app_toml()).ok();
-    let level = cli
-        .global
+    let app_toml = crate::config::AppToml::load(&global.home().app_toml()).ok();
+    let level = global
         .log_level
         .clone()
         .or_else(|| app_toml.as_ref().map(|a| a.log_level.clone()))
         .unwrap_or_else(|| "info".into());
-    let format = cli
-        .global
+    let format = global
         .log_format
         .clone()
         .or_else(|| app_toml.as_ref().map(|a| a.log_format.clone()))
         .unwrap_or_else(|| "text".into());
     init_tracing(&level, format == "json");
+    let cli = match parsed {
+        Parsed::Derived(g, index, m) => {
+            let d = derived
+                .get(index)
+                .ok_or_else(|| anyhow::anyhow!("derived command {index} vanished"))?;
+            return block_on(autocli::run(&g, d, &m));
+        }
+        Parsed::Written(cli) => cli,
+    };
     let g = cli.global.clone();
     match cli.command {
         Command::Init(a) => init::run(&g, a),

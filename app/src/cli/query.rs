@@ -76,11 +76,6 @@ pub enum BankQuery {
         #[command(flatten)]
         node: NodeArgs,
     },
-    /// The total supply of every denomination.
-    TotalSupply {
-        #[command(flatten)]
-        node: NodeArgs,
-    },
 }
 
 #[derive(clap::Subcommand)]
@@ -217,16 +212,6 @@ pub async fn run(g: &Global, cmd: QueryCmd) -> Result<()> {
             let balances = coins_out(coins);
             g.print(&serde_json::json!({ "balances": &balances }), |_| {
                 coins_text(&balances)
-            })
-        }
-        QueryCmd::Bank(BankQuery::TotalSupply { node }) => {
-            let node = Node::connect(&node.node)?;
-            let resp: bank_pb::QueryTotalSupplyResponse = node
-                .query_typed(&bank_pb::QueryTotalSupplyRequest::default())
-                .await?;
-            let supply = coins_out(resp.supply);
-            g.print(&serde_json::json!({ "supply": supply }), |_| {
-                coins_text(&supply)
             })
         }
         QueryCmd::Auth(AuthQuery::Account {

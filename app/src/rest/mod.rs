@@ -5,7 +5,7 @@
 //! registry), and the answer rendered back. Wallets, explorers and chain-registry tooling read
 //! chains this way (port 1317 by convention, `api_address` in app.toml).
 
-mod json;
+pub(crate) mod json;
 pub mod routes;
 
 use std::collections::BTreeMap;

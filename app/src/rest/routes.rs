@@ -164,6 +164,17 @@ impl Route {
         match_segments(&self.segments, path, &mut params).then_some(params)
     }
 
+    /// The request fields the path carries, in route order (a CLI's positional arguments).
+    pub fn path_fields(&self) -> Vec<String> {
+        self.segments
+            .iter()
+            .filter_map(|s| match s {
+                Segment::Field(f) | Segment::Rest(f) => Some(f.clone()),
+                Segment::Literal(_) => None,
+            })
+            .collect()
+    }
+
     /// How literal the route is, to prefer `/blocks/latest` over `/blocks/{height}` when both
     /// match: literals first, then single-segment fields, then `**`.
     pub fn specificity(&self) -> Vec<u8> {
