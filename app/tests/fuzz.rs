@@ -454,6 +454,14 @@ const BUILDERS: &[Builder] = &[
         }
         .encode_to_vec()
     }),
+    ("/ibc.core.client.v1.MsgRecoverClient", |f, signer| {
+        client::MsgRecoverClient {
+            subject_client_id: f.s[0].clone(),
+            substitute_client_id: f.s[1].clone(),
+            signer: signer.into(),
+        }
+        .encode_to_vec()
+    }),
     ("/ibc.core.client.v1.MsgSubmitMisbehaviour", |f, signer| {
         client::MsgSubmitMisbehaviour {
             client_id: f.s[0].clone(),

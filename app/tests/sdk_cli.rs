@@ -329,12 +329,26 @@ fn sdk_shaped_cli_offline_signing_keys_and_client_config() {
     assert_eq!(params["params"]["default_send_enabled"], true);
     let page = net.json(
         0,
-        &["query", "auth", "accounts", "--page-limit", "1", "--page-count-total"],
+        &[
+            "query",
+            "auth",
+            "accounts",
+            "--page-limit",
+            "1",
+            "--page-count-total",
+        ],
     );
     assert_eq!(page["accounts"].as_array().map(Vec::len), Some(1));
-    assert_eq!(page["accounts"][0]["@type"], "/cosmos.auth.v1beta1.BaseAccount");
+    assert_eq!(
+        page["accounts"][0]["@type"],
+        "/cosmos.auth.v1beta1.BaseAccount"
+    );
     assert!(page["pagination"]["next_key"].is_string(), "{page}");
-    let total: u64 = page["pagination"]["total"].as_str().unwrap().parse().unwrap();
+    let total: u64 = page["pagination"]["total"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
     assert!(total >= 2, "{page}");
     let info = net.json(0, &["query", "comet", "node-info"]);
     assert_eq!(info["application_version"]["app_name"], "estuaryd");

@@ -43,6 +43,9 @@ pub fn check_message(msg: &Any) -> TxResult {
             let m: client::MsgSubmitMisbehaviour = decode_strict(v, name)?;
             check_light_value(m.misbehaviour.as_ref())
         }
+        "/ibc.core.client.v1.MsgRecoverClient" => {
+            decode_strict::<client::MsgRecoverClient>(v, name).map(drop)
+        }
         "/ibc.core.connection.v1.MsgConnectionOpenInit" => {
             decode_strict::<connection::MsgConnectionOpenInit>(v, name).map(drop)
         }

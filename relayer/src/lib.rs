@@ -100,9 +100,10 @@ impl ClientStatus {
     pub fn advice(self, host: &str, client: &str) -> Option<String> {
         let recover = format!(
             "its channels are stuck until it is recovered: create a substitute client \
-             (`estuary-relayer create client`) and pass a governance proposal with \
-             MsgRecoverClient (subject {client}, substitute the new client) on {host} — ibc-go \
-             chains take it; Estuary cannot recover clients yet"
+             (`estuary-relayer create client --host-chain {host} --reference-chain <the chain it \
+             follows>`), then have the chain's authority submit MsgRecoverClient (subject {client}, \
+             substitute the new client): on Estuary `estuaryd tx ibc recover-client {client} \
+             <substitute> --from <validators admin>`, on ibc-go chains a governance proposal"
         );
         match self {
             ClientStatus::Active => None,

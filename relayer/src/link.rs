@@ -269,7 +269,8 @@ pub async fn prove_ready(src: &Chain, dst: &Chain, client_id: &str) -> Result<u6
     Ok(h)
 }
 
-async fn create_client(src: &Chain, dst: &Chain) -> Result<String> {
+/// Creates a client of `src` on `dst` at `src`'s latest height; returns its id.
+pub async fn create_client(src: &Chain, dst: &Chain) -> Result<String> {
     let h = src.latest_height().await?;
     let lb = src.light_block(h).await?;
     let header = lb.signed_header.header;

@@ -29,12 +29,22 @@ struct Cli {
 enum Command {
     /// Create clients, a connection and a transfer channel between two chains (reuses what is open).
     Link { a: String, b: String },
-    /// Run one linking step: `client` (both clients), `connection` or `channel`.
+    /// Run one linking step: `client` (both clients), `connection` or `channel`. With
+    /// `client --host-chain H --reference-chain R`: one new client of R on H only, the link left
+    /// as it is (Hermes' form) — the substitute that recovers an expired or frozen client.
     Create {
         #[arg(value_enum)]
         step: estuary_relayer::link::Step,
-        a: String,
-        b: String,
+        #[arg(required_unless_present = "host_chain")]
+        a: Option<String>,
+        #[arg(required_unless_present = "host_chain")]
+        b: Option<String>,
+        /// The chain the new client lives on.
+        #[arg(long, requires = "reference_chain", conflicts_with_all = ["a", "b"])]
+        host_chain: Option<String>,
+        /// The chain the new client follows.
+        #[arg(long, requires = "host_chain")]
+        reference_chain: Option<String>,
     },
     /// Relay everything pending now, once.
     Clear { a: String, b: String },
@@ -115,7 +125,30 @@ async fn run(cli: Cli) -> Result<()> {
                 println!("{} {} <-> {} {}", a, st.a.channel_id, b, st.b.channel_id);
             }
         }
-        Command::Create { step, a, b } => {
+        Command::Create {
+            step,
+            host_chain: Some(host),
+            reference_chain: Some(reference),
+            ..
+        } => {
+            if step != estuary_relayer::link::Step::Client {
+                anyhow::bail!("--host-chain and --reference-chain create a client only");
+            }
+            let (h, r) = chains(&cfg, &host, &reference).await?;
+            let id = estuary_relayer::link::create_client(&r, &h).await?;
+            if json {
+                println!(
+                    "{}",
+                    serde_json::json!({"host_chain": host, "reference_chain": reference, "client_id": id})
+                );
+            } else {
+                println!("created client {id} on {host} (of {reference}); the link is unchanged");
+            }
+        }
+        Command::Create { step, a, b, .. } => {
+            let (Some(a), Some(b)) = (a, b) else {
+                anyhow::bail!("name the two chains (or --host-chain and --reference-chain)");
+            };
             let (ca, cb) = chains(&cfg, &a, &b).await?;
             let path = LinkState::path(&cfg.state_dir, &a, &b);
             let mut st = LinkState::load(&path)?.unwrap_or_else(|| LinkState {

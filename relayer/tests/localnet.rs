@@ -1031,3 +1031,131 @@ fn an_expired_client_is_reported_with_what_to_do() {
         .count();
     assert_eq!(said, 1, "said once:\n{log}");
 }
+
+/// An expired client brought back, as an operator would after reading `status`: a substitute
+/// client made by `create client --host-chain … --reference-chain …`, `MsgRecoverClient` from the
+/// chain's authority (refused from anyone else, changing nothing), and the channel works again —
+/// the packet sent while the client was expired included, delivered once.
+#[test]
+fn an_expired_client_is_recovered_by_the_authority_and_its_channel_relays_again() {
+    if estuary_interop::skip_without(
+        "an_expired_client_is_recovered_by_the_authority_and_its_channel_relays_again",
+        &[estuary_interop::Tool::Cometbft],
+    ) {
+        return;
+    }
+    let mut net = Localnet::up(Options {
+        relayer: false,
+        ..Options::new()
+    });
+    let (a, b) = (net.chain_id(0), net.chain_id(1));
+    let config = std::fs::read_to_string(net.dir().join("relayer.toml")).unwrap();
+    let short_config = net.dir().join("relayer-short.toml");
+    std::fs::write(
+        &short_config,
+        config.replace(
+            "key = \"relayer\"\n",
+            "key = \"relayer\"\ntrusting_period_secs = 12\n",
+        ),
+    )
+    .unwrap();
+    net.relayer_cmd_with(&short_config, &["link", a, b]);
+    let status = |net: &Localnet| -> serde_json::Value {
+        serde_json::from_str(&net.relayer_cmd(&["status", a, b, "-o", "json"])).unwrap()
+    };
+    // Sent, and then nobody relays it until the clients have expired: no relayer can deliver
+    // it now (and A refuses new sends over an expired client, as ibc-go does).
+    let bob_b = net.address(1, "bob");
+    let v = voucher();
+    net.transfer(0, "alice", "channel-0", &bob_b, "500stake", &[]);
+    std::thread::sleep(Duration::from_secs(16));
+    let stale = status(&net);
+    for side in 0..2 {
+        assert_eq!(stale[side]["client_status"], "Expired", "{stale}");
+    }
+    assert_eq!(net.pending(0, "channel-0").len(), 1);
+
+    // Substitutes, with the ordinary config (its default trusting period).
+    let substitute = |host: &str, reference: &str| -> String {
+        let out = net.relayer_cmd(&[
+            "create",
+            "client",
+            "--host-chain",
+            host,
+            "--reference-chain",
+            reference,
+            "-o",
+            "json",
+        ]);
+        let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+        v["client_id"].as_str().unwrap().to_string()
+    };
+    let sub_a = substitute(a, b);
+    let sub_b = substitute(b, a);
+    assert_eq!(sub_a, "07-tendermint-1");
+    let recover = |net: &Localnet, chain: usize, sub: &str, from: &str| {
+        net.est(
+            chain,
+            &[
+                "tx",
+                "ibc",
+                "recover-client",
+                "07-tendermint-0",
+                sub,
+                "--from",
+                from,
+                "--yes",
+                "--wait",
+                "-o",
+                "json",
+            ],
+        )
+    };
+    // Not the authority (bob is no admin): refused, the client still expired.
+    let refused = recover(&net, 0, &sub_a, "bob");
+    assert!(!refused.status.success());
+    let said = format!(
+        "{}{}",
+        String::from_utf8_lossy(&refused.stdout),
+        String::from_utf8_lossy(&refused.stderr)
+    );
+    assert!(
+        said.contains("only the chain's authority may recover a client"),
+        "{said}"
+    );
+    assert_eq!(status(&net)[0]["client_status"], "Expired");
+    // The authority (alice is the localnet's validators admin) on both chains.
+    for (chain, sub) in [(0, &sub_a), (1, &sub_b)] {
+        let out = recover(&net, chain, sub, "alice");
+        assert!(
+            out.status.success(),
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let recovered = status(&net);
+    for side in 0..2 {
+        assert_eq!(recovered[side]["client_status"], "Active", "{recovered}");
+    }
+
+    // The same client and channel relay again: the stuck packet, then a new one.
+    net.start_relayer(&[]);
+    wait_until(
+        "the stuck packet delivered",
+        Duration::from_secs(60),
+        || net.balance(1, &bob_b, &v) == 500,
+    );
+    net.transfer(0, "alice", "channel-0", &bob_b, "7stake", &[]);
+    wait_until("a new packet delivered", Duration::from_secs(60), || {
+        net.balance(1, &bob_b, &v) == 507
+    });
+    wait_until("acks home", Duration::from_secs(60), || {
+        net.pending(0, "channel-0").is_empty()
+    });
+    assert_eq!(
+        net.balance(1, &bob_b, &v),
+        507,
+        "each packet delivered once"
+    );
+}

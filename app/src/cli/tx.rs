@@ -22,6 +22,9 @@ pub enum TxCmd {
     /// ICS-20 token transfers over IBC.
     #[command(subcommand, name = "ibc-transfer")]
     IbcTransfer(super::ibc::TransferTx),
+    /// IBC core transactions of the chain's authority.
+    #[command(subcommand)]
+    Ibc(IbcTx),
     /// Sign a transaction written by `--generate-only` (a JSON file, `-` for stdin) and print
     /// it signed. With `--offline`, give `--chain-id`, `--account-number` and `--sequence`.
     Sign {
@@ -76,6 +79,25 @@ pub enum ValidatorsTx {
         power: u64,
         #[arg(long, default_value = "")]
         name: String,
+        #[command(flatten)]
+        tx: TxArgs,
+    },
+}
+
+#[derive(clap::Subcommand)]
+pub enum IbcTx {
+    /// Recover an expired or frozen client: `recover-client <subject> <substitute>` gives the
+    /// subject the substitute's latest consensus state, trusting period and chain id, so every
+    /// connection and channel on the subject works again. The substitute is a new, active client
+    /// of the same chain (`estuary-relayer create client --host-chain <this chain>
+    /// --reference-chain <theirs>`). Only the chain's authority (the validators admin) may sign
+    /// it; ibc-go chains take the same message through a governance proposal.
+    RecoverClient {
+        subject: String,
+        substitute: String,
+        /// The authority's key.
+        #[arg(long)]
+        from: String,
         #[command(flatten)]
         tx: TxArgs,
     },
@@ -182,6 +204,27 @@ pub async fn run(g: &Global, cmd: TxCmd) -> Result<()> {
                 from,
                 Any {
                     type_url: estuary_bank::MSG_SEND.into(),
+                    value: msg.encode_to_vec(),
+                },
+                tx,
+            )
+        }
+        TxCmd::Ibc(IbcTx::RecoverClient {
+            subject,
+            substitute,
+            from,
+            tx,
+        }) => {
+            let signer = super::genesis::resolve_address(&from, &tx.keyring.open(&g.home()))?;
+            let msg = ibc_proto::ibc::core::client::v1::MsgRecoverClient {
+                subject_client_id: subject,
+                substitute_client_id: substitute,
+                signer: signer.to_bech32(),
+            };
+            (
+                from,
+                Any {
+                    type_url: tx_json::RECOVER_CLIENT.into(),
                     value: msg.encode_to_vec(),
                 },
                 tx,

@@ -13,6 +13,10 @@ use cosmrs::proto::cosmos::tx::signing::v1beta1::SignMode;
 use cosmrs::proto::cosmos::tx::v1beta1 as tx_pb;
 use cosmrs::Any;
 use ibc_proto::ibc::applications::transfer::v1::MsgTransfer;
+use ibc_proto::ibc::core::client::v1::MsgRecoverClient;
+
+/// IBC client recovery, signed by the chain's authority.
+pub const RECOVER_CLIENT: &str = "/ibc.core.client.v1.MsgRecoverClient";
 use ibc_proto::ibc::core::client::v1::Height;
 use prost::Message;
 use serde_json::{json, Value};
@@ -90,6 +94,11 @@ pub fn msg_to_json(any: &Any) -> Result<Value> {
             json!({"@type": any.type_url, "authority": m.authority, "name": m.name,
                    "pub_key": B64.encode(&m.pub_key), "power": m.power.to_string()})
         }
+        RECOVER_CLIENT => {
+            let m = MsgRecoverClient::decode(any.value.as_slice()).map_err(bad)?;
+            json!({"@type": any.type_url, "subject_client_id": m.subject_client_id,
+                   "substitute_client_id": m.substitute_client_id, "signer": m.signer})
+        }
         other => bail!("no JSON form for message {other}"),
     })
 }
@@ -133,6 +142,12 @@ pub fn msg_from_json(v: &Value) -> Result<Any> {
                 .decode(str_field(v, "pub_key")?)
                 .context("pub_key must be base64")?,
             power: u64_field(v, "power")?,
+        }
+        .encode_to_vec(),
+        RECOVER_CLIENT => MsgRecoverClient {
+            subject_client_id: str_field(v, "subject_client_id")?.into(),
+            substitute_client_id: str_field(v, "substitute_client_id")?.into(),
+            signer: str_field(v, "signer")?.into(),
         }
         .encode_to_vec(),
         "" => bail!("a message without @type"),
