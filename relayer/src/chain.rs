@@ -38,9 +38,34 @@ pub struct Chain {
     mismatches_logged: std::sync::Mutex<std::collections::HashSet<(&'static str, u64)>>,
     pub cfg: ChainConfig,
     pub node: Node,
+    /// The witness endpoint (`witness_rpc`), when configured.
+    pub witness: Option<Node>,
     key: SigningKey,
     pub signer: String,
     pub revision: u64,
+}
+
+/// Header `h` of chain `id` with the validator set that signed it, from `node`.
+async fn light_block_from(node: &Node, id: &str, h: u64) -> Result<LightBlock> {
+    let height = tendermint::block::Height::try_from(h)?;
+    let commit = node
+        .rpc
+        .commit(height)
+        .await
+        .with_context(|| format!("commit {h} of {id}"))?;
+    let vals = node
+        .rpc
+        .validators(height, Paging::All)
+        .await
+        .with_context(|| format!("validators {h} of {id}"))?;
+    // ibc-go refuses a header whose validator set names no proposer (ibc-rs does not care).
+    let proposer = commit.signed_header.header.proposer_address;
+    let validators = tendermint::validator::Set::with_proposer(vals.validators, proposer)
+        .with_context(|| format!("validator set {h} of {id}"))?;
+    Ok(LightBlock {
+        signed_header: commit.signed_header,
+        validators,
+    })
 }
 
 /// A signed header and the validator set that signed it.
@@ -62,6 +87,20 @@ impl Chain {
         if network != cfg.id {
             bail!("{} answers as chain {network}, not {}", cfg.rpc, cfg.id);
         }
+        let witness = match &cfg.witness_rpc {
+            None => None,
+            Some(url) => {
+                let w = Node::connect(url)?;
+                let network = w
+                    .chain_id()
+                    .await
+                    .with_context(|| format!("witness {url}"))?;
+                if network != cfg.id {
+                    bail!("witness {url} answers as chain {network}, not {}", cfg.id);
+                }
+                Some(w)
+            }
+        };
         let revision = ibc_core::host::types::identifiers::ChainId::new(&cfg.id)
             .map(|c| c.revision_number())
             .unwrap_or(0);
@@ -84,6 +123,7 @@ impl Chain {
             mismatches_logged: Default::default(),
             cfg,
             node,
+            witness,
             key,
             signer,
             revision,
@@ -177,27 +217,17 @@ impl Chain {
     }
 
     pub async fn light_block(&self, h: u64) -> Result<LightBlock> {
-        let height = tendermint::block::Height::try_from(h)?;
-        let commit = self
-            .node
-            .rpc
-            .commit(height)
-            .await
-            .with_context(|| format!("commit {h} of {}", self.id()))?;
-        let vals = self
-            .node
-            .rpc
-            .validators(height, Paging::All)
-            .await
-            .with_context(|| format!("validators {h} of {}", self.id()))?;
-        // ibc-go refuses a header whose validator set names no proposer (ibc-rs does not care).
-        let proposer = commit.signed_header.header.proposer_address;
-        let validators = tendermint::validator::Set::with_proposer(vals.validators, proposer)
-            .with_context(|| format!("validator set {h} of {}", self.id()))?;
-        Ok(LightBlock {
-            signed_header: commit.signed_header,
-            validators,
-        })
+        light_block_from(&self.node, self.id(), h).await
+    }
+
+    /// Header `h` and its validators as the witness serves them; `None` without a witness.
+    pub async fn witness_light_block(&self, h: u64) -> Result<Option<LightBlock>> {
+        match &self.witness {
+            None => Ok(None),
+            Some(w) => Ok(Some(
+                light_block_from(w, &format!("{} (witness)", self.id()), h).await?,
+            )),
+        }
     }
 
     /// The value at an ICS-24 path in the state after block `h`, and its proof (verifiable

@@ -67,6 +67,12 @@ pub struct ChainConfig {
     pub unbonding_period_secs: u64,
     #[serde(default = "default_drift")]
     pub clock_drift_secs: u64,
+    /// A second RPC endpoint of this chain (another operator's node), as Hermes' witness: every
+    /// header of this chain the relayer is about to hand a counterparty is compared with the
+    /// witness's at that height. Two validly signed headers that differ are misbehaviour: the
+    /// relayer submits both (`MsgSubmitMisbehaviour`), which freezes the client.
+    #[serde(default)]
+    pub witness_rpc: Option<String>,
     #[serde(default = "default_batch")]
     pub max_msgs_per_tx: usize,
     /// The largest transaction this chain's nodes accept, in bytes. Batches are cut to fit:

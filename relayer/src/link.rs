@@ -181,20 +181,137 @@ pub async fn update_msg(
     let lb = src.light_block(target).await?;
     let trusted_next = src.light_block(trusted + 1).await?.validators;
     verify_header(src, trusted, &trusted_next, &lb).await?;
-    let header = ibc_client_tendermint::types::Header {
-        signed_header: lb.signed_header,
-        validator_set: lb.validators,
-        trusted_height: ibc_core::client::types::Height::new(src.revision, trusted)
-            .map_err(|e| anyhow!("{e}"))?,
-        trusted_next_validator_set: trusted_next,
-    };
-    let raw: tm::Header = header.into();
+    let raw = ibc_header(src, trusted, trusted_next, lb)?;
+    check_witness(src, dst, client_id, trusted, &raw).await?;
     let msg = client::MsgUpdateClient {
         client_id: client_id.into(),
         client_message: Some(any(&raw)),
         signer: dst.signer.clone(),
     };
     Ok(any(&msg))
+}
+
+fn ibc_header(
+    src: &Chain,
+    trusted: u64,
+    trusted_next: tendermint::validator::Set,
+    lb: crate::chain::LightBlock,
+) -> Result<tm::Header> {
+    Ok(ibc_client_tendermint::types::Header {
+        signed_header: lb.signed_header,
+        validator_set: lb.validators,
+        trusted_height: ibc_core::client::types::Height::new(src.revision, trusted)
+            .map_err(|e| anyhow!("{e}"))?,
+        trusted_next_validator_set: trusted_next,
+    }
+    .into())
+}
+
+/// Hermes' witness check: the header about to be handed to `dst` (`primary`, already verified)
+/// is compared with the witness's header at the same height. Equal, or no witness: nothing to
+/// do. Different, and the witness's header verifies from the same trusted state too: the chain's
+/// validators signed two blocks at one height — misbehaviour. Both headers go to `dst` in a
+/// `MsgSubmitMisbehaviour`, which freezes the client there, and the update is refused: from now
+/// on no packet of `src` is accepted by `dst` on that client's proofs. A witness that is behind
+/// (waited for briefly), unreachable or serving a header that does not verify is no evidence of
+/// anything: it is logged, and the update goes ahead.
+async fn check_witness(
+    src: &Chain,
+    dst: &Chain,
+    client_id: &str,
+    trusted: u64,
+    primary: &tm::Header,
+) -> Result<()> {
+    if src.witness.is_none() {
+        return Ok(());
+    }
+    let Some(target) = primary
+        .signed_header
+        .as_ref()
+        .and_then(|s| s.header.as_ref())
+        .map(|h| h.height)
+        .and_then(|h| u64::try_from(h).ok())
+    else {
+        return Ok(());
+    };
+    let mut witnessed = None;
+    for _ in 0..20 {
+        match src.witness_light_block(target).await {
+            Ok(block) => {
+                witnessed = block;
+                break;
+            }
+            Err(_) => tokio::time::sleep(std::time::Duration::from_millis(250)).await,
+        }
+    }
+    let Some(wlb) = witnessed else {
+        tracing::warn!(
+            chain = src.id(),
+            height = target,
+            "the witness has no header at this height: not cross-checked"
+        );
+        return Ok(());
+    };
+    let primary_hash = ibc_client_tendermint::types::Header::try_from(primary.clone())
+        .map(|h| h.signed_header.header.hash())
+        .map_err(|e| anyhow!("{e}"))?;
+    if wlb.signed_header.header.hash() == primary_hash {
+        return Ok(());
+    }
+    let w_trusted_next = match src.witness_light_block(trusted + 1).await {
+        Ok(Some(b)) => b.validators,
+        _ => {
+            tracing::warn!(
+                chain = src.id(),
+                height = target,
+                "the witness's header differs, but it serves no validators at the trusted height"
+            );
+            return Ok(());
+        }
+    };
+    if let Err(e) = verify_header(src, trusted, &w_trusted_next, &wlb).await {
+        tracing::warn!(
+            chain = src.id(),
+            height = target,
+            "the witness's header differs but does not verify: not evidence ({e:#})"
+        );
+        return Ok(());
+    }
+    let witness_header = ibc_header(src, trusted, w_trusted_next, wlb)?;
+    #[allow(deprecated)] // client_id inside Misbehaviour: ibc-go still fills it
+    let misbehaviour = tm::Misbehaviour {
+        client_id: client_id.into(),
+        header_1: Some(primary.clone()),
+        header_2: Some(witness_header),
+    };
+    let msg = client::MsgSubmitMisbehaviour {
+        client_id: client_id.into(),
+        misbehaviour: Some(any(&misbehaviour)),
+        signer: dst.signer.clone(),
+    };
+    let submitted = dst.submit(vec![any(&msg)]).await;
+    tracing::error!(
+        chain = src.id(),
+        height = target,
+        client = client_id,
+        on = dst.id(),
+        submitted = submitted.is_ok(),
+        "MISBEHAVIOUR: {} signed two different headers at height {target} (the witness's differs from the primary's); submitted both to {} to freeze client {client_id}",
+        src.id(),
+        dst.id()
+    );
+    submitted.with_context(|| {
+        format!(
+            "submitting the misbehaviour of {} to {}",
+            src.id(),
+            dst.id()
+        )
+    })?;
+    bail!(
+        "misbehaviour of {} at height {target}: client {client_id} on {} frozen; it is not updated any more",
+        src.id(),
+        dst.id()
+    )
 }
 
 /// Checks a header with the Tendermint light-client verifier (signatures, voting power, trusting
@@ -250,7 +367,16 @@ pub async fn proof_height(src: &Chain, dst: &Chain, client_id: &str) -> Result<(
     // Everything committed up to the latest block must be provable, so the state to prove is at
     // least that block's, and its proof needs the header after it.
     let committed = src.latest_height().await?;
-    let trusted = client_height(dst, client_id).await?;
+    let cs = client_state(dst, client_id).await?;
+    if cs.frozen_height.is_some_and(|h| h.revision_height > 0) {
+        // Frozen for misbehaviour: every proof on it is refused, and so is every update.
+        bail!(
+            "client {client_id} on {} is FROZEN (misbehaviour of {}): nothing is relayed over it",
+            dst.id(),
+            src.id()
+        );
+    }
+    let trusted = latest_height_of(&cs);
     if trusted > committed {
         return Ok((trusted - 1, None));
     }

@@ -1159,3 +1159,140 @@ fn an_expired_client_is_recovered_by_the_authority_and_its_channel_relays_again(
         "each packet delivered once"
     );
 }
+
+/// A counterparty whose validators sign two different blocks at one height, caught as Hermes
+/// catches it: chain B is forked (its node copied while stopped, the copy run apart on other
+/// ports with the same validator key, so both go on signing blocks of their own), and the relayer
+/// is given the copy as B's witness. About to update A's client of B, it finds the witness's
+/// header at that height different from the primary's yet just as validly signed, submits both
+/// in `MsgSubmitMisbehaviour`, and A freezes the client: `status` says Frozen, the packet B sent
+/// is never delivered on the forked chain's word, and later passes refuse to use the client.
+#[test]
+fn a_forked_counterparty_is_caught_by_the_witness_and_its_client_frozen() {
+    if estuary_interop::skip_without(
+        "a_forked_counterparty_is_caught_by_the_witness_and_its_client_frozen",
+        &[estuary_interop::Tool::Cometbft],
+    ) {
+        return;
+    }
+    let net = Localnet::up(Options {
+        relayer: false,
+        ..Options::new()
+    });
+    let (a, b) = (net.chain_id(0), net.chain_id(1));
+    net.relayer_cmd(&["link", a, b]);
+
+    // The fork: stop the localnet, copy B's node, resume it, run the copy apart.
+    let done = net.script("down", &[]);
+    assert!(
+        done.status.success(),
+        "{}",
+        String::from_utf8_lossy(&done.stderr)
+    );
+    let fork = net.dir().join("b-fork");
+    let copied = Command::new("cp")
+        .arg("-a")
+        .arg(net.home(1, 0))
+        .arg(&fork)
+        .status()
+        .unwrap();
+    assert!(copied.success());
+    let (from, to) = (net.port(1, 0), net.port(1, 50));
+    for file in ["config/config.toml", "config/app.toml"] {
+        let path = fork.join(file);
+        let mut text = std::fs::read_to_string(&path).unwrap();
+        for off in 0..=6 {
+            text = text.replace(
+                &format!("127.0.0.1:{}", from + off),
+                &format!("127.0.0.1:{}", to + off),
+            );
+        }
+        std::fs::write(&path, text).unwrap();
+    }
+    let _ = std::fs::remove_file(fork.join("config/addrbook.json"));
+    let resumed = net.script("up", &[]);
+    assert!(
+        resumed.status.success(),
+        "{}",
+        String::from_utf8_lossy(&resumed.stderr)
+    );
+    let log = std::fs::File::create(net.dir().join("b-fork.log")).unwrap();
+    let child = Command::new(estuaryd())
+        .arg("--home")
+        .arg(&fork)
+        .arg("start")
+        .env(
+            "ESTUARY_COMETBFT",
+            tool("cometbft", "ESTUARY_COMETBFT", "scripts/setup"),
+        )
+        .stdout(log.try_clone().unwrap())
+        .stderr(log)
+        .spawn()
+        .expect("starting the fork");
+    struct Kill(std::process::Child);
+    impl Drop for Kill {
+        fn drop(&mut self) {
+            let _ = Command::new("kill")
+                .args(["-INT", &self.0.id().to_string()])
+                .status();
+            let _ = self.0.wait();
+        }
+    }
+    let _fork = Kill(child);
+    let fork_rpc = format!("http://127.0.0.1:{}", to + 1);
+    let fork_node = estuary_client::Node::connect(&fork_rpc).unwrap();
+    let start = net.latest_height(1);
+    wait_until(
+        "the fork makes blocks of its own",
+        Duration::from_secs(60),
+        || {
+            rt().block_on(fork_node.latest_height())
+                .is_ok_and(|h| h > start + 2)
+        },
+    );
+
+    // B's transfer to A, then a relayer that knows the fork as B's witness.
+    let alice_a = net.address(0, "alice");
+    net.transfer(1, "alice", "channel-0", &alice_a, "50stake", &[]);
+    let config = std::fs::read_to_string(net.dir().join("relayer.toml")).unwrap();
+    let primary = format!("rpc = \"http://127.0.0.1:{}\"\n", from + 1);
+    assert!(config.contains(&primary), "{config}");
+    let witnessed = net.dir().join("relayer-witness.toml");
+    std::fs::write(
+        &witnessed,
+        config.replace(
+            &primary,
+            &format!("{primary}witness_rpc = \"{fork_rpc}\"\n"),
+        ),
+    )
+    .unwrap();
+    let clear = |config: &std::path::Path| {
+        Command::new(estuary_interop::relayer_bin())
+            .arg("--config")
+            .arg(config)
+            .args(["clear", a, b])
+            .output()
+            .unwrap()
+    };
+    let caught = clear(&witnessed);
+    let said = String::from_utf8_lossy(&caught.stderr).to_string();
+    assert!(said.contains("MISBEHAVIOUR"), "{said}");
+    assert!(
+        !said.contains("submitting the misbehaviour"),
+        "the submission failed: {said}"
+    );
+
+    let status: serde_json::Value =
+        serde_json::from_str(&net.relayer_cmd(&["status", a, b, "-o", "json"])).unwrap();
+    assert_eq!(status[0]["client_status"], "Frozen", "{status}");
+    assert_eq!(status[1]["client_status"], "Active", "{status}");
+    // Nothing more goes over the frozen client, from any relayer: B's packet stays undelivered.
+    let again = clear(&net.dir().join("relayer.toml"));
+    assert!(
+        String::from_utf8_lossy(&again.stderr).contains("FROZEN"),
+        "{}",
+        String::from_utf8_lossy(&again.stderr)
+    );
+    assert_eq!(net.pending(1, "channel-0").len(), 1);
+    assert_eq!(net.balance(0, &alice_a, &voucher()), 0);
+}
