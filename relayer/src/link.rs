@@ -13,6 +13,7 @@ use ibc_proto::ibc::core::connection::v1 as conn;
 use ibc_proto::ibc::lightclients::tendermint::v1 as tm;
 use prost::Message;
 use serde::{Deserialize, Serialize};
+use tendermint_rpc::Client as _;
 use tracing::info;
 
 use estuary_client::ibc_msgs::{
@@ -178,6 +179,7 @@ pub async fn update_msg(
     trusted: u64,
     target: u64,
 ) -> Result<Any> {
+    check_trusted_state(src, dst, client_id, trusted).await?;
     let lb = src.light_block(target).await?;
     let trusted_next = src.light_block(trusted + 1).await?.validators;
     verify_header(src, trusted, &trusted_next, &lb).await?;
@@ -205,6 +207,142 @@ fn ibc_header(
         trusted_next_validator_set: trusted_next,
     }
     .into())
+}
+
+/// The consensus state `dst`'s client holds at `trusted` — the one every update builds on —
+/// checked against `src`'s own header at that height. If they differ, someone updated the client
+/// with a header `src`'s chain (as this relayer's endpoint serves it) never committed: a fork its
+/// validators signed. That header is read back from `dst`'s `update_client` event, the chain's
+/// own header at the same height is built from the same trusted state, and both go to `dst` as
+/// misbehaviour, freezing the client before anything more is proven on it.
+async fn check_trusted_state(
+    src: &Chain,
+    dst: &Chain,
+    client_id: &str,
+    trusted: u64,
+) -> Result<()> {
+    let path = format!(
+        "clients/{client_id}/consensusStates/{}-{trusted}",
+        src.revision
+    );
+    let Ok(bytes) = dst.ibc_value(&path).await else {
+        return Ok(()); // pruned or absent: ibc-rs will say so when the update is tried
+    };
+    let any = Any::decode(bytes.as_slice()).with_context(|| format!("{path} on {}", dst.id()))?;
+    let held = tm::ConsensusState::decode(any.value.as_slice())
+        .with_context(|| format!("{path} on {}", dst.id()))?;
+    let header = src.light_block(trusted).await?.signed_header.header;
+    let root = held
+        .root
+        .as_ref()
+        .map(|r| r.hash.as_slice())
+        .unwrap_or_default();
+    if root == header.app_hash.as_bytes()
+        && held.next_validators_hash == header.next_validators_hash.as_bytes()
+    {
+        return Ok(());
+    }
+    // Which header put it there: the update's event carries it (hex of its Any).
+    let query = format!(
+        "update_client.client_id='{client_id}' AND update_client.consensus_height='{}-{trusted}'",
+        src.revision
+    );
+    let found = dst
+        .node
+        .rpc
+        .tx_search(
+            query.parse().map_err(|e| anyhow!("{e}"))?,
+            false,
+            1,
+            10,
+            tendermint_rpc::Order::Descending,
+        )
+        .await
+        .with_context(|| format!("searching {}'s update of {client_id}", dst.id()))?;
+    let forged = found
+        .txs
+        .iter()
+        .flat_map(|t| t.tx_result.events.iter())
+        .filter(|e| e.kind == "update_client")
+        .flat_map(|e| e.attributes.iter())
+        .filter(|a| a.key_str().ok() == Some("header"))
+        .filter_map(|a| a.value_str().ok().and_then(|v| hex::decode(v).ok()))
+        .filter_map(|b| Any::decode(b.as_slice()).ok())
+        .filter_map(|a| tm::Header::decode(a.value.as_slice()).ok())
+        .next();
+    let Some(forged) = forged else {
+        bail!(
+            "client {client_id} on {} holds a consensus state at {trusted} that {} never committed, \
+             and the update that wrote it cannot be found: not building on it",
+            dst.id(),
+            src.id()
+        );
+    };
+    let forged_trusted = forged
+        .trusted_height
+        .map(|h| h.revision_height)
+        .ok_or_else(|| anyhow!("the conflicting header names no trusted height"))?;
+    let lb = src.light_block(trusted).await?;
+    let trusted_next = src.light_block(forged_trusted + 1).await?.validators;
+    verify_header(src, forged_trusted, &trusted_next, &lb).await?;
+    let ours = ibc_header(src, forged_trusted, trusted_next, lb)?;
+    submit_misbehaviour(
+        src,
+        dst,
+        client_id,
+        trusted,
+        forged,
+        ours,
+        "a header already on the client",
+    )
+    .await
+}
+
+/// Hands `dst` two headers of `src` at one height that differ (both validly signed), freezing
+/// its client `client_id`; always ends in an error, so the update under way stops.
+async fn submit_misbehaviour(
+    src: &Chain,
+    dst: &Chain,
+    client_id: &str,
+    height: u64,
+    header_1: tm::Header,
+    header_2: tm::Header,
+    against: &str,
+) -> Result<()> {
+    #[allow(deprecated)] // client_id inside Misbehaviour: ibc-go still fills it
+    let misbehaviour = tm::Misbehaviour {
+        client_id: client_id.into(),
+        header_1: Some(header_1),
+        header_2: Some(header_2),
+    };
+    let msg = client::MsgSubmitMisbehaviour {
+        client_id: client_id.into(),
+        misbehaviour: Some(any(&misbehaviour)),
+        signer: dst.signer.clone(),
+    };
+    let submitted = dst.submit(vec![any(&msg)]).await;
+    tracing::error!(
+        chain = src.id(),
+        height,
+        client = client_id,
+        on = dst.id(),
+        submitted = submitted.is_ok(),
+        "MISBEHAVIOUR: {} signed two different headers at height {height} (its own and {against}); submitted both to {} to freeze client {client_id}",
+        src.id(),
+        dst.id()
+    );
+    submitted.with_context(|| {
+        format!(
+            "submitting the misbehaviour of {} to {}",
+            src.id(),
+            dst.id()
+        )
+    })?;
+    bail!(
+        "misbehaviour of {} at height {height}: client {client_id} on {} frozen; it is not updated any more",
+        src.id(),
+        dst.id()
+    )
 }
 
 /// Hermes' witness check: the header about to be handed to `dst` (`primary`, already verified)
@@ -278,40 +416,16 @@ async fn check_witness(
         return Ok(());
     }
     let witness_header = ibc_header(src, trusted, w_trusted_next, wlb)?;
-    #[allow(deprecated)] // client_id inside Misbehaviour: ibc-go still fills it
-    let misbehaviour = tm::Misbehaviour {
-        client_id: client_id.into(),
-        header_1: Some(primary.clone()),
-        header_2: Some(witness_header),
-    };
-    let msg = client::MsgSubmitMisbehaviour {
-        client_id: client_id.into(),
-        misbehaviour: Some(any(&misbehaviour)),
-        signer: dst.signer.clone(),
-    };
-    let submitted = dst.submit(vec![any(&msg)]).await;
-    tracing::error!(
-        chain = src.id(),
-        height = target,
-        client = client_id,
-        on = dst.id(),
-        submitted = submitted.is_ok(),
-        "MISBEHAVIOUR: {} signed two different headers at height {target} (the witness's differs from the primary's); submitted both to {} to freeze client {client_id}",
-        src.id(),
-        dst.id()
-    );
-    submitted.with_context(|| {
-        format!(
-            "submitting the misbehaviour of {} to {}",
-            src.id(),
-            dst.id()
-        )
-    })?;
-    bail!(
-        "misbehaviour of {} at height {target}: client {client_id} on {} frozen; it is not updated any more",
-        src.id(),
-        dst.id()
+    submit_misbehaviour(
+        src,
+        dst,
+        client_id,
+        target,
+        primary.clone(),
+        witness_header,
+        "the witness's",
     )
+    .await
 }
 
 /// Checks a header with the Tendermint light-client verifier (signatures, voting power, trusting

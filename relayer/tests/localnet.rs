@@ -1160,29 +1160,35 @@ fn an_expired_client_is_recovered_by_the_authority_and_its_channel_relays_again(
     );
 }
 
-/// A counterparty whose validators sign two different blocks at one height, caught as Hermes
-/// catches it: chain B is forked (its node copied while stopped, the copy run apart on other
-/// ports with the same validator key, so both go on signing blocks of their own), and the relayer
-/// is given the copy as B's witness. About to update A's client of B, it finds the witness's
-/// header at that height different from the primary's yet just as validly signed, submits both
-/// in `MsgSubmitMisbehaviour`, and A freezes the client: `status` says Frozen, the packet B sent
-/// is never delivered on the forked chain's word, and later passes refuse to use the client.
-#[test]
-fn a_forked_counterparty_is_caught_by_the_witness_and_its_client_frozen() {
-    if estuary_interop::skip_without(
-        "a_forked_counterparty_is_caught_by_the_witness_and_its_client_frozen",
-        &[estuary_interop::Tool::Cometbft],
-    ) {
-        return;
+/// A localnet whose chain B has been forked: linked, stopped, B's node copied, resumed, and the
+/// copy run apart on other ports (B's ports + 50) with the same validator key, so that from the
+/// fork on both sign blocks of their own at every height. Returns the fork's RPC address and the
+/// guard that stops it.
+struct Forked {
+    net: Localnet,
+    rpc: String,
+    b_rpc_line: String,
+    _fork: KillOnDrop,
+}
+
+struct KillOnDrop(std::process::Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = Command::new("kill")
+            .args(["-INT", &self.0.id().to_string()])
+            .status();
+        let _ = self.0.wait();
     }
+}
+
+fn forked_localnet() -> Forked {
     let net = Localnet::up(Options {
         relayer: false,
         ..Options::new()
     });
     let (a, b) = (net.chain_id(0), net.chain_id(1));
     net.relayer_cmd(&["link", a, b]);
-
-    // The fork: stop the localnet, copy B's node, resume it, run the copy apart.
     let done = net.script("down", &[]);
     assert!(
         done.status.success(),
@@ -1229,18 +1235,9 @@ fn a_forked_counterparty_is_caught_by_the_witness_and_its_client_frozen() {
         .stderr(log)
         .spawn()
         .expect("starting the fork");
-    struct Kill(std::process::Child);
-    impl Drop for Kill {
-        fn drop(&mut self) {
-            let _ = Command::new("kill")
-                .args(["-INT", &self.0.id().to_string()])
-                .status();
-            let _ = self.0.wait();
-        }
-    }
-    let _fork = Kill(child);
-    let fork_rpc = format!("http://127.0.0.1:{}", to + 1);
-    let fork_node = estuary_client::Node::connect(&fork_rpc).unwrap();
+    let guard = KillOnDrop(child);
+    let rpc = format!("http://127.0.0.1:{}", to + 1);
+    let fork_node = estuary_client::Node::connect(&rpc).unwrap();
     let start = net.latest_height(1);
     wait_until(
         "the fork makes blocks of its own",
@@ -1250,49 +1247,156 @@ fn a_forked_counterparty_is_caught_by_the_witness_and_its_client_frozen() {
                 .is_ok_and(|h| h > start + 2)
         },
     );
+    let b_rpc_line = format!("rpc = \"http://127.0.0.1:{}\"\n", from + 1);
+    Forked {
+        net,
+        rpc,
+        b_rpc_line,
+        _fork: guard,
+    }
+}
 
-    // B's transfer to A, then a relayer that knows the fork as B's witness.
-    let alice_a = net.address(0, "alice");
-    net.transfer(1, "alice", "channel-0", &alice_a, "50stake", &[]);
-    let config = std::fs::read_to_string(net.dir().join("relayer.toml")).unwrap();
-    let primary = format!("rpc = \"http://127.0.0.1:{}\"\n", from + 1);
-    assert!(config.contains(&primary), "{config}");
-    let witnessed = net.dir().join("relayer-witness.toml");
-    std::fs::write(
-        &witnessed,
-        config.replace(
-            &primary,
-            &format!("{primary}witness_rpc = \"{fork_rpc}\"\n"),
-        ),
-    )
-    .unwrap();
-    let clear = |config: &std::path::Path| {
-        Command::new(estuary_interop::relayer_bin())
+impl Forked {
+    /// relayer.toml with B's block edited by `edit` (given B's `rpc = …` line), saved as `name`.
+    fn config(&self, name: &str, edit: impl Fn(&str) -> String) -> std::path::PathBuf {
+        let config = std::fs::read_to_string(self.net.dir().join("relayer.toml")).unwrap();
+        assert!(config.contains(&self.b_rpc_line), "{config}");
+        let path = self.net.dir().join(name);
+        std::fs::write(
+            &path,
+            config.replace(&self.b_rpc_line, &edit(&self.b_rpc_line)),
+        )
+        .unwrap();
+        path
+    }
+
+    /// One `clear` pass with `config`; its stderr (the log).
+    fn clear(&self, config: &std::path::Path) -> String {
+        let (a, b) = (self.net.chain_id(0), self.net.chain_id(1));
+        let out = Command::new(estuary_interop::relayer_bin())
             .arg("--config")
             .arg(config)
             .args(["clear", a, b])
             .output()
-            .unwrap()
-    };
-    let caught = clear(&witnessed);
-    let said = String::from_utf8_lossy(&caught.stderr).to_string();
-    assert!(said.contains("MISBEHAVIOUR"), "{said}");
+            .unwrap();
+        String::from_utf8_lossy(&out.stderr).into_owned()
+    }
+
+    fn client_status(&self) -> serde_json::Value {
+        let (a, b) = (self.net.chain_id(0), self.net.chain_id(1));
+        serde_json::from_str(&self.net.relayer_cmd(&["status", a, b, "-o", "json"])).unwrap()
+    }
+}
+
+/// A counterparty whose validators sign two different blocks at one height, caught as Hermes
+/// catches it: the relayer is given chain B's fork as B's witness. About to update A's client of
+/// B, it finds the witness's header at that height different from the primary's yet just as
+/// validly signed, submits both in `MsgSubmitMisbehaviour`, and A freezes the client: `status`
+/// says Frozen, the packet B sent is never delivered, and later passes refuse to use the client.
+#[test]
+fn a_forked_counterparty_is_caught_by_the_witness_and_its_client_frozen() {
+    if estuary_interop::skip_without(
+        "a_forked_counterparty_is_caught_by_the_witness_and_its_client_frozen",
+        &[estuary_interop::Tool::Cometbft],
+    ) {
+        return;
+    }
+    let f = forked_localnet();
+    let alice_a = f.net.address(0, "alice");
+    f.net
+        .transfer(1, "alice", "channel-0", &alice_a, "50stake", &[]);
+    let fork_rpc = f.rpc.clone();
+    let witnessed = f.config("relayer-witness.toml", |rpc| {
+        format!("{rpc}witness_rpc = \"{fork_rpc}\"\n")
+    });
+    let said = f.clear(&witnessed);
+    assert!(
+        said.contains("MISBEHAVIOUR") && said.contains("the witness"),
+        "{said}"
+    );
     assert!(
         !said.contains("submitting the misbehaviour"),
         "the submission failed: {said}"
     );
 
-    let status: serde_json::Value =
-        serde_json::from_str(&net.relayer_cmd(&["status", a, b, "-o", "json"])).unwrap();
+    let status = f.client_status();
     assert_eq!(status[0]["client_status"], "Frozen", "{status}");
     assert_eq!(status[1]["client_status"], "Active", "{status}");
     // Nothing more goes over the frozen client, from any relayer: B's packet stays undelivered.
-    let again = clear(&net.dir().join("relayer.toml"));
-    assert!(
-        String::from_utf8_lossy(&again.stderr).contains("FROZEN"),
-        "{}",
-        String::from_utf8_lossy(&again.stderr)
+    let again = f.clear(&f.net.dir().join("relayer.toml"));
+    assert!(again.contains("FROZEN"), "{again}");
+    assert_eq!(f.net.pending(1, "channel-0").len(), 1);
+    assert_eq!(f.net.balance(0, &alice_a, &voucher()), 0);
+}
+
+/// Misbehaviour caught with no witness, from what is already on the client: a relayer pointed at
+/// the fork (a lying endpoint) updates A's client of B with a fork header and gets the fork's
+/// packet delivered; the honest relayer, about to update the same client, finds the consensus
+/// state it holds unlike B's own header at that height, reads the fork header back from A's
+/// `update_client` event, and submits it with B's header as misbehaviour: the client freezes and
+/// B's real packet is not delivered over it.
+#[test]
+fn a_forged_update_already_on_the_client_is_caught_and_the_client_frozen() {
+    if estuary_interop::skip_without(
+        "a_forged_update_already_on_the_client_is_caught_and_the_client_frozen",
+        &[estuary_interop::Tool::Cometbft],
+    ) {
+        return;
+    }
+    let f = forked_localnet();
+    let alice_a = f.net.address(0, "alice");
+    // A transfer on the fork, relayed by a relayer that takes the fork for B.
+    f.net.ok(
+        1,
+        &[
+            "tx",
+            "ibc-transfer",
+            "transfer",
+            "transfer",
+            "channel-0",
+            &alice_a,
+            "30stake",
+            "--from",
+            "alice",
+            "--yes",
+            "--wait",
+            "--node",
+            &f.rpc.replace("http", "tcp"),
+        ],
     );
-    assert_eq!(net.pending(1, "channel-0").len(), 1);
-    assert_eq!(net.balance(0, &alice_a, &voucher()), 0);
+    let fork_rpc = f.rpc.clone();
+    let lying = f.config("relayer-lying.toml", |_| format!("rpc = \"{fork_rpc}\"\n"));
+    let lied = f.clear(&lying);
+    wait_until(
+        "the fork's packet delivered on A",
+        Duration::from_secs(30),
+        || f.net.balance(0, &alice_a, &voucher()) == 30,
+    );
+    assert_eq!(f.client_status()[0]["client_status"], "Active", "{lied}");
+
+    // B's real transfers (its sequence 1 collides with the fork's, already received on A; 2
+    // needs proving), and the honest relayer.
+    f.net
+        .transfer(1, "alice", "channel-0", &alice_a, "50stake", &[]);
+    f.net
+        .transfer(1, "alice", "channel-0", &alice_a, "60stake", &[]);
+    let said = f.clear(&f.net.dir().join("relayer.toml"));
+    assert!(
+        said.contains("MISBEHAVIOUR") && said.contains("already on the client"),
+        "{said}"
+    );
+    assert!(
+        !said.contains("submitting the misbehaviour"),
+        "the submission failed: {said}"
+    );
+    let status = f.client_status();
+    assert_eq!(status[0]["client_status"], "Frozen", "{status}");
+    assert!(f
+        .clear(&f.net.dir().join("relayer.toml"))
+        .contains("FROZEN"));
+    assert_eq!(
+        f.net.balance(0, &alice_a, &voucher()),
+        30,
+        "B's real packet not delivered"
+    );
 }
