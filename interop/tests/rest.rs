@@ -243,6 +243,7 @@ fn rest_answers_have_the_shape_of_the_sdk_gateway() {
         "/cosmos/bank/v1beta1/balances/{alice}",
         "/cosmos/bank/v1beta1/balances/{alice}?pagination.limit=1&pagination.count_total=true",
         "/cosmos/bank/v1beta1/balances/{alice}/by_denom?denom=stake",
+        "/cosmos/bank/v1beta1/spendable_balances/{alice}",
         "/cosmos/bank/v1beta1/balances/{bob}/by_denom?denom=ibc%2F{hash}",
         "/cosmos/bank/v1beta1/supply",
         "/cosmos/bank/v1beta1/supply?pagination.limit=1&pagination.count_total=true",

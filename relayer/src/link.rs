@@ -225,13 +225,18 @@ async fn check_trusted_state(
         "clients/{client_id}/consensusStates/{}-{trusted}",
         src.revision
     );
-    let Ok(bytes) = dst.ibc_value(&path).await else {
+    // Both reads at once: this runs before every client update, on the relay's critical path.
+    let height = tendermint::block::Height::try_from(trusted)?;
+    let (held, header) = tokio::join!(dst.ibc_value(&path), src.node.rpc.header(height));
+    let Ok(bytes) = held else {
         return Ok(()); // pruned or absent: ibc-rs will say so when the update is tried
     };
+    let header = header
+        .with_context(|| format!("header {trusted} of {}", src.id()))?
+        .header;
     let any = Any::decode(bytes.as_slice()).with_context(|| format!("{path} on {}", dst.id()))?;
     let held = tm::ConsensusState::decode(any.value.as_slice())
         .with_context(|| format!("{path} on {}", dst.id()))?;
-    let header = src.light_block(trusted).await?.signed_header.header;
     let root = held
         .root
         .as_ref()

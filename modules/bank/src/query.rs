@@ -12,6 +12,7 @@ pub fn register(registry: &mut QueryRegistry) {
     registry
         .register(balance)
         .register(all_balances)
+        .register(spendable_balances)
         .register(total_supply)
         .register(supply_of)
         .register(params)
@@ -79,6 +80,21 @@ fn all_balances(
     let (coins, out) =
         state.balance_page(&address, req.pagination.as_ref().map(Into::into).as_ref())?;
     Ok(pb::QueryAllBalancesResponse {
+        balances: coins.iter().map(Coin::to_proto).collect(),
+        pagination: Some(out.into()),
+    })
+}
+
+/// Everything an account holds is spendable: Estuary has no vesting accounts to lock any of it.
+fn spendable_balances(
+    ctx: &QueryContext<'_>,
+    req: pb::QuerySpendableBalancesRequest,
+) -> TxResult<pb::QuerySpendableBalancesResponse> {
+    let state = ctx.state;
+    let address = Address::parse(&req.address)?;
+    let (coins, out) =
+        state.balance_page(&address, req.pagination.as_ref().map(Into::into).as_ref())?;
+    Ok(pb::QuerySpendableBalancesResponse {
         balances: coins.iter().map(Coin::to_proto).collect(),
         pagination: Some(out.into()),
     })

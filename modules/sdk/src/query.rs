@@ -62,6 +62,7 @@ query_methods! {
     bank::QueryDenomsMetadataRequest => bank::QueryDenomsMetadataResponse,
     bank::QueryBalanceRequest => bank::QueryBalanceResponse,
     bank::QueryAllBalancesRequest => bank::QueryAllBalancesResponse,
+    bank::QuerySpendableBalancesRequest => bank::QuerySpendableBalancesResponse,
     bank::QueryTotalSupplyRequest => bank::QueryTotalSupplyResponse,
     bank::QuerySupplyOfRequest => bank::QuerySupplyOfResponse,
     staking::QueryParamsRequest => staking::QueryParamsResponse,
