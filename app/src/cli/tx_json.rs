@@ -1,217 +1,56 @@
 //! Transactions as the Cosmos SDK prints them (protobuf JSON: proto field names, 64-bit numbers
 //! as strings, bytes as base64, `Any` with `@type`), for offline signing: `--generate-only`,
-//! `tx sign`, `tx broadcast`, `tx encode`, `tx decode`, `tx simulate`. The JSON of a message is
-//! written by hand for the messages users sign (bank `MsgSend`, ICS-20 `MsgTransfer`, the
-//! validators' `MsgSetValidatorPower`); any other message is refused with its type URL.
+//! `tx sign`, `tx broadcast`, `tx encode`, `tx decode`, `tx simulate`. Nothing here is written
+//! per message: the JSON of a transaction and of every message in it comes from the protobuf
+//! descriptors the REST gateway renders with (the SDK's, IBC's and Estuary's own messages), in
+//! the gateway's shape; a message the descriptors do not know is refused with its type URL.
 
 use anyhow::{anyhow, bail, Context, Result};
-use base64::Engine;
-use cosmrs::proto::cosmos::bank::v1beta1::MsgSend;
 use cosmrs::proto::cosmos::base::v1beta1::Coin as ProtoCoin;
-use cosmrs::proto::cosmos::crypto::secp256k1::PubKey;
-use cosmrs::proto::cosmos::tx::signing::v1beta1::SignMode;
 use cosmrs::proto::cosmos::tx::v1beta1 as tx_pb;
 use cosmrs::Any;
-use ibc_proto::ibc::applications::transfer::v1::MsgTransfer;
-use ibc_proto::ibc::core::client::v1::MsgRecoverClient;
+use prost::Message;
+use prost_reflect::{DynamicMessage, MessageDescriptor};
+use serde_json::Value;
+
+use crate::rest::{json as gateway, routes};
 
 /// IBC client recovery, signed by the chain's authority.
 pub const RECOVER_CLIENT: &str = "/ibc.core.client.v1.MsgRecoverClient";
-use ibc_proto::ibc::core::client::v1::Height;
-use prost::Message;
-use serde_json::{json, Value};
 
-const B64: base64::engine::GeneralPurpose = base64::engine::general_purpose::STANDARD;
-const PUBKEY_URL: &str = "/cosmos.crypto.secp256k1.PubKey";
-
-fn coins_json(coins: &[ProtoCoin]) -> Value {
-    Value::Array(
-        coins
-            .iter()
-            .map(|c| json!({"denom": c.denom, "amount": c.amount}))
-            .collect(),
-    )
+fn descriptor(name: &str) -> Result<MessageDescriptor> {
+    routes::pool()
+        .map_err(anyhow::Error::msg)?
+        .get_message_by_name(name)
+        .ok_or_else(|| anyhow!("no JSON form for message /{name}"))
 }
 
-fn str_field<'a>(v: &'a Value, key: &str) -> Result<&'a str> {
-    match v.get(key) {
-        None | Some(Value::Null) => Ok(""),
-        Some(Value::String(s)) => Ok(s),
-        Some(other) => bail!("{key} must be a string, not {other}"),
-    }
+/// `value` decoded as `desc` and rendered as the gateway renders it.
+fn render(desc: MessageDescriptor, value: &[u8]) -> Result<Value> {
+    let what = desc.full_name().to_string();
+    let msg = DynamicMessage::decode(desc, value).with_context(|| format!("decoding {what}"))?;
+    Ok(gateway::render(&msg))
 }
 
-/// A 64-bit number written as a string (protobuf JSON), or as a number.
-fn u64_field(v: &Value, key: &str) -> Result<u64> {
-    match v.get(key) {
-        None | Some(Value::Null) => Ok(0),
-        Some(Value::String(s)) if s.is_empty() => Ok(0),
-        Some(Value::String(s)) => s.parse().with_context(|| format!("{key}: {s:?}")),
-        Some(Value::Number(n)) => n.as_u64().ok_or_else(|| anyhow!("{key}: {n}")),
-        Some(other) => bail!("{key} must be a number, not {other}"),
-    }
-}
-
-fn coins_field(v: &Value, key: &str) -> Result<Vec<ProtoCoin>> {
-    let Some(list) = v.get(key).filter(|x| !x.is_null()) else {
-        return Ok(vec![]);
-    };
-    list.as_array()
-        .ok_or_else(|| anyhow!("{key} must be a list of coins"))?
-        .iter()
-        .map(|c| {
-            Ok(ProtoCoin {
-                denom: str_field(c, "denom")?.to_string(),
-                amount: str_field(c, "amount")?.to_string(),
-            })
-        })
-        .collect()
-}
-
-/// A message as protobuf JSON.
-pub fn msg_to_json(any: &Any) -> Result<Value> {
-    let bad = |e: prost::DecodeError| anyhow!("{}: {e}", any.type_url);
-    Ok(match any.type_url.as_str() {
-        estuary_bank::MSG_SEND => {
-            let m = MsgSend::decode(any.value.as_slice()).map_err(bad)?;
-            json!({"@type": any.type_url, "from_address": m.from_address, "to_address": m.to_address,
-                   "amount": coins_json(&m.amount)})
-        }
-        estuary_ibc::transfer::MSG_TRANSFER => {
-            let m = MsgTransfer::decode(any.value.as_slice()).map_err(bad)?;
-            let h = m.timeout_height.unwrap_or_default();
-            let token = m.token.unwrap_or_default();
-            json!({"@type": any.type_url, "source_port": m.source_port, "source_channel": m.source_channel,
-                   "token": {"denom": token.denom, "amount": token.amount},
-                   "sender": m.sender, "receiver": m.receiver,
-                   "timeout_height": {"revision_number": h.revision_number.to_string(),
-                                      "revision_height": h.revision_height.to_string()},
-                   "timeout_timestamp": m.timeout_timestamp.to_string(), "memo": m.memo})
-        }
-        estuary_validators::MSG_SET_VALIDATOR_POWER => {
-            let m = estuary_validators::MsgSetValidatorPower::decode(any.value.as_slice())
-                .map_err(bad)?;
-            json!({"@type": any.type_url, "authority": m.authority, "name": m.name,
-                   "pub_key": B64.encode(&m.pub_key), "power": m.power.to_string()})
-        }
-        RECOVER_CLIENT => {
-            let m = MsgRecoverClient::decode(any.value.as_slice()).map_err(bad)?;
-            json!({"@type": any.type_url, "subject_client_id": m.subject_client_id,
-                   "substitute_client_id": m.substitute_client_id, "signer": m.signer})
-        }
-        other => bail!("no JSON form for message {other}"),
-    })
-}
-
-/// A message from protobuf JSON.
-pub fn msg_from_json(v: &Value) -> Result<Any> {
-    let type_url = str_field(v, "@type")?;
-    let value = match type_url {
-        estuary_bank::MSG_SEND => MsgSend {
-            from_address: str_field(v, "from_address")?.into(),
-            to_address: str_field(v, "to_address")?.into(),
-            amount: coins_field(v, "amount")?,
-        }
-        .encode_to_vec(),
-        estuary_ibc::transfer::MSG_TRANSFER => {
-            let token = v.get("token").cloned().unwrap_or(Value::Null);
-            let h = v.get("timeout_height").cloned().unwrap_or(Value::Null);
-            MsgTransfer {
-                source_port: str_field(v, "source_port")?.into(),
-                source_channel: str_field(v, "source_channel")?.into(),
-                token: Some(ProtoCoin {
-                    denom: str_field(&token, "denom")?.into(),
-                    amount: str_field(&token, "amount")?.into(),
-                }),
-                sender: str_field(v, "sender")?.into(),
-                receiver: str_field(v, "receiver")?.into(),
-                // Always present, as ibc-go's CLI and cosmjs write it (a non-nullable field).
-                timeout_height: Some(Height {
-                    revision_number: u64_field(&h, "revision_number")?,
-                    revision_height: u64_field(&h, "revision_height")?,
-                }),
-                timeout_timestamp: u64_field(v, "timeout_timestamp")?,
-                memo: str_field(v, "memo")?.into(),
-            }
-            .encode_to_vec()
-        }
-        estuary_validators::MSG_SET_VALIDATOR_POWER => estuary_validators::MsgSetValidatorPower {
-            authority: str_field(v, "authority")?.into(),
-            name: str_field(v, "name")?.into(),
-            pub_key: B64
-                .decode(str_field(v, "pub_key")?)
-                .context("pub_key must be base64")?,
-            power: u64_field(v, "power")?,
-        }
-        .encode_to_vec(),
-        RECOVER_CLIENT => MsgRecoverClient {
-            subject_client_id: str_field(v, "subject_client_id")?.into(),
-            substitute_client_id: str_field(v, "substitute_client_id")?.into(),
-            signer: str_field(v, "signer")?.into(),
-        }
-        .encode_to_vec(),
-        "" => bail!("a message without @type"),
-        other => bail!("no JSON form for message {other}"),
-    };
-    Ok(Any {
-        type_url: type_url.into(),
-        value,
-    })
-}
-
-fn mode_name(mode: i32) -> &'static str {
-    SignMode::try_from(mode).map_or("SIGN_MODE_UNSPECIFIED", |m| m.as_str_name())
+/// `v` parsed as `desc` (proto or JSON field names; unknown fields refused) and encoded.
+fn parse(desc: MessageDescriptor, v: Value) -> Result<Vec<u8>> {
+    let what = desc.full_name().to_string();
+    let msg = DynamicMessage::deserialize(desc, v).with_context(|| format!("reading {what}"))?;
+    Ok(msg.encode_to_vec())
 }
 
 /// A transaction as protobuf JSON.
 pub fn tx_to_json(tx: &tx_pb::Tx) -> Result<Value> {
-    let body = tx.body.clone().unwrap_or_default();
-    let auth = tx.auth_info.clone().unwrap_or_default();
-    let fee = auth.fee.clone().unwrap_or_default();
-    let signer_infos = auth
-        .signer_infos
-        .iter()
-        .map(|s| {
-            let public_key = match &s.public_key {
-                Some(pk) if pk.type_url == PUBKEY_URL => {
-                    let key = PubKey::decode(pk.value.as_slice()).context("public key")?;
-                    json!({"@type": PUBKEY_URL, "key": B64.encode(key.key)})
-                }
-                Some(pk) => bail!("no JSON form for public key {}", pk.type_url),
-                None => Value::Null,
-            };
-            let mode = match s.mode_info.as_ref().and_then(|m| m.sum.as_ref()) {
-                Some(tx_pb::mode_info::Sum::Single(single)) => single.mode,
-                _ => bail!("only single-signer mode info has a JSON form here"),
-            };
-            Ok(
-                json!({"public_key": public_key, "mode_info": {"single": {"mode": mode_name(mode)}},
-                      "sequence": s.sequence.to_string()}),
-            )
-        })
-        .collect::<Result<Vec<_>>>()?;
-    Ok(json!({
-        "body": {
-            "messages": body.messages.iter().map(|m| msg_to_json(&Any { type_url: m.type_url.clone(), value: m.value.clone() })).collect::<Result<Vec<_>>>()?,
-            "memo": body.memo,
-            "timeout_height": body.timeout_height.to_string(),
-            "extension_options": [],
-            "non_critical_extension_options": [],
-        },
-        "auth_info": {
-            "signer_infos": signer_infos,
-            "fee": {"amount": coins_json(&fee.amount), "gas_limit": fee.gas_limit.to_string(),
-                    "payer": fee.payer, "granter": fee.granter},
-            "tip": null,
-        },
-        "signatures": tx.signatures.iter().map(|s| B64.encode(s)).collect::<Vec<_>>(),
-    }))
+    render(descriptor("cosmos.tx.v1beta1.Tx")?, &tx.encode_to_vec())
 }
 
 /// A transaction from protobuf JSON.
 pub fn tx_from_json(v: &Value) -> Result<tx_pb::Tx> {
-    let body = v.get("body").ok_or_else(|| anyhow!("no body"))?;
-    let auth = v.get("auth_info").ok_or_else(|| anyhow!("no auth_info"))?;
+    let body = v.get("body").filter(|b| b.is_object());
+    let body = body.ok_or_else(|| anyhow!("no body"))?;
+    if !v.get("auth_info").is_some_and(Value::is_object) {
+        bail!("no auth_info");
+    }
     for key in ["extension_options", "non_critical_extension_options"] {
         if body
             .get(key)
@@ -221,88 +60,8 @@ pub fn tx_from_json(v: &Value) -> Result<tx_pb::Tx> {
             bail!("{key} are not supported");
         }
     }
-    let messages = body
-        .get("messages")
-        .and_then(Value::as_array)
-        .ok_or_else(|| anyhow!("body.messages must be a list"))?
-        .iter()
-        .map(|m| {
-            msg_from_json(m).map(|a| cosmrs::proto::Any {
-                type_url: a.type_url,
-                value: a.value,
-            })
-        })
-        .collect::<Result<Vec<_>>>()?;
-    let fee = auth.get("fee").cloned().unwrap_or(Value::Null);
-    let signer_infos = auth
-        .get("signer_infos")
-        .and_then(Value::as_array)
-        .map(Vec::as_slice)
-        .unwrap_or_default()
-        .iter()
-        .map(|s| {
-            let public_key = match s.get("public_key").filter(|p| !p.is_null()) {
-                Some(pk) => {
-                    if str_field(pk, "@type")? != PUBKEY_URL {
-                        bail!("only {PUBKEY_URL} public keys are supported");
-                    }
-                    let key = B64.decode(str_field(pk, "key")?).context("public key")?;
-                    Some(cosmrs::proto::Any {
-                        type_url: PUBKEY_URL.into(),
-                        value: PubKey { key }.encode_to_vec(),
-                    })
-                }
-                None => None,
-            };
-            let mode_name = s
-                .pointer("/mode_info/single/mode")
-                .and_then(Value::as_str)
-                .ok_or_else(|| anyhow!("signer info without mode_info.single.mode"))?;
-            let mode = SignMode::from_str_name(mode_name)
-                .ok_or_else(|| anyhow!("unknown sign mode {mode_name}"))?;
-            Ok(tx_pb::SignerInfo {
-                public_key,
-                mode_info: Some(tx_pb::ModeInfo {
-                    sum: Some(tx_pb::mode_info::Sum::Single(tx_pb::mode_info::Single {
-                        mode: mode as i32,
-                    })),
-                }),
-                sequence: u64_field(s, "sequence")?,
-            })
-        })
-        .collect::<Result<Vec<_>>>()?;
-    let signatures = v
-        .get("signatures")
-        .and_then(Value::as_array)
-        .map(Vec::as_slice)
-        .unwrap_or_default()
-        .iter()
-        .map(|s| {
-            s.as_str()
-                .ok_or_else(|| anyhow!("a signature must be a base64 string"))
-                .and_then(|s| B64.decode(s).context("signature"))
-        })
-        .collect::<Result<Vec<_>>>()?;
-    Ok(tx_pb::Tx {
-        body: Some(tx_pb::TxBody {
-            messages,
-            memo: str_field(body, "memo")?.into(),
-            timeout_height: u64_field(body, "timeout_height")?,
-            extension_options: vec![],
-            non_critical_extension_options: vec![],
-        }),
-        auth_info: Some(tx_pb::AuthInfo {
-            signer_infos,
-            fee: Some(tx_pb::Fee {
-                amount: coins_field(&fee, "amount")?,
-                gas_limit: u64_field(&fee, "gas_limit")?,
-                payer: str_field(&fee, "payer")?.into(),
-                granter: str_field(&fee, "granter")?.into(),
-            }),
-            ..Default::default()
-        }),
-        signatures,
-    })
+    let bytes = parse(descriptor("cosmos.tx.v1beta1.Tx")?, v.clone())?;
+    tx_pb::Tx::decode(bytes.as_slice()).context("a transaction")
 }
 
 /// The bytes a node takes (`TxRaw`).
@@ -374,6 +133,14 @@ pub fn unsigned(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use cosmrs::proto::cosmos::bank::v1beta1::MsgSend;
+    use cosmrs::proto::cosmos::crypto::secp256k1::PubKey;
+    use cosmrs::proto::cosmos::tx::signing::v1beta1::SignMode;
+    use ibc_proto::ibc::applications::transfer::v1::MsgTransfer;
+    use ibc_proto::ibc::core::client::v1::Height;
+    use serde_json::json;
+
+    const PUBKEY_URL: &str = "/cosmos.crypto.secp256k1.PubKey";
 
     #[test]
     fn json_round_trips_to_the_same_bytes() {
@@ -454,13 +221,56 @@ mod tests {
         );
     }
 
+    /// A one-message unsigned transaction through JSON and back.
+    fn round_trip(msg: Any) -> Value {
+        let tx = unsigned(&[msg], "", 0, &[], 1);
+        let v = tx_to_json(&tx).unwrap();
+        assert_eq!(tx_bytes(&tx_from_json(&v).unwrap()), tx_bytes(&tx));
+        v["body"]["messages"][0].clone()
+    }
+
+    #[test]
+    fn every_message_the_descriptors_know_has_a_json_form() {
+        let recover = ibc_proto::ibc::core::client::v1::MsgRecoverClient {
+            subject_client_id: "07-tendermint-0".into(),
+            substitute_client_id: "07-tendermint-1".into(),
+            signer: "estuary1a".into(),
+        };
+        let v = round_trip(Any {
+            type_url: RECOVER_CLIENT.into(),
+            value: recover.encode_to_vec(),
+        });
+        assert_eq!(v["@type"], RECOVER_CLIENT);
+        assert_eq!(v["substitute_client_id"], "07-tendermint-1");
+        let power = estuary_validators::MsgSetValidatorPower {
+            authority: "estuary1a".into(),
+            name: "v".into(),
+            pub_key: vec![9; 32],
+            power: 10,
+        };
+        let v = round_trip(Any {
+            type_url: estuary_validators::MSG_SET_VALIDATOR_POWER.into(),
+            value: power.encode_to_vec(),
+        });
+        assert_eq!(v["power"], "10");
+        assert_eq!(v["pub_key"], "CQkJCQkJCQkJCQkJCQkJCQkJCQkJCQkJCQkJCQkJCQk=");
+    }
+
     #[test]
     fn unknown_messages_and_bad_fields_are_refused() {
-        assert!(msg_from_json(&json!({"@type": "/x.Msg"})).is_err());
-        assert!(msg_from_json(&json!({"from_address": "a"})).is_err());
-        assert!(
-            msg_from_json(&json!({"@type": estuary_bank::MSG_SEND, "amount": "5stake"})).is_err()
-        );
+        let with_msg =
+            |m: Value| json!({"body": {"messages": [m]}, "auth_info": {}, "signatures": []});
+        assert!(tx_from_json(&with_msg(json!({"@type": "/x.Msg"}))).is_err());
+        assert!(tx_from_json(&with_msg(json!({"from_address": "a"}))).is_err());
+        assert!(tx_from_json(&with_msg(
+            json!({"@type": estuary_bank::MSG_SEND, "amount": "5stake"})
+        ))
+        .is_err());
+        assert!(tx_from_json(&with_msg(
+            json!({"@type": estuary_bank::MSG_SEND, "no_such_field": 1})
+        ))
+        .is_err());
+        assert!(tx_from_json(&with_msg(json!({"@type": estuary_bank::MSG_SEND}))).is_ok());
         assert!(
             tx_from_json(&json!({"body": {"messages": []}})).is_err(),
             "no auth_info"
