@@ -37,6 +37,8 @@ enum Bench {
     GenesisAccounts(scale::GenesisArgs),
     /// Latency of proven balance reads of the accounts `genesis-accounts` added.
     ProvenQuery(scale::QueryArgs),
+    /// REST (LCD) reads at a fixed concurrency: requests/s and latency of an API server.
+    Rest(rest::RestArgs),
 }
 
 #[derive(clap::Args)]
@@ -89,6 +91,7 @@ fn sigverify(args: SigArgs) -> Result<()> {
 }
 
 mod relay;
+mod rest;
 mod scale;
 
 #[derive(clap::Args)]
@@ -170,6 +173,7 @@ async fn main() -> Result<()> {
         Bench::Sigverify(args) => sigverify(args),
         Bench::GenesisAccounts(args) => scale::genesis_accounts(args),
         Bench::ProvenQuery(args) => scale::proven_query(args).await,
+        Bench::Rest(args) => rest::run(args).await,
     }
 }
 

@@ -116,6 +116,15 @@ pub async fn init(
     hash: &str,
     trusting_period: Duration,
 ) -> Result<TrustedState> {
+    // Header h names the validators of h + 1, which the node serves once block h + 1 exists:
+    // trusting the tip waits for the next block (a few seconds) instead of failing.
+    let next = height
+        .checked_add(1)
+        .ok_or_else(|| anyhow!("height overflow"))?;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    while node.latest_height().await? < next && tokio::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
     let lb = light_block(node, height).await?;
     let got = lb.signed_header.header.hash().to_string();
     if !got.eq_ignore_ascii_case(hash.trim()) {
