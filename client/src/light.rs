@@ -121,8 +121,10 @@ pub async fn init(
     let next = height
         .checked_add(1)
         .ok_or_else(|| anyhow!("height overflow"))?;
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
-    while node.latest_height().await? < next && tokio::time::Instant::now() < deadline {
+    for _ in 0..150 {
+        if node.latest_height().await? >= next {
+            break;
+        }
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
     let lb = light_block(node, height).await?;
