@@ -6,7 +6,7 @@ use std::collections::{HashSet, VecDeque};
 
 use base64::Engine;
 use cosmrs::proto::cosmos::tx::v1beta1::SignDoc;
-use estuary_auth::{AuthKeeper, AuthParams, AuthReader};
+use estuary_auth::{AccountKey, AuthKeeper, AuthParams, AuthReader};
 use estuary_bank::BankKeeper;
 use estuary_sdk::store::{StateRead, TxOverlay};
 use estuary_sdk::{Address, Coin, DecodedMsg, Event, ModuleManager, TxError, TxResult};
@@ -275,7 +275,9 @@ pub fn preverify(
             continue;
         };
         for (info, signature) in tx.signer_infos.iter().zip(&tx.signatures) {
-            let (SigningMode::Direct, Some(pub_key)) = (info.mode, &info.pub_key) else {
+            let (SigningMode::Direct, Some(AccountKey::Secp256k1(pub_key))) =
+                (&info.mode, &info.pub_key)
+            else {
                 continue;
             };
             let Ok(Some(account)) = address_of(pub_key).and_then(|a| state.account(&a)) else {
@@ -319,21 +321,26 @@ fn verify_signer(
     let mut account = state
         .account(signer)?
         .ok_or_else(|| TxError::UnknownAddress(format!("account {signer} does not exist")))?;
-    let pub_key = match (&info.pub_key, &account.pub_key) {
-        (Some(given), Some(stored)) if given != stored => {
+    let stored = account
+        .pub_key
+        .as_deref()
+        .map(AccountKey::from_stored)
+        .transpose()?;
+    let key = match (&info.pub_key, stored) {
+        (Some(given), Some(stored)) if *given != stored => {
             return Err(TxError::InvalidPubKey(format!(
                 "key does not match the one registered for {signer}"
             )))
         }
         (Some(given), _) => given.clone(),
-        (None, Some(stored)) => stored.clone(),
+        (None, Some(stored)) => stored,
         (None, None) => {
             return Err(TxError::InvalidPubKey(format!(
                 "no public key known for {signer}"
             )))
         }
     };
-    if address_of(&pub_key)? != *signer {
+    if key.address()? != *signer {
         return Err(TxError::InvalidPubKey(format!(
             "pubKey does not match signer address {signer}"
         )));
@@ -344,34 +351,121 @@ fn verify_signer(
             got: info.sequence,
         });
     }
-    state.consume_gas(input.params.sig_verify_cost_secp256k1)?;
-    let sign_bytes = match info.mode {
-        SigningMode::Direct => SignDoc {
-            body_bytes: tx.body_bytes.clone(),
-            auth_info_bytes: tx.auth_info_bytes.clone(),
-            chain_id: input.chain_id.to_string(),
-            account_number: account.account_number,
+    let sign_bytes = |mode: &SigningMode| -> TxResult<Vec<u8>> {
+        match mode {
+            SigningMode::Direct => Ok(SignDoc {
+                body_bytes: tx.body_bytes.clone(),
+                auth_info_bytes: tx.auth_info_bytes.clone(),
+                chain_id: input.chain_id.to_string(),
+                account_number: account.account_number,
+            }
+            .encode_to_vec()),
+            SigningMode::AminoJson => amino_sign_bytes(
+                tx,
+                msgs,
+                input.chain_id,
+                account.account_number,
+                info.sequence,
+            ),
+            SigningMode::Multi { .. } => Err(TxError::InvalidRequest(
+                "a multisig inside a multisig is not supported".into(),
+            )),
         }
-        .encode_to_vec(),
-        SigningMode::AminoJson => amino_sign_bytes(
-            tx,
-            msgs,
-            input.chain_id,
-            account.account_number,
-            info.sequence,
-        )?,
     };
-    if !input.simulate && !input.sig_cache.verify(&pub_key, &sign_bytes, signature) {
-        return Err(TxError::Unauthorized(format!(
+    let failed = || {
+        TxError::Unauthorized(format!(
             "signature verification failed; please verify account number ({}) and chain-id ({})",
             account.account_number, input.chain_id
-        )));
+        ))
+    };
+    match (&key, &info.mode) {
+        (AccountKey::Secp256k1(pub_key), mode @ (SigningMode::Direct | SigningMode::AminoJson)) => {
+            state.consume_gas(input.params.sig_verify_cost_secp256k1)?;
+            let bytes = sign_bytes(mode)?;
+            if !input.simulate && !input.sig_cache.verify(pub_key, &bytes, signature) {
+                return Err(failed());
+            }
+        }
+        (AccountKey::Multisig(m), SigningMode::Multi { bits, modes }) => {
+            verify_multisig(state, m, bits, modes, signature, &sign_bytes, input).map_err(|e| {
+                match e {
+                    TxError::Unauthorized(why) => {
+                        TxError::Unauthorized(format!("{}: {why}", failed()))
+                    }
+                    other => other,
+                }
+            })?;
+        }
+        (AccountKey::Secp256k1(_), _) => {
+            return Err(TxError::InvalidRequest(format!(
+                "{signer} has a single key: its signer info must give a single sign mode"
+            )))
+        }
+        (AccountKey::Multisig(_), _) => {
+            return Err(TxError::InvalidRequest(format!(
+                "{signer} is a multisig: its signer info must give a multi sign mode"
+            )))
+        }
     }
     let used = account.sequence;
     account.sequence = account.sequence.saturating_add(1);
-    account.pub_key = Some(pub_key);
+    account.pub_key = Some(key.stored());
     state.set_account(&account)?;
     Ok(used)
+}
+
+/// A multisig's signature, as the SDK checks it: the bit array names one bit per key, as many
+/// signatures as bits set (at least the threshold), each by the key of its bit over the sign
+/// bytes of its own mode. Gas is charged per signature present, as the SDK does.
+fn verify_multisig(
+    state: &mut TxOverlay<'_>,
+    key: &estuary_sdk::multisig::LegacyAminoPubKey,
+    bits: &[bool],
+    modes: &[SigningMode],
+    signature: &[u8],
+    sign_bytes: &dyn Fn(&SigningMode) -> TxResult<Vec<u8>>,
+    input: &AnteInput<'_>,
+) -> TxResult {
+    if bits.len() != key.keys.len() {
+        return Err(TxError::Unauthorized(format!(
+            "bit array size {} for a multisig of {} keys",
+            bits.len(),
+            key.keys.len()
+        )));
+    }
+    let signatures = estuary_sdk::multisig::signatures_of(signature)?;
+    let signers: Vec<&Vec<u8>> = key
+        .keys
+        .iter()
+        .zip(bits)
+        .filter(|(_, set)| **set)
+        .map(|(k, _)| k)
+        .collect();
+    if signers.len() != signatures.len() || signers.len() != modes.len() {
+        return Err(TxError::Unauthorized(format!(
+            "{} bits set, {} signatures, {} sign modes",
+            signers.len(),
+            signatures.len(),
+            modes.len()
+        )));
+    }
+    if (signers.len() as u64) < u64::from(key.threshold) {
+        return Err(TxError::Unauthorized(format!(
+            "{} signatures, the threshold is {}",
+            signers.len(),
+            key.threshold
+        )));
+    }
+    for ((pub_key, sig), mode) in signers.iter().zip(&signatures).zip(modes) {
+        state.consume_gas(input.params.sig_verify_cost_secp256k1)?;
+        let bytes = sign_bytes(mode)?;
+        if !input.simulate && !input.sig_cache.verify(pub_key, &bytes, sig) {
+            return Err(TxError::Unauthorized(
+                "a multisig signature does not verify".into(),
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// The legacy amino JSON `StdSignDoc` of `tx` for one signer, as the SDK's `aminojson` sign mode

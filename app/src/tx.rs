@@ -2,7 +2,7 @@
 
 use cosmrs::proto::cosmos::tx::signing::v1beta1::SignMode;
 use cosmrs::proto::cosmos::tx::v1beta1::{mode_info, AuthInfo, TxBody, TxRaw};
-use estuary_auth::AuthParams;
+use estuary_auth::{AccountKey, AuthParams};
 use estuary_sdk::proto::{decode_strict, without_fields};
 use estuary_sdk::{Any, Coin, TxError, TxResult};
 
@@ -27,19 +27,25 @@ pub struct DecodedTx {
 
 #[derive(Debug)]
 pub struct SignerInfo {
-    /// The compressed secp256k1 key, when the signer sent it.
-    pub pub_key: Option<Vec<u8>>,
+    /// The signer's key (a secp256k1 key or a multisig), when the signer sent it.
+    pub pub_key: Option<AccountKey>,
     pub sequence: u64,
     pub mode: SigningMode,
 }
 
 /// What a signature signs.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum SigningMode {
     /// The protobuf `SignDoc` (body bytes, auth info bytes, chain id, account number).
     Direct,
     /// The legacy amino JSON `StdSignDoc` (Ledger, Keplr's amino path).
     AminoJson,
+    /// A multisig's signature: which of its keys signed (`bits`, one per key) and the mode of
+    /// each signature present, in key order.
+    Multi {
+        bits: Vec<bool>,
+        modes: Vec<SigningMode>,
+    },
 }
 
 pub const SECP256K1_PUBKEY: &str = "/cosmos.crypto.secp256k1.PubKey";
@@ -132,6 +138,17 @@ pub fn decode_as(bytes: &[u8], params: &AuthParams, mode: Mode) -> TxResult<Deco
         .iter()
         .map(|info| signer_info(info, mode))
         .collect::<TxResult<Vec<_>>>()?;
+    // A multisig counts as its keys against the signature limit, as in the SDK.
+    let keys = signer_infos
+        .iter()
+        .map(|s| s.pub_key.as_ref().map_or(1, AccountKey::sub_keys))
+        .fold(0usize, usize::saturating_add);
+    if keys as u64 > params.tx_sig_limit {
+        return Err(TxError::TooManySignatures(format!(
+            "signatures: {keys}, limit: {}",
+            params.tx_sig_limit
+        )));
+    }
     Ok(DecodedTx {
         len: bytes.len(),
         body_bytes: raw.body_bytes,
@@ -164,46 +181,56 @@ fn signer_info(
     info: &cosmrs::proto::cosmos::tx::v1beta1::SignerInfo,
     tx_mode: Mode,
 ) -> TxResult<SignerInfo> {
-    let mode = match info.mode_info.as_ref().and_then(|m| m.sum.as_ref()) {
-        Some(mode_info::Sum::Single(s)) if s.mode == SignMode::Direct as i32 => {
-            SigningMode::Direct
-        }
+    let mode = signing_mode(info.mode_info.as_ref(), tx_mode, 0)?;
+    let pub_key = match &info.public_key {
+        None => None,
+        Some(any) => Some(AccountKey::from_any(&Any {
+            type_url: any.type_url.clone(),
+            value: any.value.clone(),
+        })?),
+    };
+    Ok(SignerInfo {
+        pub_key,
+        sequence: info.sequence,
+        mode,
+    })
+}
+
+/// The sign mode of a signer info (`depth`: inside a multisig's, where only single modes go).
+fn signing_mode(
+    info: Option<&cosmrs::proto::cosmos::tx::v1beta1::ModeInfo>,
+    tx_mode: Mode,
+    depth: u8,
+) -> TxResult<SigningMode> {
+    Ok(match info.and_then(|m| m.sum.as_ref()) {
+        Some(mode_info::Sum::Single(s)) if s.mode == SignMode::Direct as i32 => SigningMode::Direct,
         Some(mode_info::Sum::Single(s)) if s.mode == SignMode::LegacyAminoJson as i32 => {
             SigningMode::AminoJson
         }
         // A simulation verifies no signature, so it needs no sign mode: cosmjs sends
         // SIGN_MODE_UNSPECIFIED there, which the SDK accepts.
         Some(mode_info::Sum::Single(_)) if tx_mode == Mode::Simulate => SigningMode::Direct,
+        Some(mode_info::Sum::Multi(m)) if depth == 0 => {
+            let bits = estuary_sdk::multisig::bits_of(&m.bitarray.clone().unwrap_or_default())?;
+            if m.mode_infos.len() > bits.len() {
+                return Err(TxError::InvalidRequest(format!(
+                    "{} sign modes for a multisig of {} keys",
+                    m.mode_infos.len(),
+                    bits.len()
+                )));
+            }
+            let modes = m
+                .mode_infos
+                .iter()
+                .map(|mi| signing_mode(Some(mi), tx_mode, 1))
+                .collect::<TxResult<Vec<_>>>()?;
+            SigningMode::Multi { bits, modes }
+        }
         _ => {
             return Err(TxError::InvalidRequest(
-                "only single signatures in SIGN_MODE_DIRECT or SIGN_MODE_LEGACY_AMINO_JSON are supported"
+                "only SIGN_MODE_DIRECT or SIGN_MODE_LEGACY_AMINO_JSON signatures, single or in one multisig, are supported"
                     .into(),
             ))
         }
-    };
-    let pub_key = match &info.public_key {
-        None => None,
-        Some(any) if any.type_url == SECP256K1_PUBKEY => {
-            let pk: cosmrs::proto::cosmos::crypto::secp256k1::PubKey =
-                decode_strict(&any.value, "secp256k1 PubKey")?;
-            if pk.key.len() != 33 {
-                return Err(TxError::InvalidPubKey(format!(
-                    "secp256k1 keys are 33 bytes, got {}",
-                    pk.key.len()
-                )));
-            }
-            Some(pk.key)
-        }
-        Some(any) => {
-            return Err(TxError::InvalidPubKey(format!(
-                "unsupported key type {}",
-                any.type_url
-            )))
-        }
-    };
-    Ok(SignerInfo {
-        pub_key,
-        sequence: info.sequence,
-        mode,
     })
 }

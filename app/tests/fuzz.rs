@@ -690,6 +690,15 @@ enum TxSpec {
         signer: u8,
         mutations: Vec<Mutation>,
     },
+    /// A send from the 2-of-3 multisig of keys 0, 1 and 2, signed by the members `signers`
+    /// names (bits 0–2; fewer than two must be refused), one member signature possibly flipped
+    /// (`forge`), then mutated byte by byte.
+    Multisig {
+        signers: u8,
+        forge: Option<(usize, u8)>,
+        amount: u128,
+        mutations: Vec<Mutation>,
+    },
     /// Bytes that were never a transaction.
     Raw(Vec<u8>),
     /// Honest traffic among the funded accounts, so that state really moves between the hostile
@@ -727,9 +736,21 @@ fn arb_tx() -> impl Strategy<Value = TxSpec> {
                 gas,
                 amino
             }),
-        2 => (0..KEYS, proptest::collection::vec(mutation, 1..5))
+        2 => (0..KEYS, proptest::collection::vec(mutation.clone(), 1..5))
             .prop_map(|(signer, mutations)| TxSpec::Mutated { signer, mutations }),
         1 => arb_bytes().prop_map(TxSpec::Raw),
+        2 => (
+            0u8..8,
+            proptest::option::of((any::<usize>(), 1u8..=255)),
+            prop_oneof![1..1_000u128, 1..2_000_000_000u128],
+            proptest::collection::vec(mutation, 0..3),
+        )
+            .prop_map(|(signers, forge, amount, mutations)| TxSpec::Multisig {
+                signers,
+                forge,
+                amount,
+                mutations,
+            }),
         2 => (
             0..KEYS,
             0..KEYS,
@@ -752,7 +773,14 @@ struct Net {
 impl Net {
     fn new() -> Net {
         let keys: Vec<SigningKey> = (1..=KEYS).map(key).collect();
-        let funded: Vec<_> = keys.iter().map(|k| (addr(k), 1_000_000_000u128)).collect();
+        let mut funded: Vec<_> = keys.iter().map(|k| (addr(k), 1_000_000_000u128)).collect();
+        // The multisig of keys 0–2, account number KEYS.
+        let members = keys[..3]
+            .iter()
+            .map(|k| k.public_key().to_bytes())
+            .collect();
+        let multisig = estuary_sdk::multisig::LegacyAminoPubKey::new(2, members).unwrap();
+        funded.push((multisig.address(), 1_000_000_000u128));
         Net {
             a: Chain::new(&funded),
             b: Chain::new(&funded),
@@ -807,6 +835,18 @@ impl Net {
                 tx.gas = *gas;
                 self.signed(&tx, *amino)
             }
+            TxSpec::Multisig {
+                signers,
+                forge,
+                amount,
+                mutations,
+            } => {
+                let seq = sequences.entry(KEYS).or_insert(0);
+                let mut bytes = self.multisig_send(*signers, *forge, *amount, *seq);
+                *seq += 1;
+                mutate(&mut bytes, mutations);
+                bytes
+            }
             TxSpec::Mutated { signer, mutations } => {
                 let key = &self.keys[usize::from(*signer)];
                 let me = addr(key);
@@ -819,26 +859,98 @@ impl Net {
                 )
                 .bytes();
                 *seq += 1;
-                for m in mutations {
-                    let len = bytes.len().max(1);
-                    match *m {
-                        Mutation::Flip(i, x) => {
-                            if let Some(b) = bytes.get_mut(i % len) {
-                                *b ^= x;
-                            }
-                        }
-                        Mutation::Insert(i, x) => bytes.insert(i % (bytes.len() + 1), x),
-                        Mutation::Delete(i) => {
-                            if !bytes.is_empty() {
-                                bytes.remove(i % len);
-                            }
-                        }
-                        Mutation::Truncate(i) => bytes.truncate(i % len),
-                    }
-                }
+                mutate(&mut bytes, mutations);
                 bytes
             }
         }
+    }
+
+    /// The multisig (2 of keys 0, 1, 2; account number KEYS, funded at genesis).
+    fn multisig(&self) -> estuary_sdk::multisig::LegacyAminoPubKey {
+        let keys = self.keys[..3]
+            .iter()
+            .map(|k| k.public_key().to_bytes())
+            .collect();
+        estuary_sdk::multisig::LegacyAminoPubKey::new(2, keys).unwrap()
+    }
+
+    /// A send of `amount` from the multisig to key 0, signed (amino JSON, as the ante builds
+    /// it) by the members whose bits `signers` sets, the `forge`d one's signature flipped.
+    fn multisig_send(
+        &self,
+        signers: u8,
+        forge: Option<(usize, u8)>,
+        amount: u128,
+        sequence: u64,
+    ) -> Vec<u8> {
+        use cosmrs::proto::cosmos::tx::signing::v1beta1::SignMode;
+        use cosmrs::proto::cosmos::tx::v1beta1::{
+            mode_info, AuthInfo, Fee, ModeInfo, SignerInfo, TxBody, TxRaw,
+        };
+        let m = self.multisig();
+        let me = m.address();
+        let to = addr(&self.keys[0]).to_bech32();
+        let bits: Vec<bool> = (0..3).map(|i| signers & (1 << i) != 0).collect();
+        let set = bits.iter().filter(|b| **b).count();
+        let single = || ModeInfo {
+            sum: Some(mode_info::Sum::Single(mode_info::Single {
+                mode: SignMode::LegacyAminoJson as i32,
+            })),
+        };
+        let any = m.to_any();
+        let auth = AuthInfo {
+            signer_infos: vec![SignerInfo {
+                public_key: Some(cosmrs::proto::Any {
+                    type_url: any.type_url,
+                    value: any.value,
+                }),
+                mode_info: Some(ModeInfo {
+                    sum: Some(mode_info::Sum::Multi(mode_info::Multi {
+                        bitarray: Some(estuary_sdk::multisig::bit_array(&bits)),
+                        mode_infos: (0..set).map(|_| single()).collect(),
+                    })),
+                }),
+                sequence,
+            }],
+            fee: Some(Fee {
+                amount: vec![],
+                gas_limit: 200_000,
+                payer: String::new(),
+                granter: String::new(),
+            }),
+            ..Default::default()
+        };
+        let msg = send_msg(&me, &to, &amount.to_string());
+        let body = TxBody {
+            messages: vec![cosmrs::proto::Any {
+                type_url: msg.type_url,
+                value: msg.value,
+            }],
+            ..Default::default()
+        };
+        let mut raw = TxRaw {
+            body_bytes: body.encode_to_vec(),
+            auth_info_bytes: auth.encode_to_vec(),
+            signatures: vec![vec![0]],
+        };
+        let params = self.a.app.storage().auth_params().unwrap();
+        let decoded = estuary_app::tx::decode(&raw.encode_to_vec(), &params).unwrap();
+        let msgs = self.a.app.modules().decode_msgs(&decoded.messages).unwrap();
+        let doc =
+            estuary_app::ante::amino_sign_bytes(&decoded, &msgs, CHAIN, u64::from(KEYS), sequence)
+                .unwrap();
+        let mut sigs: Vec<Vec<u8>> = (0..3)
+            .filter(|i| bits[*i])
+            .map(|i| self.keys[i].sign(&doc).unwrap().to_bytes().to_vec())
+            .collect();
+        if let Some((i, x)) = forge {
+            let len = sigs.len().max(1);
+            if let Some(sig) = sigs.get_mut(i % len) {
+                sig[i % 64] ^= x;
+            }
+        }
+        raw.signatures = vec![estuary_sdk::multisig::multi_signature(sigs)];
+        raw.encode_to_vec()
     }
 
     /// `tx` signed in DIRECT mode, or in amino JSON mode with the sign bytes the chain's own
@@ -882,9 +994,12 @@ impl Net {
     }
 
     fn sequences(&self) -> BTreeMap<u8, u64> {
-        (0..KEYS)
+        (0..=KEYS)
             .map(|i| {
-                let a = addr(&self.keys[usize::from(i)]);
+                let a = match self.keys.get(usize::from(i)) {
+                    Some(k) => addr(k),
+                    None => self.multisig().address(), // index KEYS
+                };
                 let seq = self
                     .a
                     .app
@@ -1564,4 +1679,50 @@ fn hostile_snapshot_offers_and_chunks_never_restore_a_wrong_state() {
         "{outcomes:?}"
     );
     assert!(outcomes.contains_key("apply Refetch"), "{outcomes:?}");
+}
+
+/// Byte-level mutations of a transaction's encoding.
+fn mutate(bytes: &mut Vec<u8>, mutations: &[Mutation]) {
+    for m in mutations {
+        let len = bytes.len().max(1);
+        match *m {
+            Mutation::Flip(i, x) => {
+                if let Some(b) = bytes.get_mut(i % len) {
+                    *b ^= x;
+                }
+            }
+            Mutation::Insert(i, x) => bytes.insert(i % (bytes.len() + 1), x),
+            Mutation::Delete(i) => {
+                if !bytes.is_empty() {
+                    bytes.remove(i % len);
+                }
+            }
+            Mutation::Truncate(i) => bytes.truncate(i % len),
+        }
+    }
+}
+
+/// The multisig cases reach the chain's verification as a wallet would send them: two members'
+/// signatures move funds; one, or a forged one, is refused with SDK code 4 and moves nothing.
+#[test]
+fn generated_multisig_sends_verify_as_the_sdk_verifies_them() {
+    let mut net = Net::new();
+    let ms = net.multisig().address();
+    let before = net.a.balance(&ms);
+    let two = net.multisig_send(0b101, None, 7, 0);
+    let out = net.a.block(vec![two]);
+    assert_eq!(out.tx_results[0].code, 0, "{}", out.tx_results[0].log);
+    assert_eq!(net.a.balance(&ms), before - 7);
+    for (signers, forge) in [(0b001, None), (0b011, Some((0, 1))), (0b000, None)] {
+        let tx = net.multisig_send(signers, forge, 7, 1);
+        let out = net.a.block(vec![tx]);
+        assert_eq!(
+            out.tx_results[0].code, 4,
+            "{signers:03b}: {}",
+            out.tx_results[0].log
+        );
+    }
+    assert_eq!(net.a.balance(&ms), before - 7);
+    let three = net.multisig_send(0b111, None, 5, 1);
+    assert_eq!(net.a.block(vec![three]).tx_results[0].code, 0);
 }

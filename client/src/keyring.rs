@@ -49,6 +49,9 @@ pub enum Secret {
     Plain {
         hex: String,
     },
+    /// No secret: a threshold multisig of other keys (`pub_key` is its `LegacyAminoPubKey`),
+    /// kept to build and combine its signatures, as the SDK's keyring keeps one.
+    Multisig,
     Sealed {
         salt: String,
         nonce: String,
@@ -227,11 +230,77 @@ impl Keyring {
                 nonce,
                 ciphertext,
             } => unseal(&salt, &nonce, &ciphertext, self.passphrase()?)?,
+            Secret::Multisig => bail!(
+                "{name} is a multisig: it signs through its members (tx sign --multisig, then tx multisign)"
+            ),
         };
         secret
             .as_slice()
             .try_into()
             .map_err(|_| anyhow!("corrupt key {name}: secret is not 32 bytes"))
+    }
+
+    /// Records the multisig `threshold` of `keys` (compressed secp256k1 keys) as `name`. Sorted
+    /// by address unless `nosort`, as the SDK's `keys add --multisig` does (so the same keys give
+    /// the same address whichever order they are named in).
+    pub fn add_multisig(
+        &self,
+        name: &str,
+        threshold: u32,
+        mut keys: Vec<Vec<u8>>,
+        nosort: bool,
+    ) -> Result<KeyInfo> {
+        let path = self.path(name)?;
+        if path.exists() {
+            bail!("a key named {name:?} exists already");
+        }
+        if !nosort {
+            let mut keyed = keys
+                .into_iter()
+                .map(|k| Ok((estuary_sdk::crypto::secp256k1_address(&k)?, k)))
+                .collect::<Result<Vec<_>, estuary_sdk::TxError>>()?;
+            keyed.sort_by_key(|(address, _)| *address);
+            keys = keyed.into_iter().map(|(_, k)| k).collect();
+        }
+        let multisig = estuary_sdk::multisig::LegacyAminoPubKey::new(threshold, keys)?;
+        let record = KeyRecord {
+            name: name.into(),
+            address: multisig.address().to_bech32(),
+            pub_key: base64::engine::general_purpose::STANDARD.encode(multisig.to_proto()),
+            secret: Secret::Multisig,
+        };
+        std::fs::create_dir_all(&self.dir)?;
+        crate::files::write_private(&path, &serde_json::to_vec_pretty(&record)?)?;
+        Ok(KeyInfo {
+            name: record.name,
+            address: record.address,
+            pub_key: record.pub_key,
+        })
+    }
+
+    /// The multisig `name` records, or `None` if it is a signing key.
+    pub fn multisig(&self, name: &str) -> Result<Option<estuary_sdk::multisig::LegacyAminoPubKey>> {
+        let r = self.record(name)?;
+        if !matches!(r.secret, Secret::Multisig) {
+            return Ok(None);
+        }
+        let bytes = base64::engine::general_purpose::STANDARD
+            .decode(&r.pub_key)
+            .with_context(|| format!("corrupt multisig {name}"))?;
+        Ok(Some(estuary_sdk::multisig::LegacyAminoPubKey::from_proto(
+            &bytes,
+        )?))
+    }
+
+    /// The compressed secp256k1 public key of the signing key `name`.
+    pub fn public_key(&self, name: &str) -> Result<Vec<u8>> {
+        let r = self.record(name)?;
+        if matches!(r.secret, Secret::Multisig) {
+            bail!("{name} is a multisig: it has no single public key");
+        }
+        base64::engine::general_purpose::STANDARD
+            .decode(&r.pub_key)
+            .with_context(|| format!("corrupt key {name}"))
     }
 
     pub fn signing_key(&self, name: &str) -> Result<SigningKey> {
@@ -282,6 +351,7 @@ impl Keyring {
                 nonce,
                 ciphertext,
             } => unseal(&salt, &nonce, &ciphertext, export_passphrase)?,
+            Secret::Multisig => bail!("a multisig has no secret to import: keys add --multisig"),
         };
         let key =
             SigningKey::from_slice(&secret).map_err(|e| anyhow!("corrupt exported key: {e}"))?;

@@ -120,6 +120,23 @@ impl Msg for CoreMsg {
         &self.signers
     }
 
+    /// Only recovery has an amino form (ibc-go's `cosmos-sdk/MsgRecoverClient`): it is what an
+    /// authority signs, possibly a multisig whose members sign amino JSON. Relaying messages are
+    /// signed by relayers with SIGN_MODE_DIRECT.
+    fn amino_json(&self) -> Option<TxResult<serde_json::Value>> {
+        let MsgEnvelope::Client(ClientMsg::RecoverClient(m)) = &self.envelope else {
+            return None;
+        };
+        Some(Ok(estuary_sdk::amino::msg(
+            "cosmos-sdk/MsgRecoverClient",
+            serde_json::json!({
+                "signer": m.signer.as_ref(),
+                "subject_client_id": m.subject_client_id.as_str(),
+                "substitute_client_id": m.substitute_client_id.as_str(),
+            }),
+        )))
+    }
+
     fn execute(&self, ctx: &mut TxContext<'_>) -> TxResult {
         if let MsgEnvelope::Client(ClientMsg::RecoverClient(m)) = &self.envelope {
             check_authority(ctx, m.signer.as_ref())?;

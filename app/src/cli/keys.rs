@@ -21,6 +21,18 @@ pub enum KeysCmd {
         /// A full BIP-32 path instead (overrides --account and --index).
         #[arg(long)]
         hd_path: Option<String>,
+        /// Record a threshold multisig of these keys (names in this keyring, comma-separated)
+        /// instead of making a key: it holds no secret; its members sign for it (`tx sign
+        /// --multisig`) and `tx multisign` combines their signatures.
+        #[arg(long, value_delimiter = ',', conflicts_with_all = ["recover", "hd_path"])]
+        multisig: Vec<String>,
+        /// How many of the multisig's keys must sign.
+        #[arg(long, requires = "multisig")]
+        multisig_threshold: Option<u32>,
+        /// Keep the keys in the order given (by default sorted by address, as the SDK sorts
+        /// them, so any order of the same keys gives the same multisig).
+        #[arg(long, requires = "multisig")]
+        nosort: bool,
         #[command(flatten)]
         keyring: KeyringArgs,
     },
@@ -100,8 +112,33 @@ pub fn run(g: &Global, cmd: KeysCmd) -> Result<()> {
             account,
             index,
             hd_path,
+            multisig,
+            multisig_threshold,
+            nosort,
             keyring,
         } => {
+            if !multisig.is_empty() {
+                let ring = keyring.open(&home);
+                let keys = multisig
+                    .iter()
+                    .map(|k| ring.public_key(k))
+                    .collect::<Result<Vec<_>>>()?;
+                let threshold = multisig_threshold
+                    .ok_or_else(|| anyhow::anyhow!("--multisig needs --multisig-threshold"))?;
+                let info = ring.add_multisig(&name, threshold, keys, nosort)?;
+                let shown = serde_json::json!({
+                    "name": info.name, "type": "multi", "address": info.address,
+                    "threshold": threshold, "keys": multisig,
+                });
+                return g.print(&shown, |_| {
+                    format!(
+                        "- name: {}\n  type: multi\n  address: {}\n  threshold: {threshold} of {}",
+                        info.name,
+                        info.address,
+                        multisig.join(", ")
+                    )
+                });
+            }
             let hd_path = hd_path.unwrap_or_else(|| format!("m/44'/118'/{account}'/0/{index}"));
             let mnemonic = if recover {
                 let mut s = String::new();

@@ -32,8 +32,24 @@ pub enum TxCmd {
         /// The signing key.
         #[arg(long)]
         from: String,
+        /// Sign for this multisig (its name in the keyring, or its address) as one of its keys:
+        /// prints this key's signature (SIGN_MODE_LEGACY_AMINO_JSON, the multisig account's number
+        /// and sequence) for `tx multisign`, not a signed transaction.
+        #[arg(long)]
+        multisig: Option<String>,
         #[command(flatten)]
         tx: TxArgs,
+    },
+    /// Combine members' signatures (files from `tx sign --multisig`) into the multisig's
+    /// signature: `multisign <tx file> <multisig key name> <signature files...>`. Prints the
+    /// signed transaction, for `tx broadcast`.
+    Multisign {
+        file: String,
+        multisig: String,
+        #[arg(required = true)]
+        signatures: Vec<String>,
+        #[command(flatten)]
+        keyring: KeyringArgs,
     },
     /// Broadcast a signed transaction (a JSON file, `-` for stdin).
     Broadcast {
@@ -162,7 +178,19 @@ pub struct TxArgs {
 pub async fn run(g: &Global, cmd: TxCmd) -> Result<()> {
     let (from, msg, args) = match cmd {
         TxCmd::IbcTransfer(t) => return super::ibc::transfer_tx(g, t).await,
-        TxCmd::Sign { file, from, tx } => return sign_file(g, &file, &from, &tx).await,
+        TxCmd::Sign {
+            file,
+            from,
+            multisig: Some(multisig),
+            tx,
+        } => return sign_for_multisig(g, &file, &from, &multisig, &tx).await,
+        TxCmd::Sign { file, from, tx, .. } => return sign_file(g, &file, &from, &tx).await,
+        TxCmd::Multisign {
+            file,
+            multisig,
+            signatures,
+            keyring,
+        } => return multisign(g, &file, &multisig, &signatures, &keyring),
         TxCmd::Broadcast { file, tx } => {
             let bytes = tx_json::tx_bytes(&read_tx(&file)?);
             return report(g, Some(broadcast(&tx, bytes).await?));
@@ -413,6 +441,173 @@ async fn sign_file(g: &Global, file: &str, from: &str, args: &TxArgs) -> Result<
     let plan = plan_for_file(read_tx(file)?, &key, &mut chain_id, args).await?;
     let signed = sign_tx(&plan)?;
     let json = tx_json::tx_to_json(&tx_json::tx_from_bytes(&signed)?)?;
+    println!("{}", serde_json::to_string_pretty(&json)?);
+    Ok(())
+}
+
+/// `tx sign --multisig`: one member's signature of the file's transaction for the multisig,
+/// over the amino JSON sign doc the chain verifies it against (built by the ante handler's own
+/// function, so the two cannot disagree).
+async fn sign_for_multisig(
+    g: &Global,
+    file: &str,
+    from: &str,
+    multisig: &str,
+    args: &TxArgs,
+) -> Result<()> {
+    let key = load_key(g, args, from)?;
+    let multisig_address =
+        super::genesis::resolve_address(multisig, &args.keyring.open(&g.home()))?.to_bech32();
+    let tx = read_tx(file)?;
+    let (chain_id, account_number, sequence) = signing_context(args, &multisig_address).await?;
+    let bytes = amino_doc_of(&tx, &chain_id, account_number, sequence)?;
+    let signature = key
+        .sign(&bytes)
+        .map_err(|e| anyhow!("signing: {e}"))?
+        .to_bytes()
+        .to_vec();
+    use base64::Engine;
+    let b64 = base64::engine::general_purpose::STANDARD;
+    let out = serde_json::json!({"signatures": [{
+        "public_key": {"@type": estuary_sdk::multisig::SECP256K1_PUBKEY,
+                       "key": b64.encode(key.public_key().to_bytes())},
+        "data": {"single": {"mode": "SIGN_MODE_LEGACY_AMINO_JSON", "signature": b64.encode(signature)}},
+        "sequence": sequence.to_string(),
+    }]});
+    println!("{}", serde_json::to_string_pretty(&out)?);
+    Ok(())
+}
+
+/// The amino JSON `StdSignDoc` bytes of an unsigned transaction for one account.
+fn amino_doc_of(
+    tx: &tx_pb::Tx,
+    chain_id: &str,
+    account_number: u64,
+    sequence: u64,
+) -> Result<Vec<u8>> {
+    let body = tx.body.clone().unwrap_or_default();
+    let fee = tx
+        .auth_info
+        .as_ref()
+        .and_then(|a| a.fee.clone())
+        .unwrap_or_default();
+    let messages: Vec<Any> = body
+        .messages
+        .iter()
+        .map(|m| Any {
+            type_url: m.type_url.clone(),
+            value: m.value.clone(),
+        })
+        .collect();
+    let msgs = crate::modules()
+        .decode_msgs(&messages)
+        .map_err(|e| anyhow!("{e}"))?;
+    let decoded = crate::tx::DecodedTx {
+        len: 0,
+        body_bytes: vec![],
+        auth_info_bytes: vec![],
+        signatures: vec![],
+        messages,
+        memo: body.memo,
+        timeout_height: body.timeout_height,
+        signer_infos: vec![],
+        fee: sdk_coins(&fee.amount)?,
+        gas_limit: fee.gas_limit,
+        gas_wanted: fee.gas_limit,
+        fee_payer: None,
+    };
+    crate::ante::amino_sign_bytes(&decoded, &msgs, chain_id, account_number, sequence)
+        .map_err(|e| anyhow!("{e}"))
+}
+
+/// `tx multisign`: the members' signatures in the multisig's key order, with the bit array
+/// naming who signed; at least the threshold of them.
+fn multisign(
+    g: &Global,
+    file: &str,
+    multisig: &str,
+    signature_files: &[String],
+    keyring: &KeyringArgs,
+) -> Result<()> {
+    use base64::Engine;
+    let b64 = base64::engine::general_purpose::STANDARD;
+    let key = keyring
+        .open(&g.home())
+        .multisig(multisig)?
+        .ok_or_else(|| anyhow!("{multisig} is not a multisig key (keys add --multisig)"))?;
+    let mut tx = read_tx(file)?;
+    let mut found: Vec<Option<Vec<u8>>> = vec![None; key.keys.len()];
+    let mut sequence = None;
+    for path in signature_files {
+        let text = std::fs::read_to_string(path).with_context(|| format!("reading {path}"))?;
+        let v: serde_json::Value =
+            serde_json::from_str(&text).with_context(|| format!("{path} is not JSON"))?;
+        let sigs = v["signatures"]
+            .as_array()
+            .ok_or_else(|| anyhow!("{path}: no signatures list"))?;
+        for sig in sigs {
+            let pub_key = b64
+                .decode(sig["public_key"]["key"].as_str().unwrap_or_default())
+                .with_context(|| format!("{path}: public key"))?;
+            if sig["data"]["single"]["mode"] != "SIGN_MODE_LEGACY_AMINO_JSON" {
+                bail!("{path}: multisig members sign with SIGN_MODE_LEGACY_AMINO_JSON");
+            }
+            let signature = b64
+                .decode(
+                    sig["data"]["single"]["signature"]
+                        .as_str()
+                        .unwrap_or_default(),
+                )
+                .with_context(|| format!("{path}: signature"))?;
+            let seq: u64 = sig["sequence"]
+                .as_str()
+                .unwrap_or_default()
+                .parse()
+                .with_context(|| format!("{path}: sequence"))?;
+            if sequence.is_some_and(|s| s != seq) {
+                bail!("{path} signs sequence {seq}, another file a different one");
+            }
+            sequence = Some(seq);
+            let index = key.keys.iter().position(|k| *k == pub_key).ok_or_else(|| {
+                anyhow!("{path}: signed by a key that is not one of {multisig}'s")
+            })?;
+            if let Some(slot) = found.get_mut(index) {
+                *slot = Some(signature);
+            }
+        }
+    }
+    let bits: Vec<bool> = found.iter().map(Option::is_some).collect();
+    let count = bits.iter().filter(|b| **b).count();
+    if (count as u64) < u64::from(key.threshold) {
+        bail!(
+            "{count} signature(s) for a multisig that needs {}",
+            key.threshold
+        );
+    }
+    let single = || tx_pb::ModeInfo {
+        sum: Some(tx_pb::mode_info::Sum::Single(tx_pb::mode_info::Single {
+            mode: cosmrs::proto::cosmos::tx::signing::v1beta1::SignMode::LegacyAminoJson as i32,
+        })),
+    };
+    let any = key.to_any();
+    let auth = tx.auth_info.get_or_insert_with(Default::default);
+    auth.signer_infos = vec![tx_pb::SignerInfo {
+        public_key: Some(cosmrs::proto::Any {
+            type_url: any.type_url,
+            value: any.value,
+        }),
+        mode_info: Some(tx_pb::ModeInfo {
+            sum: Some(tx_pb::mode_info::Sum::Multi(tx_pb::mode_info::Multi {
+                bitarray: Some(estuary_sdk::multisig::bit_array(&bits)),
+                mode_infos: (0..count).map(|_| single()).collect(),
+            })),
+        }),
+        sequence: sequence.unwrap_or_default(),
+    }];
+    tx.signatures = vec![estuary_sdk::multisig::multi_signature(
+        found.into_iter().flatten().collect(),
+    )];
+    let json = tx_json::tx_to_json(&tx)?;
     println!("{}", serde_json::to_string_pretty(&json)?);
     Ok(())
 }

@@ -1,15 +1,111 @@
 use borsh::{BorshDeserialize, BorshSerialize};
-use estuary_sdk::Address;
+use estuary_sdk::multisig::{LegacyAminoPubKey, MULTISIG_PUBKEY, SECP256K1_PUBKEY};
+use estuary_sdk::{Address, Any, TxError, TxResult};
+use prost::Message;
 use serde::{Deserialize, Serialize};
 
 /// An account: who it is, the key that signs for it, and its replay counter.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Account {
     pub address: Address,
-    /// A compressed secp256k1 public key (33 bytes), known once the account has signed.
+    /// The key that signs for it, known once the account has signed, as [`AccountKey::stored`]
+    /// writes it: a compressed secp256k1 key (33 bytes) or a multisig.
     pub pub_key: Option<Vec<u8>>,
     pub account_number: u64,
     pub sequence: u64,
+}
+
+/// The key of an account: a single secp256k1 key or the SDK's threshold multisig of them.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum AccountKey {
+    Secp256k1(Vec<u8>),
+    Multisig(LegacyAminoPubKey),
+}
+
+impl AccountKey {
+    /// The key from a public key `Any` of a transaction.
+    pub fn from_any(any: &Any) -> TxResult<AccountKey> {
+        match any.type_url.as_str() {
+            SECP256K1_PUBKEY => {
+                let pk: cosmrs::proto::cosmos::crypto::secp256k1::PubKey =
+                    estuary_sdk::proto::decode_strict(&any.value, "secp256k1 PubKey")?;
+                if pk.key.len() != 33 {
+                    return Err(TxError::InvalidPubKey(format!(
+                        "secp256k1 keys are 33 bytes, got {}",
+                        pk.key.len()
+                    )));
+                }
+                Ok(AccountKey::Secp256k1(pk.key))
+            }
+            MULTISIG_PUBKEY => Ok(AccountKey::Multisig(LegacyAminoPubKey::from_proto(
+                &any.value,
+            )?)),
+            other => Err(TxError::InvalidPubKey(format!(
+                "unsupported key type {other}"
+            ))),
+        }
+    }
+
+    pub fn to_any(&self) -> Any {
+        match self {
+            AccountKey::Secp256k1(key) => Any {
+                type_url: SECP256K1_PUBKEY.into(),
+                value: cosmrs::proto::cosmos::crypto::secp256k1::PubKey { key: key.clone() }
+                    .encode_to_vec(),
+            },
+            AccountKey::Multisig(m) => m.to_any(),
+        }
+    }
+
+    /// How the account stores it: a secp256k1 key as its 33 bytes (which start with 2 or 3,
+    /// as every account stored before multisigs existed), a multisig as its `Any`'s encoding
+    /// (which starts with 0x0a, the type URL's tag), so either reads back unambiguously.
+    pub fn stored(&self) -> Vec<u8> {
+        match self {
+            AccountKey::Secp256k1(key) => key.clone(),
+            AccountKey::Multisig(m) => {
+                let any = m.to_any();
+                cosmrs::proto::Any {
+                    type_url: any.type_url,
+                    value: any.value,
+                }
+                .encode_to_vec()
+            }
+        }
+    }
+
+    pub fn from_stored(bytes: &[u8]) -> TxResult<AccountKey> {
+        match bytes.first() {
+            Some(2 | 3) if bytes.len() == 33 => Ok(AccountKey::Secp256k1(bytes.to_vec())),
+            Some(0x0a) => {
+                let any: cosmrs::proto::Any =
+                    estuary_sdk::proto::decode_strict(bytes, "stored public key")?;
+                AccountKey::from_any(&Any {
+                    type_url: any.type_url,
+                    value: any.value,
+                })
+            }
+            _ => Err(TxError::Internal(
+                "a stored public key of no known form".into(),
+            )),
+        }
+    }
+
+    /// The account address the key signs for.
+    pub fn address(&self) -> TxResult<Address> {
+        match self {
+            AccountKey::Secp256k1(key) => estuary_sdk::crypto::secp256k1_address(key),
+            AccountKey::Multisig(m) => Ok(m.address()),
+        }
+    }
+
+    /// How many signatures it stands for, against `tx_sig_limit` (a multisig: its keys).
+    pub fn sub_keys(&self) -> usize {
+        match self {
+            AccountKey::Secp256k1(_) => 1,
+            AccountKey::Multisig(m) => m.keys.len(),
+        }
+    }
 }
 
 /// An account as stored: its address is its key, so it is not repeated in the value (20 bytes

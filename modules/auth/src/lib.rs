@@ -8,7 +8,7 @@ mod keeper;
 mod query;
 mod state_key;
 
-pub use account::{Account, AuthParams};
+pub use account::{Account, AccountKey, AuthParams};
 pub use genesis::{AuthGenesis, GenesisAccount};
 pub use keeper::{AuthKeeper, AuthReader};
 

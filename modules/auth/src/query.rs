@@ -67,13 +67,13 @@ fn params(
     })
 }
 
-/// The SDK's `BaseAccount`, with the key as a `/cosmos.crypto.secp256k1.PubKey` Any.
+/// The SDK's `BaseAccount`, with the key as its `Any` (secp256k1 or multisig).
 pub fn base_account(account: &Account) -> pb::BaseAccount {
-    let pub_key = account.pub_key.as_ref().map(|key| Any {
-        type_url: "/cosmos.crypto.secp256k1.PubKey".into(),
-        value: cosmrs::proto::cosmos::crypto::secp256k1::PubKey { key: key.clone() }
-            .encode_to_vec(),
-    });
+    let pub_key = account
+        .pub_key
+        .as_ref()
+        .and_then(|stored| crate::account::AccountKey::from_stored(stored).ok())
+        .map(|key| key.to_any());
     pb::BaseAccount {
         address: account.address.to_bech32(),
         pub_key,

@@ -28,6 +28,8 @@ pub enum TxError {
     OutOfGas { limit: u64, wanted: u64 },
     #[error("{0}: memo too large")]
     MemoTooLarge(String),
+    #[error("{0}: maximum number of signatures exceeded")]
+    TooManySignatures(String),
     #[error("{0}: insufficient fee")]
     InsufficientFee(String),
     #[error("{0}: invalid request")]
@@ -97,6 +99,7 @@ impl TxError {
             InvalidCoins(_) => ("sdk", 10),
             OutOfGas { .. } => ("sdk", 11),
             MemoTooLarge(_) => ("sdk", 12),
+            TooManySignatures(_) => ("sdk", 15),
             InsufficientFee(_) => ("sdk", 13),
             InvalidRequest(_) => ("sdk", 18),
             TxTooLarge(_) => ("sdk", 21),

@@ -14,6 +14,7 @@ pub mod crypto;
 mod error;
 mod event;
 mod msg;
+pub mod multisig;
 pub mod page;
 pub mod proto;
 pub mod query;

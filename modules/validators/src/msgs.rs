@@ -66,6 +66,23 @@ impl Msg for SetValidatorPower {
         Ok(())
     }
 
+    /// Amino JSON, so that a multisig admin (whose members sign amino JSON) and Ledger can sign
+    /// it: `estuary/MsgSetValidatorPower`, every field, the key in base64 and the power as a
+    /// string (amino's forms for bytes and 64-bit integers).
+    fn amino_json(&self) -> Option<TxResult<serde_json::Value>> {
+        use base64::Engine;
+        let m = &self.raw;
+        Some(Ok(estuary_sdk::amino::msg(
+            "estuary/MsgSetValidatorPower",
+            serde_json::json!({
+                "authority": m.authority,
+                "name": m.name,
+                "power": m.power.to_string(),
+                "pub_key": base64::engine::general_purpose::STANDARD.encode(&m.pub_key),
+            }),
+        )))
+    }
+
     fn as_any(&self) -> &dyn std::any::Any {
         self
     }
