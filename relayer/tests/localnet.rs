@@ -964,18 +964,10 @@ fn a_stopped_localnet_resumes_with_its_chains_and_channel() {
     assert_eq!(lines[0]["balanced"], true, "{balanced}");
 }
 
-/// A client that expires while no relayer runs (a 12 s trusting period): `status` says which
-/// client, that it expired and what to do about it; the relayer, started again, sets
-/// `estuary_relayer_client_status` to 1 (expired) and logs the same advice once.
-#[test]
-fn an_expired_client_is_reported_with_what_to_do() {
-    if estuary_interop::skip_without(
-        "an_expired_client_is_reported_with_what_to_do",
-        &[estuary_interop::Tool::Cometbft],
-    ) {
-        return;
-    }
-    let mut net = Localnet::up(Options {
+/// A localnet (no relayer running) linked with clients that trust a header for 12 s only
+/// (`relayer-short.toml`): left alone, they expire within the test.
+fn short_trusting_localnet() -> (Localnet, std::path::PathBuf) {
+    let net = Localnet::up(Options {
         relayer: false,
         ..Options::new()
     });
@@ -993,6 +985,22 @@ fn an_expired_client_is_reported_with_what_to_do() {
     let short_config = net.dir().join("relayer-short.toml");
     std::fs::write(&short_config, short).unwrap();
     net.relayer_cmd_with(&short_config, &["link", a, b]);
+    (net, short_config)
+}
+
+/// A client that expires while no relayer runs (a 12 s trusting period): `status` says which
+/// client, that it expired and what to do about it; the relayer, started again, sets
+/// `estuary_relayer_client_status` to 1 (expired) and logs the same advice once.
+#[test]
+fn an_expired_client_is_reported_with_what_to_do() {
+    if estuary_interop::skip_without(
+        "an_expired_client_is_reported_with_what_to_do",
+        &[estuary_interop::Tool::Cometbft],
+    ) {
+        return;
+    }
+    let (mut net, short_config) = short_trusting_localnet();
+    let (a, b) = (net.chain_id(0), net.chain_id(1));
     let status = |net: &Localnet| -> serde_json::Value {
         serde_json::from_str(&net.relayer_cmd_with(&short_config, &["status", a, b, "-o", "json"]))
             .unwrap()
@@ -1044,22 +1052,8 @@ fn an_expired_client_is_recovered_by_the_authority_and_its_channel_relays_again(
     ) {
         return;
     }
-    let mut net = Localnet::up(Options {
-        relayer: false,
-        ..Options::new()
-    });
+    let (mut net, _short) = short_trusting_localnet();
     let (a, b) = (net.chain_id(0), net.chain_id(1));
-    let config = std::fs::read_to_string(net.dir().join("relayer.toml")).unwrap();
-    let short_config = net.dir().join("relayer-short.toml");
-    std::fs::write(
-        &short_config,
-        config.replace(
-            "key = \"relayer\"\n",
-            "key = \"relayer\"\ntrusting_period_secs = 12\n",
-        ),
-    )
-    .unwrap();
-    net.relayer_cmd_with(&short_config, &["link", a, b]);
     let status = |net: &Localnet| -> serde_json::Value {
         serde_json::from_str(&net.relayer_cmd(&["status", a, b, "-o", "json"])).unwrap()
     };
