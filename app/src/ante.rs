@@ -389,9 +389,10 @@ fn verify_signer(
         (AccountKey::Multisig(m), SigningMode::Multi { bits, modes }) => {
             verify_multisig(state, m, bits, modes, signature, &sign_bytes, input).map_err(|e| {
                 match e {
-                    TxError::Unauthorized(why) => {
-                        TxError::Unauthorized(format!("{}: {why}", failed()))
-                    }
+                    TxError::Unauthorized(why) => TxError::Unauthorized(format!(
+                        "signature verification failed: {why} (account number {}, chain-id {})",
+                        account.account_number, input.chain_id
+                    )),
                     other => other,
                 }
             })?;
