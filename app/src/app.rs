@@ -69,6 +69,10 @@ pub struct AppConfig {
     /// Genesis writes held in memory before they spill to runs on disk (`None`: the store's
     /// default, 262,144; tests use small numbers to run InitChain through the runs).
     pub genesis_spill_every: Option<usize>,
+    /// The upgrades this binary knows (the manifest's `upgrade_handlers`).
+    pub upgrade_handlers: Vec<estuary_upgrade::UpgradeHandler>,
+    /// Where to write `upgrade-info.json` when stopping for an upgrade (`<home>/data/`).
+    pub upgrade_info_file: Option<std::path::PathBuf>,
 }
 
 /// Execution figures since start, for benchmarks and operators.
@@ -109,6 +113,14 @@ struct Consensus {
 fn fatal(context: &str, err: impl std::fmt::Display) -> ! {
     error!(%err, "{context}; stopping so the block is replayed from a consistent state");
     std::process::exit(70)
+}
+
+/// Stops the node for an upgrade: nothing of the block is committed, and CometBFT, losing its
+/// ABCI connection, stops too. Exit code 1, as an SDK node's upgrade panic.
+fn halt(line: &str) -> ! {
+    error!("{line}");
+    eprintln!("{line}");
+    std::process::exit(1)
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -299,6 +311,7 @@ impl App {
             .chain_id(&block)
             .unwrap_or_else(|e| fatal("reading chain id", e));
         block_info.chain_id = chain_id.clone();
+        self.upgrade_gate(&mut block, block_info.height);
         let mut events = Vec::new();
         for module in self.modules.modules() {
             match module.begin_block(&mut block, &block_info) {
@@ -344,6 +357,57 @@ impl App {
             validator_updates,
             app_hash,
         }
+    }
+
+    /// A scheduled upgrade, checked before anything of block `height` runs. At its height, this
+    /// binary's handler of that name migrates the state (in this block) and the upgrade is
+    /// recorded as applied; without one, the node stops here, before executing the block, as
+    /// the SDK's nodes do (`upgrade-info.json` and the `UPGRADE "…" NEEDED` line that cosmovisor
+    /// and runbooks watch for) — so operators who have not upgraded stop rather than fork, and a
+    /// restart of the old binary stops again. Before the height, a binary that already has the
+    /// handler refuses to run (the SDK's BINARY UPDATED BEFORE TRIGGER).
+    fn upgrade_gate(&self, block: &mut PendingBlock, height: u64) {
+        use estuary_upgrade::{UpgradeKeeper, UpgradeReader};
+        let plan = match block.upgrade_plan() {
+            Ok(Some(plan)) => plan,
+            Ok(None) => return,
+            Err(e) => fatal("reading the upgrade plan", e),
+        };
+        let handler = self
+            .config
+            .upgrade_handlers
+            .iter()
+            .find(|h| h.name == plan.name);
+        if height < plan.height {
+            if handler.is_some() {
+                halt(&format!(
+                    "BINARY UPDATED BEFORE TRIGGER! UPGRADE \"{}\" - in binary but not executed on chain. Downgrade your binary",
+                    plan.name
+                ));
+            }
+            return;
+        }
+        let Some(handler) = handler else {
+            if let Some(path) = &self.config.upgrade_info_file {
+                let info = serde_json::json!({
+                    "name": plan.name,
+                    "time": "0001-01-01T00:00:00Z",
+                    "height": plan.height,
+                    "info": plan.info,
+                });
+                if let Err(e) = std::fs::write(path, info.to_string()) {
+                    error!(path = %path.display(), "writing upgrade-info.json: {e}");
+                }
+            }
+            halt(&format!(
+                "UPGRADE \"{}\" NEEDED at height: {}: {}",
+                plan.name, plan.height, plan.info
+            ));
+        };
+        if let Err(e) = (handler.migrate)(block).and_then(|()| block.mark_applied(&plan)) {
+            fatal("running the upgrade handler", e);
+        }
+        info!(name = %plan.name, height, "applied upgrade");
     }
 
     fn record(&self, results: &[TxOutcome], finalize_nanos: u128, exec_nanos: u128) {

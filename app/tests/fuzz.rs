@@ -454,6 +454,29 @@ const BUILDERS: &[Builder] = &[
         }
         .encode_to_vec()
     }),
+    ("/cosmos.upgrade.v1beta1.MsgSoftwareUpgrade", |f, signer| {
+        #[allow(deprecated)]
+        cosmrs::proto::cosmos::upgrade::v1beta1::MsgSoftwareUpgrade {
+            authority: signer.into(),
+            plan: Some(cosmrs::proto::cosmos::upgrade::v1beta1::Plan {
+                name: f.s[0].clone(),
+                height: f.n[0] as i64,
+                info: f.s[1].clone(),
+                time: None,
+                upgraded_client_state: f.light[0].clone().map(|a| cosmrs::Any {
+                    type_url: a.type_url,
+                    value: a.value,
+                }),
+            }),
+        }
+        .encode_to_vec()
+    }),
+    ("/cosmos.upgrade.v1beta1.MsgCancelUpgrade", |_f, signer| {
+        cosmrs::proto::cosmos::upgrade::v1beta1::MsgCancelUpgrade {
+            authority: signer.into(),
+        }
+        .encode_to_vec()
+    }),
     ("/ibc.core.client.v1.MsgRecoverClient", |f, signer| {
         client::MsgRecoverClient {
             subject_client_id: f.s[0].clone(),

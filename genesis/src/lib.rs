@@ -11,4 +11,4 @@ mod manifest;
 
 pub use chain_id::{validate_chain_id, ChainIdError};
 pub use doc::{AppState, GenesisDoc, GenesisError};
-pub use manifest::modules;
+pub use manifest::{modules, upgrade_handlers};

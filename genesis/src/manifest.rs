@@ -12,5 +12,27 @@ pub fn modules() -> ModuleManager {
         Box::new(estuary_validators::Validators),
         Box::new(estuary_ibc::Ibc),
         Box::new(estuary_ibc::transfer::Transfer),
+        Box::new(estuary_upgrade::Upgrade),
     ])
+}
+
+/// The upgrades this binary knows, by plan name: at a plan's height a binary with its handler
+/// migrates and goes on; one without stops (see `estuary_upgrade`). None yet in a release: the
+/// `upgrade-test-handler` feature builds the binary the upgrade test switches to.
+pub fn upgrade_handlers() -> Vec<estuary_upgrade::UpgradeHandler> {
+    #[allow(unused_mut)]
+    let mut handlers = Vec::new();
+    #[cfg(feature = "upgrade-test-handler")]
+    handlers.push(estuary_upgrade::UpgradeHandler {
+        name: "estuary-test-upgrade",
+        migrate: test_upgrade,
+    });
+    handlers
+}
+
+/// The test upgrade's migration: records bank's module version 2, a change any node can see.
+#[cfg(feature = "upgrade-test-handler")]
+fn test_upgrade(state: &mut dyn estuary_sdk::store::StateWrite) -> estuary_sdk::TxResult {
+    use estuary_upgrade::UpgradeKeeper;
+    state.set_module_version("bank", 2)
 }

@@ -47,6 +47,9 @@ pub enum Tool {
     ChainInfoCheck,
     /// Node and the published REST (LCD) clients of `interop/lcd` (`npm ci` there).
     LcdClient,
+    /// An estuaryd built with the test upgrade's handler (`estuaryd-upgrade-test` beside the
+    /// workspace's binaries; `./scripts/test` builds it).
+    UpgradeTestBinary,
     /// Root and `ip netns`: network namespaces, each node on its own "host".
     Netns,
     /// CometBFT built with the socket client's flush period fixed
@@ -80,6 +83,20 @@ impl Tool {
             Tool::ChainInfoCheck => node_project("chain-info", "@keplr-wallet/chain-validator"),
             Tool::Netns => netns_available(),
             Tool::LcdClient => node_project("lcd", "osmojs"),
+            Tool::UpgradeTestBinary => {
+                let target = std::env::var_os("CARGO_TARGET_DIR")
+                    .map(PathBuf::from)
+                    .unwrap_or_else(|| root().join("target"));
+                let p = target.join("debug").join("estuaryd-upgrade-test");
+                if p.exists() {
+                    Ok(())
+                } else {
+                    Err(format!(
+                        "{} is missing (cargo build -p estuary-app --features upgrade-test-handler, copied there; ./scripts/test does it)",
+                        p.display()
+                    ))
+                }
+            }
             Tool::Cosmjs => node_project("cosmjs", "@cosmjs/stargate"),
         }
     }

@@ -84,6 +84,8 @@ pub fn start(g: &Global, a: StartArgs) -> Result<()> {
         min_gas_prices: cfg.gas_prices()?,
         min_retain_blocks: cfg.min_retain_blocks,
         genesis_spill_every: None,
+        upgrade_handlers: estuary_genesis::upgrade_handlers(),
+        upgrade_info_file: Some(home.data_dir().join("upgrade-info.json")),
     };
     let app = Arc::new(App::new(storage, crate::modules(), app_config));
     if !cfg.grpc_address.is_empty() || !cfg.api_address.is_empty() {

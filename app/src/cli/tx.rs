@@ -25,6 +25,9 @@ pub enum TxCmd {
     /// IBC core transactions of the chain's authority.
     #[command(subcommand)]
     Ibc(IbcTx),
+    /// Upgrades at a height, scheduled by the chain's authority.
+    #[command(subcommand)]
+    Upgrade(UpgradeTx),
     /// Sign a transaction written by `--generate-only` (a JSON file, `-` for stdin) and print
     /// it signed. With `--offline`, give `--chain-id`, `--account-number` and `--sequence`.
     Sign {
@@ -112,6 +115,33 @@ pub enum IbcTx {
         subject: String,
         substitute: String,
         /// The authority's key.
+        #[arg(long)]
+        from: String,
+        #[command(flatten)]
+        tx: TxArgs,
+    },
+}
+
+#[derive(clap::Subcommand)]
+pub enum UpgradeTx {
+    /// Schedule an upgrade: at `--upgrade-height` every node stops before executing the block
+    /// (writing `data/upgrade-info.json`) unless its binary has a handler named NAME, which
+    /// migrates and goes on. Only the chain's authority (the validators admin) may sign it.
+    SoftwareUpgrade {
+        name: String,
+        #[arg(long)]
+        upgrade_height: u64,
+        /// Free text for operators and cosmovisor (e.g. binary download URLs as JSON).
+        #[arg(long, default_value = "")]
+        upgrade_info: String,
+        /// The authority's key.
+        #[arg(long)]
+        from: String,
+        #[command(flatten)]
+        tx: TxArgs,
+    },
+    /// Cancel the scheduled upgrade.
+    CancelSoftwareUpgrade {
         #[arg(long)]
         from: String,
         #[command(flatten)]
@@ -253,6 +283,47 @@ pub async fn run(g: &Global, cmd: TxCmd) -> Result<()> {
                 from,
                 Any {
                     type_url: tx_json::RECOVER_CLIENT.into(),
+                    value: msg.encode_to_vec(),
+                },
+                tx,
+            )
+        }
+        TxCmd::Upgrade(UpgradeTx::SoftwareUpgrade {
+            name,
+            upgrade_height,
+            upgrade_info,
+            from,
+            tx,
+        }) => {
+            let authority = super::genesis::resolve_address(&from, &tx.keyring.open(&g.home()))?;
+            #[allow(deprecated)] // Plan.time and upgraded_client_state stay empty
+            let msg = cosmrs::proto::cosmos::upgrade::v1beta1::MsgSoftwareUpgrade {
+                authority: authority.to_bech32(),
+                plan: Some(cosmrs::proto::cosmos::upgrade::v1beta1::Plan {
+                    name,
+                    height: i64::try_from(upgrade_height).context("--upgrade-height")?,
+                    info: upgrade_info,
+                    ..Default::default()
+                }),
+            };
+            (
+                from,
+                Any {
+                    type_url: estuary_upgrade::MSG_SOFTWARE_UPGRADE.into(),
+                    value: msg.encode_to_vec(),
+                },
+                tx,
+            )
+        }
+        TxCmd::Upgrade(UpgradeTx::CancelSoftwareUpgrade { from, tx }) => {
+            let authority = super::genesis::resolve_address(&from, &tx.keyring.open(&g.home()))?;
+            let msg = cosmrs::proto::cosmos::upgrade::v1beta1::MsgCancelUpgrade {
+                authority: authority.to_bech32(),
+            };
+            (
+                from,
+                Any {
+                    type_url: estuary_upgrade::MSG_CANCEL_UPGRADE.into(),
                     value: msg.encode_to_vec(),
                 },
                 tx,

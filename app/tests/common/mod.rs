@@ -207,6 +207,43 @@ impl Net {
         std::thread::sleep(Duration::from_millis(200));
     }
 
+    /// Starts node `i`'s app with another estuaryd binary (an upgraded one).
+    pub fn start_app_with(&mut self, i: usize, bin: &std::path::Path) {
+        let (out, err) = (self.log(i, "estuaryd"), self.log(i, "estuaryd"));
+        let child = Command::new(bin)
+            .args([
+                "--home",
+                self.nodes[i].home.to_str().unwrap(),
+                "start",
+                "--abci-only",
+            ])
+            .stdout(out)
+            .stderr(err)
+            .spawn()
+            .expect("spawn estuaryd");
+        self.nodes[i].app = Some(child);
+        std::thread::sleep(Duration::from_millis(200));
+    }
+
+    /// Waits for node `i`'s app to exit by itself; its exit status.
+    pub fn wait_app_exit(
+        &mut self,
+        i: usize,
+        timeout: Duration,
+    ) -> Option<std::process::ExitStatus> {
+        let start = Instant::now();
+        while start.elapsed() < timeout {
+            if let Some(c) = self.nodes[i].app.as_mut() {
+                if let Ok(Some(status)) = c.try_wait() {
+                    self.nodes[i].app = None;
+                    return Some(status);
+                }
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        None
+    }
+
     pub fn start_comet(&mut self, i: usize) {
         let (out, err) = (self.log(i, "cometbft"), self.log(i, "cometbft"));
         let bin = self.nodes[i].cometbft.clone().unwrap_or_else(cometbft);

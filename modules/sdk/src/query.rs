@@ -15,6 +15,7 @@ use cosmrs::proto::cosmos::base::node::v1beta1 as node;
 use cosmrs::proto::cosmos::base::tendermint::v1beta1 as tm;
 use cosmrs::proto::cosmos::staking::v1beta1 as staking;
 use cosmrs::proto::cosmos::tx::v1beta1 as tx;
+use cosmrs::proto::cosmos::upgrade::v1beta1 as upgrade;
 use ibc_proto::ibc::applications::transfer::v1 as transfer;
 use ibc_proto::ibc::core::channel::v1 as channel;
 use ibc_proto::ibc::core::client::v1 as client;
@@ -66,6 +67,9 @@ query_methods! {
     bank::QueryTotalSupplyRequest => bank::QueryTotalSupplyResponse,
     bank::QuerySupplyOfRequest => bank::QuerySupplyOfResponse,
     staking::QueryParamsRequest => staking::QueryParamsResponse,
+    upgrade::QueryCurrentPlanRequest => upgrade::QueryCurrentPlanResponse,
+    upgrade::QueryAppliedPlanRequest => upgrade::QueryAppliedPlanResponse,
+    upgrade::QueryModuleVersionsRequest => upgrade::QueryModuleVersionsResponse,
     tx::SimulateRequest => tx::SimulateResponse,
     tx::GetTxRequest => tx::GetTxResponse,
     tx::BroadcastTxRequest => tx::BroadcastTxResponse,

@@ -1,0 +1,65 @@
+//! Typed reads and writes of the upgrade module's state, for the module, the app (which halts
+//! or migrates at a plan's height) and upgrade handlers.
+
+use borsh::{BorshDeserialize, BorshSerialize};
+use estuary_sdk::store::{StateRead, StateReadExt, StateWrite, StateWriteExt};
+use estuary_sdk::TxResult;
+
+use crate::state_key;
+
+/// A scheduled upgrade: at `height` the binary that knows `name` migrates and goes on; any other
+/// stops before executing that block.
+#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+pub struct Plan {
+    pub name: String,
+    pub height: u64,
+    pub info: String,
+}
+
+pub trait UpgradeReader: StateRead {
+    fn upgrade_plan(&self) -> TxResult<Option<Plan>> {
+        Ok(self.get(&state_key::plan())?)
+    }
+
+    /// The height the upgrade `name` was applied at, if it was.
+    fn applied_upgrade(&self, name: &str) -> TxResult<Option<u64>> {
+        Ok(self.get(&state_key::done(name))?)
+    }
+
+    /// The module versions upgrades recorded, by module name.
+    fn module_versions(&self) -> TxResult<Vec<(String, u64)>> {
+        let prefix = state_key::PREFIX_VERSION.as_bytes();
+        let mut out = Vec::new();
+        for (key, bytes) in self.prefix_raw(prefix)? {
+            let name =
+                String::from_utf8_lossy(key.get(prefix.len()..).unwrap_or_default()).into_owned();
+            let v: u64 = borsh::from_slice(&bytes).map_err(|e| {
+                estuary_sdk::TxError::Internal(format!("corrupt module version of {name}: {e}"))
+            })?;
+            out.push((name, v));
+        }
+        Ok(out)
+    }
+}
+impl<S: StateRead + ?Sized> UpgradeReader for S {}
+
+pub trait UpgradeKeeper: StateWrite {
+    fn set_upgrade_plan(&mut self, plan: &Plan) -> TxResult {
+        Ok(self.put(state_key::plan(), plan)?)
+    }
+
+    fn clear_upgrade_plan(&mut self) -> TxResult {
+        Ok(self.delete(state_key::plan())?)
+    }
+
+    /// Records `plan` as applied at its height and clears it.
+    fn mark_applied(&mut self, plan: &Plan) -> TxResult {
+        self.put(state_key::done(&plan.name), &plan.height)?;
+        self.clear_upgrade_plan()
+    }
+
+    fn set_module_version(&mut self, module: &str, version: u64) -> TxResult {
+        Ok(self.put(state_key::version(module), &version)?)
+    }
+}
+impl<S: StateWrite + ?Sized> UpgradeKeeper for S {}

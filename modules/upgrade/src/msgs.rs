@@ -1,0 +1,169 @@
+//! `MsgSoftwareUpgrade` and `MsgCancelUpgrade` (`cosmos.upgrade.v1beta1`), for the chain's
+//! authority: the SDK's governance module; Estuary's, until it has governance, the validators
+//! admin (which may be a multisig).
+
+use cosmrs::proto::cosmos::upgrade::v1beta1 as pb;
+use estuary_sdk::{Address, Any, Event, Msg, Signers, TxContext, TxError, TxResult};
+use estuary_validators::ValidatorsReader;
+
+use crate::keeper::{Plan, UpgradeKeeper, UpgradeReader};
+
+pub const MSG_SOFTWARE_UPGRADE: &str = "/cosmos.upgrade.v1beta1.MsgSoftwareUpgrade";
+pub const MSG_CANCEL_UPGRADE: &str = "/cosmos.upgrade.v1beta1.MsgCancelUpgrade";
+
+fn authority_of(ctx: &TxContext<'_>, signer: &Address) -> TxResult {
+    match ctx.state().validators_admin()? {
+        Some(a) if a == *signer && ctx.is_signer(signer) => Ok(()),
+        Some(a) => Err(TxError::Unauthorized(format!(
+            "expected {a}, got {signer}: only the chain's authority may schedule upgrades"
+        ))),
+        None => Err(TxError::Unauthorized(format!(
+            "{signer} may not schedule upgrades: this chain has no authority"
+        ))),
+    }
+}
+
+pub struct SoftwareUpgrade {
+    authority: Address,
+    plan: Plan,
+    signers: Signers,
+}
+
+pub struct CancelUpgrade {
+    authority: Address,
+    signers: Signers,
+}
+
+#[allow(deprecated)] // Plan.time and upgraded_client_state: checked empty, as the SDK does
+pub fn decode(msg: &Any) -> TxResult<Box<dyn Msg>> {
+    match msg.type_url.as_str() {
+        MSG_SOFTWARE_UPGRADE => {
+            let raw: pb::MsgSoftwareUpgrade =
+                estuary_sdk::proto::decode_strict(&msg.value, "MsgSoftwareUpgrade")?;
+            let authority = Address::parse(&raw.authority)?;
+            let p = raw
+                .plan
+                .ok_or_else(|| TxError::InvalidRequest("plan: missing".into()))?;
+            // The SDK's Plan.ValidateBasic.
+            if p.name.is_empty() {
+                return Err(TxError::InvalidRequest("name cannot be empty".into()));
+            }
+            // Go's zero time (0001-01-01), or nothing: no time-based upgrade.
+            let zero_time = match &p.time {
+                None => true,
+                Some(t) => t.nanos == 0 && (t.seconds == 0 || t.seconds == -62_135_596_800),
+            };
+            if !zero_time {
+                return Err(TxError::InvalidRequest(
+                    "time-based upgrades have been deprecated in the SDK".into(),
+                ));
+            }
+            if p.upgraded_client_state.is_some() {
+                return Err(TxError::InvalidRequest(
+                    "upgraded client state must be empty: an IBC upgrade is not supported yet"
+                        .into(),
+                ));
+            }
+            let height = u64::try_from(p.height)
+                .ok()
+                .filter(|h| *h > 0)
+                .ok_or_else(|| TxError::InvalidRequest("height must be greater than 0".into()))?;
+            Ok(Box::new(SoftwareUpgrade {
+                authority,
+                plan: Plan {
+                    name: p.name,
+                    height,
+                    info: p.info,
+                },
+                signers: Signers::one(authority),
+            }))
+        }
+        MSG_CANCEL_UPGRADE => {
+            let raw: pb::MsgCancelUpgrade =
+                estuary_sdk::proto::decode_strict(&msg.value, "MsgCancelUpgrade")?;
+            let authority = Address::parse(&raw.authority)?;
+            Ok(Box::new(CancelUpgrade {
+                authority,
+                signers: Signers::one(authority),
+            }))
+        }
+        other => Err(TxError::UnknownRequest(format!(
+            "unrecognized message type: {other}"
+        ))),
+    }
+}
+
+impl Msg for SoftwareUpgrade {
+    fn signers(&self) -> &Signers {
+        &self.signers
+    }
+
+    /// The SDK's `ScheduleUpgrade`: in the future, a name never applied; it replaces any plan.
+    fn execute(&self, ctx: &mut TxContext<'_>) -> TxResult {
+        authority_of(ctx, &self.authority)?;
+        let now = ctx.block.height;
+        if self.plan.height <= now {
+            return Err(TxError::InvalidRequest(format!(
+                "upgrade cannot be scheduled in the past: height {} is not above {now}",
+                self.plan.height
+            )));
+        }
+        if ctx.state().applied_upgrade(&self.plan.name)?.is_some() {
+            return Err(TxError::InvalidRequest(format!(
+                "upgrade with name {} has already been completed",
+                self.plan.name
+            )));
+        }
+        ctx.state.set_upgrade_plan(&self.plan)?;
+        ctx.emit(
+            Event::new("software_upgrade")
+                .attr("name", &self.plan.name)
+                .attr("height", self.plan.height),
+        );
+        Ok(())
+    }
+
+    /// Amino JSON (`cosmos-sdk/MsgSoftwareUpgrade`), so a multisig authority can sign it.
+    fn amino_json(&self) -> Option<TxResult<serde_json::Value>> {
+        Some(Ok(estuary_sdk::amino::msg(
+            "cosmos-sdk/MsgSoftwareUpgrade",
+            serde_json::json!({
+                "authority": self.authority.to_bech32(),
+                "plan": {
+                    "height": self.plan.height.to_string(),
+                    "info": self.plan.info,
+                    "name": self.plan.name,
+                    "time": "0001-01-01T00:00:00Z",
+                },
+            }),
+        )))
+    }
+
+    fn as_any(&self) -> &dyn std::any::Any {
+        self
+    }
+}
+
+impl Msg for CancelUpgrade {
+    fn signers(&self) -> &Signers {
+        &self.signers
+    }
+
+    fn execute(&self, ctx: &mut TxContext<'_>) -> TxResult {
+        authority_of(ctx, &self.authority)?;
+        ctx.state.clear_upgrade_plan()?;
+        ctx.emit(Event::new("cancel_software_upgrade"));
+        Ok(())
+    }
+
+    fn amino_json(&self) -> Option<TxResult<serde_json::Value>> {
+        Some(Ok(estuary_sdk::amino::msg(
+            "cosmos-sdk/MsgCancelUpgrade",
+            serde_json::json!({"authority": self.authority.to_bech32()}),
+        )))
+    }
+
+    fn as_any(&self) -> &dyn std::any::Any {
+        self
+    }
+}
