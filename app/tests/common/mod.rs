@@ -191,20 +191,7 @@ impl Net {
     }
 
     pub fn start_app(&mut self, i: usize) {
-        let (out, err) = (self.log(i, "estuaryd"), self.log(i, "estuaryd"));
-        let child = Command::new(estuaryd())
-            .args([
-                "--home",
-                self.nodes[i].home.to_str().unwrap(),
-                "start",
-                "--abci-only",
-            ])
-            .stdout(out)
-            .stderr(err)
-            .spawn()
-            .expect("spawn estuaryd");
-        self.nodes[i].app = Some(child);
-        std::thread::sleep(Duration::from_millis(200));
+        self.start_app_with(i, &estuaryd());
     }
 
     /// Starts node `i`'s app with another estuaryd binary (an upgraded one).
