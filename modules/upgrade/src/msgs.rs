@@ -125,17 +125,18 @@ impl Msg for SoftwareUpgrade {
 
     /// Amino JSON (`cosmos-sdk/MsgSoftwareUpgrade`), so a multisig authority can sign it.
     fn amino_json(&self) -> Option<TxResult<serde_json::Value>> {
+        // Amino omits empty fields (`info`), but not the plan's zero time (dont_omitempty).
+        let mut plan = serde_json::json!({
+            "height": self.plan.height.to_string(),
+            "name": self.plan.name,
+            "time": "0001-01-01T00:00:00Z",
+        });
+        if !self.plan.info.is_empty() {
+            plan["info"] = self.plan.info.clone().into();
+        }
         Some(Ok(estuary_sdk::amino::msg(
             "cosmos-sdk/MsgSoftwareUpgrade",
-            serde_json::json!({
-                "authority": self.authority.to_bech32(),
-                "plan": {
-                    "height": self.plan.height.to_string(),
-                    "info": self.plan.info,
-                    "name": self.plan.name,
-                    "time": "0001-01-01T00:00:00Z",
-                },
-            }),
+            serde_json::json!({"authority": self.authority.to_bech32(), "plan": plan}),
         )))
     }
 
