@@ -126,13 +126,12 @@ impl Msg for SoftwareUpgrade {
     /// Amino JSON (`cosmos-sdk/MsgSoftwareUpgrade`), so a multisig authority can sign it.
     fn amino_json(&self) -> Option<TxResult<serde_json::Value>> {
         // Amino omits empty fields (`info`), but not the plan's zero time (dont_omitempty).
-        let mut plan = serde_json::json!({
-            "height": self.plan.height.to_string(),
-            "name": self.plan.name,
-            "time": "0001-01-01T00:00:00Z",
-        });
+        let mut plan = serde_json::Map::new();
+        plan.insert("height".into(), self.plan.height.to_string().into());
+        plan.insert("name".into(), self.plan.name.clone().into());
+        plan.insert("time".into(), "0001-01-01T00:00:00Z".into());
         if !self.plan.info.is_empty() {
-            plan["info"] = self.plan.info.clone().into();
+            plan.insert("info".into(), self.plan.info.clone().into());
         }
         Some(Ok(estuary_sdk::amino::msg(
             "cosmos-sdk/MsgSoftwareUpgrade",
