@@ -179,12 +179,13 @@ pub async fn update_msg(
     trusted: u64,
     target: u64,
 ) -> Result<Any> {
-    check_trusted_state(src, dst, client_id, trusted).await?;
+    // The trusted header is read once, for the consensus-state check and both verifications.
+    let th = check_trusted_state(src, dst, client_id, trusted).await?;
     let lb = src.light_block(target).await?;
     let trusted_next = src.light_block(trusted + 1).await?.validators;
-    verify_header(src, trusted, &trusted_next, &lb).await?;
+    verify_header(src, &th, &trusted_next, &lb)?;
     let raw = ibc_header(src, trusted, trusted_next, lb)?;
-    check_witness(src, dst, client_id, trusted, &raw).await?;
+    check_witness(src, dst, client_id, &th, &raw).await?;
     let msg = client::MsgUpdateClient {
         client_id: client_id.into(),
         client_message: Some(any(&raw)),
@@ -214,13 +215,14 @@ fn ibc_header(
 /// with a header `src`'s chain (as this relayer's endpoint serves it) never committed: a fork its
 /// validators signed. That header is read back from `dst`'s `update_client` event, the chain's
 /// own header at the same height is built from the same trusted state, and both go to `dst` as
-/// misbehaviour, freezing the client before anything more is proven on it.
+/// misbehaviour, freezing the client before anything more is proven on it. Returns the chain's
+/// header at `trusted`.
 async fn check_trusted_state(
     src: &Chain,
     dst: &Chain,
     client_id: &str,
     trusted: u64,
-) -> Result<()> {
+) -> Result<tendermint::block::Header> {
     let path = format!(
         "clients/{client_id}/consensusStates/{}-{trusted}",
         src.revision
@@ -228,12 +230,12 @@ async fn check_trusted_state(
     // Both reads at once: this runs before every client update, on the relay's critical path.
     let height = tendermint::block::Height::try_from(trusted)?;
     let (held, header) = tokio::join!(dst.ibc_value(&path), src.node.rpc.header(height));
-    let Ok(bytes) = held else {
-        return Ok(()); // pruned or absent: ibc-rs will say so when the update is tried
-    };
     let header = header
         .with_context(|| format!("header {trusted} of {}", src.id()))?
         .header;
+    let Ok(bytes) = held else {
+        return Ok(header); // pruned or absent: ibc-rs will say so when the update is tried
+    };
     let any = Any::decode(bytes.as_slice()).with_context(|| format!("{path} on {}", dst.id()))?;
     let held = tm::ConsensusState::decode(any.value.as_slice())
         .with_context(|| format!("{path} on {}", dst.id()))?;
@@ -245,7 +247,7 @@ async fn check_trusted_state(
     if root == header.app_hash.as_bytes()
         && held.next_validators_hash == header.next_validators_hash.as_bytes()
     {
-        return Ok(());
+        return Ok(header);
     }
     // Which header put it there: the update's event carries it (hex of its Any).
     let query = format!(
@@ -289,9 +291,14 @@ async fn check_trusted_state(
         .ok_or_else(|| anyhow!("the conflicting header names no trusted height"))?;
     let lb = src.light_block(trusted).await?;
     let trusted_next = src.light_block(forged_trusted + 1).await?.validators;
-    verify_header(src, forged_trusted, &trusted_next, &lb).await?;
+    verify_header(
+        src,
+        &trusted_header(src, forged_trusted).await?,
+        &trusted_next,
+        &lb,
+    )?;
     let ours = ibc_header(src, forged_trusted, trusted_next, lb)?;
-    submit_misbehaviour(
+    Err(submit_misbehaviour(
         src,
         dst,
         client_id,
@@ -300,11 +307,12 @@ async fn check_trusted_state(
         ours,
         "a header already on the client",
     )
-    .await
+    .await)
 }
 
 /// Hands `dst` two headers of `src` at one height that differ (both validly signed), freezing
-/// its client `client_id`; always ends in an error, so the update under way stops.
+/// its client `client_id`. Returns the error that stops the update under way: the submission's
+/// failure, or the client's freezing.
 async fn submit_misbehaviour(
     src: &Chain,
     dst: &Chain,
@@ -313,7 +321,7 @@ async fn submit_misbehaviour(
     header_1: tm::Header,
     header_2: tm::Header,
     against: &str,
-) -> Result<()> {
+) -> anyhow::Error {
     #[allow(deprecated)] // client_id inside Misbehaviour: ibc-go still fills it
     let misbehaviour = tm::Misbehaviour {
         client_id: client_id.into(),
@@ -336,14 +344,14 @@ async fn submit_misbehaviour(
         src.id(),
         dst.id()
     );
-    submitted.with_context(|| {
-        format!(
+    if let Err(e) = submitted {
+        return e.context(format!(
             "submitting the misbehaviour of {} to {}",
             src.id(),
             dst.id()
-        )
-    })?;
-    bail!(
+        ));
+    }
+    anyhow!(
         "misbehaviour of {} at height {height}: client {client_id} on {} frozen; it is not updated any more",
         src.id(),
         dst.id()
@@ -362,12 +370,13 @@ async fn check_witness(
     src: &Chain,
     dst: &Chain,
     client_id: &str,
-    trusted: u64,
+    trusted: &tendermint::block::Header,
     primary: &tm::Header,
 ) -> Result<()> {
     if src.witness.is_none() {
         return Ok(());
     }
+    let trusted_height = trusted.height.value();
     let Some(target) = primary
         .signed_header
         .as_ref()
@@ -401,7 +410,7 @@ async fn check_witness(
     if wlb.signed_header.header.hash() == primary_hash {
         return Ok(());
     }
-    let w_trusted_next = match src.witness_light_block(trusted + 1).await {
+    let w_trusted_next = match src.witness_light_block(trusted_height + 1).await {
         Ok(Some(b)) => b.validators,
         _ => {
             tracing::warn!(
@@ -412,7 +421,7 @@ async fn check_witness(
             return Ok(());
         }
     };
-    if let Err(e) = verify_header(src, trusted, &w_trusted_next, &wlb).await {
+    if let Err(e) = verify_header(src, trusted, &w_trusted_next, &wlb) {
         tracing::warn!(
             chain = src.id(),
             height = target,
@@ -420,8 +429,8 @@ async fn check_witness(
         );
         return Ok(());
     }
-    let witness_header = ibc_header(src, trusted, w_trusted_next, wlb)?;
-    submit_misbehaviour(
+    let witness_header = ibc_header(src, trusted_height, w_trusted_next, wlb)?;
+    Err(submit_misbehaviour(
         src,
         dst,
         client_id,
@@ -430,15 +439,27 @@ async fn check_witness(
         witness_header,
         "the witness's",
     )
-    .await
+    .await)
+}
+
+/// `src`'s header at `h` (one RPC: the verifier needs the header, not its commit or validators).
+async fn trusted_header(src: &Chain, h: u64) -> Result<tendermint::block::Header> {
+    let height = tendermint::block::Height::try_from(h)?;
+    Ok(src
+        .node
+        .rpc
+        .header(height)
+        .await
+        .with_context(|| format!("header {h} of {}", src.id()))?
+        .header)
 }
 
 /// Checks a header with the Tendermint light-client verifier (signatures, voting power, trusting
 /// period) against the chain's header at the trusted height, before it is forwarded: a relayer
 /// never hands a counterparty a header its own client would refuse.
-async fn verify_header(
+fn verify_header(
     src: &Chain,
-    trusted: u64,
+    th: &tendermint::block::Header,
     trusted_next: &tendermint::validator::Set,
     lb: &crate::chain::LightBlock,
 ) -> Result<()> {
@@ -447,7 +468,7 @@ async fn verify_header(
         TrustThreshold, TrustedBlockState, UntrustedBlockState,
     };
     use tendermint_light_client_verifier::{ProdVerifier, Verdict, Verifier};
-    let th = src.light_block(trusted).await?.signed_header.header;
+    let trusted = th.height.value();
     let trusted_state = TrustedBlockState {
         chain_id: &th.chain_id,
         header_time: th.time,
