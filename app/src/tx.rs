@@ -48,8 +48,6 @@ pub enum SigningMode {
     },
 }
 
-pub const SECP256K1_PUBKEY: &str = "/cosmos.crypto.secp256k1.PubKey";
-
 /// How a transaction is being run: for real (CheckTx, FinalizeBlock) or as a simulation for a
 /// gas estimate.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -59,16 +59,31 @@ fn message(msg: &DynamicMessage, depth: usize) -> Json {
 /// Go generator's options (an unset `timeout_height` in a user's `MsgTransfer` shows as zeros,
 /// as ibc-go shows it); Estuary's declarations in `proto/` have none, their handlers fill
 /// such fields themselves.
+///
+/// Read once for the whole pool (decoding a field's options costs more than rendering it, and
+/// this is asked for every unset message field of every answer).
 fn non_nullable(field: &FieldDescriptor) -> bool {
-    let Some(ext) = routes::pool()
-        .ok()
-        .and_then(|p| p.get_extension_by_name("gogoproto.nullable"))
-    else {
-        return false;
-    };
-    let options = field.options();
-    options.has_extension(&ext)
-        && matches!(options.get_extension(&ext).as_ref(), Value::Bool(false))
+    static FIELDS: std::sync::OnceLock<std::collections::HashSet<String>> =
+        std::sync::OnceLock::new();
+    FIELDS
+        .get_or_init(|| {
+            let Ok(pool) = routes::pool() else {
+                return Default::default();
+            };
+            let Some(ext) = pool.get_extension_by_name("gogoproto.nullable") else {
+                return Default::default();
+            };
+            pool.all_messages()
+                .flat_map(|m| m.fields().collect::<Vec<_>>())
+                .filter(|f| {
+                    let options = f.options();
+                    options.has_extension(&ext)
+                        && matches!(options.get_extension(&ext).as_ref(), Value::Bool(false))
+                })
+                .map(|f| f.full_name().to_string())
+                .collect()
+        })
+        .contains(field.full_name())
 }
 
 fn is_message(field: &FieldDescriptor) -> bool {

@@ -26,17 +26,9 @@ impl AccountKey {
     /// The key from a public key `Any` of a transaction.
     pub fn from_any(any: &Any) -> TxResult<AccountKey> {
         match any.type_url.as_str() {
-            SECP256K1_PUBKEY => {
-                let pk: cosmrs::proto::cosmos::crypto::secp256k1::PubKey =
-                    estuary_sdk::proto::decode_strict(&any.value, "secp256k1 PubKey")?;
-                if pk.key.len() != 33 {
-                    return Err(TxError::InvalidPubKey(format!(
-                        "secp256k1 keys are 33 bytes, got {}",
-                        pk.key.len()
-                    )));
-                }
-                Ok(AccountKey::Secp256k1(pk.key))
-            }
+            SECP256K1_PUBKEY => Ok(AccountKey::Secp256k1(estuary_sdk::multisig::secp256k1_key(
+                &any.value,
+            )?)),
             MULTISIG_PUBKEY => Ok(AccountKey::Multisig(LegacyAminoPubKey::from_proto(
                 &any.value,
             )?)),

@@ -24,6 +24,18 @@ const AMINO_SECP256K1: [u8; 4] = [0xEB, 0x5A, 0xE9, 0x87];
 /// anyway; this bounds the work a crafted key can ask for before that check.
 pub const MAX_KEYS: usize = 64;
 
+/// The compressed secp256k1 key (33 bytes) a `/cosmos.crypto.secp256k1.PubKey` Any's value holds.
+pub fn secp256k1_key(value: &[u8]) -> TxResult<Vec<u8>> {
+    let k: ProtoSecp256k1 = decode_strict(value, "secp256k1 PubKey")?;
+    if k.key.len() != 33 {
+        return Err(TxError::InvalidPubKey(format!(
+            "secp256k1 keys are 33 bytes, got {}",
+            k.key.len()
+        )));
+    }
+    Ok(k.key)
+}
+
 /// A threshold multisig key of secp256k1 keys.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct LegacyAminoPubKey {
@@ -74,8 +86,7 @@ impl LegacyAminoPubKey {
                         any.type_url
                     )));
                 }
-                let k: ProtoSecp256k1 = decode_strict(&any.value, "secp256k1 PubKey")?;
-                Ok(k.key)
+                secp256k1_key(&any.value)
             })
             .collect::<TxResult<Vec<_>>>()?;
         LegacyAminoPubKey::new(p.threshold, keys)
