@@ -18,6 +18,22 @@ use prost::Message;
 
 const B64: base64::engine::GeneralPurpose = base64::engine::general_purpose::STANDARD;
 
+/// `bin --home home args`, which must succeed; its output.
+fn run(bin: &std::path::Path, home: &std::path::Path, args: &[&str]) -> String {
+    let out = std::process::Command::new(bin)
+        .arg("--home")
+        .arg(home)
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
 /// The tx JSON `args` generate (`--generate-only`), written to `dir/name`; its path.
 fn generate(net: &Net, dir: &std::path::Path, name: &str, args: &[&str]) -> String {
     let mut full = args.to_vec();
@@ -233,36 +249,12 @@ fn a_multisig_has_the_address_simd_derives() {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
-    let home = dir.path().join("estuary");
-    let est = |args: &[&str]| {
-        let out = std::process::Command::new(common::estuaryd())
-            .arg("--home")
-            .arg(&home)
-            .args(args)
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8(out.stdout).unwrap()
-    };
-    let simd_home = dir.path().join("simd");
+    let (home, simd_home) = (dir.path().join("estuary"), dir.path().join("simd"));
+    let est = |args: &[&str]| run(&common::estuaryd(), &home, args);
     let simd = |args: &[&str]| {
-        let out = std::process::Command::new(estuary_interop::simd_bin())
-            .arg("--home")
-            .arg(&simd_home)
-            .args(args)
-            .args(["--keyring-backend", "test"])
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8(out.stdout).unwrap()
+        let mut all = args.to_vec();
+        all.extend_from_slice(&["--keyring-backend", "test"]);
+        run(&estuary_interop::simd_bin(), &simd_home, &all)
     };
     for k in ["k1", "k2", "k3"] {
         est(&["keys", "add", k]);

@@ -1276,6 +1276,23 @@ impl Forked {
         String::from_utf8_lossy(&out.stderr).into_owned()
     }
 
+    /// One `clear` pass with `config`, which must catch B's misbehaviour (`how`: which header
+    /// it set against B's), submit it, and leave A's client of B frozen; the status after it.
+    fn caught(&self, config: &std::path::Path, how: &str) -> serde_json::Value {
+        let said = self.clear(config);
+        assert!(
+            said.contains("MISBEHAVIOUR") && said.contains(how),
+            "{said}"
+        );
+        assert!(
+            !said.contains("submitting the misbehaviour"),
+            "the submission failed: {said}"
+        );
+        let status = self.client_status();
+        assert_eq!(status[0]["client_status"], "Frozen", "{status}");
+        status
+    }
+
     fn client_status(&self) -> serde_json::Value {
         let (a, b) = (self.net.chain_id(0), self.net.chain_id(1));
         serde_json::from_str(&self.net.relayer_cmd(&["status", a, b, "-o", "json"])).unwrap()
@@ -1303,18 +1320,7 @@ fn a_forked_counterparty_is_caught_by_the_witness_and_its_client_frozen() {
     let witnessed = f.config("relayer-witness.toml", |rpc| {
         format!("{rpc}witness_rpc = \"{fork_rpc}\"\n")
     });
-    let said = f.clear(&witnessed);
-    assert!(
-        said.contains("MISBEHAVIOUR") && said.contains("the witness"),
-        "{said}"
-    );
-    assert!(
-        !said.contains("submitting the misbehaviour"),
-        "the submission failed: {said}"
-    );
-
-    let status = f.client_status();
-    assert_eq!(status[0]["client_status"], "Frozen", "{status}");
+    let status = f.caught(&witnessed, "the witness");
     assert_eq!(status[1]["client_status"], "Active", "{status}");
     // Nothing more goes over the frozen client, from any relayer: B's packet stays undelivered.
     let again = f.clear(&f.net.dir().join("relayer.toml"));
@@ -1374,17 +1380,7 @@ fn a_forged_update_already_on_the_client_is_caught_and_the_client_frozen() {
         .transfer(1, "alice", "channel-0", &alice_a, "50stake", &[]);
     f.net
         .transfer(1, "alice", "channel-0", &alice_a, "60stake", &[]);
-    let said = f.clear(&f.net.dir().join("relayer.toml"));
-    assert!(
-        said.contains("MISBEHAVIOUR") && said.contains("already on the client"),
-        "{said}"
-    );
-    assert!(
-        !said.contains("submitting the misbehaviour"),
-        "the submission failed: {said}"
-    );
-    let status = f.client_status();
-    assert_eq!(status[0]["client_status"], "Frozen", "{status}");
+    f.caught(&f.net.dir().join("relayer.toml"), "already on the client");
     assert!(f
         .clear(&f.net.dir().join("relayer.toml"))
         .contains("FROZEN"));
