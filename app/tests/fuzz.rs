@@ -407,6 +407,7 @@ const BUILDERS: &[Builder] = &[
                 name: f.s[0].clone(),
                 pub_key: f.b[0].clone(),
                 power: f.n[0],
+                operator: String::new(),
             }
             .encode_to_vec()
         },
@@ -665,7 +666,151 @@ const BUILDERS: &[Builder] = &[
         }
         .encode_to_vec()
     }),
-    ("/cosmos.gov.v1.MsgVote", |f, _| f.b[0].clone()),
+    ("/cosmos.gov.v1.MsgSubmitProposal", |f, signer| {
+        use cosmrs::proto::cosmos::gov::v1 as gov;
+        // What the proposal carries: a power change for gov (the real case), the same signed
+        // by someone else, gov's own params, or bytes that claim a type.
+        let gov_addr = estuary_validators::gov_authority().to_bech32();
+        let power = |authority: String| cosmrs::proto::Any {
+            type_url: "/estuary.validators.v1.MsgSetValidatorPower".into(),
+            value: estuary_validators::MsgSetValidatorPower {
+                authority,
+                name: f.s[2].clone(),
+                pub_key: f.b[1].clone(),
+                power: f.n[1] % 50,
+                operator: f.s[3].clone(),
+            }
+            .encode_to_vec(),
+        };
+        let messages = match f.n[2] % 5 {
+            0 => vec![],
+            1 => vec![power(gov_addr)],
+            2 => vec![power(signer.into())],
+            3 => vec![power(gov_addr.clone()), power(gov_addr)],
+            _ => vec![cosmrs::proto::Any {
+                type_url: f.s[3].clone(),
+                value: f.b[2].clone(),
+            }],
+        };
+        // Mostly well-formed (so proposals reach voting, tally and execution), now and then
+        // any field hostile.
+        let hostile = f.n[0] % 4 == 0;
+        let pick = |good: &str, bad: &String| if hostile { bad.clone() } else { good.into() };
+        gov::MsgSubmitProposal {
+            messages,
+            initial_deposit: vec![cosmrs::proto::cosmos::base::v1beta1::Coin {
+                denom: pick("stake", &f.s[1]),
+                amount: pick("100", &f.amount),
+            }],
+            proposer: signer.into(),
+            metadata: f.s[3].clone(),
+            title: pick("title", &f.s[0]),
+            summary: pick("summary", &f.s[2]),
+            expedited: hostile && f.n[1] % 2 == 0,
+        }
+        .encode_to_vec()
+    }),
+    ("/cosmos.gov.v1.MsgVote", |f, signer| {
+        cosmrs::proto::cosmos::gov::v1::MsgVote {
+            proposal_id: f.n[0] % 4,
+            voter: signer.into(),
+            option: (f.n[1] % 6) as i32,
+            metadata: f.s[0].clone(),
+        }
+        .encode_to_vec()
+    }),
+    ("/cosmos.gov.v1.MsgVoteWeighted", |f, signer| {
+        use cosmrs::proto::cosmos::gov::v1 as gov;
+        gov::MsgVoteWeighted {
+            proposal_id: f.n[0] % 8,
+            voter: signer.into(),
+            options: vec![
+                gov::WeightedVoteOption {
+                    option: (f.n[1] % 6) as i32,
+                    weight: f.amount.clone(),
+                },
+                gov::WeightedVoteOption {
+                    option: (f.n[2] % 6) as i32,
+                    weight: f.s[0].clone(),
+                },
+            ],
+            metadata: String::new(),
+        }
+        .encode_to_vec()
+    }),
+    ("/cosmos.gov.v1.MsgDeposit", |f, signer| {
+        cosmrs::proto::cosmos::gov::v1::MsgDeposit {
+            proposal_id: f.n[0] % 8,
+            depositor: signer.into(),
+            amount: vec![cosmrs::proto::cosmos::base::v1beta1::Coin {
+                denom: f.s[1].clone(),
+                amount: f.amount.clone(),
+            }],
+        }
+        .encode_to_vec()
+    }),
+    ("/cosmos.gov.v1.MsgUpdateParams", |f, signer| {
+        use cosmrs::proto::cosmos::gov::v1 as gov;
+        let period = cosmrs::proto::tendermint::google::protobuf::Duration {
+            seconds: (f.n[0] % 20) as i64,
+            nanos: (f.n[1] % 3) as i32,
+        };
+        gov::MsgUpdateParams {
+            authority: signer.into(),
+            params: Some(gov::Params {
+                min_deposit: vec![cosmrs::proto::cosmos::base::v1beta1::Coin {
+                    denom: f.s[1].clone(),
+                    amount: f.amount.clone(),
+                }],
+                max_deposit_period: Some(period),
+                voting_period: Some(period),
+                quorum: f.s[0].clone(),
+                threshold: "0.5".into(),
+                veto_threshold: f.s[2].clone(),
+                min_initial_deposit_ratio: "0".into(),
+                ..Default::default()
+            }),
+        }
+        .encode_to_vec()
+    }),
+    ("/cosmos.gov.v1beta1.MsgVote", |f, signer| {
+        cosmrs::proto::cosmos::gov::v1beta1::MsgVote {
+            proposal_id: f.n[0] % 4,
+            voter: signer.into(),
+            option: (f.n[1] % 6) as i32,
+        }
+        .encode_to_vec()
+    }),
+    ("/cosmos.gov.v1beta1.MsgDeposit", |f, signer| {
+        cosmrs::proto::cosmos::gov::v1beta1::MsgDeposit {
+            proposal_id: f.n[0] % 8,
+            depositor: signer.into(),
+            amount: vec![cosmrs::proto::cosmos::base::v1beta1::Coin {
+                denom: "stake".into(),
+                amount: f.amount.clone(),
+            }],
+        }
+        .encode_to_vec()
+    }),
+    ("/estuary.validators.v1.MsgRotateOperator", |f, signer| {
+        estuary_validators::MsgRotateOperator {
+            operator: signer.into(),
+            pub_key: f.b[0].clone(),
+            new_operator: f.s[0].clone(),
+        }
+        .encode_to_vec()
+    }),
+    ("/estuary.validators.v1.MsgHandOverToGov", |f, signer| {
+        estuary_validators::MsgHandOverToGov {
+            admin: if f.n[0] % 2 == 0 {
+                signer.into()
+            } else {
+                f.s[0].clone()
+            },
+        }
+        .encode_to_vec()
+    }),
+    ("/cosmos.staking.v1beta1.MsgDelegate", |f, _| f.b[0].clone()),
 ];
 
 fn arb_msg() -> impl Strategy<Value = MsgSpec> {
@@ -724,6 +869,13 @@ enum TxSpec {
     },
     /// Bytes that were never a transaction.
     Raw(Vec<u8>),
+    /// Key 0, the validator's operator, governs with well-formed messages: it votes `option` on
+    /// the proposal `back` before the latest (when set), or proposes generated messages signed by the gov account,
+    /// so proposals reach their tally and any message runs as the chain's authority in EndBlock.
+    Govern {
+        vote: Option<(u64, i32)>,
+        carried: Vec<MsgSpec>,
+    },
     /// Honest traffic among the funded accounts, so that state really moves between the hostile
     /// cases (amounts up to more than the sender holds).
     Send {
@@ -742,6 +894,11 @@ fn arb_tx() -> impl Strategy<Value = TxSpec> {
         any::<usize>().prop_map(Mutation::Truncate),
     ];
     prop_oneof![
+        2 => (
+            proptest::option::of((0u64..3, prop_oneof![3 => Just(1i32), 1 => 0i32..6])),
+            proptest::collection::vec(arb_msg(), 0..3),
+        )
+            .prop_map(|(vote, carried)| TxSpec::Govern { vote, carried }),
         6 => (
             0..KEYS,
             prop_oneof![
@@ -804,9 +961,20 @@ impl Net {
             .collect();
         let multisig = estuary_sdk::multisig::LegacyAminoPubKey::new(2, members).unwrap();
         funded.push((multisig.address(), 1_000_000_000u128));
+        // Governable: key 0 operates the validator and the periods are seconds (a block is
+        // one), so proposals reach their tally and execution within a run.
+        let mut genesis: serde_json::Value =
+            serde_json::from_slice(&genesis_json(&funded)).unwrap();
+        genesis["validators"]["validators"][0]["operator"] = addr(&keys[0]).to_bech32().into();
+        genesis["gov"] = serde_json::json!({"params": {
+            "min_deposit": [{"denom": "stake", "amount": "100"}],
+            "max_deposit_period": "3s",
+            "voting_period": "3s",
+        }});
+        let genesis = serde_json::to_vec(&genesis).unwrap();
         Net {
-            a: Chain::new(&funded),
-            b: Chain::new(&funded),
+            a: Chain::with_genesis(genesis.clone()),
+            b: Chain::with_genesis(genesis),
             keys,
             outcomes: BTreeMap::new(),
         }
@@ -857,6 +1025,57 @@ impl Net {
                 tx.fee = (*fee).min(1_000_000_000_000);
                 tx.gas = *gas;
                 self.signed(&tx, *amino)
+            }
+            TxSpec::Govern { vote, carried } => {
+                use cosmrs::proto::cosmos::gov::v1 as gov;
+                let key = &self.keys[0];
+                let me = addr(key).to_bech32();
+                let msg = match vote {
+                    Some((back, option)) => Any {
+                        type_url: estuary_gov::MSG_VOTE.into(),
+                        value: gov::MsgVote {
+                            proposal_id: estuary_gov::GovReader::next_proposal_id(
+                                self.a.app.storage(),
+                            )
+                            .unwrap()
+                            .saturating_sub(1 + back),
+                            voter: me,
+                            option: *option,
+                            metadata: String::new(),
+                        }
+                        .encode_to_vec(),
+                    },
+                    None => {
+                        let authority = estuary_validators::gov_authority().to_bech32();
+                        let messages = carried
+                            .iter()
+                            .map(|m| cosmrs::proto::Any {
+                                type_url: m.type_url.into(),
+                                value: (m.build)(&m.fields, &authority),
+                            })
+                            .collect();
+                        Any {
+                            type_url: estuary_gov::MSG_SUBMIT_PROPOSAL.into(),
+                            value: gov::MsgSubmitProposal {
+                                messages,
+                                initial_deposit: vec![cosmrs::proto::cosmos::base::v1beta1::Coin {
+                                    denom: "stake".into(),
+                                    amount: "100".into(),
+                                }],
+                                proposer: me,
+                                title: "generated".into(),
+                                summary: "generated messages".into(),
+                                ..Default::default()
+                            }
+                            .encode_to_vec(),
+                        }
+                    }
+                };
+                let seq = sequences.entry(0).or_insert(0);
+                let mut tx = Tx::new(key, 0, *seq, vec![msg]);
+                tx.gas = 5_000_000;
+                *seq += 1;
+                tx.bytes()
             }
             TxSpec::Multisig {
                 signers,
@@ -1171,6 +1390,16 @@ fn fuzz_blocks() {
         "fuzz block outcomes (codespace/code: txs): {:?}",
         net.borrow().outcomes
     );
+    // How far proposals got: a run that never tallies one does not fuzz execution.
+    let mut statuses: BTreeMap<i32, usize> = BTreeMap::new();
+    let state = net.borrow();
+    let storage = state.a.app.storage();
+    for id in 1..estuary_gov::GovReader::next_proposal_id(storage).unwrap() {
+        if let Some(p) = estuary_gov::GovReader::proposal(storage, id).unwrap() {
+            *statuses.entry(p.status).or_default() += 1;
+        }
+    }
+    println!("fuzz proposals by status (1 deposit, 2 voting, 3 passed, 4 rejected, 5 failed): {statuses:?}");
     result.unwrap();
 }
 

@@ -579,13 +579,17 @@ fn cases(alice: &str, bob: &str) -> Vec<(&'static str, Case)> {
                     name: "x".into(),
                     pub_key: vec![5; 32],
                     power: u64::MAX,
+                    operator: String::new(),
                 }
                 .encode_to_vec(),
             )]),
         ),
         (
             "message type nobody routes",
-            Msgs(vec![any("/cosmos.gov.v1.MsgVote", vec![0x08, 0x01])]),
+            Msgs(vec![any(
+                "/cosmos.staking.v1beta1.MsgDelegate",
+                vec![0x0a, 0x01, 0x61],
+            )]),
         ),
         (
             "byte appended to a signed transaction",

@@ -78,7 +78,7 @@ fn bad_transactions_are_rejected_and_change_nothing() {
     let mut cases: Vec<(&str, Vec<u8>, u32)> = Vec::new();
     cases.push(("undecodable bytes", b"not a transaction".to_vec(), 2));
     let unknown = Any {
-        type_url: "/cosmos.gov.v1.MsgVote".into(),
+        type_url: "/cosmos.staking.v1beta1.MsgDelegate".into(),
         value: vec![],
     };
     cases.push((

@@ -2,6 +2,7 @@ use std::path::Path;
 
 use estuary_auth::{AuthGenesis, GenesisAccount};
 use estuary_bank::{BankGenesis, GenesisBalance};
+use estuary_gov::GovGenesis;
 use estuary_ibc::transfer::TransferGenesis;
 use estuary_ibc::IbcGenesis;
 use estuary_sdk::store::MemState;
@@ -65,6 +66,7 @@ fn one() -> String {
 pub struct AppState {
     pub auth: AuthGenesis,
     pub bank: BankGenesis,
+    pub gov: GovGenesis,
     pub validators: ValidatorsGenesis,
     pub ibc: IbcGenesis,
     pub transfer: TransferGenesis,
@@ -140,6 +142,7 @@ impl GenesisDoc {
         name: &str,
         ed25519_pubkey_b64: &str,
         power: u64,
+        operator: Option<Address>,
     ) -> Result<(), GenesisError> {
         let v = &mut self.app_state.validators;
         if v.validators
@@ -154,6 +157,7 @@ impl GenesisDoc {
             name: name.into(),
             pub_key: ed25519_pubkey_b64.into(),
             power,
+            operator,
         });
         Ok(())
     }
@@ -197,8 +201,13 @@ mod tests {
 
     fn doc() -> GenesisDoc {
         let mut d = GenesisDoc::new("estuary-1", "2026-01-01T00:00:00Z".into()).unwrap();
-        d.add_validator("v0", "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=", 10)
-            .unwrap();
+        d.add_validator(
+            "v0",
+            "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=",
+            10,
+            None,
+        )
+        .unwrap();
         d
     }
 

@@ -2,18 +2,31 @@
 //! message routing, the query registry (ABCI and gRPC) and the CLI's genesis commands all take
 //! the module list from here; adding a module is adding it here.
 
-use estuary_sdk::ModuleManager;
+use estuary_sdk::{Module, ModuleManager};
 
-/// The modules of the chain, in the order their genesis and block hooks run.
+/// The modules of the chain, in the order their genesis and block hooks run. Gov's end block
+/// runs before the validators' so that a passed proposal's power change reaches CometBFT in the
+/// same block.
 pub fn modules() -> ModuleManager {
-    ModuleManager::new(vec![
+    let mut list = governed();
+    list.insert(
+        2,
+        Box::new(estuary_gov::Gov::new(ModuleManager::new(governed()))),
+    );
+    ModuleManager::new(list)
+}
+
+/// Every module but gov: the messages a proposal may carry are theirs (gov routes them through
+/// its own instances of these modules, which hold no state of their own).
+fn governed() -> Vec<Box<dyn Module>> {
+    vec![
         Box::new(estuary_auth::Auth),
         Box::new(estuary_bank::Bank),
         Box::new(estuary_validators::Validators),
         Box::new(estuary_ibc::Ibc),
         Box::new(estuary_ibc::transfer::Transfer),
         Box::new(estuary_upgrade::Upgrade),
-    ])
+    ]
 }
 
 /// The upgrades this binary knows, by plan name: at a plan's height a binary with its handler

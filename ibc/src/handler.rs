@@ -150,21 +150,11 @@ impl Msg for CoreMsg {
 }
 
 /// Recovering a client rewrites what the chain trusts about its counterparty, so only the
-/// chain's authority may: ibc-go's is the governance module account; Estuary's, until it has
-/// governance, is the validators admin that every other gated message answers to (a chain
-/// without one cannot recover clients). ibc-go's code and wording for anyone else.
+/// chain's authority may (governance, or the genesis admin until it hands its powers over), as
+/// ibc-go gates it on the governance module account.
 fn check_authority(ctx: &TxContext<'_>, signer: &str) -> TxResult {
-    use estuary_validators::ValidatorsReader;
-    let authority = ctx.state().validators_admin()?;
-    match authority {
-        Some(a) if a.to_bech32() == signer => Ok(()),
-        Some(a) => Err(TxError::Unauthorized(format!(
-            "expected {a}, got {signer}: only the chain's authority may recover a client"
-        ))),
-        None => Err(TxError::Unauthorized(format!(
-            "{signer} may not recover a client: this chain has no authority (no validators admin)"
-        ))),
-    }
+    let signer = estuary_sdk::Address::parse(signer)?;
+    estuary_validators::ensure_authority(ctx, &signer, "recover a client")
 }
 
 /// The revision number of a chain id (`name-N` → N), by ibc-rs's parsing.

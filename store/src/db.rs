@@ -14,10 +14,10 @@ use crate::genesis::GenesisState;
 use crate::genesis_tree;
 use crate::history::{self, OPEN};
 use crate::node_codec;
-use crate::overlay::WriteSet;
 use crate::proof::MerkleProof;
 use crate::state::StateRead;
 use crate::substore::{Substore, OUTER_TAG};
+use crate::write_set::WriteSet;
 
 type Bytes = &'static [u8];
 

@@ -28,9 +28,9 @@ use std::path::PathBuf;
 use sha2::{Digest, Sha256};
 
 use crate::error::{Error, Result};
-use crate::overlay::WriteSet;
 use crate::state::{StateRead, StateWrite};
 use crate::substore::Substore;
+use crate::write_set::WriteSet;
 
 /// Writes held in memory before they go to a run on disk (~50 MB of a typical genesis).
 pub const SPILL_EVERY: usize = 1 << 18;

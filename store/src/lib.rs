@@ -31,6 +31,7 @@ mod state;
 mod substore;
 #[cfg(feature = "db")]
 mod views;
+mod write_set;
 
 #[cfg(feature = "db")]
 pub use db::{
@@ -43,7 +44,7 @@ pub use gas::{GasConfig, GasMeter};
 pub use genesis::GenesisState;
 pub use mem::MemState;
 #[cfg(feature = "db")]
-pub use overlay::{PendingBlock, TxOverlay, WriteSet};
+pub use overlay::PendingBlock;
 pub use proof::{
     cosmos_sdk_proof_specs, jmt_spec, proof_specs, verify_membership, verify_membership_with,
     verify_non_membership, verify_non_membership_with, MerkleProof,
@@ -52,3 +53,4 @@ pub use state::{StateRead, StateReadExt, StateWrite, StateWriteExt};
 pub use substore::Substore;
 #[cfg(feature = "db")]
 pub use views::VersionView;
+pub use write_set::{TxOverlay, WriteSet};

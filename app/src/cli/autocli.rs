@@ -42,6 +42,7 @@ fn group_of(package: &str) -> Option<&'static str> {
         "cosmos.auth.v1beta1" => "auth",
         "cosmos.staking.v1beta1" => "staking",
         "cosmos.upgrade.v1beta1" => "upgrade",
+        "cosmos.gov.v1" => "gov",
         "cosmos.base.node.v1beta1" => "node",
         "cosmos.base.tendermint.v1beta1" => "comet",
         "ibc.core.client.v1" | "ibc.core.connection.v1" | "ibc.core.channel.v1" => "ibc",

@@ -27,8 +27,14 @@ pub enum GenesisCmd {
         /// Base64 ed25519 consensus key (defaults to config/priv_validator_key.json).
         #[arg(long)]
         pub_key: Option<String>,
+        /// The account that votes for this validator in governance (address or key name).
+        #[arg(long)]
+        operator: Option<String>,
+        #[command(flatten)]
+        keyring: KeyringArgs,
     },
-    /// Name the account allowed to change validator powers.
+    /// Name the admin: an account with the chain's authority (validator powers, upgrades,
+    /// client recovery) beside governance, until it hands its powers over.
     SetValidatorAdmin {
         address_or_key: String,
         #[command(flatten)]
@@ -63,7 +69,13 @@ pub fn run(g: &Global, cmd: GenesisCmd) -> Result<()> {
             power,
             name,
             pub_key,
+            operator,
+            keyring,
         } => {
+            let operator = match operator {
+                Some(o) => Some(resolve_address(&o, &keyring.open(&home))?),
+                None => None,
+            };
             let pub_key = match pub_key {
                 Some(k) => k,
                 None => super::init::validator_pub_key(&home)?,
@@ -75,10 +87,10 @@ pub fn run(g: &Global, cmd: GenesisCmd) -> Result<()> {
                     .unwrap_or_else(|| "validator".into())
             });
             let mut doc = GenesisDoc::load(&path)?;
-            doc.add_validator(&name, &pub_key, power)?;
+            doc.add_validator(&name, &pub_key, power, operator)?;
             doc.save(&path)?;
             g.print(
-                &serde_json::json!({"name": name, "pub_key": pub_key, "power": power}),
+                &serde_json::json!({"name": name, "pub_key": pub_key, "power": power, "operator": operator}),
                 |_| format!("added validator {name} ({pub_key}) with power {power}"),
             )
         }

@@ -5,6 +5,7 @@ mod autocli;
 mod chain_info;
 mod client_config;
 mod genesis;
+mod gov;
 mod hermes;
 mod ibc;
 mod init;

@@ -16,7 +16,7 @@ pub enum TxCmd {
     /// Bank transactions.
     #[command(subcommand)]
     Bank(BankTx),
-    /// Validator-set transactions (admin only).
+    /// Validator-set transactions (the chain's authority; operators rotate their own key).
     #[command(subcommand)]
     Validators(ValidatorsTx),
     /// ICS-20 token transfers over IBC.
@@ -28,6 +28,9 @@ pub enum TxCmd {
     /// Upgrades at a height, scheduled by the chain's authority.
     #[command(subcommand)]
     Upgrade(UpgradeTx),
+    /// Governance: proposals, deposits and votes of validators' operators.
+    #[command(subcommand)]
+    Gov(super::gov::GovTx),
     /// Sign a transaction written by `--generate-only` (a JSON file, `-` for stdin) and print
     /// it signed. With `--offline`, give `--chain-id`, `--account-number` and `--sequence`.
     Sign {
@@ -89,7 +92,8 @@ pub enum BankTx {
 
 #[derive(clap::Subcommand)]
 pub enum ValidatorsTx {
-    /// Set a validator's voting power (0 removes it). Signed by the genesis admin key.
+    /// Set a validator's voting power (0 removes it). Signed by the genesis admin key; through
+    /// governance, put the message in a proposal (`--generate-only` prints it).
     SetPower {
         /// The admin key.
         from: String,
@@ -98,6 +102,26 @@ pub enum ValidatorsTx {
         power: u64,
         #[arg(long, default_value = "")]
         name: String,
+        /// The account that votes for this validator in governance (address or key name).
+        #[arg(long)]
+        operator: Option<String>,
+        #[command(flatten)]
+        tx: TxArgs,
+    },
+    /// Hand your validator's governance vote to another account: `rotate-operator <operator
+    /// key> <base64 consensus key> <new operator address or key>`.
+    RotateOperator {
+        from: String,
+        pub_key: String,
+        new_operator: String,
+        #[command(flatten)]
+        tx: TxArgs,
+    },
+    /// Give up the genesis admin's powers, irreversibly: from then on only governance changes
+    /// validator powers, schedules upgrades and recovers clients.
+    HandOverToGov {
+        /// The admin key.
+        from: String,
         #[command(flatten)]
         tx: TxArgs,
     },
@@ -208,6 +232,7 @@ pub struct TxArgs {
 pub async fn run(g: &Global, cmd: TxCmd) -> Result<()> {
     let (from, msg, args) = match cmd {
         TxCmd::IbcTransfer(t) => return super::ibc::transfer_tx(g, t).await,
+        TxCmd::Gov(t) => return super::gov::run(g, t).await,
         TxCmd::Sign {
             file,
             from,
@@ -329,23 +354,62 @@ pub async fn run(g: &Global, cmd: TxCmd) -> Result<()> {
                 tx,
             )
         }
+        TxCmd::Validators(ValidatorsTx::RotateOperator {
+            from,
+            pub_key,
+            new_operator,
+            tx,
+        }) => {
+            let keyring = tx.keyring.open(&g.home());
+            let operator = super::genesis::resolve_address(&from, &keyring)?;
+            let msg = estuary_validators::MsgRotateOperator {
+                operator: operator.to_bech32(),
+                pub_key: consensus_key(&pub_key)?,
+                new_operator: super::genesis::resolve_address(&new_operator, &keyring)?.to_bech32(),
+            };
+            (
+                from,
+                Any {
+                    type_url: estuary_validators::MSG_ROTATE_OPERATOR.into(),
+                    value: msg.encode_to_vec(),
+                },
+                tx,
+            )
+        }
+        TxCmd::Validators(ValidatorsTx::HandOverToGov { from, tx }) => {
+            let admin = super::genesis::resolve_address(&from, &tx.keyring.open(&g.home()))?;
+            let msg = estuary_validators::MsgHandOverToGov {
+                admin: admin.to_bech32(),
+            };
+            (
+                from,
+                Any {
+                    type_url: estuary_validators::MSG_HAND_OVER_TO_GOV.into(),
+                    value: msg.encode_to_vec(),
+                },
+                tx,
+            )
+        }
         TxCmd::Validators(ValidatorsTx::SetPower {
             from,
             pub_key,
             power,
             name,
+            operator,
             tx,
         }) => {
-            use base64::Engine;
-            let key = base64::engine::general_purpose::STANDARD
-                .decode(&pub_key)
-                .context("pub_key must be base64")?;
-            let authority = super::genesis::resolve_address(&from, &tx.keyring.open(&g.home()))?;
+            let keyring = tx.keyring.open(&g.home());
+            let authority = super::genesis::resolve_address(&from, &keyring)?;
+            let operator = match operator {
+                Some(o) => super::genesis::resolve_address(&o, &keyring)?.to_bech32(),
+                None => String::new(),
+            };
             let msg = MsgSetValidatorPower {
                 authority: authority.to_bech32(),
                 name,
-                pub_key: key,
+                pub_key: consensus_key(&pub_key)?,
                 power,
+                operator,
             };
             (
                 from,
@@ -358,6 +422,14 @@ pub async fn run(g: &Global, cmd: TxCmd) -> Result<()> {
         }
     };
     report(g, sign_and_send(g, &from, vec![msg], &args).await?)
+}
+
+/// A base64 ed25519 consensus key, as `priv_validator_key.json` and genesis write it.
+fn consensus_key(b64: &str) -> Result<Vec<u8>> {
+    use base64::Engine;
+    base64::engine::general_purpose::STANDARD
+        .decode(b64)
+        .context("the consensus key must be base64")
 }
 
 /// Prints a broadcast result; a failed transaction is an error (non-zero exit).

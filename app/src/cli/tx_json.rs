@@ -64,6 +64,21 @@ pub fn tx_from_json(v: &Value) -> Result<tx_pb::Tx> {
     tx_pb::Tx::decode(bytes.as_slice()).context("a transaction")
 }
 
+/// Messages written as protobuf JSON with `@type` (a proposal file's `messages`), encoded.
+pub fn msgs_from_json(msgs: &[Value]) -> Result<Vec<Any>> {
+    let body = serde_json::json!({ "messages": msgs });
+    let bytes = parse(descriptor("cosmos.tx.v1beta1.TxBody")?, body)?;
+    let body = tx_pb::TxBody::decode(bytes.as_slice()).context("messages")?;
+    Ok(body
+        .messages
+        .into_iter()
+        .map(|m| Any {
+            type_url: m.type_url,
+            value: m.value,
+        })
+        .collect())
+}
+
 /// The bytes a node takes (`TxRaw`).
 pub fn tx_bytes(tx: &tx_pb::Tx) -> Vec<u8> {
     tx_pb::TxRaw {
@@ -247,6 +262,7 @@ mod tests {
             name: "v".into(),
             pub_key: vec![9; 32],
             power: 10,
+            operator: String::new(),
         };
         let v = round_trip(Any {
             type_url: estuary_validators::MSG_SET_VALIDATOR_POWER.into(),

@@ -49,9 +49,14 @@ pub fn genesis_json(funded: &[(Address, u128)]) -> Vec<u8> {
 
 impl Chain {
     pub fn new(funded: &[(Address, u128)]) -> Chain {
+        Chain::with_genesis(genesis_json(funded))
+    }
+
+    /// A chain from a whole `app_state` (JSON bytes).
+    pub fn with_genesis(app_state: Vec<u8>) -> Chain {
         let dir = tempfile::tempdir().unwrap();
         let app = open(&dir, AppConfig::default());
-        app.init_chain(CHAIN, 1, genesis_json(funded)).unwrap();
+        app.init_chain(CHAIN, 1, app_state).unwrap();
         Chain {
             app,
             _dir: dir,
@@ -100,6 +105,14 @@ impl Chain {
             .unwrap();
         v["ibc"]["host_headers"] = serde_json::Value::Null;
         v
+    }
+
+    /// Signs `msgs` with `key` at its current account number and sequence and runs them in a
+    /// block of their own; the block's outcome.
+    pub fn submit(&mut self, key: &SigningKey, msgs: Vec<Any>) -> BlockOutcome {
+        let account = self.app.storage().account(&addr(key)).unwrap().unwrap();
+        let tx = Tx::new(key, account.account_number, account.sequence, msgs);
+        self.block(vec![tx.bytes()])
     }
 
     pub fn app_hash(&self) -> [u8; 32] {

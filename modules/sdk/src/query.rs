@@ -13,6 +13,7 @@ use cosmrs::proto::cosmos::auth::v1beta1 as auth;
 use cosmrs::proto::cosmos::bank::v1beta1 as bank;
 use cosmrs::proto::cosmos::base::node::v1beta1 as node;
 use cosmrs::proto::cosmos::base::tendermint::v1beta1 as tm;
+use cosmrs::proto::cosmos::gov::v1 as gov;
 use cosmrs::proto::cosmos::staking::v1beta1 as staking;
 use cosmrs::proto::cosmos::tx::v1beta1 as tx;
 use cosmrs::proto::cosmos::upgrade::v1beta1 as upgrade;
@@ -67,6 +68,14 @@ query_methods! {
     bank::QueryTotalSupplyRequest => bank::QueryTotalSupplyResponse,
     bank::QuerySupplyOfRequest => bank::QuerySupplyOfResponse,
     staking::QueryParamsRequest => staking::QueryParamsResponse,
+    gov::QueryProposalRequest => gov::QueryProposalResponse,
+    gov::QueryProposalsRequest => gov::QueryProposalsResponse,
+    gov::QueryVoteRequest => gov::QueryVoteResponse,
+    gov::QueryVotesRequest => gov::QueryVotesResponse,
+    gov::QueryDepositRequest => gov::QueryDepositResponse,
+    gov::QueryDepositsRequest => gov::QueryDepositsResponse,
+    gov::QueryTallyResultRequest => gov::QueryTallyResultResponse,
+    gov::QueryParamsRequest => gov::QueryParamsResponse,
     upgrade::QueryCurrentPlanRequest => upgrade::QueryCurrentPlanResponse,
     upgrade::QueryAppliedPlanRequest => upgrade::QueryAppliedPlanResponse,
     upgrade::QueryModuleVersionsRequest => upgrade::QueryModuleVersionsResponse,

@@ -1,10 +1,9 @@
 //! `MsgSoftwareUpgrade` and `MsgCancelUpgrade` (`cosmos.upgrade.v1beta1`), for the chain's
-//! authority: the SDK's governance module; Estuary's, until it has governance, the validators
-//! admin (which may be a multisig).
+//! authority: the governance module (a passed proposal), or the genesis admin until it hands
+//! its powers to governance.
 
 use cosmrs::proto::cosmos::upgrade::v1beta1 as pb;
 use estuary_sdk::{Address, Any, Event, Msg, Signers, TxContext, TxError, TxResult};
-use estuary_validators::ValidatorsReader;
 
 use crate::keeper::{Plan, UpgradeKeeper, UpgradeReader};
 
@@ -12,15 +11,7 @@ pub const MSG_SOFTWARE_UPGRADE: &str = "/cosmos.upgrade.v1beta1.MsgSoftwareUpgra
 pub const MSG_CANCEL_UPGRADE: &str = "/cosmos.upgrade.v1beta1.MsgCancelUpgrade";
 
 fn authority_of(ctx: &TxContext<'_>, signer: &Address) -> TxResult {
-    match ctx.state().validators_admin()? {
-        Some(a) if a == *signer && ctx.is_signer(signer) => Ok(()),
-        Some(a) => Err(TxError::Unauthorized(format!(
-            "expected {a}, got {signer}: only the chain's authority may schedule upgrades"
-        ))),
-        None => Err(TxError::Unauthorized(format!(
-            "{signer} may not schedule upgrades: this chain has no authority"
-        ))),
-    }
+    estuary_validators::ensure_authority(ctx, signer, "schedule or cancel upgrades")
 }
 
 pub struct SoftwareUpgrade {

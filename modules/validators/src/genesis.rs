@@ -3,7 +3,7 @@ use estuary_sdk::store::{StateRead, StateWrite, StateWriteExt};
 use estuary_sdk::{Address, TxError, TxResult};
 use serde::{Deserialize, Serialize};
 
-use crate::keeper::{set_power, ValidatorsReader, MAX_TOTAL_POWER};
+use crate::keeper::{set_operator, set_power, ValidatorsReader, MAX_TOTAL_POWER};
 use crate::state_key;
 
 /// The validators slice of genesis.
@@ -22,6 +22,9 @@ pub struct GenesisValidator {
     /// Base64 of the ed25519 consensus public key (as in CometBFT's `priv_validator_key.json`).
     pub pub_key: String,
     pub power: u64,
+    /// The account that votes for this validator in governance (none: it does not vote).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub operator: Option<Address>,
 }
 
 impl GenesisValidator {
@@ -64,6 +67,9 @@ pub fn init(state: &mut dyn StateWrite, genesis: &ValidatorsGenesis) -> TxResult
             ));
         }
         set_power(state, &v.name, key, v.power)?;
+        if v.operator.is_some() {
+            set_operator(state, key, v.operator)?;
+        }
     }
     // Genesis validators reach CometBFT through InitChain, not as end-block updates.
     state.delete(state_key::pending_updates())?;
@@ -74,12 +80,15 @@ pub fn export(state: &dyn StateRead) -> TxResult<ValidatorsGenesis> {
     let validators = state
         .validator_set()?
         .into_iter()
-        .map(|v| GenesisValidator {
-            name: v.name,
-            pub_key: base64::engine::general_purpose::STANDARD.encode(v.pub_key),
-            power: v.power,
+        .map(|v| {
+            Ok(GenesisValidator {
+                operator: state.operator_of(&v.pub_key)?,
+                name: v.name,
+                pub_key: base64::engine::general_purpose::STANDARD.encode(v.pub_key),
+                power: v.power,
+            })
         })
-        .collect();
+        .collect::<TxResult<_>>()?;
     Ok(ValidatorsGenesis {
         admin: state.validators_admin()?,
         validators,

@@ -1,6 +1,6 @@
 use borsh::{BorshDeserialize, BorshSerialize};
 use estuary_sdk::store::{StateRead, StateReadExt, StateWrite, StateWriteExt};
-use estuary_sdk::{Address, TxError, TxResult, ValidatorUpdate};
+use estuary_sdk::{Address, TxContext, TxError, TxResult, ValidatorUpdate};
 use serde::Serialize;
 
 use crate::state_key;
@@ -37,6 +37,20 @@ pub trait ValidatorsReader: StateRead {
 
     fn validators_admin(&self) -> TxResult<Option<Address>> {
         Ok(self.get(&state_key::admin())?)
+    }
+
+    /// The account that votes in governance for the validator with this key, if it has one.
+    fn operator_of(&self, pub_key: &[u8; 32]) -> TxResult<Option<Address>> {
+        Ok(self.get(&state_key::operator(pub_key))?)
+    }
+
+    /// The validator `operator` votes for, if it operates one.
+    fn validator_operated_by(&self, operator: &Address) -> TxResult<Option<Validator>> {
+        let key: Option<[u8; 32]> = self.get(&state_key::operated_by(operator))?;
+        match key {
+            Some(key) => self.validator(&key),
+            None => Ok(None),
+        }
     }
 }
 impl<S: StateRead + ?Sized> ValidatorsReader for S {}
@@ -75,6 +89,8 @@ pub fn set_power(
     }
     if power == 0 {
         state.delete(state_key::validator(&pub_key))?;
+        // A removed validator has no say in governance; its operator may operate another.
+        set_operator(state, pub_key, None)?;
     } else {
         let name = match state.validator(&pub_key)? {
             Some(existing) if name.is_empty() => existing.name,
@@ -96,6 +112,61 @@ pub fn set_power(
     pending.push((pub_key.to_vec(), power));
     state.put(state_key::pending_updates(), &pending)?;
     Ok(())
+}
+
+/// Names (or with `None` clears) the account that votes for the validator `pub_key`. An account
+/// operates one validator at most, so that one key is one vote weighted by one power.
+pub fn set_operator(
+    state: &mut dyn StateWrite,
+    pub_key: [u8; 32],
+    operator: Option<Address>,
+) -> TxResult {
+    if let Some(new) = &operator {
+        let taken: Option<[u8; 32]> = state.get(&state_key::operated_by(new))?;
+        if let Some(other) = taken.filter(|k| *k != pub_key) {
+            return Err(TxError::InvalidRequest(format!(
+                "{new} already operates validator {}",
+                hex::encode(other)
+            )));
+        }
+    }
+    if let Some(old) = state.operator_of(&pub_key)? {
+        state.delete(state_key::operated_by(&old))?;
+    }
+    match operator {
+        Some(new) => {
+            state.put(state_key::operator(&pub_key), &new)?;
+            state.put(state_key::operated_by(&new), &pub_key)?;
+        }
+        None => state.delete(state_key::operator(&pub_key))?,
+    }
+    Ok(())
+}
+
+/// The governance module's account: the authority of every gated message once governance
+/// holds it (the SDK's `authtypes.NewModuleAddress("gov")`, the same bytes on every chain).
+pub fn gov_authority() -> Address {
+    Address::module("gov")
+}
+
+/// Whether `signer`, who must have signed, is the chain's authority: the governance module
+/// (which signs the messages of a passed proposal) or, until it hands its powers over, the
+/// genesis admin. `what` names the power, for the refusal.
+pub fn ensure_authority(ctx: &TxContext<'_>, signer: &Address, what: &str) -> TxResult {
+    if !ctx.is_signer(signer) {
+        return Err(TxError::Unauthorized(format!("{signer} did not sign")));
+    }
+    if *signer == gov_authority() || ctx.state().validators_admin()? == Some(*signer) {
+        return Ok(());
+    }
+    Err(TxError::Unauthorized(format!(
+        "expected {}, got {signer}: only the chain's authority (governance{}) may {what}",
+        gov_authority(),
+        match ctx.state().validators_admin()? {
+            Some(admin) => format!(" or the admin {admin}"),
+            None => String::new(),
+        }
+    )))
 }
 
 pub fn take_pending_updates(state: &mut dyn StateWrite) -> TxResult<Vec<ValidatorUpdate>> {

@@ -1,8 +1,10 @@
 //! The validator-set module: the CometBFT validators and their voting powers.
 //!
-//! The set comes from genesis. An admin account named in genesis may change powers with
-//! `MsgSetValidatorPower`; the changes reach CometBFT through `FinalizeBlock`'s validator updates.
-//! (Staking and governance are not built; the admin path is the stand-in an operator can use.)
+//! The set comes from genesis. The chain's authority changes powers with `MsgSetValidatorPower`;
+//! the changes reach CometBFT through `FinalizeBlock`'s validator updates. The authority is the
+//! governance module's account, and, until it hands its powers over (`MsgHandOverToGov`), an
+//! admin named in genesis. Each validator may name an operator: the account that votes for it
+//! in governance, weighted by its power. Proof of authority by design: no staking.
 
 mod genesis;
 mod keeper;
@@ -11,8 +13,11 @@ mod query;
 mod state_key;
 
 pub use genesis::{GenesisValidator, ValidatorsGenesis};
-pub use keeper::{Validator, ValidatorsReader};
-pub use msgs::{MsgSetValidatorPower, MSG_SET_VALIDATOR_POWER};
+pub use keeper::{ensure_authority, gov_authority, Validator, ValidatorsReader};
+pub use msgs::{
+    MsgHandOverToGov, MsgRotateOperator, MsgSetValidatorPower, MSG_HAND_OVER_TO_GOV,
+    MSG_ROTATE_OPERATOR, MSG_SET_VALIDATOR_POWER,
+};
 
 use estuary_sdk::store::{StateRead, StateWrite};
 use estuary_sdk::{Any, BlockInfo, Component, EndBlockOutput, TxResult};
@@ -47,7 +52,11 @@ impl Component for Validators {
     }
 
     fn msg_type_urls(&self) -> &'static [&'static str] {
-        &[MSG_SET_VALIDATOR_POWER]
+        &[
+            MSG_SET_VALIDATOR_POWER,
+            MSG_ROTATE_OPERATOR,
+            MSG_HAND_OVER_TO_GOV,
+        ]
     }
 
     fn decode_msg(&self, msg: &Any) -> TxResult<Box<dyn estuary_sdk::Msg>> {

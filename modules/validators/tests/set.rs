@@ -22,11 +22,13 @@ fn genesis(admin: Address) -> ValidatorsGenesis {
                 name: "a".into(),
                 pub_key: b64([1; 32]),
                 power: 10,
+                operator: None,
             },
             GenesisValidator {
                 name: "b".into(),
                 pub_key: b64([2; 32]),
                 power: 5,
+                operator: None,
             },
         ],
     }
@@ -38,6 +40,7 @@ fn set_power(admin: &Address, key: [u8; 32], power: u64) -> Any {
         name: "c".into(),
         pub_key: key.to_vec(),
         power,
+        operator: String::new(),
     };
     Any {
         type_url: MSG_SET_VALIDATOR_POWER.into(),

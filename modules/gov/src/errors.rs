@@ -1,0 +1,25 @@
+//! The gov module's errors, with the SDK's codes (codespace `gov`), so clients that match on
+//! them behave as against an SDK chain.
+
+use estuary_sdk::TxError;
+
+pub const UNKNOWN_PROPOSAL: u32 = 2;
+pub const INACTIVE_PROPOSAL: u32 = 3;
+pub const INVALID_GENESIS: u32 = 8;
+pub const UNROUTABLE_PROPOSAL_MSG: u32 = 10;
+pub const INVALID_PROPOSAL_MSG: u32 = 12;
+pub const INVALID_SIGNER: u32 = 13;
+pub const INVALID_VOTE: u32 = 15;
+pub const METADATA_TOO_LONG: u32 = 16;
+pub const MIN_DEPOSIT_TOO_SMALL: u32 = 17;
+pub const INVALID_PROPOSAL: u32 = 21;
+pub const SUMMARY_TOO_LONG: u32 = 22;
+pub const INVALID_DEPOSIT_DENOM: u32 = 23;
+
+pub fn gov_error(code: u32, log: impl Into<String>) -> TxError {
+    TxError::Module {
+        codespace: "gov",
+        code,
+        log: log.into(),
+    }
+}
