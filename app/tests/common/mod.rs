@@ -67,6 +67,21 @@ impl Net {
     /// A chain of `validators` validators and `full_nodes` non-validating nodes; node 0 holds the
     /// funded keys `alice` and `bob` and the admin key.
     pub fn new(chain_id: &str, validators: usize, full_nodes: usize) -> Net {
+        Net::build(chain_id, validators, full_nodes, None)
+    }
+
+    /// As [`Net::new`], and governed: validator `i` is voted for by key `op{i}` (funded, in
+    /// node 0's keyring), and `gov_params` are laid over gov's genesis parameters.
+    pub fn governed(chain_id: &str, validators: usize, gov_params: serde_json::Value) -> Net {
+        Net::build(chain_id, validators, 0, Some(gov_params))
+    }
+
+    fn build(
+        chain_id: &str,
+        validators: usize,
+        full_nodes: usize,
+        gov_params: Option<serde_json::Value>,
+    ) -> Net {
         let dir = tempfile::tempdir().expect("tempdir");
         let mut net = Net {
             dir,
@@ -116,19 +131,33 @@ impl Net {
         for i in 0..validators {
             let key =
                 String::from_utf8(net.est_out(i, &["comet", "show-validator"]).stdout).unwrap();
-            net.est(
-                0,
-                &[
-                    "genesis",
-                    "add-validator",
-                    "--name",
-                    &format!("node{i}"),
-                    "--power",
-                    "10",
-                    "--pub-key",
-                    key.trim(),
-                ],
-            );
+            let name = format!("node{i}");
+            let operator = format!("op{i}");
+            let mut args = vec![
+                "genesis",
+                "add-validator",
+                "--name",
+                &name,
+                "--power",
+                "10",
+                "--pub-key",
+                key.trim(),
+            ];
+            if gov_params.is_some() {
+                net.est(0, &["keys", "add", &operator]);
+                net.est(0, &["genesis", "add-account", &operator, "1000000stake"]);
+                args.extend(["--operator", &operator]);
+            }
+            net.est(0, &args);
+        }
+        if let Some(params) = &gov_params {
+            let path = net.nodes[0].home.join("config/genesis.json");
+            let mut doc: serde_json::Value =
+                serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+            for (k, v) in params.as_object().unwrap() {
+                doc["app_state"]["gov"]["params"][k] = v.clone();
+            }
+            std::fs::write(&path, serde_json::to_vec_pretty(&doc).unwrap()).unwrap();
         }
         net.est(0, &["genesis", "validate"]);
         let genesis = net.nodes[0].home.join("config/genesis.json");
