@@ -3,12 +3,13 @@
 // with what it saw and exits non-zero at the first thing that does not work.
 //
 // Environment: RPC (chain A's CometBFT RPC), MNEMONIC (a funded key), TO (an address on A),
-// IBC_TO (an address on chain B), CHANNEL (A's transfer channel).
+// IBC_TO (an address on chain B), CHANNEL (A's transfer channel), PROPOSAL (a proposal in its
+// voting period that the key's account votes on, as a validator's operator).
 import { Secp256k1HdWallet } from "@cosmjs/amino";
 import { DirectSecp256k1HdWallet } from "@cosmjs/proto-signing";
 import { GasPrice, SigningStargateClient, StargateClient } from "@cosmjs/stargate";
 
-const { RPC, MNEMONIC, TO, IBC_TO, CHANNEL } = process.env;
+const { RPC, MNEMONIC, TO, IBC_TO, CHANNEL, PROPOSAL } = process.env;
 const prefix = "estuary";
 const gasPrice = GasPrice.fromString("0.001stake");
 const out = {};
@@ -55,6 +56,20 @@ for (const kind of ["direct", "amino"]) {
   check(`${kind} searchTx by height`, found.some((t) => t.hash === send.transactionHash), found.map((t) => t.hash));
   const bySender = await query.searchTx([{ key: "message.sender", value: from }]);
   check(`${kind} searchTx by sender`, bySender.some((t) => t.hash === ibc.transactionHash), bySender.length);
+}
+
+// Votes: gov v1's MsgVote signed DIRECT (yes), then v1beta1's signed amino JSON (no: cosmjs has
+// amino converters for v1beta1 gov messages only, as Keplr), which replaces the first.
+for (const kind of ["direct", "amino"]) {
+  const { client, from } = await signer(kind);
+  const proposalId = BigInt(PROPOSAL);
+  const msg =
+    kind === "direct"
+      ? { typeUrl: "/cosmos.gov.v1.MsgVote", value: { proposalId, voter: from, option: 1, metadata: "cosmjs" } }
+      : { typeUrl: "/cosmos.gov.v1beta1.MsgVote", value: { proposalId, voter: from, option: 3 } };
+  const vote = await client.signAndBroadcast(from, [msg], "auto", `${kind} vote`);
+  check(`${kind} vote`, vote.code === 0, vote);
+  out[`${kind}_vote`] = { height: vote.height, gas_used: String(vote.gasUsed) };
 }
 
 const after = BigInt((await query.getBalance(TO, "stake")).amount);
