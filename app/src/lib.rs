@@ -16,6 +16,7 @@ pub mod app;
 )]
 pub mod cli;
 pub mod config;
+pub mod cosmovisor;
 pub mod grpc;
 pub mod memory;
 pub mod metrics;

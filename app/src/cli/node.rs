@@ -26,6 +26,11 @@ pub struct StartArgs {
     /// estuaryd, else on the PATH).
     #[arg(long, conflicts_with = "abci_only")]
     pub cometbft: Option<std::path::PathBuf>,
+    /// Do cosmovisor's job: run the node from `<home>/cosmovisor/current/bin/estuaryd` (the
+    /// genesis binary at first, copied from this one if missing) and, when it stops for upgrade
+    /// NAME, switch to `<home>/cosmovisor/upgrades/NAME/bin/estuaryd` and start again.
+    #[arg(long)]
+    pub cosmovisor: bool,
 }
 
 #[derive(clap::Args)]
@@ -63,6 +68,18 @@ pub fn start(g: &Global, a: StartArgs) -> Result<()> {
              to make one there, or pass --home <the node's home>",
             home.0.display()
         );
+    }
+    if a.cosmovisor {
+        let mut args: Vec<String> = std::env::args()
+            .skip(1)
+            .filter(|arg| arg != "--cosmovisor")
+            .collect();
+        // The layout's binaries have no `cometbft` beside them: give them this one's.
+        if !a.abci_only && a.cometbft.is_none() {
+            let bin = crate::supervisor::find_cometbft(None)?;
+            args.extend(["--cometbft".to_string(), bin.display().to_string()]);
+        }
+        return crate::cosmovisor::launch(&home.0, args);
     }
     let cfg = AppToml::load(&home.app_toml())?;
     let addr = a.abci.unwrap_or(cfg.abci_address.clone());

@@ -46,6 +46,8 @@ pub struct NodeProc {
     pub cometbft: Option<PathBuf>,
     app: Option<Child>,
     comet: Option<Child>,
+    /// `estuaryd start --cosmovisor`, which runs the node (and it CometBFT) as its children.
+    launcher: Option<Child>,
 }
 
 impl NodeProc {
@@ -113,6 +115,7 @@ impl Net {
                 cometbft: None,
                 app: None,
                 comet: None,
+                launcher: None,
             });
         }
         net.est(0, &["keys", "add", "alice"]);
@@ -207,6 +210,7 @@ impl Net {
             cometbft: None,
             app: None,
             comet: None,
+            launcher: None,
         });
         self.nodes.len() - 1
     }
@@ -282,6 +286,45 @@ impl Net {
             self.start(i);
         }
         self.wait_height(0, 2, Duration::from_secs(60));
+    }
+
+    /// Starts node `i` as an operator runs it with upgrades switched by the node itself:
+    /// `estuaryd start --cosmovisor`, which runs `<home>/cosmovisor/current/bin/estuaryd start`,
+    /// which supervises CometBFT.
+    pub fn start_cosmovisor(&mut self, i: usize) {
+        let (out, err) = (self.log(i, "estuaryd"), self.log(i, "estuaryd"));
+        let comet = self.nodes[i].cometbft.clone().unwrap_or_else(cometbft);
+        let child = Command::new(estuaryd())
+            .args([
+                "--home",
+                self.nodes[i].home.to_str().unwrap(),
+                "start",
+                "--cosmovisor",
+                "--cometbft",
+                comet.to_str().unwrap(),
+            ])
+            .stdout(out)
+            .stderr(err)
+            .spawn()
+            .expect("spawn estuaryd --cosmovisor");
+        self.nodes[i].launcher = Some(child);
+    }
+
+    /// SIGTERM to node `i`'s launcher, which stops the node and CometBFT; waits for it.
+    pub fn stop_cosmovisor(&mut self, i: usize) {
+        if let Some(mut c) = self.nodes[i].launcher.take() {
+            let pid = nix::unistd::Pid::from_raw(c.id() as i32);
+            let _ = nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGTERM);
+            let deadline = Instant::now() + Duration::from_secs(40);
+            while Instant::now() < deadline {
+                if let Ok(Some(_)) = c.try_wait() {
+                    return;
+                }
+                std::thread::sleep(Duration::from_millis(100));
+            }
+            let _ = c.kill();
+            let _ = c.wait();
+        }
     }
 
     /// SIGKILL, as a crash.
@@ -418,6 +461,7 @@ impl Net {
 impl Drop for Net {
     fn drop(&mut self) {
         for i in 0..self.nodes.len() {
+            self.stop_cosmovisor(i);
             self.kill_comet(i);
             self.kill_app(i);
         }
