@@ -810,6 +810,56 @@ const BUILDERS: &[Builder] = &[
         }
         .encode_to_vec()
     }),
+    (
+        "/ibc.applications.rate_limiting.v1.MsgAddRateLimit",
+        |f, signer| {
+            estuary_ibc::rate_limit::types::MsgAddRateLimit {
+                signer: signer.into(),
+                denom: f.s[1].clone(),
+                channel_or_client_id: f.s[0].clone(),
+                max_percent_send: f.amount.clone(),
+                max_percent_recv: (f.n[0] % 120).to_string(),
+                duration_hours: f.n[1],
+            }
+            .encode_to_vec()
+        },
+    ),
+    (
+        "/ibc.applications.rate_limiting.v1.MsgUpdateRateLimit",
+        |f, signer| {
+            estuary_ibc::rate_limit::types::MsgAddRateLimit {
+                signer: signer.into(),
+                denom: f.s[1].clone(),
+                channel_or_client_id: f.s[0].clone(),
+                max_percent_send: (f.n[0] % 120).to_string(),
+                max_percent_recv: f.amount.clone(),
+                duration_hours: f.n[1],
+            }
+            .encode_to_vec()
+        },
+    ),
+    (
+        "/ibc.applications.rate_limiting.v1.MsgRemoveRateLimit",
+        |f, signer| {
+            estuary_ibc::rate_limit::types::MsgRemoveRateLimit {
+                signer: signer.into(),
+                denom: f.s[1].clone(),
+                channel_or_client_id: f.s[0].clone(),
+            }
+            .encode_to_vec()
+        },
+    ),
+    (
+        "/ibc.applications.rate_limiting.v1.MsgResetRateLimit",
+        |f, signer| {
+            estuary_ibc::rate_limit::types::MsgRemoveRateLimit {
+                signer: signer.into(),
+                denom: f.s[1].clone(),
+                channel_or_client_id: f.s[0].clone(),
+            }
+            .encode_to_vec()
+        },
+    ),
     ("/cosmos.staking.v1beta1.MsgDelegate", |f, _| f.b[0].clone()),
 ];
 

@@ -580,6 +580,21 @@ fn after_the_hand_over_only_governance_holds_the_authority() {
         },
     );
     assert_eq!(g.chain.submit(&admin, vec![upgrade]).tx_results[0].code, 4);
+    let rate_limit = any(
+        estuary_ibc::rate_limit::MSG_ADD_RATE_LIMIT,
+        estuary_ibc::rate_limit::types::MsgAddRateLimit {
+            signer: a.to_bech32(),
+            denom: "stake".into(),
+            channel_or_client_id: "channel-0".into(),
+            max_percent_send: "10".into(),
+            max_percent_recv: "10".into(),
+            duration_hours: 24,
+        },
+    );
+    assert_eq!(
+        g.chain.submit(&admin, vec![rate_limit]).tx_results[0].code,
+        4
+    );
     assert_eq!(
         g.chain.submit(&admin, vec![hand_over]).tx_results[0].code,
         4,

@@ -57,26 +57,28 @@ struct Side {
 }
 
 impl Side {
-    fn new(chain_id: &str, clock: Rc<Cell<u64>>, validator: &str) -> Side {
-        Self::with_ibc_params(chain_id, clock, validator, serde_json::json!({}))
-    }
-
-    fn with_ibc_params(
+    /// A chain whose user also operates the validator (voting for it in governance, with
+    /// periods of three seconds) and is the genesis admin; `extra` module slices are laid over
+    /// the genesis.
+    fn new(
         chain_id: &str,
         clock: Rc<Cell<u64>>,
         validator: &str,
-        ibc: serde_json::Value,
+        extra: serde_json::Value,
     ) -> Side {
         let key = SigningKey::from_slice(&[chain_id.len() as u8 + 1; 32]).unwrap();
         let user = estuary_app::keyring::address_of(&key).unwrap();
         let validators = vec![TgValidator::new(validator).voting_power(50)];
         let pk = validators[0].get_public_key().unwrap();
-        let genesis = serde_json::json!({
+        let mut genesis = serde_json::json!({
             "auth": {"accounts": [{"address": user, "account_number": 0}]},
             "bank": {"balances": [{"address": user, "coins": [{"denom": "stake", "amount": "1000000"}]}]},
-            "validators": {"validators": [{"name": validator, "pub_key": base64::engine::general_purpose::STANDARD.encode(pk.as_bytes()), "power": 50}]},
-            "ibc": ibc,
+            "validators": {"admin": user, "validators": [{"name": validator, "pub_key": base64::engine::general_purpose::STANDARD.encode(pk.as_bytes()), "power": 50, "operator": user}]},
+            "gov": {"params": {"min_deposit": [{"denom": "stake", "amount": "10"}], "voting_period": "3s", "max_deposit_period": "3s"}},
         });
+        for (k, v) in extra.as_object().unwrap() {
+            genesis[k] = v.clone();
+        }
         let dir = tempfile::tempdir().unwrap();
         let storage =
             Storage::open(dir.path().join("state.redb"), StorageConfig::default()).unwrap();
@@ -334,9 +336,14 @@ impl Link {
     }
 
     fn with_b_params(b_ibc: serde_json::Value) -> Link {
+        Self::with_genesis(serde_json::json!({}), serde_json::json!({"ibc": b_ibc}))
+    }
+
+    /// A link whose chains' genesis get `a_extra` and `b_extra` module slices.
+    fn with_genesis(a_extra: serde_json::Value, b_extra: serde_json::Value) -> Link {
         let clock = Rc::new(Cell::new(BASE_TIME));
-        let mut a = Side::new("chain-a-1", clock.clone(), "val-a");
-        let mut b = Side::with_ibc_params("chain-b-1", clock, "val-b", b_ibc);
+        let mut a = Side::new("chain-a-1", clock.clone(), "val-a", a_extra);
+        let mut b = Side::new("chain-b-1", clock, "val-b", b_extra);
         a.block(vec![]);
         b.block(vec![]);
         a.block(vec![]);
@@ -1115,4 +1122,245 @@ fn redundant_relays_are_no_ops_and_all_redundant_txs_never_reach_a_block() {
         );
     }
     assert_conserved(&l);
+}
+
+// ---- rate limits ------------------------------------------------------------------------------
+
+fn rate_limit_msg(type_url: &str, signer: &str, denom: &str, send: &str, recv: &str) -> Any {
+    use estuary_ibc::rate_limit::types::{MsgAddRateLimit, MsgRemoveRateLimit};
+    let value = if type_url.ends_with("AddRateLimit") || type_url.ends_with("UpdateRateLimit") {
+        MsgAddRateLimit {
+            signer: signer.into(),
+            denom: denom.into(),
+            channel_or_client_id: CHAN.into(),
+            max_percent_send: send.into(),
+            max_percent_recv: recv.into(),
+            duration_hours: 24,
+        }
+        .encode_to_vec()
+    } else {
+        MsgRemoveRateLimit {
+            signer: signer.into(),
+            denom: denom.into(),
+            channel_or_client_id: CHAN.into(),
+        }
+        .encode_to_vec()
+    };
+    Any {
+        type_url: type_url.into(),
+        value,
+    }
+}
+
+fn limit_of(side: &Side, denom: &str) -> Option<estuary_ibc::rate_limit::Limit> {
+    estuary_ibc::rate_limit::RateLimitReader::rate_limit(side.app.storage(), CHAN, denom).unwrap()
+}
+
+/// ibc-go v11's rate limits, on both ends of a channel: sends past the quota refused in the
+/// transaction, receives past it answered with an error ack that refunds the sender (and gives
+/// the sender's quota back), the window resetting on the hour epoch, and a reset by the
+/// authority.
+#[test]
+fn rate_limits_bound_what_crosses_a_channel_in_a_window() {
+    use estuary_ibc::rate_limit::{MSG_ADD_RATE_LIMIT, MSG_RESET_RATE_LIMIT};
+    let mut l = Link::new();
+    let admin_a = l.a.signer();
+    // 10% of A's stake supply (1,000,000) may leave per day, 10% come in.
+    l.a.ok(vec![rate_limit_msg(
+        MSG_ADD_RATE_LIMIT,
+        &admin_a,
+        "stake",
+        "10",
+        "10",
+    )]);
+    // A second limit on the same path is refused (ibc-go's code 1).
+    let again = rate_limit_msg(MSG_ADD_RATE_LIMIT, &admin_a, "stake", "1", "1");
+    let r = l.a.block(vec![again]).unwrap();
+    assert_eq!(
+        (r.codespace.as_str(), r.code),
+        ("ratelimit", 1),
+        "{}",
+        r.log
+    );
+    assert_eq!(limit_of(&l.a, "stake").unwrap().max_percent_send, 10);
+
+    let r =
+        l.a.ok(vec![transfer(&l.a, &l.b, "stake", 60_000, None, 1000)]);
+    let p1 = packet_from(event(&r, "send_packet"));
+    let r =
+        l.a.ok(vec![transfer(&l.a, &l.b, "stake", 40_000, None, 1000)]);
+    let p2 = packet_from(event(&r, "send_packet"));
+    let refused =
+        l.a.block(vec![transfer(&l.a, &l.b, "stake", 1, None, 1000)])
+            .unwrap();
+    assert_eq!(
+        (refused.codespace.as_str(), refused.code),
+        ("ratelimit", 4),
+        "{}",
+        refused.log
+    );
+    assert!(refused.log.contains("quota exceeded"), "{}", refused.log);
+    assert_eq!(
+        l.a.balance("stake"),
+        900_000,
+        "the refused send took nothing"
+    );
+    for p in [p1, p2] {
+        relay(
+            &mut l.a,
+            &mut l.b,
+            &mut l.b_client_of_a,
+            &mut l.a_client_of_b,
+            p,
+        );
+    }
+    let v = voucher("transfer/channel-0/stake");
+    assert_eq!(l.b.balance(&v), 100_000);
+    assert_eq!(
+        limit_of(&l.a, "stake").unwrap().outflow,
+        100_000,
+        "acked sends stay counted"
+    );
+
+    // B takes at most 10% of its voucher supply (100,000) in per window.
+    let admin_b = l.b.signer();
+    l.b.ok(vec![rate_limit_msg(
+        MSG_ADD_RATE_LIMIT,
+        &admin_b,
+        &v,
+        "100",
+        "10",
+    )]);
+    // A's authority resets A's window so A can send again.
+    l.a.ok(vec![rate_limit_msg(
+        MSG_RESET_RATE_LIMIT,
+        &admin_a,
+        "stake",
+        "",
+        "",
+    )]);
+    assert_eq!(limit_of(&l.a, "stake").unwrap().outflow, 0);
+    let r =
+        l.a.ok(vec![transfer(&l.a, &l.b, "stake", 8_000, None, 1000)]);
+    let ok_packet = packet_from(event(&r, "send_packet"));
+    let r =
+        l.a.ok(vec![transfer(&l.a, &l.b, "stake", 5_000, None, 1000)]);
+    let over = packet_from(event(&r, "send_packet"));
+    let ack = relay(
+        &mut l.a,
+        &mut l.b,
+        &mut l.b_client_of_a,
+        &mut l.a_client_of_b,
+        ok_packet,
+    );
+    assert_eq!(ack, br#"{"result":"AQ=="}"#);
+    // 8,000 + 5,000 > 10,000: B answers with ibc-go's error ack (ratelimit code 4).
+    let ack = relay(
+        &mut l.a,
+        &mut l.b,
+        &mut l.b_client_of_a,
+        &mut l.a_client_of_b,
+        over,
+    );
+    assert_eq!(
+        ack,
+        br#"{"error":"ABCI code: 4: error handling packet: see events for details"}"#
+    );
+    assert_eq!(
+        l.b.balance(&v),
+        108_000,
+        "the refused packet minted nothing on B"
+    );
+    assert_eq!(limit_of(&l.b, &v).unwrap().inflow, 8_000);
+    assert_eq!(
+        l.a.balance("stake"),
+        892_000,
+        "A's sender got the 5,000 back"
+    );
+    assert_eq!(
+        limit_of(&l.a, "stake").unwrap().outflow,
+        8_000,
+        "the refunded send no longer counts against A's quota"
+    );
+    assert_conserved(&l);
+
+    // A day later the windows start again: flows zero, the channel value re-read.
+    l.a.clock.set(l.a.clock.get() + 25 * 3600);
+    let mut reset = false;
+    for _ in 0..30 {
+        l.a.block(vec![]);
+        if limit_of(&l.a, "stake").unwrap().outflow == 0 {
+            reset = true;
+            break;
+        }
+    }
+    assert!(reset, "A's window never reset");
+    assert_eq!(limit_of(&l.a, "stake").unwrap().channel_value, 1_000_000);
+}
+
+/// A governance proposal adds a limit and another removes it.
+#[test]
+fn governance_adds_and_removes_a_rate_limit() {
+    use cosmrs::proto::cosmos::gov::v1 as gov;
+    use estuary_ibc::rate_limit::{MSG_ADD_RATE_LIMIT, MSG_REMOVE_RATE_LIMIT};
+    let mut l = Link::new();
+    let gov_account = estuary_validators::gov_authority().to_bech32();
+    let propose_and_pass = |side: &mut Side, msg: Any| {
+        let id = estuary_gov::GovReader::next_proposal_id(side.app.storage()).unwrap();
+        let submit = gov::MsgSubmitProposal {
+            messages: vec![cosmrs::proto::Any {
+                type_url: msg.type_url,
+                value: msg.value,
+            }],
+            initial_deposit: vec![cosmrs::proto::cosmos::base::v1beta1::Coin {
+                denom: "stake".into(),
+                amount: "10".into(),
+            }],
+            proposer: side.signer(),
+            title: "rate limit".into(),
+            summary: "stake on channel-0".into(),
+            ..Default::default()
+        };
+        side.ok(vec![Any {
+            type_url: estuary_gov::MSG_SUBMIT_PROPOSAL.into(),
+            value: submit.encode_to_vec(),
+        }]);
+        let vote = gov::MsgVote {
+            proposal_id: id,
+            voter: side.signer(),
+            option: gov::VoteOption::Yes as i32,
+            metadata: String::new(),
+        };
+        side.ok(vec![Any {
+            type_url: estuary_gov::MSG_VOTE.into(),
+            value: vote.encode_to_vec(),
+        }]);
+        for _ in 0..6 {
+            side.block(vec![]);
+        }
+        let p = estuary_gov::GovReader::proposal(side.app.storage(), id)
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            p.status,
+            gov::ProposalStatus::Passed as i32,
+            "{}",
+            p.failed_reason
+        );
+    };
+    propose_and_pass(
+        &mut l.a,
+        rate_limit_msg(MSG_ADD_RATE_LIMIT, &gov_account, "stake", "1", "1"),
+    );
+    assert_eq!(limit_of(&l.a, "stake").unwrap().max_percent_send, 1);
+    let refused =
+        l.a.block(vec![transfer(&l.a, &l.b, "stake", 20_000, None, 1000)])
+            .unwrap();
+    assert_eq!((refused.codespace.as_str(), refused.code), ("ratelimit", 4));
+    propose_and_pass(
+        &mut l.a,
+        rate_limit_msg(MSG_REMOVE_RATE_LIMIT, &gov_account, "stake", "", ""),
+    );
+    assert!(limit_of(&l.a, "stake").is_none());
+    l.a.ok(vec![transfer(&l.a, &l.b, "stake", 20_000, None, 1000)]);
 }

@@ -3,6 +3,7 @@ use std::path::Path;
 use estuary_auth::{AuthGenesis, GenesisAccount};
 use estuary_bank::{BankGenesis, GenesisBalance};
 use estuary_gov::GovGenesis;
+use estuary_ibc::rate_limit::RateLimitGenesis;
 use estuary_ibc::transfer::TransferGenesis;
 use estuary_ibc::IbcGenesis;
 use estuary_sdk::store::MemState;
@@ -70,6 +71,7 @@ pub struct AppState {
     pub validators: ValidatorsGenesis,
     pub ibc: IbcGenesis,
     pub transfer: TransferGenesis,
+    pub ratelimit: RateLimitGenesis,
 }
 
 impl GenesisDoc {

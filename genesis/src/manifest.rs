@@ -25,6 +25,7 @@ fn governed() -> Vec<Box<dyn Module>> {
         Box::new(estuary_validators::Validators),
         Box::new(estuary_ibc::Ibc),
         Box::new(estuary_ibc::transfer::Transfer),
+        Box::new(estuary_ibc::rate_limit::RateLimiting),
         Box::new(estuary_upgrade::Upgrade),
     ]
 }

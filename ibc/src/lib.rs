@@ -17,6 +17,8 @@ pub mod ics20;
 #[cfg(feature = "host")]
 pub mod query;
 #[cfg(feature = "host")]
+pub mod rate_limit;
+#[cfg(feature = "host")]
 pub mod redundant;
 #[cfg(feature = "host")]
 pub mod router;

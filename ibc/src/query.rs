@@ -248,7 +248,10 @@ fn consensus_states(
     })
 }
 
-fn connection_end(state: &dyn StateRead, connection_id: &str) -> TxResult<conn::ConnectionEnd> {
+pub(crate) fn connection_end(
+    state: &dyn StateRead,
+    connection_id: &str,
+) -> TxResult<conn::ConnectionEnd> {
     decode(&must(
         state,
         ConnectionPath::new(&id("connection id", connection_id)?),
@@ -308,7 +311,7 @@ fn client_connections(
     })
 }
 
-fn identified_client(
+pub(crate) fn identified_client(
     state: &dyn StateRead,
     client_id: &str,
 ) -> TxResult<client::IdentifiedClientState> {
@@ -335,7 +338,11 @@ fn connection_client_state(
     })
 }
 
-fn channel_end(state: &dyn StateRead, port: &str, channel: &str) -> TxResult<chan::Channel> {
+pub(crate) fn channel_end(
+    state: &dyn StateRead,
+    port: &str,
+    channel: &str,
+) -> TxResult<chan::Channel> {
     decode(&must(
         state,
         ChannelEndPath::new(&id("port id", port)?, &id("channel id", channel)?),

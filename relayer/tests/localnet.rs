@@ -1390,3 +1390,174 @@ fn a_forged_update_already_on_the_client_is_caught_and_the_client_frozen() {
         "B's real packet not delivered"
     );
 }
+
+/// The rate limit's flow on `chain` for `denom` on channel-0, as the CLI prints it.
+fn rate_limit_flow(net: &Localnet, chain: usize, denom: &str) -> serde_json::Value {
+    let out = net.ok(
+        chain,
+        &[
+            "query",
+            "ratelimit",
+            "rate-limit",
+            "channel-0",
+            "--denom",
+            denom,
+            "-o",
+            "json",
+        ],
+    );
+    serde_json::from_str::<serde_json::Value>(&out).unwrap()["rate_limit"]["flow"].clone()
+}
+
+/// ibc-go v11's rate limits through the real binaries and the bundled relayer: A's authority
+/// caps what leaves A (a send past it is refused in the transaction), B's caps what comes in
+/// (a burst past it gets error acks, the relayer brings them back, and A's sender is refunded,
+/// the refunds no longer counted against A's quota).
+#[test]
+fn rate_limits_refuse_sends_and_error_ack_receives_past_the_quota() {
+    if estuary_interop::skip_without(
+        "rate_limits_refuse_sends_and_error_ack_receives_past_the_quota",
+        &[estuary_interop::Tool::Cometbft],
+    ) {
+        return;
+    }
+    let net = Localnet::up(Options::new());
+    let (alice, bob_b) = (net.address(0, "alice"), net.address(1, "bob"));
+    let v = voucher();
+    net.transfer(0, "alice", "channel-0", &bob_b, "100000stake", &[]);
+    wait_until("vouchers on B", Duration::from_secs(60), || {
+        net.balance(1, &bob_b, &v) == 100_000
+    });
+    // B (its admin, alice) takes in at most 10% of its voucher supply per day: 10,000.
+    net.ok(
+        1,
+        &[
+            "tx",
+            "ratelimit",
+            "add-rate-limit",
+            &v,
+            "channel-0",
+            "--max-percent-send",
+            "100",
+            "--max-percent-recv",
+            "10",
+            "--duration-hours",
+            "24",
+            "--from",
+            "alice",
+            "--wait",
+        ],
+    );
+    // A lets at most 1% of its stake supply leave per day.
+    net.ok(
+        0,
+        &[
+            "tx",
+            "ratelimit",
+            "add-rate-limit",
+            "stake",
+            "channel-0",
+            "--max-percent-send",
+            "1",
+            "--max-percent-recv",
+            "100",
+            "--duration-hours",
+            "24",
+            "--from",
+            "alice",
+            "--wait",
+        ],
+    );
+    let value: u128 = rate_limit_flow(&net, 0, "stake")["channel_value"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert_eq!(
+        value,
+        net.supply(0, "stake"),
+        "the channel value is the supply"
+    );
+    let over = net.est(
+        0,
+        &[
+            "tx",
+            "ibc-transfer",
+            "transfer",
+            "transfer",
+            "channel-0",
+            &bob_b,
+            &format!("{}stake", value / 100 + 1),
+            "--from",
+            "alice",
+            "--yes",
+            "--wait",
+            "-o",
+            "json",
+        ],
+    );
+    assert!(!over.status.success(), "a send past 1% is refused");
+    assert!(
+        String::from_utf8_lossy(&over.stdout).contains("quota exceeded"),
+        "{}",
+        String::from_utf8_lossy(&over.stdout)
+    );
+
+    // 8,000 arrives; then five of 1,000: two fit B's 10,000, three get error acks.
+    let before = net.balance(0, &alice, "stake");
+    net.transfer(0, "alice", "channel-0", &bob_b, "8000stake", &[]);
+    net.burst("alice", "channel-0", &bob_b, 5, 1_000);
+    wait_until("every packet acknowledged", Duration::from_secs(90), || {
+        net.pending(0, "channel-0").is_empty()
+    });
+    wait_until("refunds on A", Duration::from_secs(30), || {
+        net.balance(0, &alice, "stake") == before - 10_000
+    });
+    assert_eq!(
+        net.balance(1, &bob_b, &v),
+        110_000,
+        "B minted only what fit"
+    );
+    assert_eq!(rate_limit_flow(&net, 1, &v)["inflow"], "10000");
+    assert_eq!(
+        rate_limit_flow(&net, 0, "stake")["outflow"],
+        "10000",
+        "the refunded sends no longer count against A's quota"
+    );
+    assert_conserved(&net);
+
+    // The authority resets B's window and removes A's limit.
+    net.ok(
+        1,
+        &[
+            "tx",
+            "ratelimit",
+            "reset-rate-limit",
+            &v,
+            "channel-0",
+            "--from",
+            "alice",
+            "--wait",
+        ],
+    );
+    assert_eq!(rate_limit_flow(&net, 1, &v)["inflow"], "0");
+    assert_eq!(rate_limit_flow(&net, 1, &v)["channel_value"], "110000");
+    net.ok(
+        0,
+        &[
+            "tx",
+            "ratelimit",
+            "remove-rate-limit",
+            "stake",
+            "channel-0",
+            "--from",
+            "alice",
+            "--wait",
+        ],
+    );
+    let all = net.ok(0, &["query", "ratelimit", "all-rate-limits", "-o", "json"]);
+    assert_eq!(
+        serde_json::from_str::<serde_json::Value>(&all).unwrap()["rate_limits"],
+        serde_json::json!([])
+    );
+}

@@ -47,6 +47,7 @@ fn group_of(package: &str) -> Option<&'static str> {
         "cosmos.base.tendermint.v1beta1" => "comet",
         "ibc.core.client.v1" | "ibc.core.connection.v1" | "ibc.core.channel.v1" => "ibc",
         "ibc.applications.transfer.v1" => "ibc-transfer",
+        "ibc.applications.rate_limiting.v1" => "ratelimit",
         _ => return None,
     })
 }
@@ -62,15 +63,23 @@ fn command_name(group: &str, method: &str) -> String {
 
 fn kebab(method: &str) -> String {
     let method = method.strip_prefix("Get").unwrap_or(method);
+    // A new word at an upper-case letter after a lower-case one, or at the last capital of an
+    // acronym followed by lower case: `ChainID` → `chain-id`, `ABCIInfo` → `abci-info`.
+    let chars: Vec<char> = method.chars().collect();
     let mut out = String::new();
-    for (i, c) in method.chars().enumerate() {
+    for (i, c) in chars.iter().enumerate() {
+        let prev = i.checked_sub(1).and_then(|p| chars.get(p));
+        let next = chars.get(i + 1);
         if c.is_ascii_uppercase() {
-            if i > 0 {
+            let after_lower = prev.is_some_and(|p| p.is_ascii_lowercase() || p.is_ascii_digit());
+            let acronym_end = prev.is_some_and(char::is_ascii_uppercase)
+                && next.is_some_and(char::is_ascii_lowercase);
+            if after_lower || acronym_end {
                 out.push('-');
             }
             out.push(c.to_ascii_lowercase());
         } else {
-            out.push(c);
+            out.push(*c);
         }
     }
     out

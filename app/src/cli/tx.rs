@@ -31,6 +31,11 @@ pub enum TxCmd {
     /// Governance: proposals, deposits and votes of validators' operators.
     #[command(subcommand)]
     Gov(super::gov::GovTx),
+    /// IBC rate limits (ibc-go v11's), by the chain's authority: the genesis admin directly, or
+    /// governance (`--generate-only` prints the message for a proposal's `messages`, with
+    /// `--from` the gov account's address).
+    #[command(subcommand)]
+    Ratelimit(RateLimitTx),
     /// Sign a transaction written by `--generate-only` (a JSON file, `-` for stdin) and print
     /// it signed. With `--offline`, give `--chain-id`, `--account-number` and `--sequence`.
     Sign {
@@ -144,6 +149,65 @@ pub enum IbcTx {
         #[command(flatten)]
         tx: TxArgs,
     },
+}
+
+/// Named as ibc-go's messages (`add-rate-limit`, …), hence the shared postfix.
+#[derive(clap::Subcommand)]
+#[allow(clippy::enum_variant_names)]
+pub enum RateLimitTx {
+    /// Limit what crosses CHANNEL of DENOM per window: `add-rate-limit stake channel-0
+    /// --max-percent-send 10 --max-percent-recv 10 --duration-hours 24`.
+    AddRateLimit {
+        denom: String,
+        channel_or_client_id: String,
+        #[command(flatten)]
+        quota: QuotaArgs,
+        #[arg(long)]
+        from: String,
+        #[command(flatten)]
+        tx: TxArgs,
+    },
+    /// Replace a limit's quota (its window starts again).
+    UpdateRateLimit {
+        denom: String,
+        channel_or_client_id: String,
+        #[command(flatten)]
+        quota: QuotaArgs,
+        #[arg(long)]
+        from: String,
+        #[command(flatten)]
+        tx: TxArgs,
+    },
+    /// Remove a limit.
+    RemoveRateLimit {
+        denom: String,
+        channel_or_client_id: String,
+        #[arg(long)]
+        from: String,
+        #[command(flatten)]
+        tx: TxArgs,
+    },
+    /// Start a limit's window again now (flows zeroed, channel value re-read).
+    ResetRateLimit {
+        denom: String,
+        channel_or_client_id: String,
+        #[arg(long)]
+        from: String,
+        #[command(flatten)]
+        tx: TxArgs,
+    },
+}
+
+#[derive(clap::Args)]
+pub struct QuotaArgs {
+    /// Percent (0–100) of the channel value that may leave per window.
+    #[arg(long)]
+    max_percent_send: u8,
+    /// Percent (0–100) of the channel value that may arrive per window.
+    #[arg(long)]
+    max_percent_recv: u8,
+    #[arg(long)]
+    duration_hours: u64,
 }
 
 #[derive(clap::Subcommand)]
@@ -350,6 +414,92 @@ pub async fn run(g: &Global, cmd: TxCmd) -> Result<()> {
                 Any {
                     type_url: estuary_upgrade::MSG_CANCEL_UPGRADE.into(),
                     value: msg.encode_to_vec(),
+                },
+                tx,
+            )
+        }
+        TxCmd::Ratelimit(cmd) => {
+            use estuary_ibc::rate_limit::{types, *};
+            let (type_url, denom, channel, quota, from, tx) = match cmd {
+                RateLimitTx::AddRateLimit {
+                    denom,
+                    channel_or_client_id,
+                    quota,
+                    from,
+                    tx,
+                } => (
+                    MSG_ADD_RATE_LIMIT,
+                    denom,
+                    channel_or_client_id,
+                    Some(quota),
+                    from,
+                    tx,
+                ),
+                RateLimitTx::UpdateRateLimit {
+                    denom,
+                    channel_or_client_id,
+                    quota,
+                    from,
+                    tx,
+                } => (
+                    MSG_UPDATE_RATE_LIMIT,
+                    denom,
+                    channel_or_client_id,
+                    Some(quota),
+                    from,
+                    tx,
+                ),
+                RateLimitTx::RemoveRateLimit {
+                    denom,
+                    channel_or_client_id,
+                    from,
+                    tx,
+                } => (
+                    MSG_REMOVE_RATE_LIMIT,
+                    denom,
+                    channel_or_client_id,
+                    None,
+                    from,
+                    tx,
+                ),
+                RateLimitTx::ResetRateLimit {
+                    denom,
+                    channel_or_client_id,
+                    from,
+                    tx,
+                } => (
+                    MSG_RESET_RATE_LIMIT,
+                    denom,
+                    channel_or_client_id,
+                    None,
+                    from,
+                    tx,
+                ),
+            };
+            let signer =
+                super::genesis::resolve_address(&from, &tx.keyring.open(&g.home()))?.to_bech32();
+            let value = match quota {
+                Some(q) => types::MsgAddRateLimit {
+                    signer,
+                    denom,
+                    channel_or_client_id: channel,
+                    max_percent_send: q.max_percent_send.to_string(),
+                    max_percent_recv: q.max_percent_recv.to_string(),
+                    duration_hours: q.duration_hours,
+                }
+                .encode_to_vec(),
+                None => types::MsgRemoveRateLimit {
+                    signer,
+                    denom,
+                    channel_or_client_id: channel,
+                }
+                .encode_to_vec(),
+            };
+            (
+                from,
+                Any {
+                    type_url: type_url.into(),
+                    value,
                 },
                 tx,
             )

@@ -31,6 +31,9 @@ pub enum TransferError {
     Bank(String),
     #[error("store: {0}")]
     Store(String),
+    /// Refused by the rate limiter (ibc-go's `ratelimit` codespace and code).
+    #[error("{log}")]
+    RateLimited { code: u32, log: String },
 }
 
 impl TransferError {
@@ -46,6 +49,7 @@ impl TransferError {
             TransferError::InvalidMemo(_) => 11,
             TransferError::EscrowShort { .. } | TransferError::Bank(_) => 5,
             TransferError::Store(_) => 1,
+            TransferError::RateLimited { code, .. } => *code,
         }
     }
 }

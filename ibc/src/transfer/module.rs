@@ -22,6 +22,7 @@ use crate::genesis::IbcParams;
 use crate::ics20::{
     error_ack, escrow_address, success_ack, voucher_denom, PacketData, PORT, VERSION,
 };
+use crate::rate_limit;
 
 pub struct TransferModule<'a> {
     state: SharedState<'a>,
@@ -184,6 +185,22 @@ impl<'a> TransferModule<'a> {
         let (port_b, chan_b) = (packet.port_id_on_b.as_str(), packet.chan_id_on_b.as_str());
         let mut guard = self.state.borrow_mut();
         let state: &mut dyn StateWrite = &mut **guard;
+        // The rate limiter first (a refusal is this packet's error acknowledgement), its count
+        // written only once the tokens are credited.
+        let counted = rate_limit::check_recv(
+            state,
+            &rate_limit::PacketFlow {
+                channel: chan_b,
+                denom: rate_limit::recv_denom(
+                    &data.denom,
+                    (packet.port_id_on_a.as_str(), packet.chan_id_on_a.as_str()),
+                    (port_b, chan_b),
+                ),
+                amount,
+                sender: &data.sender,
+                receiver: &data.receiver,
+            },
+        )?;
         let mut events = Vec::new();
         if let Some(unprefixed) = data.denom.strip_prefix(&source) {
             // The tokens are coming home: release what this channel holds in escrow.
@@ -209,7 +226,31 @@ impl<'a> TransferModule<'a> {
                 ));
             }
         }
+        rate_limit::commit_recv(state, counted)?;
         Ok(events)
+    }
+
+    /// A sent packet's end for the rate limiter (ibc-go's ack and timeout hooks).
+    fn sent_packet_finished(
+        &self,
+        packet: &Packet,
+        data: &PacketData,
+        refunded: bool,
+    ) -> Result<(), TransferError> {
+        let amount = parse_amount(&data.amount)?;
+        let mut guard = self.state.borrow_mut();
+        rate_limit::on_send_finished(
+            &mut **guard,
+            &rate_limit::PacketFlow {
+                channel: packet.chan_id_on_a.as_str(),
+                denom: rate_limit::send_denom(&data.denom),
+                amount,
+                sender: &data.sender,
+                receiver: &data.receiver,
+            },
+            u64::from(packet.seq_on_a),
+            refunded,
+        )
     }
 
     /// Gives the sender back exactly what sending took: escrow released, or vouchers re-minted.
@@ -389,6 +430,10 @@ impl Module for TransferModule<'_> {
             &data,
             &[("acknowledgement", ack_text)],
         )];
+        let refunded = parsed.get("error").is_some();
+        if let Err(e) = self.sent_packet_finished(packet, &data, refunded) {
+            return (extras(events), Err(app_err(e)));
+        }
         if let Some(err) = parsed.get("error").and_then(|e| e.as_str()) {
             if let Err(e) = self.refund(packet, &data) {
                 return (extras(events), Err(app_err(e)));
@@ -421,7 +466,10 @@ impl Module for TransferModule<'_> {
             Ok(d) => d,
             Err(e) => return (ModuleExtras::empty(), Err(app_err(e))),
         };
-        if let Err(e) = self.refund(packet, &data) {
+        if let Err(e) = self
+            .refund(packet, &data)
+            .and_then(|()| self.sent_packet_finished(packet, &data, true))
+        {
             return (ModuleExtras::empty(), Err(app_err(e)));
         }
         let ev = event(

@@ -79,6 +79,11 @@ pub fn transfer_amino_json(m: &MsgTransfer) -> TxResult<serde_json::Value> {
 fn transfer_err(e: TransferError) -> TxError {
     match e {
         TransferError::Store(m) => TxError::Internal(m),
+        TransferError::RateLimited { code, log } => TxError::Module {
+            codespace: "ratelimit",
+            code,
+            log,
+        },
         other => TxError::Module {
             codespace: "transfer",
             code: other.code(),
@@ -153,6 +158,20 @@ pub fn deliver_transfer(ctx: &mut TxContext<'_>, m: &MsgTransfer, host: HostInfo
             .map_err(|e| TxError::InvalidRequest(e.to_string()))?;
 
         let full = full_denom(&**shared.borrow(), coin.denom.as_str()).map_err(transfer_err)?;
+        // The rate limiter (ibc-go's middleware sits in the same place: before the packet goes
+        // out, in the sending transaction): refused past the quota, counted otherwise.
+        crate::rate_limit::on_send(
+            &mut **shared.borrow_mut(),
+            &crate::rate_limit::PacketFlow {
+                channel: channel.as_str(),
+                denom: crate::rate_limit::send_denom(&full),
+                amount,
+                sender: &m.sender,
+                receiver: &m.receiver,
+            },
+            u64::from(sequence),
+        )
+        .map_err(transfer_err)?;
         take_tokens(
             &mut **shared.borrow_mut(),
             &sender,

@@ -176,26 +176,41 @@ fn tally_result(
     Ok(pb::QueryTallyResultResponse { tally: Some(tally) })
 }
 
+/// The parameters, and the deprecated split form `params_type` names ("voting", "deposit",
+/// "tallying"), as the SDK answers: the other split forms unset, an unknown type refused.
 #[allow(deprecated)] // the split forms: deprecated, still filled by the SDK
 fn params(
     ctx: &QueryContext<'_>,
-    _req: pb::QueryParamsRequest,
+    req: pb::QueryParamsRequest,
 ) -> TxResult<pb::QueryParamsResponse> {
     let p = ctx.state.gov_params_proto()?;
-    // The deprecated split forms, filled as the SDK still fills them.
-    Ok(pb::QueryParamsResponse {
-        voting_params: Some(pb::VotingParams {
-            voting_period: p.voting_period,
-        }),
-        deposit_params: Some(pb::DepositParams {
-            min_deposit: p.min_deposit.clone(),
-            max_deposit_period: p.max_deposit_period,
-        }),
-        tally_params: Some(pb::TallyParams {
-            quorum: p.quorum.clone(),
-            threshold: p.threshold.clone(),
-            veto_threshold: p.veto_threshold.clone(),
-        }),
-        params: Some(p),
-    })
+    let mut out = pb::QueryParamsResponse::default();
+    match req.params_type.as_str() {
+        "" => {}
+        "voting" => {
+            out.voting_params = Some(pb::VotingParams {
+                voting_period: p.voting_period,
+            })
+        }
+        "deposit" => {
+            out.deposit_params = Some(pb::DepositParams {
+                min_deposit: p.min_deposit.clone(),
+                max_deposit_period: p.max_deposit_period,
+            })
+        }
+        "tallying" => {
+            out.tally_params = Some(pb::TallyParams {
+                quorum: p.quorum.clone(),
+                threshold: p.threshold.clone(),
+                veto_threshold: p.veto_threshold.clone(),
+            })
+        }
+        other => {
+            return Err(TxError::InvalidRequest(format!(
+                "unknown params type: {other}"
+            )))
+        }
+    }
+    out.params = Some(p);
+    Ok(out)
 }
