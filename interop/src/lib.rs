@@ -336,6 +336,18 @@ impl Localnet {
             .expect("running a localnet script")
     }
 
+    /// [`Localnet::script`] with more environment, e.g. `ESTUARYD` naming another estuaryd for
+    /// `up` to start the nodes with (an upgraded binary).
+    pub fn script_with(&self, name: &str, args: &[&str], env: &[(&str, &str)]) -> Output {
+        Command::new(root().join("localnet").join(name))
+            .args(args)
+            .envs(Self::env(self.dir.path(), self.opts))
+            .envs(env.iter().copied())
+            .stdin(Stdio::null())
+            .output()
+            .expect("running a localnet script")
+    }
+
     pub fn dir(&self) -> &Path {
         self.dir.path()
     }

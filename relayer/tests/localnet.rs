@@ -1561,3 +1561,120 @@ fn rate_limits_refuse_sends_and_error_ack_receives_past_the_quota() {
         serde_json::json!([])
     );
 }
+
+/// An upgrade at a height on chain A with packets in flight both ways on the IBC link: A stops
+/// at the height with the packets still unrelayed, is started again on the binary that has the
+/// upgrade's handler (which migrates), and the relayer delivers every packet exactly once
+/// across the upgrade; the link needs no new client (same chain id, no revision bump).
+#[test]
+fn packets_in_flight_across_an_upgrade_land_once() {
+    if estuary_interop::skip_without(
+        "packets_in_flight_across_an_upgrade_land_once",
+        &[
+            estuary_interop::Tool::Cometbft,
+            estuary_interop::Tool::UpgradeTestBinary,
+        ],
+    ) {
+        return;
+    }
+    const NAME: &str = "estuary-test-upgrade";
+    let mut net = Localnet::up(Options::new());
+    let (a, b) = (net.chain_id(0), net.chain_id(1));
+    let (alice_a, bob_a, bob_b) = (
+        net.address(0, "alice"),
+        net.address(0, "bob"),
+        net.address(1, "bob"),
+    );
+    let v = voucher();
+    let v_on_a = estuary_interop::voucher("transfer/channel-0/stake");
+    let alice_before = net.balance(0, &alice_a, "stake");
+    // In flight both ways when A stops: the relayer is down.
+    net.stop_relayer();
+    net.transfer(0, "alice", "channel-0", &bob_b, "500stake", &[]);
+    net.transfer(1, "alice", "channel-0", &bob_a, "300stake", &[]);
+    let height = net.latest_height(0) + 6;
+    net.ok(
+        0,
+        &[
+            "tx",
+            "upgrade",
+            "software-upgrade",
+            NAME,
+            "--upgrade-height",
+            &height.to_string(),
+            "--upgrade-info",
+            "v2",
+            "--from",
+            "alice",
+            "--wait",
+        ],
+    );
+    let pid: i32 = std::fs::read_to_string(net.dir().join("a0.estuaryd.pid"))
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    wait_until(
+        "A's node stops at the upgrade height",
+        Duration::from_secs(60),
+        || {
+            !std::path::Path::new(&format!("/proc/{pid}")).exists()
+                || std::fs::read_to_string(format!("/proc/{pid}/stat"))
+                    .is_ok_and(|s| s.split_whitespace().nth(2) == Some("Z"))
+        },
+    );
+    let log = std::fs::read_to_string(net.dir().join("a0.log")).unwrap();
+    assert!(
+        log.contains(&format!("UPGRADE \"{NAME}\" NEEDED at height: {height}")),
+        "A did not stop for the upgrade"
+    );
+    assert_eq!(net.balance(1, &bob_b, &v), 0, "nothing was relayed yet");
+
+    // Every process down, then up again with A (and B, which has no plan) on the binary that
+    // knows the upgrade; the relayer resumes.
+    let down = net.script("down", &[]);
+    assert!(
+        down.status.success(),
+        "{}",
+        String::from_utf8_lossy(&down.stderr)
+    );
+    let upgraded = estuary_interop::workspace_bin("estuaryd-upgrade-test");
+    let up = net.script_with("up", &[], &[("ESTUARYD", upgraded.to_str().unwrap())]);
+    assert!(
+        up.status.success(),
+        "resuming on v2:\n{}",
+        String::from_utf8_lossy(&up.stderr)
+    );
+    wait_until(
+        "both in-flight packets delivered",
+        Duration::from_secs(90),
+        || net.balance(1, &bob_b, &v) == 500 && net.balance(0, &bob_a, &v_on_a) == 300,
+    );
+    wait_until("acks back on both sides", Duration::from_secs(60), || {
+        net.pending(0, "channel-0").is_empty() && net.pending(1, "channel-0").is_empty()
+    });
+    let applied: serde_json::Value =
+        serde_json::from_str(&net.ok(0, &["query", "upgrade", "applied-plan", NAME, "-o", "json"]))
+            .unwrap();
+    assert_eq!(applied["height"], height.to_string());
+    // After the upgrade the link goes on; nothing was delivered twice.
+    net.transfer(0, "alice", "channel-0", &bob_b, "200stake", &[]);
+    wait_until(
+        "a transfer after the upgrade",
+        Duration::from_secs(60),
+        || net.balance(1, &bob_b, &v) == 700,
+    );
+    assert_eq!(net.balance(0, &bob_a, &v_on_a), 300);
+    assert_eq!(net.balance(0, &alice_a, "stake"), alice_before - 700);
+    assert_conserved(&net);
+    let audit: serde_json::Value =
+        serde_json::from_str(&net.relayer_cmd(&["audit", a, b, "-o", "json"])).unwrap();
+    assert!(
+        audit
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|l| l["balanced"] == true),
+        "{audit}"
+    );
+}
