@@ -1113,6 +1113,7 @@ impl Net {
                                     amount: "100".into(),
                                 }],
                                 proposer: me,
+                                metadata: "generated".into(),
                                 title: "generated".into(),
                                 summary: "generated messages".into(),
                                 ..Default::default()

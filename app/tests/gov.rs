@@ -167,7 +167,7 @@ fn submit(proposer: &Address, msgs: Vec<Any>, deposit: u128) -> Any {
                 .collect(),
             initial_deposit: if deposit > 0 { coins(deposit) } else { vec![] },
             proposer: proposer.to_bech32(),
-            metadata: String::new(),
+            metadata: "ipfs://proposal".into(),
             title: "a proposal".into(),
             summary: "what it does".into(),
             expedited: false,
@@ -531,6 +531,19 @@ fn a_proposal_message_must_be_signed_by_gov_alone() {
     assert_eq!(
         (out.tx_results[0].codespace.as_str(), out.tx_results[0].code),
         ("gov", 10)
+    );
+    // A proposal that runs nothing must say something (metadata), as the SDK requires.
+    let mut silent =
+        pb::MsgSubmitProposal::decode(submit(&addr(&proposer), vec![], DEPOSIT).value.as_slice())
+            .unwrap();
+    silent.metadata.clear();
+    let out = g.chain.submit(
+        &proposer,
+        vec![any(estuary_gov::MSG_SUBMIT_PROPOSAL, silent)],
+    );
+    assert_eq!(
+        (out.tx_results[0].codespace.as_str(), out.tx_results[0].code),
+        ("gov", 11)
     );
     assert_eq!(
         g.chain.balance(&gov_authority()),

@@ -49,7 +49,7 @@ fn cosmjs_sends_with_auto_gas_direct_and_amino_signing_and_reads_back() {
     let proposal = net.dir().join("text-proposal.json");
     std::fs::write(
         &proposal,
-        r#"{"title": "cosmjs votes", "summary": "a text proposal", "deposit": "10000000stake"}"#,
+        r#"{"title": "cosmjs votes", "summary": "a text proposal", "metadata": "ipfs://cosmjs", "deposit": "10000000stake"}"#,
     )
     .unwrap();
     net.ok(

@@ -7,6 +7,7 @@ pub const UNKNOWN_PROPOSAL: u32 = 2;
 pub const INACTIVE_PROPOSAL: u32 = 3;
 pub const INVALID_GENESIS: u32 = 8;
 pub const UNROUTABLE_PROPOSAL_MSG: u32 = 10;
+pub const NO_PROPOSAL_MSGS: u32 = 11;
 pub const INVALID_PROPOSAL_MSG: u32 = 12;
 pub const INVALID_SIGNER: u32 = 13;
 pub const INVALID_VOTE: u32 = 15;

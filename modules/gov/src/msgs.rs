@@ -191,6 +191,13 @@ impl SubmitProposal {
                 "expedited proposals are not supported: invalid proposal",
             ));
         }
+        // A proposal that runs nothing (a text proposal) must say something (the SDK's rule).
+        if raw.messages.is_empty() && raw.metadata.is_empty() {
+            return Err(gov_error(
+                NO_PROPOSAL_MSGS,
+                "either metadata or Msgs length must be non-nil: no messages proposed",
+            ));
+        }
         if raw.messages.len() > MAX_PROPOSAL_MSGS {
             return Err(gov_error(
                 INVALID_PROPOSAL,
