@@ -425,6 +425,21 @@ fn only_operators_vote_and_only_during_voting() {
         "inactive"
     );
     let proposer = key(g.proposer);
+    let dust = any(
+        estuary_gov::MSG_DEPOSIT,
+        pb::MsgDeposit {
+            proposal_id: id,
+            depositor: addr(&proposer).to_bech32(),
+            amount: coins(9),
+        },
+    );
+    let out = g.chain.submit(&proposer, vec![dust]);
+    assert_eq!(
+        (out.tx_results[0].codespace.as_str(), out.tx_results[0].code),
+        ("gov", 17),
+        "below 1% of the minimum: {}",
+        out.tx_results[0].log
+    );
     let deposit = any(
         estuary_gov::MSG_DEPOSIT,
         pb::MsgDeposit {

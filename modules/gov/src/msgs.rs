@@ -392,6 +392,35 @@ impl Msg for Deposit {
 
     fn execute(&self, ctx: &mut TxContext<'_>) -> TxResult {
         let now = ctx.block.time_unix_nanos;
+        // The SDK's `min_deposit_ratio` (0.01 by default): a later deposit brings at least
+        // that share of the minimum, so a proposal cannot be kept alive with dust.
+        let params = ctx.state().gov_params_proto()?;
+        let ratio = match params.min_deposit_ratio.as_str() {
+            "" => Dec(0),
+            r => Dec::parse(r)?,
+        };
+        for min in coins_of(&params.min_deposit)? {
+            let floor = crate::dec::mul_floor(min.amount, ratio);
+            let given = self
+                .amount
+                .iter()
+                .find(|c| c.denom == min.denom)
+                .map_or(0, |c| c.amount);
+            if floor > 0 && given < floor {
+                return Err(gov_error(
+                    MIN_DEPOSIT_TOO_SMALL,
+                    format!(
+                        "received {} but need at least {floor}{}: minimum deposit is too small",
+                        self.amount
+                            .iter()
+                            .map(ToString::to_string)
+                            .collect::<Vec<_>>()
+                            .join(","),
+                        min.denom
+                    ),
+                ));
+            }
+        }
         for e in add_deposit(
             ctx.state,
             self.proposal_id,
