@@ -78,7 +78,10 @@ impl Tool {
                 "ESTUARY_COMETBFT_FLUSH_FIX",
                 "./scripts/setup --cometbft-flush-fix, or ESTUARY_TEST_FLUSH_FIX=1 ./scripts/test",
             ),
-            Tool::Simd => at("simd", "ESTUARY_SIMD", "./scripts/build-simd"),
+            Tool::Simd => match simd_version() {
+                "v11" => at("simd-v11", "ESTUARY_SIMD", "./scripts/build-simd"),
+                _ => at("simd", "ESTUARY_SIMD", "./scripts/build-simd"),
+            },
             Tool::Hermes => at("hermes", "ESTUARY_HERMES", "./scripts/build-hermes"),
             Tool::ChainInfoCheck => node_project("chain-info", "@keplr-wallet/chain-validator"),
             Tool::Netns => netns_available(),
@@ -229,8 +232,20 @@ pub fn relayer_bin() -> PathBuf {
     workspace_bin("estuary-relayer")
 }
 
+/// The ibc-go counterparty the interop tests run: `ESTUARY_SIMD_VERSION=v11` picks simd
+/// v11.2.0 (`.bin/simd-v11`), anything else v8.8.0 (`.bin/simd`); `ESTUARY_SIMD` names a binary.
+pub fn simd_version() -> &'static str {
+    match std::env::var("ESTUARY_SIMD_VERSION").as_deref() {
+        Ok("v11") => "v11",
+        _ => "v8",
+    }
+}
+
 pub fn simd_bin() -> PathBuf {
-    tool("simd", "ESTUARY_SIMD", "scripts/build-simd")
+    match simd_version() {
+        "v11" => tool("simd-v11", "ESTUARY_SIMD", "scripts/build-simd"),
+        _ => tool("simd", "ESTUARY_SIMD", "scripts/build-simd"),
+    }
 }
 
 pub fn hermes_bin() -> PathBuf {
@@ -282,6 +297,7 @@ impl Localnet {
         ];
         if opts.simd {
             args.push("--with-simd".into());
+            args.push(simd_version().into());
         }
         if !opts.relayer {
             args.push("--no-relayer".into());
@@ -582,15 +598,25 @@ impl Localnet {
         self.balance(chain, &self.escrow_address(chain, channel), denom)
     }
 
-    /// The `(path, base_denom)` the chain records for `ibc/<hash>`.
+    /// The `(path, base_denom)` the chain records for `ibc/<hash>`: `DenomTrace` (ibc-go up to
+    /// v9, Estuary), else `Denom` (ibc-go v10 on, which answers only that).
     pub fn denom_trace(&self, chain: usize, voucher: &str) -> (String, String) {
         let hash = voucher.strip_prefix("ibc/").expect("an ibc/ denom");
-        let r: transfer::QueryDenomTraceResponse = self.query(
-            chain,
-            &transfer::QueryDenomTraceRequest { hash: hash.into() },
-        );
-        let t = r.denom_trace.expect("a denom trace");
-        (t.path, t.base_denom)
+        let node = self.node(chain);
+        let req = transfer::QueryDenomTraceRequest { hash: hash.into() };
+        if let Ok(r) = rt().block_on(node.query_typed(&req)) {
+            let t = r.denom_trace.expect("a denom trace");
+            return (t.path, t.base_denom);
+        }
+        let r = self.query(chain, &denom_v10::QueryDenomRequest { hash: hash.into() });
+        let d = r.denom.expect("a denom");
+        let path = d
+            .trace
+            .iter()
+            .map(|h| format!("{}/{}", h.port_id, h.channel_id))
+            .collect::<Vec<_>>()
+            .join("/");
+        (path, d.base)
     }
 
     /// Sequences of packets sent on `channel` whose commitment is still stored (not yet acked
@@ -871,4 +897,44 @@ pub fn rt() -> tokio::runtime::Runtime {
         .enable_all()
         .build()
         .expect("tokio runtime")
+}
+
+/// ibc-go v10+'s `Denom` query (ICS-20 denoms as a base and hops), which ibc-proto does not
+/// carry: field numbers as ibc-go's `transfer/v1/token.proto` and `query.proto`.
+pub mod denom_v10 {
+    #[derive(Clone, PartialEq, prost::Message)]
+    pub struct Hop {
+        #[prost(string, tag = "1")]
+        pub port_id: String,
+        #[prost(string, tag = "2")]
+        pub channel_id: String,
+    }
+    #[derive(Clone, PartialEq, prost::Message)]
+    pub struct Denom {
+        #[prost(string, tag = "1")]
+        pub base: String,
+        #[prost(message, repeated, tag = "3")]
+        pub trace: Vec<Hop>,
+    }
+    #[derive(Clone, PartialEq, prost::Message)]
+    pub struct QueryDenomRequest {
+        #[prost(string, tag = "1")]
+        pub hash: String,
+    }
+    #[derive(Clone, PartialEq, prost::Message)]
+    pub struct QueryDenomResponse {
+        #[prost(message, optional, tag = "1")]
+        pub denom: Option<Denom>,
+    }
+    impl prost::Name for QueryDenomRequest {
+        const NAME: &'static str = "QueryDenomRequest";
+        const PACKAGE: &'static str = "ibc.applications.transfer.v1";
+    }
+    impl prost::Name for QueryDenomResponse {
+        const NAME: &'static str = "QueryDenomResponse";
+        const PACKAGE: &'static str = "ibc.applications.transfer.v1";
+    }
+    impl estuary_client::QueryRequest for QueryDenomRequest {
+        type Response = QueryDenomResponse;
+    }
 }

@@ -184,11 +184,23 @@ fn transfers_both_ways_timeouts_and_error_acks_with_simd() {
             net.chain_id(chain)
         );
     }
+    // simd's packet JSON: ibc-go up to v9 sorts the keys, as Estuary writes its own; v10 on
+    // writes them in declaration order. Estuary reads either (the bytes are the sender's to
+    // choose: the commitment is over them).
     let from_simd = net.sent_packet(SIMD, &simd_tx);
+    let expected = match estuary_interop::simd_version() {
+        "v11" => format!(
+            r#"{{"denom":"stake","amount":"44","sender":"{alice_s}","receiver":"{bob_e}"}}"#
+        ),
+        _ => format!(
+            r#"{{"amount":"44","denom":"stake","receiver":"{bob_e}","sender":"{alice_s}"}}"#
+        ),
+    };
     assert_eq!(
         String::from_utf8(from_simd.data).unwrap(),
-        format!(r#"{{"amount":"44","denom":"stake","receiver":"{bob_e}","sender":"{alice_s}"}}"#),
-        "simd's packet JSON, byte for byte as Estuary writes its own"
+        expected,
+        "simd {}'s packet JSON, byte for byte",
+        estuary_interop::simd_version()
     );
     assert_eq!(net.balance(EST, &alice_e, "stake"), alice_e_before - 55);
     assert_eq!(net.balance(SIMD, &alice_s, "stake"), alice_s_before - 44);

@@ -1,8 +1,13 @@
-# ibc-go's simd (v8.8.0, built by scripts/build-simd) as a localnet chain. Sourced by localnet/up.
+# ibc-go's simd (v8.8.0, or v11.2.0 with `--with-simd v11`; both built by scripts/build-simd) as a
+# localnet chain. Sourced by localnet/up.
 # One validator, the same CometBFT block settings as an Estuary node (timeout_commit, mempool),
 # minimum gas price 0, every port remapped to the chain's port block on loopback (CometBFT's
 # Prometheus metrics at base+5, as on an Estuary node).
-SIMD="${ESTUARY_SIMD:-$ESTUARY_BIN_DIR/simd}"
+if [ "${SIMD_VERSION:-v8}" = v11 ]; then
+  SIMD="${ESTUARY_SIMD:-$ESTUARY_BIN_DIR/simd-v11}"
+else
+  SIMD="${ESTUARY_SIMD:-$ESTUARY_BIN_DIR/simd}"
+fi
 
 simd_cmd() { "$SIMD" --home "$SIMD_HOME" "$@"; }
 

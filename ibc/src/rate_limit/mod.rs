@@ -39,6 +39,21 @@ pub struct RateLimitGenesis {
     pub rate_limits: Vec<GenesisRateLimit>,
     pub blacklisted_denoms: Vec<String>,
     pub whitelisted_address_pairs: Vec<GenesisAddressPair>,
+    /// Sends counted in their window, `channel/sequence/denom` (ibc-go's form).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub pending_send_packet_sequence_numbers: Vec<String>,
+    /// The hour epoch of an exported chain (a new chain starts its own at its first block).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hour_epoch: Option<GenesisHourEpoch>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GenesisHourEpoch {
+    pub epoch_number: u64,
+    /// Nanoseconds since the Unix epoch, as a decimal string.
+    pub epoch_start_time: String,
+    pub epoch_start_height: u64,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -112,6 +127,31 @@ impl Component for RateLimiting {
             }
             state.blacklist(denom)?;
         }
+        for id in &g.pending_send_packet_sequence_numbers {
+            let mut parts = id.splitn(3, '/');
+            let (Some(channel), Some(seq), Some(denom)) =
+                (parts.next(), parts.next(), parts.next())
+            else {
+                return Err(invalid(format!(
+                    "pending packet {id:?} is not channel/sequence/denom"
+                )));
+            };
+            let seq: u64 = seq
+                .parse()
+                .map_err(|_| invalid(format!("pending packet {id:?}")))?;
+            msgs::check_path(denom, channel).map_err(invalid)?;
+            state.set_pending_send(channel, denom, seq)?;
+        }
+        if let Some(e) = &g.hour_epoch {
+            state.set_hour_epoch(&HourEpoch {
+                number: e.epoch_number,
+                start_unix_nanos: e
+                    .epoch_start_time
+                    .parse()
+                    .map_err(|_| invalid("hour_epoch.epoch_start_time is not nanoseconds"))?,
+                start_height: e.epoch_start_height,
+            })?;
+        }
         for p in &g.whitelisted_address_pairs {
             if p.sender.contains('\0') || p.receiver.contains('\0') {
                 return Err(invalid("an allowlisted address holds NUL"));
@@ -150,6 +190,12 @@ impl Component for RateLimiting {
                     receiver: p.receiver,
                 })
                 .collect(),
+            pending_send_packet_sequence_numbers: state.pending_sends()?,
+            hour_epoch: state.hour_epoch()?.map(|e| GenesisHourEpoch {
+                epoch_number: e.number,
+                epoch_start_time: e.start_unix_nanos.to_string(),
+                epoch_start_height: e.start_height,
+            }),
         })
     }
 
