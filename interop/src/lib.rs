@@ -50,6 +50,8 @@ pub enum Tool {
     /// An estuaryd built with the test upgrade's handler (`estuaryd-upgrade-test` beside the
     /// workspace's binaries; `./scripts/test` builds it).
     UpgradeTestBinary,
+    /// ibc-go v11.2.0's simd (`.bin/simd-v11`, `scripts/build-simd`), whatever the default simd.
+    SimdV11,
     /// Root and `ip netns`: network namespaces, each node on its own "host".
     Netns,
     /// CometBFT built with the socket client's flush period fixed
@@ -78,6 +80,7 @@ impl Tool {
                 "ESTUARY_COMETBFT_FLUSH_FIX",
                 "./scripts/setup --cometbft-flush-fix, or ESTUARY_TEST_FLUSH_FIX=1 ./scripts/test",
             ),
+            Tool::SimdV11 => at("simd-v11", "ESTUARY_SIMD_V11", "./scripts/build-simd"),
             Tool::Simd => match simd_version() {
                 "v11" => at("simd-v11", "ESTUARY_SIMD", "./scripts/build-simd"),
                 _ => at("simd", "ESTUARY_SIMD", "./scripts/build-simd"),
@@ -259,6 +262,9 @@ pub struct Options {
     pub validators: usize,
     /// Chain B is ibc-go's simd instead of a second Estuary chain.
     pub simd: bool,
+    /// That simd is v11.2.0 whatever `ESTUARY_SIMD_VERSION` says (for what only v11 has: the
+    /// packet-forward middleware).
+    pub simd_v11: bool,
     /// Link the chains and start the bundled relayer (false: chains only, e.g. for Hermes).
     pub relayer: bool,
 }
@@ -275,6 +281,7 @@ impl Options {
             base: free_base(),
             validators: 1,
             simd: false,
+            simd_v11: false,
             relayer: true,
         }
     }
@@ -297,7 +304,7 @@ impl Localnet {
         ];
         if opts.simd {
             args.push("--with-simd".into());
-            args.push(simd_version().into());
+            args.push(if opts.simd_v11 { "v11" } else { simd_version() }.into());
         }
         if !opts.relayer {
             args.push("--no-relayer".into());
@@ -336,7 +343,12 @@ impl Localnet {
             ),
         ];
         if opts.simd {
-            env.push(("ESTUARY_SIMD".into(), simd_bin().display().to_string()));
+            let bin = if opts.simd_v11 {
+                tool("simd-v11", "ESTUARY_SIMD_V11", "scripts/build-simd")
+            } else {
+                simd_bin()
+            };
+            env.push(("ESTUARY_SIMD".into(), bin.display().to_string()));
         }
         env
     }
@@ -417,7 +429,12 @@ impl Localnet {
     /// `simd --home <simd home> <args>` (add `--node` yourself for queries and transactions).
     pub fn simd(&self, args: &[&str]) -> Output {
         assert!(self.opts.simd, "this localnet has no simd");
-        Command::new(simd_bin())
+        let bin = if self.opts.simd_v11 {
+            tool("simd-v11", "ESTUARY_SIMD_V11", "scripts/build-simd")
+        } else {
+            simd_bin()
+        };
+        Command::new(bin)
             .arg("--home")
             .arg(self.home(1, 0))
             .args(args)

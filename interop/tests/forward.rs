@@ -1,0 +1,154 @@
+//! Packet forwarding (ibc-go's packet-forward middleware, memo
+//! `{"forward":{"receiver","port","channel","timeout","retries"}}`) with Estuary as the source of
+//! a two-hop transfer through ibc-go v11.2.0's simd: Estuary →(channel-0) simd →(channel-1)
+//! Estuary, the bundled relayer on both channels. The tokens land with the two-hop trace and
+//! the original packet is acknowledged only when the second hop is; a second hop that fails or
+//! times out refunds the sender on Estuary, exactly once.
+
+use std::time::{Duration, Instant};
+
+use estuary_interop::{voucher, wait_until, Localnet, Options};
+
+const WAIT: Duration = Duration::from_secs(120);
+
+/// The localnet's relayer config with its one path (every channel) replaced by a path over
+/// `channels` only.
+fn paths_config(net: &Localnet, name: &str, channels: &[&str]) -> std::path::PathBuf {
+    let full = std::fs::read_to_string(net.dir().join("relayer.toml")).unwrap();
+    let base = full.split("[[paths]]").next().unwrap();
+    let list = channels
+        .iter()
+        .map(|c| format!("\"{c}\""))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let text = format!(
+        "{base}\n[[paths]]\na = \"{}\"\nb = \"{}\"\nchannels = [{list}]\n",
+        net.chain_id(0),
+        net.chain_id(1)
+    );
+    let path = net.dir().join(name);
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+fn forward_memo(receiver: &str, extra: &str) -> String {
+    format!(
+        r#"{{"forward":{{"receiver":"{receiver}","port":"transfer","channel":"channel-1"{extra}}}}}"#
+    )
+}
+
+#[test]
+fn two_hop_transfers_through_simd_v11_land_or_refund_once() {
+    if estuary_interop::skip_without(
+        "two_hop_transfers_through_simd_v11_land_or_refund_once",
+        &[
+            estuary_interop::Tool::Cometbft,
+            estuary_interop::Tool::SimdV11,
+        ],
+    ) {
+        return;
+    }
+    let mut net = Localnet::up(Options {
+        simd: true,
+        simd_v11: true,
+        ..Options::new()
+    });
+    net.stop_relayer();
+    let (a, b) = (net.chain_id(0), net.chain_id(1));
+    // A second channel between the same two chains: channel-1 on both.
+    net.relayer_cmd(&["create", "channel", a, b]);
+    let both = paths_config(&net, "both.toml", &["channel-0", "channel-1"]);
+    net.start_relayer_with(&both, &["start"]);
+
+    let (alice, bob) = (net.address(0, "alice"), net.address(0, "bob"));
+    let two_hop = voucher("transfer/channel-1/transfer/channel-0/stake");
+    let alice_start = net.balance(0, &alice, "stake");
+
+    // 1. Estuary → simd → Estuary: bob receives the two-hop voucher; the original packet is
+    //    acknowledged once the second hop is.
+    let sent_at = (Instant::now(), net.latest_height(0));
+    net.transfer(
+        0,
+        "alice",
+        "channel-0",
+        "pfm",
+        "1000stake",
+        &["--memo", &forward_memo(&bob, "")],
+    );
+    wait_until("the two-hop voucher on Estuary", WAIT, || {
+        net.balance(0, &bob, &two_hop) == 1000
+    });
+    wait_until("the original packet acknowledged", WAIT, || {
+        net.pending(0, "channel-0").is_empty()
+    });
+    let (secs, blocks) = (
+        sent_at.0.elapsed().as_secs_f64(),
+        net.latest_height(0) - sent_at.1,
+    );
+    eprintln!("two-hop transfer Estuary → simd v11 → Estuary: send to final ack within {blocks} blocks of Estuary, {secs:.1} s (bundled relayer on both channels)");
+    let (path, base) = net.denom_trace(0, &two_hop);
+    assert_eq!(
+        (path.as_str(), base.as_str()),
+        ("transfer/channel-1/transfer/channel-0", "stake")
+    );
+    assert_eq!(
+        net.escrowed(0, "channel-0", "stake"),
+        1000,
+        "escrowed on the first hop"
+    );
+    assert_eq!(net.balance(0, &alice, "stake"), alice_start - 1000);
+
+    // 2. A second hop that fails (a receiver Estuary refuses): the error ack comes back through
+    //    simd's middleware and alice is refunded once.
+    net.transfer(
+        0,
+        "alice",
+        "channel-0",
+        "pfm",
+        "300stake",
+        &["--memo", &forward_memo("not-an-address", "")],
+    );
+    wait_until("the failed forward settled", WAIT, || {
+        net.pending(0, "channel-0").is_empty() && net.pending(1, "channel-1").is_empty()
+    });
+    wait_until("alice refunded", WAIT, || {
+        net.balance(0, &alice, "stake") == alice_start - 1000
+    });
+    assert_eq!(net.balance(0, &bob, &two_hop), 1000, "nothing more landed");
+    assert_eq!(net.escrowed(0, "channel-0", "stake"), 1000);
+
+    // 3. A second hop that times out: only channel-0 is relayed until the forwarded packet's
+    //    5 s timeout has passed; then its timeout comes back and alice is refunded once.
+    net.stop_relayer();
+    let only_0 = paths_config(&net, "only0.toml", &["channel-0"]);
+    net.start_relayer_with(&only_0, &["start"]);
+    net.transfer(
+        0,
+        "alice",
+        "channel-0",
+        "pfm",
+        "200stake",
+        &[
+            "--memo",
+            &forward_memo(&bob, r#","timeout":"5s","retries":0"#),
+        ],
+    );
+    wait_until("the forwarded packet sent on simd", WAIT, || {
+        !net.pending(1, "channel-1").is_empty()
+    });
+    std::thread::sleep(Duration::from_secs(8));
+    net.stop_relayer();
+    net.start_relayer_with(&both, &["start"]);
+    wait_until("the timed-out forward settled", WAIT, || {
+        net.pending(0, "channel-0").is_empty() && net.pending(1, "channel-1").is_empty()
+    });
+    wait_until("alice refunded after the timeout", WAIT, || {
+        net.balance(0, &alice, "stake") == alice_start - 1000
+    });
+    assert_eq!(net.balance(0, &bob, &two_hop), 1000);
+    assert_eq!(
+        net.escrowed(0, "channel-0", "stake"),
+        1000,
+        "escrow holds only what landed"
+    );
+}
