@@ -1152,6 +1152,33 @@ fn rate_limit_msg(type_url: &str, signer: &str, denom: &str, send: &str, recv: &
     }
 }
 
+/// A `MsgSubmitProposal` from `side`'s user carrying `msgs`, with a deposit of 10stake (the
+/// minimum on these chains).
+fn proposal(side: &Side, msgs: Vec<Any>, metadata: &str) -> Any {
+    let submit = cosmrs::proto::cosmos::gov::v1::MsgSubmitProposal {
+        messages: msgs
+            .into_iter()
+            .map(|m| cosmrs::proto::Any {
+                type_url: m.type_url,
+                value: m.value,
+            })
+            .collect(),
+        initial_deposit: vec![cosmrs::proto::cosmos::base::v1beta1::Coin {
+            denom: "stake".into(),
+            amount: "10".into(),
+        }],
+        proposer: side.signer(),
+        metadata: metadata.into(),
+        title: "a proposal".into(),
+        summary: "what it does".into(),
+        ..Default::default()
+    };
+    Any {
+        type_url: estuary_gov::MSG_SUBMIT_PROPOSAL.into(),
+        value: submit.encode_to_vec(),
+    }
+}
+
 fn limit_of(side: &Side, denom: &str) -> Option<estuary_ibc::rate_limit::Limit> {
     estuary_ibc::rate_limit::RateLimitReader::rate_limit(side.app.storage(), CHAN, denom).unwrap()
 }
@@ -1307,24 +1334,7 @@ fn governance_adds_and_removes_a_rate_limit() {
     let gov_account = estuary_validators::gov_authority().to_bech32();
     let propose_and_pass = |side: &mut Side, msg: Any| {
         let id = estuary_gov::GovReader::next_proposal_id(side.app.storage()).unwrap();
-        let submit = gov::MsgSubmitProposal {
-            messages: vec![cosmrs::proto::Any {
-                type_url: msg.type_url,
-                value: msg.value,
-            }],
-            initial_deposit: vec![cosmrs::proto::cosmos::base::v1beta1::Coin {
-                denom: "stake".into(),
-                amount: "10".into(),
-            }],
-            proposer: side.signer(),
-            title: "rate limit".into(),
-            summary: "stake on channel-0".into(),
-            ..Default::default()
-        };
-        side.ok(vec![Any {
-            type_url: estuary_gov::MSG_SUBMIT_PROPOSAL.into(),
-            value: submit.encode_to_vec(),
-        }]);
+        side.ok(vec![proposal(side, vec![msg], "")]);
         let vote = gov::MsgVote {
             proposal_id: id,
             voter: side.signer(),
@@ -1370,7 +1380,6 @@ fn governance_adds_and_removes_a_rate_limit() {
 /// substore (whose clients, connections and channels the `ibc` slice does not export yet).
 #[test]
 fn an_export_with_rate_limits_and_a_proposal_imports_to_the_same_state() {
-    use cosmrs::proto::cosmos::gov::v1 as gov;
     use estuary_ibc::rate_limit::MSG_ADD_RATE_LIMIT;
     let mut l = Link::new();
     let admin_a = l.a.signer();
@@ -1382,21 +1391,7 @@ fn an_export_with_rate_limits_and_a_proposal_imports_to_the_same_state() {
         "10",
     )]);
     l.a.ok(vec![transfer(&l.a, &l.b, "stake", 1_000, None, 1000)]);
-    let submit = gov::MsgSubmitProposal {
-        initial_deposit: vec![cosmrs::proto::cosmos::base::v1beta1::Coin {
-            denom: "stake".into(),
-            amount: "10".into(),
-        }],
-        proposer: l.a.signer(),
-        metadata: "ipfs://text".into(),
-        title: "text".into(),
-        summary: "a text proposal".into(),
-        ..Default::default()
-    };
-    l.a.ok(vec![Any {
-        type_url: estuary_gov::MSG_SUBMIT_PROPOSAL.into(),
-        value: submit.encode_to_vec(),
-    }]);
+    l.a.ok(vec![proposal(&l.a, vec![], "ipfs://text")]);
     let exported = l.a.app.modules().export_genesis(l.a.app.storage()).unwrap();
     assert_eq!(
         exported["ratelimit"]["pending_send_packet_sequence_numbers"],
