@@ -1320,7 +1320,14 @@ fn a_forked_counterparty_is_caught_by_the_witness_and_its_client_frozen() {
     let witnessed = f.config("relayer-witness.toml", |rpc| {
         format!("{rpc}witness_rpc = \"{fork_rpc}\"\n")
     });
+    // The relayer meets the conflicting header when it next updates A's client of B: one
+    // `clear` pass, timed from its start to the client frozen on A.
+    let started = std::time::Instant::now();
     let status = f.caught(&witnessed, "the witness");
+    eprintln!(
+        "misbehaviour: from the relayer's first look at the conflicting header to the frozen client: {:.1} s (one `clear` pass)",
+        started.elapsed().as_secs_f64()
+    );
     assert_eq!(status[1]["client_status"], "Active", "{status}");
     // Nothing more goes over the frozen client, from any relayer: B's packet stays undelivered.
     let again = f.clear(&f.net.dir().join("relayer.toml"));
