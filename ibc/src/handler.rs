@@ -183,12 +183,11 @@ fn deliver(ctx: &mut TxContext<'_>, type_url: &str, envelope: MsgEnvelope) -> Tx
         _ => None,
     };
     let host = host_info(ctx)?;
-    let params = host.params.clone();
     let (result, events, store_error) = {
         let state: &mut (dyn estuary_sdk::store::StateWrite + '_) = &mut *ctx.state;
         let shared = Rc::new(RefCell::new(state));
-        let mut ibc = IbcContext::new(shared.clone(), host);
-        let mut router = IbcRouter::new(shared, params);
+        let mut ibc = IbcContext::new(shared.clone(), host.clone());
+        let mut router = IbcRouter::new(shared, host);
         let result = match envelope {
             // ibc-rs's `dispatch` leaves recovery to the host (only governance may ask for it):
             // its handler, run here once the authority has been checked.

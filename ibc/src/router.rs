@@ -5,8 +5,7 @@ use ibc_core::router::module::Module;
 use ibc_core::router::router::Router;
 use ibc_core::router::types::module::ModuleId;
 
-use crate::context::SharedState;
-use crate::genesis::IbcParams;
+use crate::context::{HostInfo, SharedState};
 use crate::ics20::PORT;
 use crate::transfer::TransferModule;
 
@@ -15,9 +14,9 @@ pub struct IbcRouter<'a> {
 }
 
 impl<'a> IbcRouter<'a> {
-    pub fn new(state: SharedState<'a>, params: IbcParams) -> Self {
+    pub fn new(state: SharedState<'a>, host: HostInfo) -> Self {
         IbcRouter {
-            transfer: TransferModule::new(state, params),
+            transfer: TransferModule::new(state, host),
         }
     }
 }

@@ -152,3 +152,132 @@ fn two_hop_transfers_through_simd_v11_land_or_refund_once() {
         "escrow holds only what landed"
     );
 }
+
+/// Estuary as the hop: simd v11 → Estuary → simd v11 (in on channel-0, out on channel-1). The
+/// tokens land with the two-hop trace, Estuary's intermediate account keeps nothing, and the
+/// original packet is acknowledged only after the second hop is; a second hop that fails or
+/// times out is undone on Estuary and refunds the sender on simd, once.
+#[test]
+fn estuary_forwards_a_two_hop_transfer_and_refunds_what_the_next_hop_refuses() {
+    if estuary_interop::skip_without(
+        "estuary_forwards_a_two_hop_transfer_and_refunds_what_the_next_hop_refuses",
+        &[
+            estuary_interop::Tool::Cometbft,
+            estuary_interop::Tool::SimdV11,
+        ],
+    ) {
+        return;
+    }
+    const SIMD: usize = 1;
+    let mut net = Localnet::up(Options {
+        simd: true,
+        simd_v11: true,
+        ..Options::new()
+    });
+    net.stop_relayer();
+    let (a, b) = (net.chain_id(0), net.chain_id(1));
+    net.relayer_cmd(&["create", "channel", a, b]);
+    let both = paths_config(&net, "both.toml", &["channel-0", "channel-1"]);
+    net.start_relayer_with(&both, &["start"]);
+
+    let (alice_s, bob_s) = (net.address(SIMD, "alice"), net.address(SIMD, "bob"));
+    let two_hop = voucher("transfer/channel-1/transfer/channel-0/stake");
+    let on_estuary = voucher("transfer/channel-0/stake");
+    let alice_start = net.balance(SIMD, &alice_s, "stake");
+    let memo = |receiver: &str, extra: &str| {
+        format!(
+            r#"{{"forward":{{"receiver":"{receiver}","port":"transfer","channel":"channel-1"{extra}}}}}"#
+        )
+    };
+
+    // 1. simd → Estuary → simd.
+    let sent_at = (Instant::now(), net.latest_height(0));
+    net.transfer(
+        SIMD,
+        "alice",
+        "channel-0",
+        "pfm",
+        "1000stake",
+        &["--memo", &memo(&bob_s, "")],
+    );
+    wait_until("the two-hop voucher on simd", WAIT, || {
+        net.balance(SIMD, &bob_s, &two_hop) == 1000
+    });
+    wait_until("the original packet acknowledged on simd", WAIT, || {
+        net.pending(SIMD, "channel-0").is_empty()
+    });
+    eprintln!(
+        "two-hop transfer simd v11 → Estuary → simd v11: send to final ack within {} blocks of Estuary, {:.1} s",
+        net.latest_height(0) - sent_at.1,
+        sent_at.0.elapsed().as_secs_f64()
+    );
+    assert_eq!(net.balance(SIMD, &alice_s, "stake"), alice_start - 1000);
+    assert_eq!(
+        net.supply(0, &on_estuary),
+        1000,
+        "the hop's vouchers exist once"
+    );
+    assert_eq!(
+        net.escrowed(0, "channel-1", &on_estuary),
+        1000,
+        "escrowed on the way out"
+    );
+
+    // 2. The second hop refuses (a receiver simd cannot parse): undone on Estuary, alice refunded.
+    net.transfer(
+        SIMD,
+        "alice",
+        "channel-0",
+        "pfm",
+        "300stake",
+        &["--memo", &memo("not-an-address", "")],
+    );
+    wait_until("the refused forward settled", WAIT, || {
+        net.pending(SIMD, "channel-0").is_empty() && net.pending(0, "channel-1").is_empty()
+    });
+    wait_until("alice refunded on simd", WAIT, || {
+        net.balance(SIMD, &alice_s, "stake") == alice_start - 1000
+    });
+    assert_eq!(
+        net.supply(0, &on_estuary),
+        1000,
+        "the refused 300 were burnt again on Estuary"
+    );
+    assert_eq!(net.escrowed(0, "channel-1", &on_estuary), 1000);
+
+    // 3. The second hop times out (channel-1 unrelayed past the 5 s timeout, no retries).
+    net.stop_relayer();
+    let only_0 = paths_config(&net, "only0.toml", &["channel-0"]);
+    net.start_relayer_with(&only_0, &["start"]);
+    net.transfer(
+        SIMD,
+        "alice",
+        "channel-0",
+        "pfm",
+        "200stake",
+        &["--memo", &memo(&bob_s, r#","timeout":"5s","retries":0"#)],
+    );
+    wait_until("the forwarded packet sent from Estuary", WAIT, || {
+        !net.pending(0, "channel-1").is_empty()
+    });
+    assert!(
+        !net.pending(SIMD, "channel-0").is_empty(),
+        "not acknowledged before the next hop"
+    );
+    std::thread::sleep(Duration::from_secs(8));
+    net.stop_relayer();
+    net.start_relayer_with(&both, &["start"]);
+    wait_until("the timed-out forward settled", WAIT, || {
+        net.pending(SIMD, "channel-0").is_empty() && net.pending(0, "channel-1").is_empty()
+    });
+    wait_until("alice refunded after the timeout", WAIT, || {
+        net.balance(SIMD, &alice_s, "stake") == alice_start - 1000
+    });
+    assert_eq!(
+        net.balance(SIMD, &bob_s, &two_hop),
+        1000,
+        "only the first forward landed"
+    );
+    assert_eq!(net.supply(0, &on_estuary), 1000);
+    assert_eq!(net.escrowed(0, "channel-1", &on_estuary), 1000);
+}

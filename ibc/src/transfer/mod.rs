@@ -6,6 +6,7 @@
 
 mod component;
 mod error;
+mod forward;
 mod module;
 mod send;
 mod state;

@@ -15,9 +15,10 @@ use ibc_core::router::types::event::ModuleEvent;
 use ibc_core::router::types::module::ModuleExtras;
 
 use super::error::TransferError;
+use super::forward::{self, Forward, InFlight};
 use super::hop_prefix;
 use super::state::{set_channel_escrow, set_denom_trace, DenomTrace, TransferReader};
-use crate::context::SharedState;
+use crate::context::{HostInfo, SharedState};
 use crate::genesis::IbcParams;
 use crate::ics20::{
     error_ack, escrow_address, success_ack, voucher_denom, PacketData, PORT, VERSION,
@@ -27,6 +28,8 @@ use crate::rate_limit;
 pub struct TransferModule<'a> {
     state: SharedState<'a>,
     params: IbcParams,
+    /// The block and chain, for the packets this module sends itself (forwarding).
+    host: HostInfo,
 }
 
 impl std::fmt::Debug for TransferModule<'_> {
@@ -45,6 +48,19 @@ fn event(kind: &str, attrs: &[(&str, String)]) -> ModuleEvent {
     ModuleEvent {
         kind: kind.into(),
         attributes: attrs.iter().map(|(k, v)| (*k, v.clone()).into()).collect(),
+    }
+}
+
+/// One of Estuary's events as an ibc-rs module event (for events of packets this module sends or
+/// acknowledges itself).
+fn to_module_event(e: estuary_sdk::Event) -> ModuleEvent {
+    ModuleEvent {
+        kind: e.kind,
+        attributes: e
+            .attributes
+            .into_iter()
+            .map(|a| (a.key, a.value).into())
+            .collect(),
     }
 }
 
@@ -142,8 +158,12 @@ fn release_escrow(
 }
 
 impl<'a> TransferModule<'a> {
-    pub fn new(state: SharedState<'a>, params: IbcParams) -> Self {
-        TransferModule { state, params }
+    pub fn new(state: SharedState<'a>, host: HostInfo) -> Self {
+        TransferModule {
+            state,
+            params: host.params.clone(),
+            host,
+        }
     }
 
     fn check_channel(
@@ -178,13 +198,26 @@ impl<'a> TransferModule<'a> {
             return Err(TransferError::ReceiveDisabled);
         }
         validate_packet_data(data)?;
-        let amount = parse_amount(&data.amount)?;
         let receiver = Address::parse(&data.receiver)
             .map_err(|_| TransferError::InvalidReceiver(data.receiver.clone()))?;
+        let mut guard = self.state.borrow_mut();
+        credit(&mut **guard, packet, data, &receiver)
+    }
+}
+
+/// Credits a received packet's tokens to `receiver`: releases escrow when they come home, mints
+/// vouchers otherwise. Every check runs before the first write, so a refusal leaves no trace.
+pub(super) fn credit(
+    state: &mut dyn StateWrite,
+    packet: &Packet,
+    data: &PacketData,
+    receiver: &Address,
+) -> Result<Vec<ModuleEvent>, TransferError> {
+    let receiver = *receiver;
+    {
+        let amount = parse_amount(&data.amount)?;
         let source = hop_prefix(packet.port_id_on_a.as_str(), packet.chan_id_on_a.as_str());
         let (port_b, chan_b) = (packet.port_id_on_b.as_str(), packet.chan_id_on_b.as_str());
-        let mut guard = self.state.borrow_mut();
-        let state: &mut dyn StateWrite = &mut **guard;
         // The rate limiter first (a refusal is this packet's error acknowledgement), its count
         // written only once the tokens are credited.
         let counted = rate_limit::check_recv(
@@ -228,6 +261,200 @@ impl<'a> TransferModule<'a> {
         }
         rate_limit::commit_recv(state, counted)?;
         Ok(events)
+    }
+}
+
+impl<'a> TransferModule<'a> {
+    /// Receives a packet to forward into the intermediate account and sends it on, all or
+    /// nothing (on an overlay of its own): a refusal of either step leaves no trace and becomes
+    /// the packet's error acknowledgement.
+    fn forward_arrival(
+        &self,
+        packet: &Packet,
+        data: &PacketData,
+        f: &Forward,
+    ) -> Result<Vec<ModuleEvent>, TransferError> {
+        use estuary_sdk::store::{GasMeter, StateRead, TxOverlay};
+        if !self.params.receive_enabled {
+            return Err(TransferError::ReceiveDisabled);
+        }
+        validate_packet_data(data)?;
+        let amount = parse_amount(&data.amount)?;
+        let intermediate =
+            forward::intermediate_account(packet.chan_id_on_b.as_str(), &data.sender);
+        let (local, _) = forward::arrival_denom(packet, data);
+        let port: PortId = f
+            .port
+            .parse()
+            .map_err(|_| TransferError::InvalidMemo(format!("forward port {:?}", f.port)))?;
+        let channel: ChannelId = f
+            .channel
+            .parse()
+            .map_err(|_| TransferError::InvalidMemo(format!("forward channel {:?}", f.channel)))?;
+        let now = u64::try_from(self.host.time_unix_nanos).unwrap_or(0);
+        let mut guard = self.state.borrow_mut();
+        let parent: &dyn StateRead = &**guard;
+        let mut overlay = TxOverlay::new(parent, GasMeter::infinite());
+        let mut events = credit(&mut overlay, packet, data, &intermediate)?;
+        let coin = Coin {
+            denom: Denom::new(local.clone())
+                .map_err(|e| TransferError::InvalidDenom(e.to_string()))?,
+            amount,
+        };
+        let (sequence, sent) = {
+            let shared: SharedState<'_> =
+                std::rc::Rc::new(std::cell::RefCell::new(&mut overlay as &mut dyn StateWrite));
+            super::send::send_packet_from(
+                shared,
+                self.host.clone(),
+                &super::send::Outgoing {
+                    sender: intermediate,
+                    coin,
+                    port: &port,
+                    channel: &channel,
+                    receiver: &f.receiver,
+                    sender_text: &intermediate.to_bech32(),
+                    memo: &f.next,
+                    timeout_height: ibc_core::channel::types::timeout::TimeoutHeight::Never,
+                    timeout_timestamp_ns: now.saturating_add(f.timeout_ns),
+                },
+            )
+            .map_err(|e| TransferError::Bank(format!("forwarding: {e}")))?
+        };
+        let record = InFlight::record(packet, f, &intermediate, &local, amount);
+        forward::set_in_flight(&mut overlay, channel.as_str(), sequence, &record)?;
+        let (writes, _) = overlay.into_parts();
+        for (key, value) in writes.iter() {
+            let written = match value {
+                Some(v) => guard.put_raw(key.clone(), v.clone()),
+                None => guard.delete(key.clone()),
+            };
+            written.map_err(|e| TransferError::Store(e.to_string()))?;
+        }
+        events.extend(sent.into_iter().map(to_module_event));
+        events.push(event(
+            "packet_forward",
+            &[
+                ("intermediate", intermediate.to_bech32()),
+                ("channel", channel.to_string()),
+                ("sequence", sequence.to_string()),
+            ],
+        ));
+        Ok(events)
+    }
+
+    /// The next hop acknowledged a forwarded packet: the packet that arrived is acknowledged
+    /// now — with success, or (the next hop refused it, so its tokens are back with the
+    /// intermediate account) with an error once the arrival is undone.
+    fn forward_finished(
+        &self,
+        packet: &Packet,
+        success: bool,
+    ) -> Result<Vec<ModuleEvent>, TransferError> {
+        let record = {
+            let mut guard = self.state.borrow_mut();
+            forward::take_in_flight(
+                &mut **guard,
+                packet.chan_id_on_a.as_str(),
+                u64::from(packet.seq_on_a),
+            )?
+        };
+        let Some(r) = record else {
+            return Ok(Vec::new());
+        };
+        if success {
+            return self.acknowledge_arrival(&r, crate::ics20::success_ack());
+        }
+        self.refuse_arrival(&r)
+    }
+
+    /// A forwarded packet timed out: sent again while retries are left, else the arrival is
+    /// undone and refused.
+    fn forward_timed_out(&self, packet: &Packet) -> Result<Vec<ModuleEvent>, TransferError> {
+        let record = {
+            let mut guard = self.state.borrow_mut();
+            forward::take_in_flight(
+                &mut **guard,
+                packet.chan_id_on_a.as_str(),
+                u64::from(packet.seq_on_a),
+            )?
+        };
+        let Some(mut r) = record else {
+            return Ok(Vec::new());
+        };
+        if r.retries_left == 0 {
+            return self.refuse_arrival(&r);
+        }
+        r.retries_left = r.retries_left.saturating_sub(1);
+        let now = u64::try_from(self.host.time_unix_nanos).unwrap_or(0);
+        let intermediate = Address(r.intermediate);
+        let coin = Coin {
+            denom: Denom::new(r.local_denom.clone())
+                .map_err(|e| TransferError::InvalidDenom(e.to_string()))?,
+            amount: r.amount,
+        };
+        let resent = super::send::send_packet_from(
+            self.state.clone(),
+            self.host.clone(),
+            &super::send::Outgoing {
+                sender: intermediate,
+                coin,
+                port: &packet.port_id_on_a,
+                channel: &packet.chan_id_on_a,
+                receiver: &r.receiver,
+                sender_text: &intermediate.to_bech32(),
+                memo: &r.next_memo,
+                timeout_height: ibc_core::channel::types::timeout::TimeoutHeight::Never,
+                timeout_timestamp_ns: now.saturating_add(r.hop_timeout_ns),
+            },
+        );
+        match resent {
+            Ok((sequence, events)) => {
+                let mut guard = self.state.borrow_mut();
+                forward::set_in_flight(&mut **guard, packet.chan_id_on_a.as_str(), sequence, &r)?;
+                Ok(events.into_iter().map(to_module_event).collect())
+            }
+            Err(_) => self.refuse_arrival(&r),
+        }
+    }
+
+    fn refuse_arrival(&self, r: &InFlight) -> Result<Vec<ModuleEvent>, TransferError> {
+        {
+            let mut guard = self.state.borrow_mut();
+            forward::undo_arrival(&mut **guard, r)?;
+        }
+        // ibc-go's middleware answers with a plain error (code 1 in its deterministic form).
+        let ack =
+            crate::ics20::error_ack("ABCI code: 1: error handling packet: see events for details");
+        self.acknowledge_arrival(r, ack)
+    }
+
+    /// Writes the acknowledgement of the packet that arrived to be forwarded (an asynchronous
+    /// acknowledgement, as ibc-go writes one), with ibc-go's `write_acknowledgement` event.
+    fn acknowledge_arrival(
+        &self,
+        r: &InFlight,
+        ack: Vec<u8>,
+    ) -> Result<Vec<ModuleEvent>, TransferError> {
+        use ibc_core::channel::handler::{
+            commit_packet_acknowledgment, emit_packet_acknowledgement_event,
+        };
+        let arrived = r.arrived()?;
+        let ack =
+            Acknowledgement::try_from(ack).map_err(|e| TransferError::Store(e.to_string()))?;
+        let mut ibc = crate::context::IbcContext::new(self.state.clone(), self.host.clone());
+        commit_packet_acknowledgment(&mut ibc, &arrived, &ack)
+            .map_err(|e| TransferError::Store(e.to_string()))?;
+        emit_packet_acknowledgement_event(&mut ibc, arrived, ack)
+            .map_err(|e| TransferError::Store(e.to_string()))?;
+        if let Some(e) = ibc.store_error.take() {
+            return Err(TransferError::Store(e.to_string()));
+        }
+        Ok(std::mem::take(&mut ibc.events)
+            .into_iter()
+            .filter_map(crate::handler::to_event)
+            .map(to_module_event)
+            .collect())
     }
 
     /// A sent packet's end for the rate limiter (ibc-go's ack and timeout hooks).
@@ -371,10 +598,42 @@ impl Module for TransferModule<'_> {
     ) -> (ModuleExtras, Option<Acknowledgement>) {
         let data = PacketData::from_bytes(&packet.data)
             .map_err(|e| TransferError::InvalidPacketData(e.to_string()));
-        let outcome = data
-            .as_ref()
-            .map_err(|e| TransferError::InvalidPacketData(e.to_string()))
-            .and_then(|d| self.receive(packet, d));
+        // A packet to forward is received by the intermediate account and sent on; it is
+        // acknowledged later, when the next hop's packet is (ibc-go's packet-forward middleware).
+        let forwarding = data.as_ref().ok().map(|d| forward::parse(&d.memo));
+        if let (Ok(d), Some(Ok(Some(f)))) = (&data, &forwarding) {
+            match self.forward_arrival(packet, d, f) {
+                Ok(mut events) => {
+                    events.insert(
+                        0,
+                        Self::packet_event(
+                            "fungible_token_packet",
+                            d,
+                            &[("success", "true".into())],
+                        ),
+                    );
+                    return (extras(events), None);
+                }
+                Err(e) => {
+                    let ev = Self::packet_event(
+                        "fungible_token_packet",
+                        d,
+                        &[("success", "false".into()), ("error", e.to_string())],
+                    );
+                    return (
+                        extras(vec![ev]),
+                        Acknowledgement::try_from(deterministic_error_ack(&e)).ok(),
+                    );
+                }
+            }
+        }
+        let outcome = match forwarding {
+            Some(Err(e)) => Err(e),
+            _ => data
+                .as_ref()
+                .map_err(|e| TransferError::InvalidPacketData(e.to_string()))
+                .and_then(|d| self.receive(packet, d)),
+        };
         let (mut events, ack) = match &outcome {
             Ok(events) => (events.clone(), success_ack()),
             Err(e) => (Vec::new(), deterministic_error_ack(e)),
@@ -448,6 +707,10 @@ impl Module for TransferModule<'_> {
                 &[("success", "\u{1}".to_string())],
             ));
         }
+        match self.forward_finished(packet, !refunded) {
+            Ok(more) => events.extend(more),
+            Err(e) => return (extras(events), Err(app_err(e))),
+        }
         (extras(events), Ok(()))
     }
 
@@ -472,6 +735,10 @@ impl Module for TransferModule<'_> {
         {
             return (ModuleExtras::empty(), Err(app_err(e)));
         }
+        let forwarded = match self.forward_timed_out(packet) {
+            Ok(more) => more,
+            Err(e) => return (ModuleExtras::empty(), Err(app_err(e))),
+        };
         let ev = event(
             "timeout",
             &[
@@ -482,7 +749,9 @@ impl Module for TransferModule<'_> {
                 ("memo", data.memo.clone()),
             ],
         );
-        (extras(vec![ev]), Ok(()))
+        let mut events = vec![ev];
+        events.extend(forwarded);
+        (extras(events), Ok(()))
     }
 }
 

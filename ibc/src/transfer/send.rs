@@ -137,111 +137,147 @@ pub fn deliver_transfer(ctx: &mut TxContext<'_>, m: &MsgTransfer, host: HostInfo
     let port =
         PortId::new(m.source_port.clone()).map_err(|e| TxError::InvalidRequest(e.to_string()))?;
     let channel = ChannelId::new(parse_channel_number(&m.source_channel)?);
-
+    let timeout_height = match &m.timeout_height {
+        Some(h) if h.revision_height > 0 => TimeoutHeight::At(
+            Height::new(h.revision_number, h.revision_height)
+                .map_err(|e| TxError::InvalidRequest(e.to_string()))?,
+        ),
+        _ => TimeoutHeight::Never,
+    };
     let events = {
         let state: &mut (dyn StateWrite + '_) = &mut *ctx.state;
         let shared = Rc::new(RefCell::new(state));
-        let mut ibc = IbcContext::new(shared.clone(), host);
-        let chan_end = ibc
-            .channel_end(&ChannelEndPath::new(&port, &channel))
-            .map_err(|e| TxError::InvalidRequest(e.to_string()))?;
-        let cp_port = chan_end.counterparty().port_id().clone();
-        let cp_chan = chan_end
-            .counterparty()
-            .channel_id()
-            .cloned()
-            .ok_or_else(|| {
-                TxError::InvalidRequest(format!("channel {channel} has no counterparty yet"))
-            })?;
-        let sequence = ibc
-            .get_next_sequence_send(&SeqSendPath::new(&port, &channel))
-            .map_err(|e| TxError::InvalidRequest(e.to_string()))?;
-
-        let full = full_denom(&**shared.borrow(), coin.denom.as_str()).map_err(transfer_err)?;
-        // The rate limiter (ibc-go's middleware sits in the same place: before the packet goes
-        // out, in the sending transaction): refused past the quota, counted otherwise.
-        crate::rate_limit::on_send(
-            &mut **shared.borrow_mut(),
-            &crate::rate_limit::PacketFlow {
-                channel: channel.as_str(),
-                denom: crate::rate_limit::send_denom(&full),
-                amount,
-                sender: &m.sender,
+        send_packet_from(
+            shared,
+            host,
+            &Outgoing {
+                sender,
+                coin,
+                port: &port,
+                channel: &channel,
                 receiver: &m.receiver,
+                sender_text: &m.sender,
+                memo: &m.memo,
+                timeout_height,
+                timeout_timestamp_ns: m.timeout_timestamp,
             },
-            u64::from(sequence),
-        )
-        .map_err(transfer_err)?;
-        take_tokens(
-            &mut **shared.borrow_mut(),
-            &sender,
-            &coin,
-            &full,
-            port.as_str(),
-            channel.as_str(),
-        )
-        .map_err(transfer_err)?;
-
-        let data = PacketData {
-            amount: amount.to_string(),
-            denom: full.clone(),
-            memo: m.memo.clone(),
-            receiver: m.receiver.clone(),
-            sender: m.sender.clone(),
-        };
-        let timeout_height = match &m.timeout_height {
-            Some(h) if h.revision_height > 0 => TimeoutHeight::At(
-                Height::new(h.revision_number, h.revision_height)
-                    .map_err(|e| TxError::InvalidRequest(e.to_string()))?,
-            ),
-            _ => TimeoutHeight::Never,
-        };
-        let timeout_timestamp = match m.timeout_timestamp {
-            0 => TimeoutTimestamp::Never,
-            ns => TimeoutTimestamp::At(Timestamp::from_nanoseconds(ns)),
-        };
-        let packet = Packet {
-            seq_on_a: sequence,
-            port_id_on_a: port.clone(),
-            chan_id_on_a: channel.clone(),
-            port_id_on_b: cp_port,
-            chan_id_on_b: cp_chan,
-            data: data.to_bytes(),
-            timeout_height_on_b: timeout_height,
-            timeout_timestamp_on_b: timeout_timestamp,
-        };
-        send_packet_validate(&ibc, &packet).map_err(|e| TxError::Module {
-            codespace: "ibc",
-            code: 1,
-            log: e.to_string(),
-        })?;
-        send_packet_execute(&mut ibc, packet).map_err(|e| TxError::Module {
-            codespace: "ibc",
-            code: 1,
-            log: e.to_string(),
-        })?;
-        if let Some(e) = ibc.store_error.take() {
-            return Err(e.into());
-        }
-        let mut events: Vec<Event> = std::mem::take(&mut ibc.events)
-            .into_iter()
-            .filter_map(crate::handler::to_event)
-            .collect();
-        events.push(
-            Event::new("ibc_transfer")
-                .attr("sender", &data.sender)
-                .attr("receiver", &data.receiver)
-                .attr("amount", &data.amount)
-                .attr("denom", &data.denom)
-                .attr("memo", &data.memo),
-        );
-        events.push(Event::new("message").attr("module", "transfer"));
-        events
+        )?
+        .1
     };
     for e in events {
         ctx.emit(e);
     }
     Ok(())
+}
+
+/// A transfer about to leave this chain: from a user (`MsgTransfer`) or forwarded by the
+/// packet-forward logic from its intermediate account.
+pub(crate) struct Outgoing<'x> {
+    pub sender: Address,
+    pub coin: Coin,
+    pub port: &'x PortId,
+    pub channel: &'x ChannelId,
+    pub receiver: &'x str,
+    /// The sender as the packet names it.
+    pub sender_text: &'x str,
+    pub memo: &'x str,
+    pub timeout_height: TimeoutHeight,
+    pub timeout_timestamp_ns: u64,
+}
+
+/// Takes the tokens (escrow or burn), counts them for the rate limiter and sends the packet
+/// through ibc-rs's core; the sequence it got and the events. Every check that can refuse runs
+/// before the first write.
+pub(crate) fn send_packet_from(
+    shared: crate::context::SharedState<'_>,
+    host: HostInfo,
+    out: &Outgoing<'_>,
+) -> TxResult<(u64, Vec<Event>)> {
+    let (port, channel, coin) = (out.port, out.channel, &out.coin);
+    let mut ibc = IbcContext::new(shared.clone(), host);
+    let chan_end = ibc
+        .channel_end(&ChannelEndPath::new(port, channel))
+        .map_err(|e| TxError::InvalidRequest(e.to_string()))?;
+    let cp_port = chan_end.counterparty().port_id().clone();
+    let cp_chan = chan_end
+        .counterparty()
+        .channel_id()
+        .cloned()
+        .ok_or_else(|| {
+            TxError::InvalidRequest(format!("channel {channel} has no counterparty yet"))
+        })?;
+    let sequence = ibc
+        .get_next_sequence_send(&SeqSendPath::new(port, channel))
+        .map_err(|e| TxError::InvalidRequest(e.to_string()))?;
+    let full = full_denom(&**shared.borrow(), coin.denom.as_str()).map_err(transfer_err)?;
+    let data = PacketData {
+        amount: coin.amount.to_string(),
+        denom: full.clone(),
+        memo: out.memo.to_string(),
+        receiver: out.receiver.to_string(),
+        sender: out.sender_text.to_string(),
+    };
+    let timeout_timestamp = match out.timeout_timestamp_ns {
+        0 => TimeoutTimestamp::Never,
+        ns => TimeoutTimestamp::At(Timestamp::from_nanoseconds(ns)),
+    };
+    let packet = Packet {
+        seq_on_a: sequence,
+        port_id_on_a: port.clone(),
+        chan_id_on_a: channel.clone(),
+        port_id_on_b: cp_port,
+        chan_id_on_b: cp_chan,
+        data: data.to_bytes(),
+        timeout_height_on_b: out.timeout_height,
+        timeout_timestamp_on_b: timeout_timestamp,
+    };
+    let core_err = |e: ibc_core::channel::types::error::ChannelError| TxError::Module {
+        codespace: "ibc",
+        code: 1,
+        log: e.to_string(),
+    };
+    send_packet_validate(&ibc, &packet).map_err(core_err)?;
+    // The rate limiter (ibc-go's middleware sits in the same place: before the packet goes
+    // out): refused past the quota, counted otherwise.
+    crate::rate_limit::on_send(
+        &mut **shared.borrow_mut(),
+        &crate::rate_limit::PacketFlow {
+            channel: channel.as_str(),
+            denom: crate::rate_limit::send_denom(&full),
+            amount: coin.amount,
+            sender: out.sender_text,
+            receiver: out.receiver,
+        },
+        u64::from(sequence),
+    )
+    .map_err(transfer_err)?;
+    take_tokens(
+        &mut **shared.borrow_mut(),
+        &out.sender,
+        coin,
+        &full,
+        port.as_str(),
+        channel.as_str(),
+    )
+    .map_err(transfer_err)?;
+    send_packet_execute(&mut ibc, packet).map_err(core_err)?;
+    if let Some(e) = ibc.store_error.take() {
+        return Err(e.into());
+    }
+    let mut events: Vec<Event> = std::mem::take(&mut ibc.events)
+        .into_iter()
+        .filter_map(crate::handler::to_event)
+        .collect();
+    events.push(
+        Event::new("ibc_transfer")
+            .attr("sender", &data.sender)
+            .attr("receiver", &data.receiver)
+            .attr("amount", &data.amount)
+            .attr("denom", &data.denom)
+            .attr("memo", &data.memo),
+    );
+    events.push(Event::new("message").attr("module", "transfer"));
+    Ok((u64::from(sequence), events))
 }
 
 fn parse_channel_number(id: &str) -> TxResult<u64> {
