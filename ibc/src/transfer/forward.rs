@@ -341,6 +341,16 @@ mod tests {
         );
     }
 
+    proptest::proptest! {
+        /// A memo is whatever a sender wrote: it parses or is refused, never a panic.
+        #[test]
+        fn any_memo_parses_or_is_refused(memo in ".{0,200}", t in proptest::prelude::any::<u64>()) {
+            let _ = parse(&memo);
+            let _ = parse(&format!(r#"{{"forward":{{"receiver":"r","port":"p","channel":"c","timeout":{t},"retries":{t}}}}}"#));
+            let _ = parse(&format!(r#"{{"forward":{{"receiver":"r","port":"p","channel":"c","timeout":"{memo}"}}}}"#));
+        }
+    }
+
     #[test]
     fn durations_and_accounts() {
         assert_eq!(
