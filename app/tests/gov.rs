@@ -714,3 +714,36 @@ fn gov_state_survives_export_and_import() {
         g.state().proposal(id).unwrap()
     );
 }
+
+/// An upgrade scheduled (and ones applied, with the module versions they recorded) survive an
+/// export and an import: an imported chain neither forgets its plan nor runs an upgrade twice.
+#[test]
+fn upgrade_state_survives_export_and_import() {
+    use estuary_upgrade::UpgradeReader;
+    let mut g = Gov::new();
+    let admin = key(g.admin);
+    let plan = any(
+        estuary_upgrade::MSG_SOFTWARE_UPGRADE,
+        cosmrs::proto::cosmos::upgrade::v1beta1::MsgSoftwareUpgrade {
+            authority: addr(&admin).to_bech32(),
+            #[allow(deprecated)]
+            plan: Some(cosmrs::proto::cosmos::upgrade::v1beta1::Plan {
+                name: "v3".into(),
+                height: 1000,
+                info: "binaries".into(),
+                ..Default::default()
+            }),
+        },
+    );
+    ok(&g.chain.submit(&admin, vec![plan]));
+    let mut state = g.chain.module_state();
+    state["ibc"] = serde_json::Value::Null;
+    state["upgrade"]["applied"] = serde_json::json!([{"name": "v2", "height": 77}]);
+    state["upgrade"]["module_versions"] = serde_json::json!([{"name": "bank", "version": 2}]);
+    let again = Chain::with_genesis(serde_json::to_vec(&state).unwrap());
+    let s = again.app.storage();
+    assert_eq!(s.upgrade_plan().unwrap().unwrap().name, "v3");
+    assert_eq!(s.applied_upgrade("v2").unwrap(), Some(77));
+    assert_eq!(s.module_versions().unwrap(), vec![("bank".to_string(), 2)]);
+    assert_eq!(again.module_state()["upgrade"], state["upgrade"]);
+}

@@ -8,6 +8,7 @@ use estuary_ibc::transfer::TransferGenesis;
 use estuary_ibc::IbcGenesis;
 use estuary_sdk::store::MemState;
 use estuary_sdk::{Address, Coin, TxError};
+use estuary_upgrade::UpgradeGenesis;
 use estuary_validators::{GenesisValidator, ValidatorsGenesis};
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
@@ -72,6 +73,7 @@ pub struct AppState {
     pub ibc: IbcGenesis,
     pub transfer: TransferGenesis,
     pub ratelimit: RateLimitGenesis,
+    pub upgrade: UpgradeGenesis,
 }
 
 impl GenesisDoc {

@@ -26,6 +26,21 @@ pub trait UpgradeReader: StateRead {
         Ok(self.get(&state_key::done(name))?)
     }
 
+    /// Every applied upgrade and its height, by name.
+    fn applied_upgrades(&self) -> TxResult<Vec<(String, u64)>> {
+        let prefix = state_key::PREFIX_DONE.as_bytes();
+        let mut out = Vec::new();
+        for (key, bytes) in self.prefix_raw(prefix)? {
+            let name =
+                String::from_utf8_lossy(key.get(prefix.len()..).unwrap_or_default()).into_owned();
+            let h: u64 = borsh::from_slice(&bytes).map_err(|e| {
+                estuary_sdk::TxError::Internal(format!("corrupt applied upgrade {name}: {e}"))
+            })?;
+            out.push((name, h));
+        }
+        Ok(out)
+    }
+
     /// The module versions upgrades recorded, by module name.
     fn module_versions(&self) -> TxResult<Vec<(String, u64)>> {
         let prefix = state_key::PREFIX_VERSION.as_bytes();
@@ -54,8 +69,12 @@ pub trait UpgradeKeeper: StateWrite {
 
     /// Records `plan` as applied at its height and clears it.
     fn mark_applied(&mut self, plan: &Plan) -> TxResult {
-        self.put(state_key::done(&plan.name), &plan.height)?;
+        self.record_applied(&plan.name, plan.height)?;
         self.clear_upgrade_plan()
+    }
+
+    fn record_applied(&mut self, name: &str, height: u64) -> TxResult {
+        Ok(self.put(state_key::done(name), &height)?)
     }
 
     fn set_module_version(&mut self, module: &str, version: u64) -> TxResult {

@@ -24,9 +24,42 @@ pub struct UpgradeHandler {
     pub migrate: fn(&mut dyn StateWrite) -> TxResult,
 }
 
-/// Nothing in genesis: a new chain has no plan and no applied upgrade.
-#[derive(Clone, Debug, Default, Serialize, Deserialize)]
-pub struct UpgradeGenesis {}
+/// The upgrade module's slice of genesis: empty for a new chain; an exported chain carries its
+/// scheduled plan, the upgrades it applied (so none runs twice after an import) and the module
+/// versions they recorded.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct UpgradeGenesis {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub plan: Option<GenesisPlan>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub applied: Vec<GenesisApplied>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub module_versions: Vec<GenesisModuleVersion>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GenesisPlan {
+    pub name: String,
+    pub height: u64,
+    #[serde(default)]
+    pub info: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GenesisApplied {
+    pub name: String,
+    pub height: u64,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GenesisModuleVersion {
+    pub name: String,
+    pub version: u64,
+}
 
 #[derive(Default)]
 pub struct Upgrade;
@@ -38,12 +71,52 @@ impl Component for Upgrade {
         "upgrade"
     }
 
-    fn init_genesis(&self, _state: &mut dyn StateWrite, _genesis: &UpgradeGenesis) -> TxResult {
+    fn init_genesis(&self, state: &mut dyn StateWrite, g: &UpgradeGenesis) -> TxResult {
+        let bad =
+            |what: &str| estuary_sdk::TxError::InvalidRequest(format!("upgrade genesis: {what}"));
+        if let Some(p) = &g.plan {
+            if p.name.is_empty() || p.height == 0 {
+                return Err(bad("a plan needs a name and a height above 0"));
+            }
+            state.set_upgrade_plan(&Plan {
+                name: p.name.clone(),
+                height: p.height,
+                info: p.info.clone(),
+            })?;
+        }
+        for a in &g.applied {
+            if a.name.is_empty() {
+                return Err(bad("an applied upgrade needs a name"));
+            }
+            state.record_applied(&a.name, a.height)?;
+        }
+        for v in &g.module_versions {
+            if v.name.is_empty() {
+                return Err(bad("a module version needs a module name"));
+            }
+            state.set_module_version(&v.name, v.version)?;
+        }
         Ok(())
     }
 
-    fn export_genesis(&self, _state: &dyn StateRead) -> TxResult<UpgradeGenesis> {
-        Ok(UpgradeGenesis {})
+    fn export_genesis(&self, state: &dyn StateRead) -> TxResult<UpgradeGenesis> {
+        Ok(UpgradeGenesis {
+            plan: state.upgrade_plan()?.map(|p| GenesisPlan {
+                name: p.name,
+                height: p.height,
+                info: p.info,
+            }),
+            applied: state
+                .applied_upgrades()?
+                .into_iter()
+                .map(|(name, height)| GenesisApplied { name, height })
+                .collect(),
+            module_versions: state
+                .module_versions()?
+                .into_iter()
+                .map(|(name, version)| GenesisModuleVersion { name, version })
+                .collect(),
+        })
     }
 
     fn msg_type_urls(&self) -> &'static [&'static str] {
