@@ -281,3 +281,168 @@ fn estuary_forwards_a_two_hop_transfer_and_refunds_what_the_next_hop_refuses() {
     assert_eq!(net.supply(0, &on_estuary), 1000);
     assert_eq!(net.escrowed(0, "channel-1", &on_estuary), 1000);
 }
+
+/// A relayer process of the test's own, killed when dropped.
+struct Relayer(std::process::Child);
+
+impl Drop for Relayer {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Three chains: localnet 1 is Estuary A ⇄ simd v11, localnet 2 is Estuary A′ ⇄ Estuary B, and a
+/// third link joins simd v11 and Estuary B. Estuary A → simd v11 → Estuary B goes through
+/// ibc-go's middleware; Estuary A′ → Estuary B → simd v11 goes through Estuary's; each lands with
+/// its two-hop trace and the escrow or supply on every hop matches; a hop that refuses refunds
+/// the sender on the first chain once.
+#[test]
+fn two_hop_transfers_across_three_chains() {
+    if estuary_interop::skip_without(
+        "two_hop_transfers_across_three_chains",
+        &[
+            estuary_interop::Tool::Cometbft,
+            estuary_interop::Tool::SimdV11,
+        ],
+    ) {
+        return;
+    }
+    const SIMD: usize = 1;
+    let net1 = Localnet::up(Options {
+        simd: true,
+        simd_v11: true,
+        ..Options::new()
+    });
+    let net2 = Localnet::up(Options::new());
+    let (simd, b) = (net1.chain_id(SIMD), net2.chain_id(1));
+    // The third link, simd v11 ⇄ Estuary B, by a relayer of its own.
+    let config = net2.dir().join("third-link.toml");
+    std::fs::write(
+        &config,
+        format!(
+            r#"state_dir = "{dir}/third-relayer"
+
+[[chains]]
+id = "{simd}"
+rpc = "{rpc_s}"
+key_home = "{home1}"
+key = "relayer"
+account_prefix = "cosmos"
+store = "cosmos-sdk"
+
+[[chains]]
+id = "{b}"
+rpc = "{rpc_b}"
+key_home = "{home2}"
+key = "relayer"
+
+[[paths]]
+a = "{simd}"
+b = "{b}"
+"#,
+            dir = net2.dir().display(),
+            rpc_s = net1.rpc(SIMD),
+            rpc_b = net2.rpc(1),
+            home1 = net1.dir().join("a/node0").display(),
+            home2 = net2.dir().join("b/node0").display(),
+        ),
+    )
+    .unwrap();
+    net2.relayer_cmd_with(&config, &["link", simd, b]);
+    let log = std::fs::File::create(net2.dir().join("third-relayer.log")).unwrap();
+    let _third = Relayer(
+        std::process::Command::new(estuary_interop::relayer_bin())
+            .arg("--config")
+            .arg(&config)
+            .arg("start")
+            .stdout(log.try_clone().unwrap())
+            .stderr(log)
+            .spawn()
+            .unwrap(),
+    );
+    // simd's channel-1 and B's channel-1 are the third link's ends.
+    let bob_b = net2.address(1, "bob");
+    let bob_s = net1.address(SIMD, "bob");
+
+    // Estuary A → simd v11 (ibc-go's middleware) → Estuary B.
+    let alice_a = net1.address(0, "alice");
+    let a_start = net1.balance(0, &alice_a, "stake");
+    let memo = |receiver: &str| {
+        format!(
+            r#"{{"forward":{{"receiver":"{receiver}","port":"transfer","channel":"channel-1"}}}}"#
+        )
+    };
+    net1.transfer(
+        0,
+        "alice",
+        "channel-0",
+        "pfm",
+        "1000stake",
+        &["--memo", &memo(&bob_b)],
+    );
+    let on_b = voucher("transfer/channel-1/transfer/channel-0/stake");
+    wait_until("Estuary A's tokens on Estuary B through simd", WAIT, || {
+        net2.balance(1, &bob_b, &on_b) == 1000
+    });
+    wait_until("acknowledged on A", WAIT, || {
+        net1.pending(0, "channel-0").is_empty()
+    });
+    assert_eq!(net1.balance(0, &alice_a, "stake"), a_start - 1000);
+    assert_eq!(net1.escrowed(0, "channel-0", "stake"), 1000, "escrow on A");
+    let on_simd = voucher("transfer/channel-0/stake");
+    assert_eq!(
+        net1.escrowed(SIMD, "channel-1", &on_simd),
+        1000,
+        "simd escrows the hop's vouchers"
+    );
+    assert_eq!(net2.supply(1, &on_b), 1000, "B minted once");
+
+    // Estuary A′ → Estuary B (Estuary's forwarding) → simd v11.
+    let alice_a2 = net2.address(0, "alice");
+    let a2_start = net2.balance(0, &alice_a2, "stake");
+    net2.transfer(
+        0,
+        "alice",
+        "channel-0",
+        "pfm",
+        "700stake",
+        &["--memo", &memo(&bob_s)],
+    );
+    let on_s = voucher("transfer/channel-1/transfer/channel-0/stake");
+    wait_until(
+        "Estuary A′'s tokens on simd through Estuary B",
+        WAIT,
+        || net1.balance(SIMD, &bob_s, &on_s) == 700,
+    );
+    wait_until("acknowledged on A′", WAIT, || {
+        net2.pending(0, "channel-0").is_empty()
+    });
+    let via_b = voucher("transfer/channel-0/stake");
+    assert_eq!(net2.balance(0, &alice_a2, "stake"), a2_start - 700);
+    assert_eq!(net2.escrowed(0, "channel-0", "stake"), 700, "escrow on A′");
+    assert_eq!(net2.supply(1, &via_b), 700, "B's hop vouchers exist once");
+    assert_eq!(
+        net2.escrowed(1, "channel-1", &via_b),
+        700,
+        "and sit in B's escrow for simd"
+    );
+
+    // A hop that refuses (simd cannot parse the receiver): A′'s sender refunded once, B unchanged.
+    net2.transfer(
+        0,
+        "alice",
+        "channel-0",
+        "pfm",
+        "300stake",
+        &["--memo", &memo("not-an-address")],
+    );
+    wait_until("the refused forward settled", WAIT, || {
+        net2.pending(0, "channel-0").is_empty() && net2.pending(1, "channel-1").is_empty()
+    });
+    wait_until("alice refunded on A′", WAIT, || {
+        net2.balance(0, &alice_a2, "stake") == a2_start - 700
+    });
+    assert_eq!(net2.supply(1, &via_b), 700);
+    assert_eq!(net1.balance(SIMD, &bob_s, &on_s), 700);
+}
