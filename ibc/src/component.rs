@@ -1,8 +1,9 @@
 use estuary_sdk::store::{StateRead, StateReadExt, StateWrite, StateWriteExt};
 use estuary_sdk::{BlockInfo, Component, Event, TxResult};
 
-use crate::genesis::{GenesisHostHeader, IbcGenesis, IbcParams};
+use crate::genesis::{GenesisHostHeader, GenesisStoreEntry, IbcGenesis, IbcParams};
 use crate::host::{self, HostHeader, HostHistory};
+use estuary_sdk::store::Substore;
 use estuary_sdk::TxError;
 
 const PARAMS_KEY: &[u8] = b"ibc-host/params";
@@ -29,14 +30,34 @@ impl Component for Ibc {
         for g in &genesis.host_headers {
             host::record(state, &from_genesis(g)?, 0)?;
         }
+        for e in &genesis.store {
+            let bad =
+                |what: &str| TxError::InvalidRequest(format!("ibc genesis store entry: {what}"));
+            let key = hex::decode(&e.key).map_err(|_| bad("key is not hex"))?;
+            let value = hex::decode(&e.value).map_err(|_| bad("value is not hex"))?;
+            if key.is_empty() || value.is_empty() {
+                return Err(bad("empty key or value"));
+            }
+            state.put_raw(Substore::Ibc.full_key(&key), value)?;
+        }
         Ok(())
     }
 
     fn export_genesis(&self, state: &dyn StateRead) -> TxResult<IbcGenesis> {
         let host_headers = state.host_headers()?.iter().map(to_genesis).collect();
+        let prefix = Substore::Ibc.full_key(b"");
+        let store = state
+            .prefix_raw(&prefix)?
+            .into_iter()
+            .map(|(k, v)| GenesisStoreEntry {
+                key: hex::encode(k.get(prefix.len()..).unwrap_or_default()),
+                value: hex::encode(v),
+            })
+            .collect();
         Ok(IbcGenesis {
             params: params(state)?,
             host_headers,
+            store,
         })
     }
 

@@ -10,6 +10,20 @@ pub struct IbcGenesis {
     /// be checked against it (and so an import reproduces the app hash).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub host_headers: Vec<GenesisHostHeader>,
+    /// IBC core's state — clients and their consensus states, connections, channels, sequences,
+    /// packet commitments, receipts and acknowledgements — as the entries of the `ibc` substore
+    /// (keys are ICS-24 paths, in hex because consensus-state iteration keys hold binary
+    /// heights; values as stored, in hex), so an exported chain imports with its links intact and the
+    /// same app hash. Written by export; a new chain has none.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub store: Vec<GenesisStoreEntry>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GenesisStoreEntry {
+    pub key: String,
+    pub value: String,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
