@@ -67,13 +67,14 @@ fn two_hop_transfers_through_simd_v11_land_or_refund_once() {
     // 1. Estuary → simd → Estuary: bob receives the two-hop voucher; the original packet is
     //    acknowledged once the second hop is.
     let sent_at = (Instant::now(), net.latest_height(0));
+    // The CLI writes the memo from `--forward CHANNEL/RECEIVER`.
     net.transfer(
         0,
         "alice",
         "channel-0",
         "pfm",
         "1000stake",
-        &["--memo", &forward_memo(&bob, "")],
+        &["--forward", &format!("channel-1/{bob}")],
     );
     wait_until("the two-hop voucher on Estuary", WAIT, || {
         net.balance(0, &bob, &two_hop) == 1000

@@ -50,9 +50,34 @@ pub enum TransferTx {
         /// The packet's memo (ibc-go's `--memo`; the transaction's own memo is `--note`).
         #[arg(long = "memo", alias = "packet-memo", default_value = "")]
         packet_memo: String,
+        /// Forward the tokens on from the receiving chain: `CHANNEL/RECEIVER` on that chain
+        /// (port `transfer`), once per further hop, in order. Writes the packet-forward memo
+        /// (`{"forward":{…,"next":{…}}}`); the first hop's receiver is then a placeholder.
+        #[arg(long, value_name = "CHANNEL/RECEIVER", conflicts_with = "packet_memo")]
+        forward: Vec<String>,
         #[command(flatten)]
         tx: TxArgs,
     },
+}
+
+/// The packet-forward memo for hops `channel/receiver`, in order (each one's `next` the one after).
+pub fn forward_memo(hops: &[String]) -> Result<String> {
+    let mut next: Option<serde_json::Value> = None;
+    for hop in hops.iter().rev() {
+        let (channel, receiver) = hop
+            .split_once('/')
+            .filter(|(c, r)| c.starts_with("channel-") && !r.is_empty())
+            .ok_or_else(|| {
+                anyhow!("--forward {hop:?}: give CHANNEL/RECEIVER, e.g. channel-1/cosmos1…")
+            })?;
+        let mut fwd =
+            serde_json::json!({"receiver": receiver, "port": "transfer", "channel": channel});
+        if let (Some(n), Some(obj)) = (next.take(), fwd.as_object_mut()) {
+            obj.insert("next".into(), n);
+        }
+        next = Some(serde_json::json!({ "forward": fwd }));
+    }
+    Ok(next.map(|v| v.to_string()).unwrap_or_default())
 }
 
 #[derive(clap::Subcommand)]
@@ -163,8 +188,14 @@ pub async fn transfer_tx(g: &Global, cmd: TransferTx) -> Result<()> {
         timeout_timestamp,
         timeout_seconds,
         packet_memo,
+        forward,
         tx,
     } = cmd;
+    let packet_memo = if forward.is_empty() {
+        packet_memo
+    } else {
+        forward_memo(&forward)?
+    };
     let coins = estuary_sdk::parse_coins(&amount).map_err(|e| anyhow!("amount: {e}"))?;
     let [coin] = coins.as_slice() else {
         bail!("give exactly one amount, e.g. 100stake")
@@ -609,5 +640,25 @@ pub async fn ibc_query(g: &Global, cmd: IbcQuery) -> Result<()> {
                 pretty,
             )
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::forward_memo;
+
+    #[test]
+    fn forward_flags_write_the_packet_forward_memo() {
+        let one = forward_memo(&["channel-1/cosmos1bob".into()]).unwrap();
+        let v: serde_json::Value = serde_json::from_str(&one).unwrap();
+        assert_eq!(v["forward"]["channel"], "channel-1");
+        assert_eq!(v["forward"]["receiver"], "cosmos1bob");
+        assert_eq!(v["forward"]["port"], "transfer");
+        let two = forward_memo(&["channel-1/hop".into(), "channel-7/end".into()]).unwrap();
+        let v: serde_json::Value = serde_json::from_str(&two).unwrap();
+        assert_eq!(v["forward"]["next"]["forward"]["channel"], "channel-7");
+        assert_eq!(v["forward"]["next"]["forward"]["receiver"], "end");
+        assert!(forward_memo(&["cosmos1bob".into()]).is_err());
+        assert!(forward_memo(&["transfer/channel-1".into()]).is_err());
     }
 }
