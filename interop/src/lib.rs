@@ -269,6 +269,17 @@ pub struct Options {
     pub relayer: bool,
 }
 
+impl Options {
+    /// The simd this localnet runs as chain B: v11 when the options force it, else the default.
+    fn simd_bin(&self) -> PathBuf {
+        if self.simd_v11 {
+            tool("simd-v11", "ESTUARY_SIMD_V11", "scripts/build-simd")
+        } else {
+            simd_bin()
+        }
+    }
+}
+
 impl Default for Options {
     fn default() -> Self {
         Options::new()
@@ -343,11 +354,7 @@ impl Localnet {
             ),
         ];
         if opts.simd {
-            let bin = if opts.simd_v11 {
-                tool("simd-v11", "ESTUARY_SIMD_V11", "scripts/build-simd")
-            } else {
-                simd_bin()
-            };
+            let bin = opts.simd_bin();
             env.push(("ESTUARY_SIMD".into(), bin.display().to_string()));
         }
         env
@@ -429,12 +436,7 @@ impl Localnet {
     /// `simd --home <simd home> <args>` (add `--node` yourself for queries and transactions).
     pub fn simd(&self, args: &[&str]) -> Output {
         assert!(self.opts.simd, "this localnet has no simd");
-        let bin = if self.opts.simd_v11 {
-            tool("simd-v11", "ESTUARY_SIMD_V11", "scripts/build-simd")
-        } else {
-            simd_bin()
-        };
-        Command::new(bin)
+        Command::new(self.opts.simd_bin())
             .arg("--home")
             .arg(self.home(1, 0))
             .args(args)

@@ -41,6 +41,18 @@ impl WriteSet {
         self.0.iter()
     }
 
+    /// Lays these writes onto `state` (an overlay's writes kept only when everything on it
+    /// succeeded: a proposal's messages, a forwarded packet's receive and send).
+    pub fn write_into(self, state: &mut dyn StateWrite) -> Result<()> {
+        for (key, value) in self.0 {
+            match value {
+                Some(v) => state.put_raw(key, v)?,
+                None => state.delete(key)?,
+            }
+        }
+        Ok(())
+    }
+
     /// Lays these writes over `below` (the parent's sorted view of `prefix`).
     pub fn merge_prefix(
         &self,

@@ -19,7 +19,7 @@ use sha2::{Digest, Sha256};
 use super::error::TransferError;
 use super::hop_prefix;
 use super::state::{set_channel_escrow, TransferReader};
-use crate::ics20::{escrow_address, voucher_denom, PacketData};
+use crate::ics20::{escrow_address, PacketData};
 
 /// ibc-go's middleware module name (its spelling), hashed into the intermediate accounts.
 const MODULE_NAME: &str = "packetfowardmiddleware";
@@ -263,18 +263,16 @@ pub fn take_in_flight(
 /// The local denom the tokens of an arrived packet became, and whether they came home (escrow
 /// was released) rather than being minted.
 pub fn arrival_denom(packet: &Packet, data: &PacketData) -> (String, bool) {
-    let source = hop_prefix(packet.port_id_on_a.as_str(), packet.chan_id_on_a.as_str());
-    match data.denom.strip_prefix(&source) {
-        Some(home) => (voucher_denom(home), true),
-        None => {
-            let prefixed = format!(
-                "{}{}",
-                hop_prefix(packet.port_id_on_b.as_str(), packet.chan_id_on_b.as_str()),
-                data.denom
-            );
-            (voucher_denom(&prefixed), false)
-        }
-    }
+    let came_home = data.denom.starts_with(&hop_prefix(
+        packet.port_id_on_a.as_str(),
+        packet.chan_id_on_a.as_str(),
+    ));
+    let local = crate::rate_limit::recv_denom(
+        &data.denom,
+        (packet.port_id_on_a.as_str(), packet.chan_id_on_a.as_str()),
+        (packet.port_id_on_b.as_str(), packet.chan_id_on_b.as_str()),
+    );
+    (local, came_home)
 }
 
 /// Undoes an arrived packet's credit to the intermediate account (which holds the tokens again):

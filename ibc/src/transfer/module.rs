@@ -324,13 +324,9 @@ impl<'a> TransferModule<'a> {
         let record = InFlight::record(packet, f, &intermediate, &local, amount);
         forward::set_in_flight(&mut overlay, channel.as_str(), sequence, &record)?;
         let (writes, _) = overlay.into_parts();
-        for (key, value) in writes.iter() {
-            let written = match value {
-                Some(v) => guard.put_raw(key.clone(), v.clone()),
-                None => guard.delete(key.clone()),
-            };
-            written.map_err(|e| TransferError::Store(e.to_string()))?;
-        }
+        writes
+            .write_into(&mut **guard)
+            .map_err(|e| TransferError::Store(e.to_string()))?;
         events.extend(sent.into_iter().map(to_module_event));
         events.push(event(
             "packet_forward",
@@ -351,14 +347,7 @@ impl<'a> TransferModule<'a> {
         packet: &Packet,
         success: bool,
     ) -> Result<Vec<ModuleEvent>, TransferError> {
-        let record = {
-            let mut guard = self.state.borrow_mut();
-            forward::take_in_flight(
-                &mut **guard,
-                packet.chan_id_on_a.as_str(),
-                u64::from(packet.seq_on_a),
-            )?
-        };
+        let record = self.take_forward(packet)?;
         let Some(r) = record else {
             return Ok(Vec::new());
         };
@@ -371,14 +360,7 @@ impl<'a> TransferModule<'a> {
     /// A forwarded packet timed out: sent again while retries are left, else the arrival is
     /// undone and refused.
     fn forward_timed_out(&self, packet: &Packet) -> Result<Vec<ModuleEvent>, TransferError> {
-        let record = {
-            let mut guard = self.state.borrow_mut();
-            forward::take_in_flight(
-                &mut **guard,
-                packet.chan_id_on_a.as_str(),
-                u64::from(packet.seq_on_a),
-            )?
-        };
+        let record = self.take_forward(packet)?;
         let Some(mut r) = record else {
             return Ok(Vec::new());
         };
@@ -416,6 +398,16 @@ impl<'a> TransferModule<'a> {
             }
             Err(_) => self.refuse_arrival(&r),
         }
+    }
+
+    /// The forward waiting on `packet` (one this chain sent), taken out of the store.
+    fn take_forward(&self, packet: &Packet) -> Result<Option<InFlight>, TransferError> {
+        let mut guard = self.state.borrow_mut();
+        Ok(forward::take_in_flight(
+            &mut **guard,
+            packet.chan_id_on_a.as_str(),
+            u64::from(packet.seq_on_a),
+        )?)
     }
 
     fn refuse_arrival(&self, r: &InFlight) -> Result<Vec<ModuleEvent>, TransferError> {

@@ -151,6 +151,15 @@ pub fn add_coins(a: &[Coin], b: &[Coin]) -> TxResult<Vec<Coin>> {
         .collect()
 }
 
+/// Coins as the SDK prints them: `10stake,5uatom`.
+pub fn coin_list(coins: &[Coin]) -> String {
+    coins
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
 /// Whether `have` holds at least every coin of `need` (the SDK's `IsAllGTE`).
 pub fn covers(have: &[Coin], need: &[Coin]) -> bool {
     need.iter().all(|n| {
@@ -219,13 +228,8 @@ pub fn add_deposit(
     )?;
     let total = add_coins(&coins_of(&proposal.total_deposit)?, coins)?;
     proposal.total_deposit = to_proto(&total);
-    let amount = coins
-        .iter()
-        .map(ToString::to_string)
-        .collect::<Vec<_>>()
-        .join(",");
     let mut event = Event::new("proposal_deposit")
-        .attr("amount", amount)
+        .attr("amount", coin_list(coins))
         .attr("proposal_id", id)
         .attr("depositor", depositor);
     if proposal.status == STATUS_DEPOSIT && covers(&total, &params.min_deposit) {

@@ -149,11 +149,6 @@ fn execute(
     .unwrap_or(Err(TxError::Panic));
     let events = ran?;
     let (writes, _) = overlay.into_parts();
-    for (key, value) in writes.iter() {
-        match value {
-            Some(v) => state.put_raw(key.clone(), v.clone())?,
-            None => state.delete(key.clone())?,
-        }
-    }
+    writes.write_into(state)?;
     Ok(events)
 }

@@ -14,7 +14,8 @@ use serde_json::{json, Value};
 use crate::dec::Dec;
 use crate::errors::*;
 use crate::keeper::{
-    add_deposit, coins_of, covers, timestamp, GovKeeper, GovReader, STATUS_DEPOSIT, STATUS_VOTING,
+    add_deposit, coin_list, coins_of, covers, timestamp, GovKeeper, GovReader, STATUS_DEPOSIT,
+    STATUS_VOTING,
 };
 use crate::state_key;
 use crate::tally::{ABSTAIN, NO, NO_WITH_VETO, YES};
@@ -235,25 +236,13 @@ impl Msg for SubmitProposal {
     fn execute(&self, ctx: &mut TxContext<'_>) -> TxResult {
         let params = ctx.state().gov_params()?;
         // The SDK's `validateInitialDeposit`: at least min_initial_deposit_ratio of the minimum.
-        let needed: Vec<Coin> = params
-            .min_deposit
-            .iter()
-            .filter_map(|c| {
-                let amount = crate::dec::mul_floor(c.amount, params.min_initial_deposit_ratio);
-                Coin::new(amount, c.denom.as_str()).ok()
-            })
-            .filter(|c| c.amount > 0)
-            .collect();
+        let needed = params.share_of_min_deposit(params.min_initial_deposit_ratio);
         if !covers(&self.deposit, &needed) {
             return Err(gov_error(
                 MIN_DEPOSIT_TOO_SMALL,
                 format!(
                     "initial deposit too small: need at least {}",
-                    needed
-                        .iter()
-                        .map(ToString::to_string)
-                        .collect::<Vec<_>>()
-                        .join(",")
+                    coin_list(&needed)
                 ),
             ));
         }
@@ -295,8 +284,8 @@ impl Msg for SubmitProposal {
                 .attr("proposal_messages", types),
         );
         if self.deposit.is_empty() {
-            // Nothing deposited: the proposal may still start voting at once if the minimum
-            // is nothing (it never is: params require one), so only the queue entry stays.
+            // Nothing deposited: the proposal waits in its deposit period (params always ask
+            // for a positive minimum, so it cannot be funded already).
             return Ok(());
         }
         let events = add_deposit(ctx.state, id, &self.proposer, &self.deposit, now)?;
@@ -394,32 +383,17 @@ impl Msg for Deposit {
         let now = ctx.block.time_unix_nanos;
         // The SDK's `min_deposit_ratio` (0.01 by default): a later deposit brings at least
         // that share of the minimum, so a proposal cannot be kept alive with dust.
-        let params = ctx.state().gov_params_proto()?;
-        let ratio = match params.min_deposit_ratio.as_str() {
-            "" => Dec(0),
-            r => Dec::parse(r)?,
-        };
-        for min in coins_of(&params.min_deposit)? {
-            let floor = crate::dec::mul_floor(min.amount, ratio);
-            let given = self
-                .amount
-                .iter()
-                .find(|c| c.denom == min.denom)
-                .map_or(0, |c| c.amount);
-            if floor > 0 && given < floor {
-                return Err(gov_error(
-                    MIN_DEPOSIT_TOO_SMALL,
-                    format!(
-                        "received {} but need at least {floor}{}: minimum deposit is too small",
-                        self.amount
-                            .iter()
-                            .map(ToString::to_string)
-                            .collect::<Vec<_>>()
-                            .join(","),
-                        min.denom
-                    ),
-                ));
-            }
+        let params = ctx.state().gov_params()?;
+        let needed = params.share_of_min_deposit(params.min_deposit_ratio);
+        if !covers(&self.amount, &needed) {
+            return Err(gov_error(
+                MIN_DEPOSIT_TOO_SMALL,
+                format!(
+                    "received {} but need at least {}: minimum deposit is too small",
+                    coin_list(&self.amount),
+                    coin_list(&needed)
+                ),
+            ));
         }
         for e in add_deposit(
             ctx.state,

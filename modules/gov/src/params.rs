@@ -103,12 +103,26 @@ pub struct Params {
     pub threshold: Dec,
     pub veto_threshold: Dec,
     pub min_initial_deposit_ratio: Dec,
+    /// The share of the minimum a later deposit must bring (none when unset).
+    pub min_deposit_ratio: Dec,
     pub burn_vote_quorum: bool,
     pub burn_proposal_deposit_prevote: bool,
     pub burn_vote_veto: bool,
 }
 
 impl Params {
+    /// `ratio` of the minimum deposit, coin by coin, rounded down; coins that round to nothing
+    /// are left out (they ask for nothing).
+    pub fn share_of_min_deposit(&self, ratio: Dec) -> Vec<Coin> {
+        self.min_deposit
+            .iter()
+            .filter_map(|c| {
+                Coin::new(crate::dec::mul_floor(c.amount, ratio), c.denom.as_str()).ok()
+            })
+            .filter(|c| c.amount > 0)
+            .collect()
+    }
+
     /// The SDK's `Params.ValidateBasic`: a minimum deposit, positive periods, quorum and the
     /// ratios within [0, 1], threshold and veto above 0.
     pub fn check(p: &pb::Params) -> TxResult<Params> {
@@ -147,6 +161,10 @@ impl Params {
                 &p.min_initial_deposit_ratio,
                 "min initial deposit ratio",
             )?,
+            min_deposit_ratio: match p.min_deposit_ratio.as_str() {
+                "" => Dec(0),
+                r => dec(r, "min deposit ratio")?,
+            },
             burn_vote_quorum: p.burn_vote_quorum,
             burn_proposal_deposit_prevote: p.burn_proposal_deposit_prevote,
             burn_vote_veto: p.burn_vote_veto,

@@ -30,11 +30,15 @@ fn proposal(
     if req.proposal_id == 0 {
         return Err(TxError::InvalidRequest("proposal id can not be 0".into()));
     }
-    let p = ctx
-        .state
-        .proposal(req.proposal_id)?
-        .ok_or_else(|| TxError::NotFound(format!("proposal {} doesn't exist", req.proposal_id)))?;
+    let p = found(ctx.state, req.proposal_id)?;
     Ok(pb::QueryProposalResponse { proposal: Some(p) })
+}
+
+/// Proposal `id`, or gRPC's not-found (what simd answers over REST as 404).
+fn found(state: &dyn StateRead, id: u64) -> TxResult<pb::Proposal> {
+    state
+        .proposal(id)?
+        .ok_or_else(|| TxError::NotFound(format!("proposal {id} doesn't exist")))
 }
 
 fn optional_address(s: &str) -> TxResult<Option<Address>> {
@@ -161,10 +165,7 @@ fn tally_result(
     ctx: &QueryContext<'_>,
     req: pb::QueryTallyResultRequest,
 ) -> TxResult<pb::QueryTallyResultResponse> {
-    let p = ctx
-        .state
-        .proposal(req.proposal_id)?
-        .ok_or_else(|| TxError::NotFound(format!("proposal {} doesn't exist", req.proposal_id)))?;
+    let p = found(ctx.state, req.proposal_id)?;
     let tally = if p.status == STATUS_VOTING {
         let params = ctx.state.gov_params()?;
         crate::lifecycle::tally_of(ctx.state, p.id, &params)?

@@ -156,13 +156,17 @@ pub fn ensure_authority(ctx: &TxContext<'_>, signer: &Address, what: &str) -> Tx
     if !ctx.is_signer(signer) {
         return Err(TxError::Unauthorized(format!("{signer} did not sign")));
     }
-    if *signer == gov_authority() || ctx.state().validators_admin()? == Some(*signer) {
+    if *signer == gov_authority() {
+        return Ok(());
+    }
+    let admin = ctx.state().validators_admin()?;
+    if admin == Some(*signer) {
         return Ok(());
     }
     Err(TxError::Unauthorized(format!(
         "expected {}, got {signer}: only the chain's authority (governance{}) may {what}",
         gov_authority(),
-        match ctx.state().validators_admin()? {
+        match admin {
             Some(admin) => format!(" or the admin {admin}"),
             None => String::new(),
         }
