@@ -73,6 +73,8 @@ pub struct AppConfig {
     pub upgrade_handlers: Vec<estuary_upgrade::UpgradeHandler>,
     /// Where to write `upgrade-info.json` when stopping for an upgrade (`<home>/data/`).
     pub upgrade_info_file: Option<std::path::PathBuf>,
+    /// How long a node stopped for an IBC upgrade keeps serving its last state before it exits.
+    pub ibc_upgrade_halt_grace: std::time::Duration,
 }
 
 /// Execution figures since start, for benchmarks and operators.
@@ -399,10 +401,25 @@ impl App {
                     error!(path = %path.display(), "writing upgrade-info.json: {e}");
                 }
             }
-            halt(&format!(
+            let line = format!(
                 "UPGRADE \"{}\" NEEDED at height: {}: {}",
                 plan.name, plan.height, plan.info
-            ));
+            );
+            // An IBC upgrade: relayers need this node a little longer (the header of this
+            // block, committed but never executed, and proofs of the upgraded states from the
+            // last state) to upgrade the counterparties' clients. CometBFT keeps serving them
+            // while this call holds its consensus; the node then exits as for any upgrade.
+            let ibc = matches!(block.upgraded_client(plan.height), Ok(Some(_)));
+            let grace = self.config.ibc_upgrade_halt_grace;
+            if ibc && !grace.is_zero() {
+                error!("{line}");
+                warn!(
+                    secs = grace.as_secs(),
+                    "IBC upgrade: serving the last state for relayers before stopping"
+                );
+                std::thread::sleep(grace);
+            }
+            halt(&line);
         };
         if let Err(e) = (handler.migrate)(block).and_then(|()| block.mark_applied(&plan)) {
             fatal("running the upgrade handler", e);

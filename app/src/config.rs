@@ -80,6 +80,12 @@ pub struct AppToml {
     /// `index-events`); empty: all of them. Indexing is CometBFT's largest per-transaction cost;
     /// a node that serves relayers must keep the IBC packet events.
     pub index_events: Vec<String>,
+    /// Seconds a node stopped for an IBC upgrade (one that changes the chain's client state,
+    /// e.g. its chain id) keeps its RPC and queries up before it exits, so that relayers can
+    /// read the last header and prove the upgraded client to every counterparty
+    /// (`MsgUpgradeClient`). An SDK node stays up until it is killed; a plain upgrade exits at
+    /// once, as before.
+    pub ibc_upgrade_halt_grace_secs: u64,
 }
 
 impl Default for AppToml {
@@ -101,6 +107,7 @@ impl Default for AppToml {
             snapshot_chunk_bytes: 4 << 20,
             store_cache_mb: estuary_store::DEFAULT_CACHE_BYTES >> 20,
             index_events: Vec::new(),
+            ibc_upgrade_halt_grace_secs: 30,
         }
     }
 }

@@ -110,6 +110,7 @@ fn store_query(
     let substore = match substore {
         "ibc" => Substore::Ibc,
         "main" => Substore::Main,
+        "upgrade" => Substore::Upgrade,
         other => {
             return Err(TxError::UnknownRequest(format!(
                 "no substore named {other:?}"

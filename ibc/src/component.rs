@@ -86,7 +86,7 @@ impl Component for Ibc {
             next_validators_hash: block.next_validators_hash.clone(),
         };
         host::record(state, &header, keep)?;
-        Ok(Vec::new())
+        crate::client_upgrade::begin_block(state, block)
     }
 }
 

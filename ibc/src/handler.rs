@@ -23,6 +23,7 @@ pub const MSG_TYPE_URLS: &[&str] = &[
     "/ibc.core.client.v1.MsgUpgradeClient",
     "/ibc.core.client.v1.MsgSubmitMisbehaviour",
     "/ibc.core.client.v1.MsgRecoverClient",
+    crate::client_upgrade::MSG_IBC_SOFTWARE_UPGRADE,
     "/ibc.core.connection.v1.MsgConnectionOpenInit",
     "/ibc.core.connection.v1.MsgConnectionOpenTry",
     "/ibc.core.connection.v1.MsgConnectionOpenAck",
@@ -106,6 +107,9 @@ impl CoreMsg {
 }
 
 pub fn decode_msg(msg: &Any) -> TxResult<Box<dyn Msg>> {
+    if msg.type_url == crate::client_upgrade::MSG_IBC_SOFTWARE_UPGRADE {
+        return crate::client_upgrade::decode(msg);
+    }
     let envelope = decode(msg)?;
     let signer = Address::parse(signer_of(&envelope).as_ref())?;
     Ok(Box::new(CoreMsg {

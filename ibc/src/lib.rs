@@ -8,6 +8,8 @@
 //!   `transfer` component (ICS-20, apart from core as in ibc-go).
 
 #[cfg(feature = "host")]
+pub mod client_upgrade;
+#[cfg(feature = "host")]
 pub mod context;
 #[cfg(feature = "host")]
 pub mod handler;

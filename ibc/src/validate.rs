@@ -36,7 +36,7 @@ pub fn check_message(msg: &Any) -> TxResult {
         }
         "/ibc.core.client.v1.MsgUpgradeClient" => {
             let m: client::MsgUpgradeClient = decode_strict(v, name)?;
-            check_client_state(m.client_state.as_ref())?;
+            check_upgraded_client_state(m.client_state.as_ref())?;
             check_light_value(m.consensus_state.as_ref())
         }
         "/ibc.core.client.v1.MsgSubmitMisbehaviour" => {
@@ -95,6 +95,35 @@ pub fn check_message(msg: &Any) -> TxResult {
             "unrecognized message type: {other}"
         ))),
     }
+}
+
+/// The client state of a `MsgUpgradeClient`: as a chain commits to it, its custom fields are
+/// zeroed (ibc-go's `ZeroCustomFields`: trust level 0/0, no trusting period — the upgrade keeps
+/// the client's own), and then only its unbonding period must be positive; a complete one is
+/// checked as any other.
+fn check_upgraded_client_state(any: Option<&ibc_proto::google::protobuf::Any>) -> TxResult {
+    let Some(any) = any.filter(|a| a.type_url == TM_CLIENT_STATE) else {
+        return check_client_state(any);
+    };
+    let cs: tm::ClientState = decode_strict(&any.value, "tendermint ClientState")?;
+    let zeroed = cs
+        .trust_level
+        .as_ref()
+        .is_some_and(|t| t.numerator == 0 && t.denominator == 0);
+    if !zeroed {
+        return check_client_state(Some(any));
+    }
+    let positive = |d: Option<ibc_proto::google::protobuf::Duration>| {
+        d.is_some_and(|d| (d.seconds, d.nanos) > (0, 0))
+    };
+    if positive(cs.trusting_period) || !positive(cs.unbonding_period) {
+        return Err(invalid_client(
+            "an upgraded client state with zeroed custom fields has no trusting period and a \
+             positive unbonding period"
+                .into(),
+        ));
+    }
+    Ok(())
 }
 
 /// A client state carried by a message: a Tendermint one must be canonical and its trust level

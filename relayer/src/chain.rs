@@ -68,6 +68,15 @@ async fn light_block_from(node: &Node, id: &str, h: u64) -> Result<LightBlock> {
     })
 }
 
+/// Whether chain id `now` is `configured` after a revision bump (`name-N` → `name-M`, M > N).
+pub fn is_later_revision(configured: &str, now: &str) -> bool {
+    let split = |id: &str| -> Option<(String, u64)> {
+        let (name, rev) = id.rsplit_once('-')?;
+        Some((name.to_string(), rev.parse().ok()?))
+    };
+    matches!((split(configured), split(now)), (Some((a, m)), Some((b, n))) if a == b && n > m)
+}
+
 /// A signed header and the validator set that signed it.
 pub struct LightBlock {
     pub signed_header: tendermint::block::signed_header::SignedHeader,
@@ -84,8 +93,20 @@ impl Chain {
             .map_err(|e| anyhow!("address with prefix {:?}: {e}", cfg.account_prefix))?
             .to_string();
         let network = node.chain_id().await?;
+        let mut cfg = cfg.clone();
         if network != cfg.id {
-            bail!("{} answers as chain {network}, not {}", cfg.rpc, cfg.id);
+            if !is_later_revision(&cfg.id, &network) {
+                bail!("{} answers as chain {network}, not {}", cfg.rpc, cfg.id);
+            }
+            // The chain went on under a new revision (an IBC upgrade): the same chain, and the
+            // clients of it were upgraded to follow it.
+            warn!(
+                configured = %cfg.id,
+                now = %network,
+                "the chain answers under a later revision of its id: following it (update the \
+                 relayer's config to the new id)"
+            );
+            cfg.id = network;
         }
         let witness = match &cfg.witness_rpc {
             None => None,
@@ -106,7 +127,6 @@ impl Chain {
             .unwrap_or(0);
         // A transaction can never be larger than a block: CometBFT's consensus parameters cap
         // what the configured maximum may claim.
-        let mut cfg = cfg.clone();
         if let Ok(p) = node.rpc.latest_consensus_params().await {
             if let Ok(block_max) = usize::try_from(p.consensus_params.block.max_bytes) {
                 if block_max > 0 && block_max < cfg.max_tx_bytes {
@@ -233,12 +253,19 @@ impl Chain {
     /// The value at an ICS-24 path in the state after block `h`, and its proof (verifiable
     /// against header `h + 1`).
     pub async fn proven(&self, path: &str, h: u64) -> Result<(Vec<u8>, Vec<u8>)> {
+        self.proven_in("ibc", path, h).await
+    }
+
+    /// [`Chain::proven`] for a key of substore `store` (`ibc`, or `upgrade` for the upgraded
+    /// client and consensus states of an IBC upgrade). An absent key comes back empty, with its
+    /// proof of absence.
+    pub async fn proven_in(&self, store: &str, path: &str, h: u64) -> Result<(Vec<u8>, Vec<u8>)> {
         let height = tendermint::block::Height::try_from(h)?;
         let res = self
             .node
             .rpc
             .abci_query(
-                Some("store/ibc/key".into()),
+                Some(format!("store/{store}/key")),
                 path.as_bytes().to_vec(),
                 Some(height),
                 true,
@@ -265,10 +292,21 @@ impl Chain {
         let specs = self.cfg.store.proof_specs();
         let (app_hash, key) = (app_hash.as_slice(), path.as_bytes());
         let ok = if res.value.is_empty() {
-            estuary_sdk::store::verify_non_membership_with(&specs, &proof, app_hash, b"ibc", key)
+            estuary_sdk::store::verify_non_membership_with(
+                &specs,
+                &proof,
+                app_hash,
+                store.as_bytes(),
+                key,
+            )
         } else {
             estuary_sdk::store::verify_membership_with(
-                &specs, &proof, app_hash, b"ibc", key, &res.value,
+                &specs,
+                &proof,
+                app_hash,
+                store.as_bytes(),
+                key,
+                &res.value,
             )
         };
         if !ok {

@@ -8,13 +8,14 @@ pub mod link;
 pub mod metrics;
 pub mod relay;
 pub mod run;
+pub mod upgrade;
 pub mod watch;
 
 use anyhow::Result;
 use serde::Serialize;
 
 use chain::Chain;
-use link::{client_height, LinkState};
+use link::LinkState;
 use relay::{pending_commitments, unreceived, Relayed};
 
 /// One relay pass both ways, plus client refreshes.
@@ -41,16 +42,26 @@ pub async fn relay_both_ways(
 /// The height and header time (Unix seconds) of the newest consensus state `dst`'s client of
 /// `src` holds.
 async fn newest_consensus(src: &Chain, dst: &Chain, client_id: &str) -> Result<(u64, i64)> {
-    let h = client_height(dst, client_id).await?;
-    Ok((h, consensus_time(src, dst, client_id, h).await?))
+    let cs = link::client_state(dst, client_id).await?;
+    let h = link::latest_height_of(&cs);
+    Ok((h, consensus_time(src, dst, client_id, &cs).await?))
 }
 
-/// The header time (Unix seconds) of the consensus state at height `h` of `dst`'s client of
-/// `src`.
-async fn consensus_time(src: &Chain, dst: &Chain, client_id: &str, h: u64) -> Result<i64> {
+/// The header time (Unix seconds) of the newest consensus state of `dst`'s client of `src`
+/// (whose state is `cs`: its latest height names the revision too, which is not `src`'s
+/// between a client upgrade and the upgraded chain's start).
+async fn consensus_time(
+    src: &Chain,
+    dst: &Chain,
+    client_id: &str,
+    cs: &ibc_proto::ibc::lightclients::tendermint::v1::ClientState,
+) -> Result<i64> {
     use ibc_proto::ibc::lightclients::tendermint::v1 as tm;
     use prost::Message;
-    let path = format!("clients/{client_id}/consensusStates/{}-{h}", src.revision);
+    let (rev, h) = cs
+        .latest_height
+        .map_or((src.revision, 0), |h| (h.revision_number, h.revision_height));
+    let path = format!("clients/{client_id}/consensusStates/{rev}-{h}");
     let any = cosmrs::Any::decode(dst.ibc_value(&path).await?.as_slice())?;
     let cs = tm::ConsensusState::decode(any.value.as_slice())?;
     Ok(cs.timestamp.map_or(0, |t| t.seconds))
@@ -131,7 +142,7 @@ pub struct ClientView {
 pub async fn client_view(src: &Chain, dst: &Chain, client_id: &str) -> Result<ClientView> {
     let cs = link::client_state(dst, client_id).await?;
     let height = link::latest_height_of(&cs);
-    let time = consensus_time(src, dst, client_id, height).await?;
+    let time = consensus_time(src, dst, client_id, &cs).await?;
     let trusting = cs.trusting_period.map_or(0, |d| d.seconds);
     let expires_at = time.saturating_add(trusting);
     let frozen = cs

@@ -171,6 +171,31 @@ pub fn latest_height_of(cs: &tm::ClientState) -> u64 {
     cs.latest_height.map_or(0, |h| h.revision_height)
 }
 
+/// What a client update builds on: the chain's header at the trusted height, or — right after a
+/// client upgrade — the upgraded consensus state, which no header of the new chain matches
+/// (ibc-go and ibc-rs store it with a sentinel root; its time and next validators are the
+/// old chain's last block's).
+pub struct Trusted {
+    pub chain_id: tendermint::chain::Id,
+    pub height: tendermint::block::Height,
+    pub time: tendermint::Time,
+    pub next_validators_hash: tendermint::Hash,
+}
+
+impl From<tendermint::block::Header> for Trusted {
+    fn from(h: tendermint::block::Header) -> Trusted {
+        Trusted {
+            chain_id: h.chain_id,
+            height: h.height,
+            time: h.time,
+            next_validators_hash: h.next_validators_hash,
+        }
+    }
+}
+
+/// The root ibc-go and ibc-rs give the consensus state a client upgrade installs.
+const SENTINEL_ROOT: &[u8] = b"sentinel_root";
+
 /// A `MsgUpdateClient` bringing `dst`'s client of `src` from `trusted` to header `target`.
 pub async fn update_msg(
     src: &Chain,
@@ -222,7 +247,7 @@ async fn check_trusted_state(
     dst: &Chain,
     client_id: &str,
     trusted: u64,
-) -> Result<tendermint::block::Header> {
+) -> Result<Trusted> {
     let path = format!(
         "clients/{client_id}/consensusStates/{}-{trusted}",
         src.revision
@@ -230,24 +255,29 @@ async fn check_trusted_state(
     // Both reads at once: this runs before every client update, on the relay's critical path.
     let height = tendermint::block::Height::try_from(trusted)?;
     let (held, header) = tokio::join!(dst.ibc_value(&path), src.node.rpc.header(height));
+    let held = held.ok().filter(|b| !b.is_empty()).and_then(|bytes| {
+        let any = Any::decode(bytes.as_slice()).ok()?;
+        tm::ConsensusState::decode(any.value.as_slice()).ok()
+    });
+    let root = held
+        .as_ref()
+        .and_then(|h| h.root.as_ref())
+        .map(|r| r.hash.clone())
+        .unwrap_or_default();
+    if let (Some(held), true) = (&held, root == SENTINEL_ROOT) {
+        // The first update after a client upgrade: the new chain has no header at this height.
+        return upgraded_trusted(src, held, height);
+    }
     let header = header
         .with_context(|| format!("header {trusted} of {}", src.id()))?
         .header;
-    let Ok(bytes) = held else {
-        return Ok(header); // pruned or absent: ibc-rs will say so when the update is tried
+    let Some(held) = held else {
+        return Ok(header.into()); // pruned or absent: ibc-rs will say so when the update is tried
     };
-    let any = Any::decode(bytes.as_slice()).with_context(|| format!("{path} on {}", dst.id()))?;
-    let held = tm::ConsensusState::decode(any.value.as_slice())
-        .with_context(|| format!("{path} on {}", dst.id()))?;
-    let root = held
-        .root
-        .as_ref()
-        .map(|r| r.hash.as_slice())
-        .unwrap_or_default();
     if root == header.app_hash.as_bytes()
         && held.next_validators_hash == header.next_validators_hash.as_bytes()
     {
-        return Ok(header);
+        return Ok(header.into());
     }
     // Which header put it there: the update's event carries it (hex of its Any).
     let query = format!(
@@ -370,7 +400,7 @@ async fn check_witness(
     src: &Chain,
     dst: &Chain,
     client_id: &str,
-    trusted: &tendermint::block::Header,
+    trusted: &Trusted,
     primary: &tm::Header,
 ) -> Result<()> {
     if src.witness.is_none() {
@@ -442,8 +472,35 @@ async fn check_witness(
     .await)
 }
 
+/// The trusted state a client upgrade installed: the upgraded consensus state's time and next
+/// validators, at its height in the new chain's revision.
+fn upgraded_trusted(
+    src: &Chain,
+    held: &tm::ConsensusState,
+    height: tendermint::block::Height,
+) -> Result<Trusted> {
+    let ts = held
+        .timestamp
+        .as_ref()
+        .ok_or_else(|| anyhow!("the upgraded consensus state has no time"))?;
+    Ok(Trusted {
+        chain_id: src
+            .id()
+            .parse()
+            .map_err(|e| anyhow!("chain id {}: {e}", src.id()))?,
+        height,
+        time: tendermint::Time::from_unix_timestamp(ts.seconds, u32::try_from(ts.nanos)?)
+            .map_err(|e| anyhow!("the upgraded consensus state's time: {e}"))?,
+        next_validators_hash: tendermint::Hash::from_bytes(
+            tendermint::hash::Algorithm::Sha256,
+            &held.next_validators_hash,
+        )
+        .map_err(|e| anyhow!("the upgraded consensus state's validators hash: {e}"))?,
+    })
+}
+
 /// `src`'s header at `h` (one RPC: the verifier needs the header, not its commit or validators).
-async fn trusted_header(src: &Chain, h: u64) -> Result<tendermint::block::Header> {
+async fn trusted_header(src: &Chain, h: u64) -> Result<Trusted> {
     let height = tendermint::block::Height::try_from(h)?;
     Ok(src
         .node
@@ -451,7 +508,8 @@ async fn trusted_header(src: &Chain, h: u64) -> Result<tendermint::block::Header
         .header(height)
         .await
         .with_context(|| format!("header {h} of {}", src.id()))?
-        .header)
+        .header
+        .into())
 }
 
 /// Checks a header with the Tendermint light-client verifier (signatures, voting power, trusting
@@ -459,7 +517,7 @@ async fn trusted_header(src: &Chain, h: u64) -> Result<tendermint::block::Header
 /// never hands a counterparty a header its own client would refuse.
 fn verify_header(
     src: &Chain,
-    th: &tendermint::block::Header,
+    th: &Trusted,
     trusted_next: &tendermint::validator::Set,
     lb: &crate::chain::LightBlock,
 ) -> Result<()> {
@@ -515,6 +573,14 @@ pub async fn proof_height(src: &Chain, dst: &Chain, client_id: &str) -> Result<(
             dst.id(),
             src.id()
         );
+    }
+    if cs.chain_id != src.id() && crate::chain::is_later_revision(src.id(), &cs.chain_id) {
+        // The client was upgraded to follow `src` under its next revision while `src` is
+        // stopped at the upgrade: the state left to prove is its last one, against the header
+        // of the block it stopped at (the update in the upgrade's transaction put it there).
+        // Packets and acknowledgements of the old chain are relayed now, from its last state:
+        // its events are not served by the new chain.
+        return Ok((committed.saturating_sub(1), None));
     }
     let trusted = latest_height_of(&cs);
     if trusted > committed {

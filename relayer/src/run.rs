@@ -58,8 +58,33 @@ async fn links_of(
     Ok(out)
 }
 
-/// Relays `paths` until the process is stopped.
+/// Relays `paths` until the process is stopped. When a chain goes on under a new chain id (an
+/// IBC upgrade bumped its revision, and the clients of it were upgraded to follow), every path
+/// is connected again.
 pub async fn start(cfg: &Config, paths: Vec<PathConfig>, opts: RunOptions) -> Result<()> {
+    let metrics = Arc::new(Metrics::new());
+    if let Some(addr) = opts.metrics_addr.clone() {
+        let m = metrics.clone();
+        tokio::spawn(async move {
+            if let Err(e) = crate::metrics::serve(addr, m).await {
+                warn!("metrics endpoint: {e:#}");
+            }
+        });
+    }
+    loop {
+        let (old, new) = run_paths(cfg, &paths, &opts, metrics.clone()).await?;
+        info!(%old, %new, "the chain changed its id (IBC upgrade): connecting every path again");
+    }
+}
+
+/// Relays `paths` until a chain answers under a later revision of its id; returns the old id and
+/// the new.
+async fn run_paths(
+    cfg: &Config,
+    paths: &[PathConfig],
+    opts: &RunOptions,
+    metrics: Arc<Metrics>,
+) -> Result<(String, String)> {
     // One connection (and one signing queue) per chain, shared by every path through it.
     let mut chains: BTreeMap<String, Arc<Chain>> = BTreeMap::new();
     for id in paths.iter().flat_map(|p| [&p.a, &p.b]) {
@@ -73,17 +98,8 @@ pub async fn start(cfg: &Config, paths: Vec<PathConfig>, opts: RunOptions) -> Re
             .cloned()
             .ok_or_else(|| anyhow::anyhow!("chain {id}"))
     };
-    let metrics = Arc::new(Metrics::new());
-    if let Some(addr) = opts.metrics_addr.clone() {
-        let m = metrics.clone();
-        tokio::spawn(async move {
-            if let Err(e) = crate::metrics::serve(addr, m).await {
-                warn!("metrics endpoint: {e:#}");
-            }
-        });
-    }
     let mut tasks = Vec::new();
-    for path in &paths {
+    for path in paths {
         let (a, b) = (chain(&path.a)?, chain(&path.b)?);
         for (channel, link) in links_of(cfg, path, &a, &b).await? {
             info!(
@@ -100,41 +116,62 @@ pub async fn start(cfg: &Config, paths: Vec<PathConfig>, opts: RunOptions) -> Re
             });
         }
     }
+    // Everything this run spawns, stopped when a chain changes its id.
+    let mut spawned = Vec::new();
     // Each chain's new blocks wake every task that relays through it.
-    for (id, c) in &chains {
+    for c in chains.values() {
         let wakes: Vec<Arc<Notify>> = tasks
             .iter()
-            .filter(|t| t.a.id() == id || t.b.id() == id)
+            .filter(|t| Arc::ptr_eq(&t.a, c) || Arc::ptr_eq(&t.b, c))
             .map(|t| t.wake.clone())
             .collect();
         let fan = Arc::new(Notify::new());
-        watch(c.clone(), opts.trigger, opts.interval, fan.clone());
-        tokio::spawn(async move {
+        spawned.push(watch(c.clone(), opts.trigger, opts.interval, fan.clone()));
+        spawned.push(tokio::spawn(async move {
             loop {
                 fan.notified().await;
                 for w in &wakes {
                     w.notify_one();
                 }
             }
-        });
+        }));
     }
-    tokio::spawn(monitor(
+    spawned.push(tokio::spawn(monitor(
         chains.values().cloned().collect(),
         tasks
             .iter()
             .map(|t| (t.a.clone(), t.b.clone(), t.link.clone()))
             .collect(),
         metrics.clone(),
-    ));
-    let mut handles = Vec::new();
+    )));
     for t in tasks {
         let metrics = metrics.clone();
-        handles.push(tokio::spawn(relay_loop(t, metrics, opts.interval)));
+        spawned.push(tokio::spawn(relay_loop(t, metrics, opts.interval)));
     }
-    for h in handles {
-        h.await?;
+    let renamed = loop {
+        tokio::time::sleep(Duration::from_secs(2)).await;
+        if let Some(renamed) = renamed_chain(chains.values()).await {
+            break renamed;
+        }
+    };
+    for task in spawned {
+        task.abort();
     }
-    Ok(())
+    Ok(renamed)
+}
+
+/// A chain that now answers under a later revision of the id it was connected with.
+async fn renamed_chain<'a>(
+    chains: impl Iterator<Item = &'a Arc<Chain>>,
+) -> Option<(String, String)> {
+    for c in chains {
+        if let Ok(now) = c.node.chain_id().await {
+            if crate::chain::is_later_revision(c.id(), &now) {
+                return Some((c.id().to_string(), now));
+            }
+        }
+    }
+    None
 }
 
 /// Passes on one link: one now, then one per wake-up (new blocks seen while a pass runs make
@@ -146,6 +183,10 @@ async fn relay_loop(t: Task, metrics: Arc<Metrics>, interval: Duration) {
     }
     let idle = interval.max(Duration::from_secs(5));
     loop {
+        // First: a chain stopped for an IBC upgrade serves its last header only for a while.
+        if let Err(e) = crate::upgrade::upgrade_clients(&t.a, &t.b, &t.link).await {
+            warn!("client upgrade: {e:#}");
+        }
         let pass = crate::relay_both_ways(&t.a, &t.b, &t.link).await;
         for c in [&t.a, &t.b] {
             metrics

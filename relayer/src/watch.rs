@@ -40,7 +40,12 @@ pub enum Trigger {
 
 /// Starts watching `chain` and returns at once; every new block (or, failing events, every
 /// height change seen by polling every `poll`) wakes `wake`.
-pub fn watch(chain: Arc<Chain>, trigger: Trigger, poll: Duration, wake: Arc<Notify>) {
+pub fn watch(
+    chain: Arc<Chain>,
+    trigger: Trigger,
+    poll: Duration,
+    wake: Arc<Notify>,
+) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         loop {
             if trigger == Trigger::Events {
@@ -66,7 +71,7 @@ pub fn watch(chain: Arc<Chain>, trigger: Trigger, poll: Duration, wake: Arc<Noti
                 tokio::time::sleep(poll).await;
             }
         }
-    });
+    })
 }
 
 /// Polling rounds before the websocket is tried again: about 30 s.

@@ -1685,3 +1685,156 @@ fn packets_in_flight_across_an_upgrade_land_once() {
         "{audit}"
     );
 }
+
+/// The client state `chain`'s client `client_id` holds, as `query ibc client` prints it.
+fn client_on(net: &Localnet, chain: usize, client_id: &str) -> serde_json::Value {
+    serde_json::from_str(&net.ok(chain, &["query", "ibc", "client", client_id, "-o", "json"]))
+        .unwrap()
+}
+
+/// #23's second upgrade scenario: the upgrade bumps A's revision (`estuary-a-1` →
+/// `estuary-a-2`). A commits to the upgraded client state (`MsgIBCSoftwareUpgrade`) and writes
+/// the upgraded consensus state in its last block; at the height it stops and keeps serving its
+/// last header while the relayer upgrades B's client of A (`MsgUpgradeClient`, proven from A's
+/// last state) and delivers A's last packet from that state (the new chain will not serve the
+/// old chain's events); the binary with the handler restarts A from its exported state under
+/// the new id; the relayer follows the new id, and the channel goes on over the same client.
+/// What was in flight across the bump — that packet's acknowledgement, and a transfer B sent
+/// while A was down — lands once.
+#[test]
+fn a_revision_bump_keeps_the_channel_through_a_client_upgrade() {
+    if estuary_interop::skip_without(
+        "a_revision_bump_keeps_the_channel_through_a_client_upgrade",
+        &[
+            estuary_interop::Tool::Cometbft,
+            estuary_interop::Tool::UpgradeTestBinary,
+        ],
+    ) {
+        return;
+    }
+    const NAME: &str = "estuary-test-upgrade";
+    let mut net = Localnet::up(Options::new());
+    let (a, b) = (net.chain_id(0), net.chain_id(1));
+    let (alice_a, bob_a, bob_b) = (
+        net.address(0, "alice"),
+        net.address(0, "bob"),
+        net.address(1, "bob"),
+    );
+    let v = voucher();
+    let v_on_a = estuary_interop::voucher("transfer/channel-0/stake");
+    let alice_before = net.balance(0, &alice_a, "stake");
+    let before = client_on(&net, 1, "07-tendermint-0");
+    assert_eq!(before["chain_id"], a);
+
+    // A schedules the bump; a transfer from A waits, unrelayed, across it.
+    net.stop_relayer();
+    let height = net.latest_height(0) + 8;
+    net.ok(
+        0,
+        &[
+            "tx",
+            "upgrade",
+            "software-upgrade",
+            NAME,
+            "--upgrade-height",
+            &height.to_string(),
+            "--upgraded-chain-id",
+            "estuary-a-2",
+            "--from",
+            "alice",
+            "--wait",
+        ],
+    );
+    net.transfer(0, "alice", "channel-0", &bob_b, "500stake", &[]);
+    wait_until(
+        "A stops at the upgrade height",
+        Duration::from_secs(60),
+        || {
+            std::fs::read_to_string(net.dir().join("a0.log")).is_ok_and(|log| {
+                log.contains(&format!("UPGRADE \"{NAME}\" NEEDED at height: {height}"))
+            })
+        },
+    );
+    // Stopped, A still serves its last header: the relayer upgrades B's client of A.
+    net.start_relayer(&[]);
+    wait_until(
+        "B's client of A upgraded to estuary-a-2",
+        Duration::from_secs(25),
+        || client_on(&net, 1, "07-tendermint-0")["chain_id"] == "estuary-a-2",
+    );
+    let upgraded = client_on(&net, 1, "07-tendermint-0");
+    assert_eq!(upgraded["latest_height"], format!("2-{}", height - 1));
+    assert_eq!(upgraded["frozen"], false);
+    // The client's own trust settings survive the upgrade (the chain zeroed them).
+    assert_eq!(upgraded["trusting_period_secs"], before["trusting_period_secs"]);
+    // A's packet is relayed from A's last state, proven against the header A stopped at: the
+    // new chain will not serve the old chain's events. Its acknowledgement waits for A-2.
+    wait_until(
+        "A's last packet delivered from its last state",
+        Duration::from_secs(20),
+        || net.balance(1, &bob_b, &v) == 500,
+    );
+    // While A is down, B sends to A.
+    net.transfer(1, "alice", "channel-0", &bob_a, "300stake", &[]);
+
+    // Every process down; up again with A on the binary that has the handler: it restarts A
+    // from its state under the new chain id. The relayer's config still names estuary-a-1.
+    net.stop_relayer();
+    let down = net.script("down", &[]);
+    assert!(
+        down.status.success(),
+        "{}",
+        String::from_utf8_lossy(&down.stderr)
+    );
+    let bumped = estuary_interop::workspace_bin("estuaryd-upgrade-test");
+    let up = net.script_with("up", &[], &[("ESTUARYD", bumped.to_str().unwrap())]);
+    assert!(
+        up.status.success(),
+        "resuming on v2:\n{}",
+        String::from_utf8_lossy(&up.stderr)
+    );
+    let status: serde_json::Value =
+        serde_json::from_str(&net.ok(0, &["status", "-o", "json"])).unwrap();
+    assert_eq!(status["chain_id"], "estuary-a-2");
+    let first: u64 = status["latest_block_height"].as_u64().unwrap();
+    assert!(first >= height, "the new chain starts at the upgrade height");
+    assert!(net.dir().join(format!("a/node0/data.{a}")).is_dir());
+    let applied: serde_json::Value =
+        serde_json::from_str(&net.ok(0, &["query", "upgrade", "applied-plan", NAME, "-o", "json"]))
+            .unwrap();
+    assert_eq!(applied["height"], height.to_string());
+
+    wait_until(
+        "B's packet, sent while A was down, delivered to A-2",
+        Duration::from_secs(90),
+        || net.balance(0, &bob_a, &v_on_a) == 300,
+    );
+    wait_until("acks back on both sides", Duration::from_secs(60), || {
+        net.pending(0, "channel-0").is_empty() && net.pending(1, "channel-0").is_empty()
+    });
+    assert_eq!(net.balance(1, &bob_b, &v), 500, "delivered once");
+    // The same client follows the new chain: its height is in revision 2 and moving.
+    let followed = client_on(&net, 1, "07-tendermint-0");
+    assert_eq!(followed["chain_id"], "estuary-a-2");
+    let latest = followed["latest_height"].as_str().unwrap().to_string();
+    assert!(latest.starts_with("2-"), "{latest}");
+    net.transfer(0, "alice", "channel-0", &bob_b, "200stake", &[]);
+    wait_until(
+        "a transfer after the bump",
+        Duration::from_secs(60),
+        || net.balance(1, &bob_b, &v) == 700,
+    );
+    assert_eq!(net.balance(0, &bob_a, &v_on_a), 300);
+    assert_eq!(net.balance(0, &alice_a, "stake"), alice_before - 700);
+    assert_conserved(&net);
+    let audit: serde_json::Value =
+        serde_json::from_str(&net.relayer_cmd(&["audit", a, b, "-o", "json"])).unwrap();
+    assert!(
+        audit
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|l| l["balanced"] == true),
+        "{audit}"
+    );
+}

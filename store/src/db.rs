@@ -612,7 +612,8 @@ impl Storage {
             // Node keys start with their version, so the block's nodes are one range per tree.
             let mut nodes = txn.open_table(NODES)?;
             let (from, to) = this_version(undone);
-            for tag in [OUTER_TAG, Substore::Main.tag(), Substore::Ibc.tag()] {
+            let tags = std::iter::once(OUTER_TAG).chain(Substore::ALL.iter().map(|s| s.tag()));
+            for tag in tags {
                 let lo = [&[tag][..], &from[..]].concat();
                 let hi = [&[tag][..], &to[..]].concat();
                 let rows = row_keys(&nodes, lo.as_slice()..hi.as_slice())?;

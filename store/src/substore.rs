@@ -1,21 +1,32 @@
 /// A substore: one Merkle tree whose root is committed under `name()` in the outer tree.
 ///
 /// Keys are routed by prefix: a key `ibc/<path>` lives in the `ibc` substore under `<path>`,
-/// everything else in `main`. This keeps ICS-24 paths exactly as ibc-go stores them.
+/// a key `upgrade/upgradedIBCState/<rest>` in the `upgrade` substore under
+/// `upgradedIBCState/<rest>`, everything else in `main`. This keeps ICS-24 paths exactly as
+/// ibc-go stores them, and the upgraded client and consensus states where every counterparty's
+/// client of this chain looks for them: its `upgrade_path` is `["upgrade", "upgradedIBCState"]`
+/// (Hermes and our relayer write that, as for every SDK chain), so they must be provable in a
+/// substore named `upgrade`. The upgrade module's own keys (`upgrade/plan`, …) stay in `main`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Substore {
     Main,
     Ibc,
+    Upgrade,
 }
 
 impl Substore {
-    pub const ALL: [Substore; 2] = [Substore::Main, Substore::Ibc];
+    pub const ALL: [Substore; 3] = [Substore::Main, Substore::Ibc, Substore::Upgrade];
     const IBC_PREFIX: &'static [u8] = b"ibc/";
+    /// Full keys of the `upgrade` substore start with this; what follows `upgrade/` is the key
+    /// inside it, so its local keys all start with `upgradedIBCState/`.
+    const UPGRADE_PREFIX: &'static [u8] = b"upgrade/upgradedIBCState/";
+    const UPGRADE_STRIP: usize = b"upgrade/".len();
 
     pub fn name(self) -> &'static str {
         match self {
             Substore::Main => "main",
             Substore::Ibc => "ibc",
+            Substore::Upgrade => "upgrade",
         }
     }
 
@@ -25,15 +36,21 @@ impl Substore {
         match self {
             Substore::Main => b'm',
             Substore::Ibc => b'i',
+            Substore::Upgrade => b'u',
         }
     }
 
     /// Splits a full state key into its substore and the key inside it.
     pub fn route(key: &[u8]) -> (Substore, &[u8]) {
-        match key.strip_prefix(Self::IBC_PREFIX) {
-            Some(rest) => (Substore::Ibc, rest),
-            None => (Substore::Main, key),
+        if let Some(rest) = key.strip_prefix(Self::IBC_PREFIX) {
+            return (Substore::Ibc, rest);
         }
+        if key.starts_with(Self::UPGRADE_PREFIX) {
+            if let Some(local) = key.get(Self::UPGRADE_STRIP..) {
+                return (Substore::Upgrade, local);
+            }
+        }
+        (Substore::Main, key)
     }
 
     /// The full state key for `key` inside this substore.
@@ -41,6 +58,7 @@ impl Substore {
         match self {
             Substore::Main => key.to_vec(),
             Substore::Ibc => [Self::IBC_PREFIX, key].concat(),
+            Substore::Upgrade => [&b"upgrade/"[..], key].concat(),
         }
     }
 }
@@ -64,5 +82,18 @@ mod tests {
             (Substore::Main, &b"bank/balance"[..])
         );
         assert_eq!(Substore::Ibc.full_key(b"a"), b"ibc/a".to_vec());
+        assert_eq!(
+            Substore::route(b"upgrade/upgradedIBCState/7/upgradedClient"),
+            (Substore::Upgrade, &b"upgradedIBCState/7/upgradedClient"[..])
+        );
+        assert_eq!(
+            Substore::route(b"upgrade/plan"),
+            (Substore::Main, &b"upgrade/plan"[..])
+        );
+        let local = b"upgradedIBCState/7/upgradedConsState";
+        assert_eq!(
+            Substore::route(&Substore::Upgrade.full_key(local)),
+            (Substore::Upgrade, &local[..])
+        );
     }
 }

@@ -13,6 +13,7 @@ mod keys;
 mod light;
 mod node;
 mod query;
+mod revision_bump;
 mod tx;
 mod tx_json;
 

@@ -83,6 +83,14 @@ pub fn start(g: &Global, a: StartArgs) -> Result<()> {
     }
     let cfg = AppToml::load(&home.app_toml())?;
     let addr = a.abci.unwrap_or(cfg.abci_address.clone());
+    if let Some(b) = super::revision_bump::prepare(&home)? {
+        info!(
+            old = %b.old_chain_id,
+            new = %b.new_chain_id,
+            from_height = b.initial_height,
+            "starting the upgraded chain"
+        );
+    }
     std::fs::create_dir_all(home.data_dir())?;
     let storage = Storage::open(
         home.state_db(),
@@ -103,6 +111,7 @@ pub fn start(g: &Global, a: StartArgs) -> Result<()> {
         genesis_spill_every: None,
         upgrade_handlers: estuary_genesis::upgrade_handlers(),
         upgrade_info_file: Some(home.data_dir().join("upgrade-info.json")),
+        ibc_upgrade_halt_grace: std::time::Duration::from_secs(cfg.ibc_upgrade_halt_grace_secs),
     };
     let app = Arc::new(App::new(storage, crate::modules(), app_config));
     if !cfg.grpc_address.is_empty() || !cfg.api_address.is_empty() {
@@ -214,6 +223,26 @@ pub fn export(g: &Global, a: ExportArgs) -> Result<()> {
                 .map_err(|e| anyhow!("height {h}: {e}"))?,
         },
     };
+    let original = GenesisDoc::load(&home.genesis())?;
+    let (doc, _) = exported(&storage, last, &original)?;
+    let text = serde_json::to_string_pretty(&doc)? + "\n";
+    match a.out {
+        Some(path) => {
+            std::fs::write(&path, text).with_context(|| format!("writing {}", path.display()))?
+        }
+        None => print!("{text}"),
+    }
+    info!(height = last.version, app_hash = %hex::encode_upper(last.app_hash), "exported state");
+    Ok(())
+}
+
+/// The genesis document of the state after block `last` (a chain restarted from it goes on at
+/// the next height with the same state), and that state, for callers that read more of it.
+pub(super) fn exported(
+    storage: &Storage,
+    last: estuary_sdk::store::CommitInfo,
+    original: &GenesisDoc,
+) -> Result<(GenesisDoc, estuary_sdk::store::MemState)> {
     // The state of that version, listed from its trees (the latest is listed the same way).
     let state = estuary_sdk::store::MemState(
         storage
@@ -228,26 +257,17 @@ pub fn export(g: &Global, a: ExportArgs) -> Result<()> {
         .export_genesis(&state)
         .map_err(|e| anyhow!("exporting state: {e}"))?;
     let chain_id = app.chain_id(&state).map_err(|e| anyhow!("{e}"))?;
-    let original = GenesisDoc::load(&home.genesis())?;
     let doc = GenesisDoc {
-        genesis_time: original.genesis_time,
+        genesis_time: original.genesis_time.clone(),
         chain_id,
         initial_height: (last.version + 1).to_string(),
-        consensus_params: original.consensus_params,
+        consensus_params: original.consensus_params.clone(),
         validators: Vec::new(),
         app_hash: hex::encode_upper(last.app_hash),
         app_state: serde_json::from_value(app_state)
             .context("exported state does not fit the genesis types")?,
     };
-    let text = serde_json::to_string_pretty(&doc)? + "\n";
-    match a.out {
-        Some(path) => {
-            std::fs::write(&path, text).with_context(|| format!("writing {}", path.display()))?
-        }
-        None => print!("{text}"),
-    }
-    info!(height = last.version, app_hash = %hex::encode_upper(last.app_hash), "exported state");
-    Ok(())
+    Ok((doc, state))
 }
 
 /// `rollback`: undoes the last committed block in estuaryd's store and (unless `--app-only`)

@@ -222,6 +222,16 @@ pub enum UpgradeTx {
         /// Free text for operators and cosmovisor (e.g. binary download URLs as JSON).
         #[arg(long, default_value = "")]
         upgrade_info: String,
+        /// An IBC upgrade: the chain goes on under this chain id (a later revision, e.g.
+        /// estuary-a-2) from the upgrade height, and every counterparty's client of it follows
+        /// (`MsgUpgradeClient`, which the bundled relayer submits). Sent as ibc-go's
+        /// `MsgIBCSoftwareUpgrade` with the upgraded client state; the nodes restart from the
+        /// exported state under the new id by themselves, on the binary with the handler.
+        #[arg(long)]
+        upgraded_chain_id: Option<String>,
+        /// The unbonding period the upgraded client state names (with --upgraded-chain-id).
+        #[arg(long, default_value_t = 21 * 86_400, requires = "upgraded_chain_id")]
+        unbonding_period_secs: u64,
         /// The authority's key.
         #[arg(long)]
         from: String,
@@ -235,6 +245,65 @@ pub enum UpgradeTx {
         #[command(flatten)]
         tx: TxArgs,
     },
+}
+
+/// ibc-go's `MsgIBCSoftwareUpgrade`: `plan`, and the client state every counterparty's client
+/// of this chain takes: `chain_id` with its latest height the height before the upgrade in the
+/// new revision — the upgraded chain starts from the exported state at the upgrade height, so
+/// its first header is the one right after that height, and relayers find the validators that
+/// signed it there.
+fn ibc_software_upgrade(
+    authority: String,
+    plan: cosmrs::proto::cosmos::upgrade::v1beta1::Plan,
+    chain_id: &str,
+    upgrade_height: u64,
+    unbonding_period_secs: u64,
+) -> Result<Any> {
+    use ibc_proto::cosmos::upgrade::v1beta1 as ibc_upgrade;
+    let revision = estuary_ibc::handler::revision_of(chain_id);
+    if revision == 0 {
+        anyhow::bail!(
+            "--upgraded-chain-id {chain_id}: an IBC upgrade moves the chain to a later revision, \
+             named NAME-N (e.g. estuary-a-2)"
+        );
+    }
+    let last = upgrade_height
+        .checked_sub(1)
+        .filter(|h| *h > 0)
+        .ok_or_else(|| anyhow::anyhow!("--upgrade-height must be above 1"))?;
+    let client = estuary_client::ibc_msgs::tendermint_client_state(
+        &estuary_client::ibc_msgs::ClientParams {
+            chain_id: chain_id.to_string(),
+            // The chain keeps only what it decides; each client keeps its own trust settings.
+            trusting_period_secs: 0,
+            unbonding_period_secs,
+            max_clock_drift_secs: 0,
+            latest_height: ibc_proto::ibc::core::client::v1::Height {
+                revision_number: revision,
+                revision_height: last,
+            },
+            proof_specs: estuary_sdk::store::proof_specs(),
+        },
+    );
+    #[allow(deprecated)] // Plan.time and upgraded_client_state stay empty
+    let msg = ibc_proto::ibc::core::client::v1::MsgIbcSoftwareUpgrade {
+        plan: Some(ibc_upgrade::Plan {
+            name: plan.name,
+            time: None,
+            height: plan.height,
+            info: plan.info,
+            upgraded_client_state: None,
+        }),
+        upgraded_client_state: Some(ibc_proto::google::protobuf::Any {
+            type_url: client.type_url,
+            value: client.value,
+        }),
+        signer: authority,
+    };
+    Ok(Any {
+        type_url: estuary_ibc::client_upgrade::MSG_IBC_SOFTWARE_UPGRADE.into(),
+        value: msg.encode_to_vec(),
+    })
 }
 
 /// Flags every transaction takes.
@@ -381,28 +450,37 @@ pub async fn run(g: &Global, cmd: TxCmd) -> Result<()> {
             name,
             upgrade_height,
             upgrade_info,
+            upgraded_chain_id,
+            unbonding_period_secs,
             from,
             tx,
         }) => {
             let authority = super::genesis::resolve_address(&from, &tx.keyring.open(&g.home()))?;
             #[allow(deprecated)] // Plan.time and upgraded_client_state stay empty
-            let msg = cosmrs::proto::cosmos::upgrade::v1beta1::MsgSoftwareUpgrade {
-                authority: authority.to_bech32(),
-                plan: Some(cosmrs::proto::cosmos::upgrade::v1beta1::Plan {
-                    name,
-                    height: i64::try_from(upgrade_height).context("--upgrade-height")?,
-                    info: upgrade_info,
-                    ..Default::default()
-                }),
+            let plan = cosmrs::proto::cosmos::upgrade::v1beta1::Plan {
+                name,
+                height: i64::try_from(upgrade_height).context("--upgrade-height")?,
+                info: upgrade_info,
+                ..Default::default()
             };
-            (
-                from,
-                Any {
+            let msg = match upgraded_chain_id {
+                None => Any {
                     type_url: estuary_upgrade::MSG_SOFTWARE_UPGRADE.into(),
-                    value: msg.encode_to_vec(),
+                    value: cosmrs::proto::cosmos::upgrade::v1beta1::MsgSoftwareUpgrade {
+                        authority: authority.to_bech32(),
+                        plan: Some(plan),
+                    }
+                    .encode_to_vec(),
                 },
-                tx,
-            )
+                Some(chain_id) => ibc_software_upgrade(
+                    authority.to_bech32(),
+                    plan,
+                    &chain_id,
+                    upgrade_height,
+                    unbonding_period_secs,
+                )?,
+            };
+            (from, msg, tx)
         }
         TxCmd::Upgrade(UpgradeTx::CancelSoftwareUpgrade { from, tx }) => {
             let authority = super::genesis::resolve_address(&from, &tx.keyring.open(&g.home()))?;

@@ -41,6 +41,16 @@ pub trait UpgradeReader: StateRead {
         Ok(out)
     }
 
+    /// The upgraded client state (a proto `Any`) scheduled with the upgrade at `height`.
+    fn upgraded_client(&self, height: u64) -> TxResult<Option<Vec<u8>>> {
+        Ok(self.get_raw(&state_key::upgraded_client(height))?)
+    }
+
+    /// The upgraded consensus state (a proto `Any`) written in the last block before `height`.
+    fn upgraded_consensus_state(&self, height: u64) -> TxResult<Option<Vec<u8>>> {
+        Ok(self.get_raw(&state_key::upgraded_consensus_state(height))?)
+    }
+
     /// The module versions upgrades recorded, by module name.
     fn module_versions(&self) -> TxResult<Vec<(String, u64)>> {
         let prefix = state_key::PREFIX_VERSION.as_bytes();
@@ -63,8 +73,32 @@ pub trait UpgradeKeeper: StateWrite {
         Ok(self.put(state_key::plan(), plan)?)
     }
 
+    /// The SDK's `ScheduleUpgrade`: `plan` replaces any plan, and the IBC states scheduled
+    /// with the replaced one go with it (a counterparty must never be able to prove them).
+    fn schedule_upgrade(&mut self, plan: &Plan) -> TxResult {
+        self.clear_upgrade_plan()?;
+        self.set_upgrade_plan(plan)
+    }
+
+    /// Drops the plan and its upgraded IBC states (cancelled, replaced or applied).
     fn clear_upgrade_plan(&mut self) -> TxResult {
+        if let Some(old) = self.upgrade_plan()? {
+            self.clear_upgraded_ibc_state(old.height)?;
+        }
         Ok(self.delete(state_key::plan())?)
+    }
+
+    fn set_upgraded_client(&mut self, height: u64, any: Vec<u8>) -> TxResult {
+        Ok(self.put_raw(state_key::upgraded_client(height), any)?)
+    }
+
+    fn set_upgraded_consensus_state(&mut self, height: u64, any: Vec<u8>) -> TxResult {
+        Ok(self.put_raw(state_key::upgraded_consensus_state(height), any)?)
+    }
+
+    fn clear_upgraded_ibc_state(&mut self, height: u64) -> TxResult {
+        self.delete(state_key::upgraded_client(height))?;
+        Ok(self.delete(state_key::upgraded_consensus_state(height))?)
     }
 
     /// Records `plan` as applied at its height and clears it.

@@ -10,7 +10,7 @@ mod query;
 mod state_key;
 
 pub use keeper::{Plan, UpgradeKeeper, UpgradeReader};
-pub use msgs::{MSG_CANCEL_UPGRADE, MSG_SOFTWARE_UPGRADE};
+pub use msgs::{plan_of, schedule, MSG_CANCEL_UPGRADE, MSG_SOFTWARE_UPGRADE};
 
 use estuary_sdk::store::{StateRead, StateWrite};
 use estuary_sdk::{Any, Component, TxResult};
@@ -45,6 +45,12 @@ pub struct GenesisPlan {
     pub height: u64,
     #[serde(default)]
     pub info: String,
+    /// Hex of the upgraded client state (a proto `Any`) an IBC upgrade scheduled with the plan.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub upgraded_client_state: Option<String>,
+    /// Hex of the upgraded consensus state, once the block before the plan's height wrote it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub upgraded_consensus_state: Option<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -83,6 +89,17 @@ impl Component for Upgrade {
                 height: p.height,
                 info: p.info.clone(),
             })?;
+            let hex_of = |what: &str, h: &Option<String>| -> TxResult<Option<Vec<u8>>> {
+                h.as_deref()
+                    .map(|h| hex::decode(h).map_err(|_| bad(&format!("{what} is not hex"))))
+                    .transpose()
+            };
+            if let Some(any) = hex_of("upgraded_client_state", &p.upgraded_client_state)? {
+                state.set_upgraded_client(p.height, any)?;
+            }
+            if let Some(any) = hex_of("upgraded_consensus_state", &p.upgraded_consensus_state)? {
+                state.set_upgraded_consensus_state(p.height, any)?;
+            }
         }
         for a in &g.applied {
             if a.name.is_empty() {
@@ -101,11 +118,18 @@ impl Component for Upgrade {
 
     fn export_genesis(&self, state: &dyn StateRead) -> TxResult<UpgradeGenesis> {
         Ok(UpgradeGenesis {
-            plan: state.upgrade_plan()?.map(|p| GenesisPlan {
-                name: p.name,
-                height: p.height,
-                info: p.info,
-            }),
+            plan: match state.upgrade_plan()? {
+                None => None,
+                Some(p) => Some(GenesisPlan {
+                    upgraded_client_state: state.upgraded_client(p.height)?.map(hex::encode),
+                    upgraded_consensus_state: state
+                        .upgraded_consensus_state(p.height)?
+                        .map(hex::encode),
+                    name: p.name,
+                    height: p.height,
+                    info: p.info,
+                }),
+            },
             applied: state
                 .applied_upgrades()?
                 .into_iter()

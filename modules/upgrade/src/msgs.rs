@@ -25,47 +25,16 @@ pub struct CancelUpgrade {
     signers: Signers,
 }
 
-#[allow(deprecated)] // Plan.time and upgraded_client_state: checked empty, as the SDK does
 pub fn decode(msg: &Any) -> TxResult<Box<dyn Msg>> {
     match msg.type_url.as_str() {
         MSG_SOFTWARE_UPGRADE => {
             let raw: pb::MsgSoftwareUpgrade =
                 estuary_sdk::proto::decode_strict(&msg.value, "MsgSoftwareUpgrade")?;
             let authority = Address::parse(&raw.authority)?;
-            let p = raw
-                .plan
-                .ok_or_else(|| TxError::InvalidRequest("plan: missing".into()))?;
-            // The SDK's Plan.ValidateBasic.
-            if p.name.is_empty() {
-                return Err(TxError::InvalidRequest("name cannot be empty".into()));
-            }
-            // Go's zero time (0001-01-01), or nothing: no time-based upgrade.
-            let zero_time = match &p.time {
-                None => true,
-                Some(t) => t.nanos == 0 && (t.seconds == 0 || t.seconds == -62_135_596_800),
-            };
-            if !zero_time {
-                return Err(TxError::InvalidRequest(
-                    "time-based upgrades have been deprecated in the SDK".into(),
-                ));
-            }
-            if p.upgraded_client_state.is_some() {
-                return Err(TxError::InvalidRequest(
-                    "upgraded client state must be empty: an IBC upgrade is not supported yet"
-                        .into(),
-                ));
-            }
-            let height = u64::try_from(p.height)
-                .ok()
-                .filter(|h| *h > 0)
-                .ok_or_else(|| TxError::InvalidRequest("height must be greater than 0".into()))?;
+            let plan = plan_of(raw.plan)?;
             Ok(Box::new(SoftwareUpgrade {
                 authority,
-                plan: Plan {
-                    name: p.name,
-                    height,
-                    info: p.info,
-                },
+                plan,
                 signers: Signers::one(authority),
             }))
         }
@@ -84,34 +53,76 @@ pub fn decode(msg: &Any) -> TxResult<Box<dyn Msg>> {
     }
 }
 
+/// A wire plan checked as the SDK's `Plan.ValidateBasic` does: a name, a height above 0, no
+/// time, and no upgraded client state inside the plan (an IBC upgrade carries it beside the
+/// plan, in `MsgIBCSoftwareUpgrade`).
+#[allow(deprecated)] // Plan.time and upgraded_client_state: checked empty, as the SDK does
+pub fn plan_of(p: Option<pb::Plan>) -> TxResult<Plan> {
+    let p = p.ok_or_else(|| TxError::InvalidRequest("plan: missing".into()))?;
+    if p.name.is_empty() {
+        return Err(TxError::InvalidRequest("name cannot be empty".into()));
+    }
+    // Go's zero time (0001-01-01), or nothing: no time-based upgrade.
+    let zero_time = match &p.time {
+        None => true,
+        Some(t) => t.nanos == 0 && (t.seconds == 0 || t.seconds == -62_135_596_800),
+    };
+    if !zero_time {
+        return Err(TxError::InvalidRequest(
+            "time-based upgrades have been deprecated in the SDK".into(),
+        ));
+    }
+    if p.upgraded_client_state.is_some() {
+        return Err(TxError::InvalidRequest(
+            "upgraded client state must be empty: an IBC upgrade is scheduled with \
+             ibc.core.client.v1.MsgIBCSoftwareUpgrade"
+                .into(),
+        ));
+    }
+    let height = u64::try_from(p.height)
+        .ok()
+        .filter(|h| *h > 0)
+        .ok_or_else(|| TxError::InvalidRequest("height must be greater than 0".into()))?;
+    Ok(Plan {
+        name: p.name,
+        height,
+        info: p.info,
+    })
+}
+
+/// The SDK's `ScheduleUpgrade`: in the future, a name never applied; it replaces any plan
+/// (and the IBC states scheduled with it).
+pub fn schedule(ctx: &mut TxContext<'_>, plan: &Plan) -> TxResult {
+    let now = ctx.block.height;
+    if plan.height <= now {
+        return Err(TxError::InvalidRequest(format!(
+            "upgrade cannot be scheduled in the past: height {} is not above {now}",
+            plan.height
+        )));
+    }
+    if ctx.state().applied_upgrade(&plan.name)?.is_some() {
+        return Err(TxError::InvalidRequest(format!(
+            "upgrade with name {} has already been completed",
+            plan.name
+        )));
+    }
+    ctx.state.schedule_upgrade(plan)?;
+    ctx.emit(
+        Event::new("software_upgrade")
+            .attr("name", &plan.name)
+            .attr("height", plan.height),
+    );
+    Ok(())
+}
+
 impl Msg for SoftwareUpgrade {
     fn signers(&self) -> &Signers {
         &self.signers
     }
 
-    /// The SDK's `ScheduleUpgrade`: in the future, a name never applied; it replaces any plan.
     fn execute(&self, ctx: &mut TxContext<'_>) -> TxResult {
         authority_of(ctx, &self.authority)?;
-        let now = ctx.block.height;
-        if self.plan.height <= now {
-            return Err(TxError::InvalidRequest(format!(
-                "upgrade cannot be scheduled in the past: height {} is not above {now}",
-                self.plan.height
-            )));
-        }
-        if ctx.state().applied_upgrade(&self.plan.name)?.is_some() {
-            return Err(TxError::InvalidRequest(format!(
-                "upgrade with name {} has already been completed",
-                self.plan.name
-            )));
-        }
-        ctx.state.set_upgrade_plan(&self.plan)?;
-        ctx.emit(
-            Event::new("software_upgrade")
-                .attr("name", &self.plan.name)
-                .attr("height", self.plan.height),
-        );
-        Ok(())
+        schedule(ctx, &self.plan)
     }
 
     /// Amino JSON (`cosmos-sdk/MsgSoftwareUpgrade`), so a multisig authority can sign it.

@@ -1,0 +1,169 @@
+//! The chain-id change of an IBC upgrade, done by the binary that knows the upgrade when it
+//! starts on the old chain's data.
+//!
+//! CometBFT v0.38 cannot change a chain's id in place: the Cosmos way is a restart from
+//! exported state under a new genesis. When governance scheduled the upgrade with
+//! `MsgIBCSoftwareUpgrade` and an upgraded client state naming a new chain id (`estuary-a-1` →
+//! `estuary-a-2`), the old chain stops at the plan's height H, after writing the upgraded
+//! consensus state in block H-1. This binary, started on that data, then:
+//! - exports the state after H-1 (the upgrade plan still pending, so its handler runs in the new
+//!   chain's first block, H);
+//! - writes the new genesis: the new chain id, initial height H, the same consensus parameters
+//!   and state, and as genesis time one second after block H-1's time (the time the upgraded
+//!   consensus state carries: the new chain's first header must be later, and every node must
+//!   compute the same genesis);
+//! - keeps the old chain's data and genesis beside the new ones (`data.<old id>/`,
+//!   `config/genesis.<old id>.json`), starts CometBFT's from nothing (its signing state
+//!   included: heights of another chain id cannot double-sign this one), and points
+//!   `client.toml` at the new id.
+//!
+//! Every node does the same from the same state, so they all start the same chain.
+
+use anyhow::{anyhow, bail, Context, Result};
+use estuary_genesis::GenesisDoc;
+use estuary_sdk::store::{Storage, StorageConfig};
+use estuary_upgrade::UpgradeReader;
+use prost::Message;
+use tracing::{info, warn};
+
+use super::client_config::ClientToml;
+use crate::config::Home;
+
+/// What a revision bump did.
+pub struct Bumped {
+    pub old_chain_id: String,
+    pub new_chain_id: String,
+    pub initial_height: u64,
+}
+
+/// Restarts the chain under its new id if the node's data stops right before an IBC upgrade
+/// that changes it and this binary has the upgrade's handler; otherwise leaves everything as is.
+pub fn prepare(home: &Home) -> Result<Option<Bumped>> {
+    if !home.state_db().exists() {
+        return Ok(None);
+    }
+    let storage = Storage::open(home.state_db(), StorageConfig::default())
+        .with_context(|| format!("opening {}", home.state_db().display()))?;
+    let Some(last) = storage.latest() else {
+        return Ok(None);
+    };
+    let latest = storage
+        .snapshot()
+        .map_err(|e| anyhow!("reading the state: {e}"))?;
+    let Some(plan) = latest
+        .upgrade_plan()
+        .map_err(|e| anyhow!("reading the upgrade plan: {e}"))?
+    else {
+        return Ok(None);
+    };
+    drop(latest);
+    if last.version.checked_add(1) != Some(plan.height)
+        || !estuary_genesis::upgrade_handlers()
+            .iter()
+            .any(|h| h.name == plan.name)
+    {
+        return Ok(None);
+    }
+    let original = GenesisDoc::load(&home.genesis())?;
+    let (mut doc, state) = super::node::exported(&storage, last, &original)?;
+    let Some(client) = state
+        .upgraded_client(plan.height)
+        .map_err(|e| anyhow!("{e}"))?
+    else {
+        return Ok(None);
+    };
+    let new_chain_id = chain_id_of(&client)?;
+    let old_chain_id = doc.chain_id.clone();
+    if new_chain_id == old_chain_id {
+        return Ok(None);
+    }
+    let cons = state
+        .upgraded_consensus_state(plan.height)
+        .map_err(|e| anyhow!("{e}"))?
+        .ok_or_else(|| {
+            anyhow!(
+                "upgrade {:?} moves {old_chain_id} to {new_chain_id}, but block {} wrote no \
+                 upgraded consensus state",
+                plan.name,
+                last.version
+            )
+        })?;
+    doc.genesis_time = genesis_time_after(&cons)?;
+    doc.chain_id = new_chain_id.clone();
+    // The state differs from the old chain's (its chain id is part of it): no app hash to match.
+    doc.app_hash = String::new();
+    drop(state);
+    drop(storage);
+
+    let kept_data = home.0.join(format!("data.{old_chain_id}"));
+    if kept_data.exists() {
+        bail!(
+            "{} already exists: a revision bump from {old_chain_id} was started before; move it \
+             away to redo it",
+            kept_data.display()
+        );
+    }
+    let kept_genesis = home
+        .config_dir()
+        .join(format!("genesis.{old_chain_id}.json"));
+    std::fs::copy(home.genesis(), &kept_genesis)
+        .with_context(|| format!("keeping the old genesis as {}", kept_genesis.display()))?;
+    std::fs::rename(home.data_dir(), &kept_data)
+        .with_context(|| format!("keeping the old data as {}", kept_data.display()))?;
+    std::fs::create_dir_all(home.data_dir())?;
+    std::fs::write(
+        home.data_dir().join("priv_validator_state.json"),
+        "{\n  \"height\": \"0\",\n  \"round\": 0,\n  \"step\": 0\n}\n",
+    )?;
+    let text = serde_json::to_string_pretty(&doc)? + "\n";
+    std::fs::write(home.genesis(), text)
+        .with_context(|| format!("writing {}", home.genesis().display()))?;
+    let client_toml = ClientToml::path(home);
+    if let Some(mut c) = ClientToml::load(&client_toml)? {
+        if c.chain_id == old_chain_id {
+            c.chain_id = new_chain_id.clone();
+            c.save(&client_toml)?;
+        }
+    }
+    warn!(
+        upgrade = %plan.name,
+        old = %old_chain_id,
+        new = %new_chain_id,
+        height = plan.height,
+        kept = %kept_data.display(),
+        "IBC upgrade: the chain goes on under its new chain id from the upgrade height"
+    );
+    info!(genesis_time = %doc.genesis_time, "new genesis written");
+    Ok(Some(Bumped {
+        old_chain_id,
+        new_chain_id,
+        initial_height: plan.height,
+    }))
+}
+
+/// The chain id of an upgraded Tendermint client state (a proto `Any`'s bytes).
+fn chain_id_of(any: &[u8]) -> Result<String> {
+    let any = ibc_proto::google::protobuf::Any::decode(any).context("the upgraded client state")?;
+    let cs = ibc_proto::ibc::lightclients::tendermint::v1::ClientState::decode(any.value.as_slice())
+        .context("the upgraded client state")?;
+    Ok(cs.chain_id)
+}
+
+/// One second after the upgraded consensus state's time (the old chain's last block's), in the
+/// genesis file's RFC 3339 form.
+fn genesis_time_after(any: &[u8]) -> Result<String> {
+    let any =
+        ibc_proto::google::protobuf::Any::decode(any).context("the upgraded consensus state")?;
+    let cs =
+        ibc_proto::ibc::lightclients::tendermint::v1::ConsensusState::decode(any.value.as_slice())
+            .context("the upgraded consensus state")?;
+    let ts = cs
+        .timestamp
+        .ok_or_else(|| anyhow!("the upgraded consensus state has no time"))?;
+    let nanos = u32::try_from(ts.nanos).context("the upgraded consensus state's time")?;
+    let time = tendermint::Time::from_unix_timestamp(ts.seconds, nanos)
+        .map_err(|e| anyhow!("the upgraded consensus state's time: {e}"))?;
+    let later = (time + std::time::Duration::from_secs(1))
+        .map_err(|e| anyhow!("the genesis time: {e}"))?;
+    Ok(later.to_rfc3339())
+}
