@@ -472,6 +472,21 @@ const BUILDERS: &[Builder] = &[
         }
         .encode_to_vec()
     }),
+    ("/ibc.core.client.v1.MsgIBCSoftwareUpgrade", |f, signer| {
+        #[allow(deprecated)]
+        client::MsgIbcSoftwareUpgrade {
+            plan: Some(ibc_proto::cosmos::upgrade::v1beta1::Plan {
+                name: f.s[0].clone(),
+                height: f.n[0] as i64,
+                info: f.s[1].clone(),
+                time: None,
+                upgraded_client_state: f.light[1].clone(),
+            }),
+            upgraded_client_state: f.light[0].clone(),
+            signer: signer.into(),
+        }
+        .encode_to_vec()
+    }),
     ("/cosmos.upgrade.v1beta1.MsgCancelUpgrade", |_f, signer| {
         cosmrs::proto::cosmos::upgrade::v1beta1::MsgCancelUpgrade {
             authority: signer.into(),
@@ -1461,6 +1476,7 @@ fn query_paths(app: &estuary_app::app::App) -> Vec<String> {
     paths.extend([
         "store/ibc/key".into(),
         "store/main/key".into(),
+        "store/upgrade/key".into(),
         "/cosmos.staking.v1beta1.Query/Validators".into(),
     ]);
     paths.sort();

@@ -33,19 +33,21 @@ pub fn decode(msg: &Any) -> TxResult<Box<dyn Msg>> {
         estuary_sdk::proto::decode_strict(&msg.value, "MsgIBCSoftwareUpgrade")?;
     let authority = Address::parse(&raw.signer)?;
     #[allow(deprecated)] // upgraded_client_state inside the plan: refused by plan_of
-    let plan = raw.plan.map(|p| cosmrs::proto::cosmos::upgrade::v1beta1::Plan {
-        name: p.name,
-        time: p.time.map(|t| cosmrs::proto::Timestamp {
-            seconds: t.seconds,
-            nanos: t.nanos,
-        }),
-        height: p.height,
-        info: p.info,
-        upgraded_client_state: p.upgraded_client_state.map(|a| cosmrs::proto::Any {
-            type_url: a.type_url,
-            value: a.value,
-        }),
-    });
+    let plan = raw
+        .plan
+        .map(|p| cosmrs::proto::cosmos::upgrade::v1beta1::Plan {
+            name: p.name,
+            time: p.time.map(|t| cosmrs::proto::Timestamp {
+                seconds: t.seconds,
+                nanos: t.nanos,
+            }),
+            height: p.height,
+            info: p.info,
+            upgraded_client_state: p.upgraded_client_state.map(|a| cosmrs::proto::Any {
+                type_url: a.type_url,
+                value: a.value,
+            }),
+        });
     let plan = estuary_upgrade::plan_of(plan)?;
     let any = raw
         .upgraded_client_state

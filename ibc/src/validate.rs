@@ -238,6 +238,33 @@ mod tests {
         }
     }
 
+    fn upgrade(cs: ibc_proto::google::protobuf::Any) -> Any {
+        Any {
+            type_url: "/ibc.core.client.v1.MsgUpgradeClient".into(),
+            value: client::MsgUpgradeClient {
+                client_id: "07-tendermint-0".into(),
+                client_state: Some(cs),
+                signer: "x".into(),
+                ..Default::default()
+            }
+            .encode_to_vec(),
+        }
+    }
+
+    #[test]
+    fn an_upgraded_client_state_may_have_its_custom_fields_zeroed_and_nothing_else() {
+        // As a chain commits to it (ibc-go's ZeroCustomFields): no trust level, no trusting period.
+        assert!(check_message(&upgrade(with_periods(0, 0, 0, 200))).is_ok());
+        // Zeroed, it still needs an unbonding period, and no trusting period of its own.
+        assert!(check_message(&upgrade(with_periods(0, 0, 0, 0))).is_err());
+        assert!(check_message(&upgrade(with_periods(0, 0, 100, 200))).is_err());
+        // Complete, it is checked as any client state; a zero trust level elsewhere is refused.
+        assert!(check_message(&upgrade(with_periods(1, 3, 100, 200))).is_ok());
+        assert!(check_message(&upgrade(with_periods(1, 5, 100, 200))).is_err());
+        assert!(check_message(&upgrade(with_periods(0, 3, 100, 200))).is_err());
+        assert!(check_message(&open_try(with_periods(0, 0, 0, 200))).is_err());
+    }
+
     #[test]
     fn trust_levels_are_checked_without_overflow() {
         // The values of the transaction that halted the chain.

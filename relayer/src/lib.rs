@@ -58,9 +58,9 @@ async fn consensus_time(
 ) -> Result<i64> {
     use ibc_proto::ibc::lightclients::tendermint::v1 as tm;
     use prost::Message;
-    let (rev, h) = cs
-        .latest_height
-        .map_or((src.revision, 0), |h| (h.revision_number, h.revision_height));
+    let (rev, h) = cs.latest_height.map_or((src.revision, 0), |h| {
+        (h.revision_number, h.revision_height)
+    });
     let path = format!("clients/{client_id}/consensusStates/{rev}-{h}");
     let any = cosmrs::Any::decode(dst.ibc_value(&path).await?.as_slice())?;
     let cs = tm::ConsensusState::decode(any.value.as_slice())?;

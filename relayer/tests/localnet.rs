@@ -1713,7 +1713,12 @@ fn a_revision_bump_keeps_the_channel_through_a_client_upgrade() {
         return;
     }
     const NAME: &str = "estuary-test-upgrade";
-    let mut net = Localnet::up(Options::new());
+    // Two validators a chain: both of A's nodes restart the chain by themselves, and must build
+    // the same genesis to go on.
+    let mut net = Localnet::up(Options {
+        validators: 2,
+        ..Options::new()
+    });
     let (a, b) = (net.chain_id(0), net.chain_id(1));
     let (alice_a, bob_a, bob_b) = (
         net.address(0, "alice"),
@@ -1755,6 +1760,7 @@ fn a_revision_bump_keeps_the_channel_through_a_client_upgrade() {
             })
         },
     );
+    let halted = std::time::Instant::now();
     // Stopped, A still serves its last header: the relayer upgrades B's client of A.
     net.start_relayer(&[]);
     wait_until(
@@ -1762,11 +1768,18 @@ fn a_revision_bump_keeps_the_channel_through_a_client_upgrade() {
         Duration::from_secs(25),
         || client_on(&net, 1, "07-tendermint-0")["chain_id"] == "estuary-a-2",
     );
+    println!(
+        "revision bump: B's client of A upgraded {:.1} s after A stopped (relayer started then)",
+        halted.elapsed().as_secs_f64()
+    );
     let upgraded = client_on(&net, 1, "07-tendermint-0");
     assert_eq!(upgraded["latest_height"], format!("2-{}", height - 1));
     assert_eq!(upgraded["frozen"], false);
     // The client's own trust settings survive the upgrade (the chain zeroed them).
-    assert_eq!(upgraded["trusting_period_secs"], before["trusting_period_secs"]);
+    assert_eq!(
+        upgraded["trusting_period_secs"],
+        before["trusting_period_secs"]
+    );
     // A's packet is relayed from A's last state, proven against the header A stopped at: the
     // new chain will not serve the old chain's events. Its acknowledgement waits for A-2.
     wait_until(
@@ -1787,6 +1800,7 @@ fn a_revision_bump_keeps_the_channel_through_a_client_upgrade() {
         String::from_utf8_lossy(&down.stderr)
     );
     let bumped = estuary_interop::workspace_bin("estuaryd-upgrade-test");
+    let restarted = std::time::Instant::now();
     let up = net.script_with("up", &[], &[("ESTUARYD", bumped.to_str().unwrap())]);
     assert!(
         up.status.success(),
@@ -1797,7 +1811,19 @@ fn a_revision_bump_keeps_the_channel_through_a_client_upgrade() {
         serde_json::from_str(&net.ok(0, &["status", "-o", "json"])).unwrap();
     assert_eq!(status["chain_id"], "estuary-a-2");
     let first: u64 = status["latest_block_height"].as_u64().unwrap();
-    assert!(first >= height, "the new chain starts at the upgrade height");
+    assert!(
+        first >= height,
+        "the new chain starts at the upgrade height"
+    );
+    println!(
+        "revision bump: estuary-a-2 at height {first} {:.1} s after the restart began (both \
+         chains' nodes and the relayer restarted by localnet/up)",
+        restarted.elapsed().as_secs_f64()
+    );
+    // Both nodes wrote the same genesis, and agree on the new chain's state.
+    let genesis =
+        |n: usize| std::fs::read(net.dir().join(format!("a/node{n}/config/genesis.json")));
+    assert_eq!(genesis(0).unwrap(), genesis(1).unwrap());
     assert!(net.dir().join(format!("a/node0/data.{a}")).is_dir());
     let applied: serde_json::Value =
         serde_json::from_str(&net.ok(0, &["query", "upgrade", "applied-plan", NAME, "-o", "json"]))
@@ -1819,11 +1845,9 @@ fn a_revision_bump_keeps_the_channel_through_a_client_upgrade() {
     let latest = followed["latest_height"].as_str().unwrap().to_string();
     assert!(latest.starts_with("2-"), "{latest}");
     net.transfer(0, "alice", "channel-0", &bob_b, "200stake", &[]);
-    wait_until(
-        "a transfer after the bump",
-        Duration::from_secs(60),
-        || net.balance(1, &bob_b, &v) == 700,
-    );
+    wait_until("a transfer after the bump", Duration::from_secs(60), || {
+        net.balance(1, &bob_b, &v) == 700
+    });
     assert_eq!(net.balance(0, &bob_a, &v_on_a), 300);
     assert_eq!(net.balance(0, &alice_a, "stake"), alice_before - 700);
     assert_conserved(&net);

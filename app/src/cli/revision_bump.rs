@@ -144,8 +144,9 @@ pub fn prepare(home: &Home) -> Result<Option<Bumped>> {
 /// The chain id of an upgraded Tendermint client state (a proto `Any`'s bytes).
 fn chain_id_of(any: &[u8]) -> Result<String> {
     let any = ibc_proto::google::protobuf::Any::decode(any).context("the upgraded client state")?;
-    let cs = ibc_proto::ibc::lightclients::tendermint::v1::ClientState::decode(any.value.as_slice())
-        .context("the upgraded client state")?;
+    let cs =
+        ibc_proto::ibc::lightclients::tendermint::v1::ClientState::decode(any.value.as_slice())
+            .context("the upgraded client state")?;
     Ok(cs.chain_id)
 }
 
@@ -163,7 +164,7 @@ fn genesis_time_after(any: &[u8]) -> Result<String> {
     let nanos = u32::try_from(ts.nanos).context("the upgraded consensus state's time")?;
     let time = tendermint::Time::from_unix_timestamp(ts.seconds, nanos)
         .map_err(|e| anyhow!("the upgraded consensus state's time: {e}"))?;
-    let later = (time + std::time::Duration::from_secs(1))
-        .map_err(|e| anyhow!("the genesis time: {e}"))?;
+    let later =
+        (time + std::time::Duration::from_secs(1)).map_err(|e| anyhow!("the genesis time: {e}"))?;
     Ok(later.to_rfc3339())
 }
