@@ -270,6 +270,50 @@ mod tests {
         });
         assert_eq!(v["power"], "10");
         assert_eq!(v["pub_key"], "CQkJCQkJCQkJCQkJCQkJCQkJCQkJCQkJCQkJCQkJCQk=");
+        // An IBC upgrade, its upgraded client state an Any inside (as a proposal file holds it).
+        let client = estuary_client::ibc_msgs::tendermint_client_state(
+            &estuary_client::ibc_msgs::ClientParams {
+                chain_id: "estuary-a-2".into(),
+                trusting_period_secs: 0,
+                unbonding_period_secs: 100,
+                max_clock_drift_secs: 0,
+                latest_height: ibc_proto::ibc::core::client::v1::Height {
+                    revision_number: 2,
+                    revision_height: 41,
+                },
+                proof_specs: estuary_sdk::store::proof_specs(),
+            },
+        );
+        #[allow(deprecated)]
+        let upgrade = ibc_proto::ibc::core::client::v1::MsgIbcSoftwareUpgrade {
+            plan: Some(ibc_proto::cosmos::upgrade::v1beta1::Plan {
+                name: "v2".into(),
+                height: 42,
+                // Go's zero time, as the SDK always encodes the plan's (non-nullable) time.
+                time: Some(ibc_proto::google::protobuf::Timestamp {
+                    seconds: -62_135_596_800,
+                    nanos: 0,
+                }),
+                ..Default::default()
+            }),
+            upgraded_client_state: Some(ibc_proto::google::protobuf::Any {
+                type_url: client.type_url,
+                value: client.value,
+            }),
+            signer: "estuary1a".into(),
+        };
+        let v = round_trip(Any {
+            type_url: estuary_ibc::client_upgrade::MSG_IBC_SOFTWARE_UPGRADE.into(),
+            value: upgrade.encode_to_vec(),
+        });
+        assert_eq!(v["plan"]["height"], "42");
+        assert_eq!(v["upgraded_client_state"]["chain_id"], "estuary-a-2");
+        assert_eq!(
+            v["upgraded_client_state"]["@type"],
+            "/ibc.lightclients.tendermint.v1.ClientState"
+        );
+        let parsed = msgs_from_json(&[v]).unwrap();
+        assert_eq!(parsed[0].value, upgrade.encode_to_vec());
     }
 
     #[test]
