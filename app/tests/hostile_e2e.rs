@@ -585,6 +585,89 @@ fn cases(alice: &str, bob: &str) -> Vec<(&'static str, Case)> {
             )]),
         ),
         (
+            "IBC software upgrade whose client state is no Tendermint client",
+            Msgs(vec![any(
+                "/ibc.core.client.v1.MsgIBCSoftwareUpgrade",
+                client::MsgIbcSoftwareUpgrade {
+                    plan: Some(ibc_proto::cosmos::upgrade::v1beta1::Plan {
+                        name: "x".into(),
+                        height: i64::MAX,
+                        ..Default::default()
+                    }),
+                    upgraded_client_state: Some(IbcAny {
+                        type_url: "/ibc.lightclients.solomachine.v3.ClientState".into(),
+                        value: vec![0xff; 64],
+                    }),
+                    signer: alice.into(),
+                }
+                .encode_to_vec(),
+            )]),
+        ),
+        (
+            "IBC software upgrade to a client whose height is not in its chain's revision, at height -1",
+            Msgs(vec![any(
+                "/ibc.core.client.v1.MsgIBCSoftwareUpgrade",
+                client::MsgIbcSoftwareUpgrade {
+                    plan: Some(ibc_proto::cosmos::upgrade::v1beta1::Plan {
+                        name: "x".into(),
+                        height: -1,
+                        ..Default::default()
+                    }),
+                    upgraded_client_state: Some(client_state("estuary-x-2", 0, 0, 0, 100)),
+                    signer: alice.into(),
+                }
+                .encode_to_vec(),
+            )]),
+        ),
+        (
+            "gov proposal with a deposit of 2^128 and a nested proposal",
+            Msgs(vec![any(
+                "/cosmos.gov.v1.MsgSubmitProposal",
+                cosmrs::proto::cosmos::gov::v1::MsgSubmitProposal {
+                    messages: vec![cosmrs::Any {
+                        type_url: "/cosmos.gov.v1.MsgSubmitProposal".into(),
+                        value: vec![0x0a, 0x00],
+                    }],
+                    initial_deposit: vec![cosmrs::proto::cosmos::base::v1beta1::Coin {
+                        denom: "stake".into(),
+                        amount: "340282366920938463463374607431768211456".into(),
+                    }],
+                    proposer: alice.into(),
+                    title: "t".repeat(10_000),
+                    ..Default::default()
+                }
+                .encode_to_vec(),
+            )]),
+        ),
+        (
+            "gov vote on proposal u64::MAX with option 99",
+            Msgs(vec![any(
+                "/cosmos.gov.v1.MsgVote",
+                cosmrs::proto::cosmos::gov::v1::MsgVote {
+                    proposal_id: u64::MAX,
+                    voter: alice.into(),
+                    option: 99,
+                    metadata: String::new(),
+                }
+                .encode_to_vec(),
+            )]),
+        ),
+        (
+            "rate limit of 255% on channel-18446744073709551615 for u64::MAX hours",
+            Msgs(vec![any(
+                "/ibc.applications.rate_limiting.v1.MsgAddRateLimit",
+                estuary_ibc::rate_limit::types::MsgAddRateLimit {
+                    signer: alice.into(),
+                    denom: "stake".into(),
+                    channel_or_client_id: "channel-18446744073709551615".into(),
+                    max_percent_send: "255".into(),
+                    max_percent_recv: "-1".into(),
+                    duration_hours: u64::MAX,
+                }
+                .encode_to_vec(),
+            )]),
+        ),
+        (
             "message type nobody routes",
             Msgs(vec![any(
                 "/cosmos.staking.v1beta1.MsgDelegate",
