@@ -37,6 +37,23 @@ fn forward_memo(receiver: &str, extra: &str) -> String {
     )
 }
 
+/// Estuary ⇄ simd v11 joined by two channels (channel-0 and channel-1 on both), the bundled
+/// relayer relaying both (the config it runs with, returned too): a forwarded packet goes out
+/// over one and comes back over the other.
+fn estuary_and_simd_v11_over_two_channels() -> (Localnet, std::path::PathBuf) {
+    let mut net = Localnet::up(Options {
+        simd: true,
+        simd_v11: true,
+        ..Options::new()
+    });
+    net.stop_relayer();
+    let (a, b) = (net.chain_id(0), net.chain_id(1));
+    net.relayer_cmd(&["create", "channel", a, b]);
+    let both = paths_config(&net, "both.toml", &["channel-0", "channel-1"]);
+    net.start_relayer_with(&both, &["start"]);
+    (net, both)
+}
+
 #[test]
 fn two_hop_transfers_through_simd_v11_land_or_refund_once() {
     if estuary_interop::skip_without(
@@ -48,17 +65,7 @@ fn two_hop_transfers_through_simd_v11_land_or_refund_once() {
     ) {
         return;
     }
-    let mut net = Localnet::up(Options {
-        simd: true,
-        simd_v11: true,
-        ..Options::new()
-    });
-    net.stop_relayer();
-    let (a, b) = (net.chain_id(0), net.chain_id(1));
-    // A second channel between the same two chains: channel-1 on both.
-    net.relayer_cmd(&["create", "channel", a, b]);
-    let both = paths_config(&net, "both.toml", &["channel-0", "channel-1"]);
-    net.start_relayer_with(&both, &["start"]);
+    let (mut net, both) = estuary_and_simd_v11_over_two_channels();
 
     let (alice, bob) = (net.address(0, "alice"), net.address(0, "bob"));
     let two_hop = voucher("transfer/channel-1/transfer/channel-0/stake");
@@ -170,16 +177,7 @@ fn estuary_forwards_a_two_hop_transfer_and_refunds_what_the_next_hop_refuses() {
         return;
     }
     const SIMD: usize = 1;
-    let mut net = Localnet::up(Options {
-        simd: true,
-        simd_v11: true,
-        ..Options::new()
-    });
-    net.stop_relayer();
-    let (a, b) = (net.chain_id(0), net.chain_id(1));
-    net.relayer_cmd(&["create", "channel", a, b]);
-    let both = paths_config(&net, "both.toml", &["channel-0", "channel-1"]);
-    net.start_relayer_with(&both, &["start"]);
+    let (mut net, both) = estuary_and_simd_v11_over_two_channels();
 
     let (alice_s, bob_s) = (net.address(SIMD, "alice"), net.address(SIMD, "bob"));
     let two_hop = voucher("transfer/channel-1/transfer/channel-0/stake");
