@@ -39,6 +39,9 @@ pub struct Bumped {
 /// Restarts the chain under its new id if the node's data stops right before an IBC upgrade
 /// that changes it and this binary has the upgrade's handler; otherwise leaves everything as is.
 pub fn prepare(home: &Home) -> Result<Option<Bumped>> {
+    if let Some(done) = resume(home)? {
+        return Ok(Some(done));
+    }
     if !home.state_db().exists() {
         return Ok(None);
     }
@@ -103,6 +106,13 @@ pub fn prepare(home: &Home) -> Result<Option<Bumped>> {
             kept_data.display()
         );
     }
+    // In an order a crash at any step can resume from (see `resume`): the new genesis first,
+    // beside the old one; then the old data aside; then the new genesis in place.
+    let next = next_genesis(home);
+    let tmp = next.with_extension("json.tmp");
+    std::fs::write(&tmp, serde_json::to_string_pretty(&doc)? + "\n")
+        .with_context(|| format!("writing {}", tmp.display()))?;
+    std::fs::rename(&tmp, &next).with_context(|| format!("writing {}", next.display()))?;
     let kept_genesis = home
         .config_dir()
         .join(format!("genesis.{old_chain_id}.json"));
@@ -110,21 +120,7 @@ pub fn prepare(home: &Home) -> Result<Option<Bumped>> {
         .with_context(|| format!("keeping the old genesis as {}", kept_genesis.display()))?;
     std::fs::rename(home.data_dir(), &kept_data)
         .with_context(|| format!("keeping the old data as {}", kept_data.display()))?;
-    std::fs::create_dir_all(home.data_dir())?;
-    std::fs::write(
-        home.data_dir().join("priv_validator_state.json"),
-        "{\n  \"height\": \"0\",\n  \"round\": 0,\n  \"step\": 0\n}\n",
-    )?;
-    let text = serde_json::to_string_pretty(&doc)? + "\n";
-    std::fs::write(home.genesis(), text)
-        .with_context(|| format!("writing {}", home.genesis().display()))?;
-    let client_toml = ClientToml::path(home);
-    if let Some(mut c) = ClientToml::load(&client_toml)? {
-        if c.chain_id == old_chain_id {
-            c.chain_id = new_chain_id.clone();
-            c.save(&client_toml)?;
-        }
-    }
+    finish(home, &old_chain_id, &new_chain_id)?;
     warn!(
         upgrade = %plan.name,
         old = %old_chain_id,
@@ -167,4 +163,99 @@ fn genesis_time_after(any: &[u8]) -> Result<String> {
     let later =
         (time + std::time::Duration::from_secs(1)).map_err(|e| anyhow!("the genesis time: {e}"))?;
     Ok(later.to_rfc3339())
+}
+
+/// Where the new genesis waits until the old data is out of the way.
+fn next_genesis(home: &Home) -> std::path::PathBuf {
+    home.config_dir().join("genesis.next.json")
+}
+
+/// The new chain's empty data (CometBFT's signing state from height 0), the new genesis in
+/// place, `client.toml` on the new id.
+fn finish(home: &Home, old_chain_id: &str, new_chain_id: &str) -> Result<()> {
+    std::fs::create_dir_all(home.data_dir())?;
+    std::fs::write(
+        home.data_dir().join("priv_validator_state.json"),
+        "{\n  \"height\": \"0\",\n  \"round\": 0,\n  \"step\": 0\n}\n",
+    )?;
+    std::fs::rename(next_genesis(home), home.genesis())
+        .with_context(|| format!("writing {}", home.genesis().display()))?;
+    let client_toml = ClientToml::path(home);
+    if let Some(mut c) = ClientToml::load(&client_toml)? {
+        if c.chain_id == old_chain_id {
+            c.chain_id = new_chain_id.to_string();
+            c.save(&client_toml)?;
+        }
+    }
+    Ok(())
+}
+
+/// A revision bump a crash interrupted: with the new genesis written and the old data moved
+/// aside, it is finished; with the old data still in place, the half-written new genesis is
+/// dropped and the bump starts over from the data.
+fn resume(home: &Home) -> Result<Option<Bumped>> {
+    let next = next_genesis(home);
+    if !next.exists() {
+        return Ok(None);
+    }
+    let doc = GenesisDoc::load(&next)?;
+    let old = GenesisDoc::load(&home.genesis())?;
+    if home.0.join(format!("data.{}", old.chain_id)).exists() && !home.state_db().exists() {
+        warn!(old = %old.chain_id, new = %doc.chain_id, "finishing an interrupted revision bump");
+        finish(home, &old.chain_id, &doc.chain_id)?;
+        let initial_height = doc.initial_height.parse().unwrap_or_default();
+        return Ok(Some(Bumped {
+            old_chain_id: old.chain_id,
+            new_chain_id: doc.chain_id,
+            initial_height,
+        }));
+    }
+    std::fs::remove_file(&next).with_context(|| format!("removing {}", next.display()))?;
+    Ok(None)
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    fn doc(chain_id: &str) -> String {
+        format!(
+            r#"{{"genesis_time": "2026-01-01T00:00:00Z", "chain_id": "{chain_id}", "initial_height": "40", "app_state": {{}}}}"#
+        )
+    }
+
+    #[test]
+    fn a_bump_interrupted_after_the_old_data_moved_aside_is_finished() {
+        let dir = tempfile::tempdir().unwrap();
+        let home = Home(dir.path().to_path_buf());
+        std::fs::create_dir_all(home.config_dir()).unwrap();
+        std::fs::write(home.genesis(), doc("est-1")).unwrap();
+        std::fs::write(next_genesis(&home), doc("est-2")).unwrap();
+        std::fs::create_dir_all(dir.path().join("data.est-1")).unwrap();
+        let done = prepare(&home).unwrap().expect("finished");
+        assert_eq!(
+            (done.old_chain_id.as_str(), done.new_chain_id.as_str()),
+            ("est-1", "est-2")
+        );
+        assert_eq!(done.initial_height, 40);
+        assert_eq!(GenesisDoc::load(&home.genesis()).unwrap().chain_id, "est-2");
+        assert!(home.data_dir().join("priv_validator_state.json").exists());
+        assert!(!next_genesis(&home).exists());
+        // Started again: nothing more to do.
+        assert!(prepare(&home).unwrap().is_none());
+    }
+
+    #[test]
+    fn a_bump_interrupted_before_the_old_data_moved_starts_over() {
+        let dir = tempfile::tempdir().unwrap();
+        let home = Home(dir.path().to_path_buf());
+        std::fs::create_dir_all(home.config_dir()).unwrap();
+        std::fs::write(home.genesis(), doc("est-1")).unwrap();
+        std::fs::write(next_genesis(&home), doc("est-2")).unwrap();
+        // No state in data/ here, so no plan: the half-written genesis is dropped, nothing else.
+        assert!(prepare(&home).unwrap().is_none());
+        assert!(!next_genesis(&home).exists());
+        assert_eq!(GenesisDoc::load(&home.genesis()).unwrap().chain_id, "est-1");
+    }
 }
