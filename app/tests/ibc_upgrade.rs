@@ -185,6 +185,14 @@ fn an_ibc_upgrade_commits_to_the_upgraded_client_and_the_last_block_to_its_conse
     assert_eq!(stored_cs.unbonding_period.unwrap().seconds, 21 * 86_400);
     assert_eq!(Substore::route(client_key.as_bytes()).0, Substore::Upgrade);
 
+    let before = estuary_app::query::handle(
+        &chain.app,
+        "/ibc.core.client.v1.Query/UpgradedConsensusState",
+        &[],
+        0,
+        false,
+    );
+    assert_ne!(before.code, 0, "no upgraded consensus state yet");
     // Not before the last block before the height.
     while chain.height < h - 2 {
         block(&mut chain, vec![]);
@@ -200,6 +208,23 @@ fn an_ibc_upgrade_commits_to_the_upgraded_client_and_the_last_block_to_its_conse
     let t = cons.timestamp.unwrap();
     assert_eq!((t.seconds, t.nanos), (1_767_225_600 + (h - 1) as i64, 250));
     assert_eq!(cons.next_validators_hash, NEXT_VALIDATORS);
+
+    // ibc-go's queries serve both (ABCI here; gRPC and REST through the same registry).
+    let q = |path: &str| estuary_app::query::handle(&chain.app, path, &[], 0, false);
+    let r = q("/ibc.core.client.v1.Query/UpgradedClientState");
+    assert_eq!(r.code, 0, "{}", r.log);
+    let r = ibc_proto::ibc::core::client::v1::QueryUpgradedClientStateResponse::decode(
+        r.value.as_slice(),
+    )
+    .unwrap();
+    assert_eq!(r.upgraded_client_state.unwrap().value, stored.value);
+    let r = q("/ibc.core.client.v1.Query/UpgradedConsensusState");
+    assert_eq!(r.code, 0, "{}", r.log);
+    let r = ibc_proto::ibc::core::client::v1::QueryUpgradedConsensusStateResponse::decode(
+        r.value.as_slice(),
+    )
+    .unwrap();
+    assert_eq!(r.upgraded_consensus_state.unwrap().value, cons_any.value);
 
     // A counterparty's client of this chain at the height the chain stops at (whose root is
     // the state after block h-1) verifies both with ibc-rs's ICS-07 upgrade check.

@@ -32,6 +32,8 @@ pub fn register_core(registry: &mut QueryRegistry) {
         .register(consensus_state)
         .register(consensus_heights)
         .register(consensus_states)
+        .register(upgraded_client_state)
+        .register(upgraded_consensus_state)
         .register(connection)
         .register(connections)
         .register(client_connections)
@@ -138,6 +140,50 @@ fn client_state(
         client_state: Some(cs),
         proof: vec![],
         proof_height: proof_height(ctx),
+    })
+}
+
+/// ibc-go's `UpgradedClientState`: the client state the scheduled IBC upgrade commits to.
+fn upgraded_client_state(
+    ctx: &QueryContext<'_>,
+    _req: client::QueryUpgradedClientStateRequest,
+) -> TxResult<client::QueryUpgradedClientStateResponse> {
+    use estuary_upgrade::UpgradeReader;
+    let plan = ctx
+        .state
+        .upgrade_plan()?
+        .ok_or_else(|| TxError::NotFound("upgrade plan".into()))?;
+    let bytes = ctx
+        .state
+        .upgraded_client(plan.height)?
+        .ok_or_else(|| TxError::NotFound(format!("upgraded client at height {}", plan.height)))?;
+    Ok(client::QueryUpgradedClientStateResponse {
+        upgraded_client_state: Some(any(&bytes)?),
+    })
+}
+
+/// ibc-go's `UpgradedConsensusState`: the consensus state the last block before the scheduled
+/// IBC upgrade wrote (none before that block).
+fn upgraded_consensus_state(
+    ctx: &QueryContext<'_>,
+    _req: client::QueryUpgradedConsensusStateRequest,
+) -> TxResult<client::QueryUpgradedConsensusStateResponse> {
+    use estuary_upgrade::UpgradeReader;
+    let plan = ctx
+        .state
+        .upgrade_plan()?
+        .ok_or_else(|| TxError::NotFound("upgrade plan".into()))?;
+    let bytes = ctx
+        .state
+        .upgraded_consensus_state(plan.height)?
+        .ok_or_else(|| {
+            TxError::NotFound(format!(
+                "upgraded consensus state at height {}",
+                plan.height
+            ))
+        })?;
+    Ok(client::QueryUpgradedConsensusStateResponse {
+        upgraded_consensus_state: Some(any(&bytes)?),
     })
 }
 

@@ -95,6 +95,8 @@ query_methods! {
     client::QueryConsensusStateRequest => client::QueryConsensusStateResponse,
     client::QueryConsensusStatesRequest => client::QueryConsensusStatesResponse,
     client::QueryConsensusStateHeightsRequest => client::QueryConsensusStateHeightsResponse,
+    client::QueryUpgradedClientStateRequest => client::QueryUpgradedClientStateResponse,
+    client::QueryUpgradedConsensusStateRequest => client::QueryUpgradedConsensusStateResponse,
     connection::QueryConnectionRequest => connection::QueryConnectionResponse,
     connection::QueryConnectionsRequest => connection::QueryConnectionsResponse,
     connection::QueryClientConnectionsRequest => connection::QueryClientConnectionsResponse,
