@@ -747,3 +747,68 @@ fn upgrade_state_survives_export_and_import() {
     assert_eq!(s.module_versions().unwrap(), vec![("bank".to_string(), 2)]);
     assert_eq!(again.module_state()["upgrade"], state["upgrade"]);
 }
+
+/// An IBC upgrade decided by governance: the proposal carries ibc-go's `MsgIBCSoftwareUpgrade`
+/// signed by the gov account; once it passes, the plan is scheduled and the upgraded client
+/// committed to, with the counterparties' trust settings zeroed.
+#[test]
+fn a_passed_proposal_schedules_an_ibc_upgrade() {
+    let mut g = Gov::new();
+    let height = g.chain.height + 200;
+    let client = estuary_client::ibc_msgs::tendermint_client_state(
+        &estuary_client::ibc_msgs::ClientParams {
+            chain_id: "estuary-test-2".into(),
+            trusting_period_secs: 100,
+            unbonding_period_secs: 200,
+            max_clock_drift_secs: 5,
+            latest_height: ibc_proto::ibc::core::client::v1::Height {
+                revision_number: 2,
+                revision_height: height - 1,
+            },
+            proof_specs: estuary_sdk::store::proof_specs(),
+        },
+    );
+    #[allow(deprecated)]
+    let msg = ibc_proto::ibc::core::client::v1::MsgIbcSoftwareUpgrade {
+        plan: Some(ibc_proto::cosmos::upgrade::v1beta1::Plan {
+            name: "v2".into(),
+            height: height as i64,
+            ..Default::default()
+        }),
+        upgraded_client_state: Some(ibc_proto::google::protobuf::Any {
+            type_url: client.type_url,
+            value: client.value,
+        }),
+        signer: gov_authority().to_bech32(),
+    };
+    let id = g.propose(
+        vec![any("/ibc.core.client.v1.MsgIBCSoftwareUpgrade", msg)],
+        DEPOSIT,
+    );
+    for op in 0..3 {
+        ok(&g.vote(op, id, pb::VoteOption::Yes));
+    }
+    g.run_to_end(id);
+    let p = g.proposal(id);
+    assert_eq!(
+        p.status,
+        pb::ProposalStatus::Passed as i32,
+        "{}",
+        p.failed_reason
+    );
+    use estuary_upgrade::UpgradeReader;
+    let plan = g.state().upgrade_plan().unwrap().expect("scheduled");
+    assert_eq!((plan.name.as_str(), plan.height), ("v2", height));
+    let stored = g
+        .state()
+        .upgraded_client(height)
+        .unwrap()
+        .expect("committed");
+    let stored = ibc_proto::google::protobuf::Any::decode(stored.as_slice()).unwrap();
+    let cs =
+        ibc_proto::ibc::lightclients::tendermint::v1::ClientState::decode(stored.value.as_slice())
+            .unwrap();
+    assert_eq!(cs.chain_id, "estuary-test-2");
+    assert_eq!(cs.trusting_period.unwrap().seconds, 0);
+    assert_eq!(cs.unbonding_period.unwrap().seconds, 200);
+}
