@@ -398,7 +398,7 @@ fn weighted_votes_split_a_validators_power() {
     let out = g.chain.submit(&k, vec![bad]);
     assert_eq!(
         (out.tx_results[0].codespace.as_str(), out.tx_results[0].code),
-        ("gov", 15)
+        ("gov", 7)
     );
     ok(&g.vote(1, id, pb::VoteOption::Yes));
     g.run_to_end(id);
@@ -436,7 +436,7 @@ fn only_operators_vote_and_only_during_voting() {
     let out = g.chain.submit(&proposer, vec![dust]);
     assert_eq!(
         (out.tx_results[0].codespace.as_str(), out.tx_results[0].code),
-        ("gov", 17),
+        ("gov", 16),
         "below 1% of the minimum: {}",
         out.tx_results[0].log
     );
@@ -474,8 +474,8 @@ fn only_operators_vote_and_only_during_voting() {
     );
     assert_eq!(
         (out.tx_results[0].codespace.as_str(), out.tx_results[0].code),
-        ("gov", 2),
-        "unknown proposal"
+        ("gov", 3),
+        "a vote on a proposal that does not exist: inactive, as the SDK says"
     );
 }
 

@@ -561,8 +561,10 @@ impl Msg for Vote {
 
     fn execute(&self, ctx: &mut TxContext<'_>) -> TxResult {
         let id = self.proposal_id;
-        let proposal = ctx.state().existing_proposal(id)?;
-        if proposal.status != STATUS_VOTING {
+        // The SDK asks only whether the proposal is in its voting period: a missing one is
+        // "inactive" too.
+        let voting = ctx.state().proposal(id)?.map(|p| p.status) == Some(STATUS_VOTING);
+        if !voting {
             return Err(gov_error(
                 INACTIVE_PROPOSAL,
                 format!("{id}: inactive proposal"),
