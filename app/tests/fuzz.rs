@@ -753,6 +753,13 @@ const BUILDERS: &[Builder] = &[
         }
         .encode_to_vec()
     }),
+    ("/cosmos.gov.v1.MsgCancelProposal", |f, signer| {
+        cosmrs::proto::cosmos::gov::v1::MsgCancelProposal {
+            proposal_id: f.n[0] % 8,
+            proposer: signer.into(),
+        }
+        .encode_to_vec()
+    }),
     ("/cosmos.gov.v1.MsgDeposit", |f, signer| {
         cosmrs::proto::cosmos::gov::v1::MsgDeposit {
             proposal_id: f.n[0] % 8,

@@ -812,3 +812,81 @@ fn a_passed_proposal_schedules_an_ibc_upgrade() {
     assert_eq!(cs.trusting_period.unwrap().seconds, 0);
     assert_eq!(cs.unbonding_period.unwrap().seconds, 200);
 }
+
+fn cancel(proposer: &Address, id: u64) -> Any {
+    any(
+        estuary_gov::MSG_CANCEL_PROPOSAL,
+        pb::MsgCancelProposal {
+            proposal_id: id,
+            proposer: proposer.to_bech32(),
+        },
+    )
+}
+
+/// The SDK's `MsgCancelProposal`: only the proposer, only while deposits or votes are open;
+/// half of every deposit is burnt (the SDK's default ratio), the rest refunded; the proposal
+/// and its votes are gone.
+#[test]
+fn the_proposer_cancels_a_proposal_for_half_its_deposits() {
+    let mut g = Gov::new();
+    let proposer = addr(&key(g.proposer));
+    let supply = g.chain.supply();
+    let before = g.chain.balance(&proposer);
+    let id = g.propose(vec![set_power(&gov_authority(), 9, 7)], DEPOSIT + 1);
+    ok(&g.vote(0, id, pb::VoteOption::Yes));
+    // Someone else may not.
+    let other = key(g.operators[1]);
+    let out = g.chain.submit(&other, vec![cancel(&addr(&other), id)]);
+    assert_eq!(
+        (out.tx_results[0].codespace.as_str(), out.tx_results[0].code),
+        ("gov", 18),
+        "{}",
+        out.tx_results[0].log
+    );
+    let out = g
+        .chain
+        .submit(&key(g.proposer), vec![cancel(&proposer, id)]);
+    ok(&out);
+    assert_eq!(
+        event_attr(&out, "cancel_proposal", "proposal_id").as_deref(),
+        Some(id.to_string().as_str())
+    );
+    assert!(
+        g.state().proposal(id).unwrap().is_none(),
+        "the proposal is gone"
+    );
+    assert!(g.state().votes_on(id).unwrap().is_empty(), "and its votes");
+    assert!(g.state().deposits_on(id).unwrap().is_empty());
+    // DEPOSIT + 1 deposited: half of it, rounded down, burnt; the rest back.
+    let burnt = (DEPOSIT + 1) / 2;
+    assert_eq!(g.chain.balance(&proposer), before - burnt);
+    assert_eq!(g.chain.supply(), supply - burnt);
+    assert_eq!(g.chain.balance(&gov_authority()), 0);
+    // Nothing is tallied for it at the end of its voting period, and it cannot be cancelled twice.
+    let out = g
+        .chain
+        .submit(&key(g.proposer), vec![cancel(&proposer, id)]);
+    assert_ne!(out.tx_results[0].code, 0);
+    for _ in 0..15 {
+        g.chain.block(vec![]);
+    }
+    assert_eq!(g.power_of(9), None, "a cancelled proposal never executes");
+}
+
+/// A finished proposal is not the proposer's to cancel any more.
+#[test]
+fn a_finished_proposal_cannot_be_cancelled() {
+    let mut g = Gov::new();
+    let proposer = addr(&key(g.proposer));
+    let id = g.propose(vec![set_power(&gov_authority(), 9, 7)], DEPOSIT);
+    g.run_to_end(id);
+    let out = g
+        .chain
+        .submit(&key(g.proposer), vec![cancel(&proposer, id)]);
+    assert_eq!(
+        (out.tx_results[0].codespace.as_str(), out.tx_results[0].code),
+        ("gov", 21),
+        "{}",
+        out.tx_results[0].log
+    );
+}

@@ -34,6 +34,16 @@ pub enum GovTx {
         #[command(flatten)]
         tx: TxArgs,
     },
+    /// Withdraw a proposal you submitted, still in its deposit or voting period:
+    /// `proposal_cancel_ratio` of every deposit (gov params; the SDK's 0.5 by default) is burnt
+    /// or sent to `proposal_cancel_dest`, the rest refunded.
+    CancelProposal {
+        proposal_id: u64,
+        #[arg(long)]
+        from: String,
+        #[command(flatten)]
+        tx: TxArgs,
+    },
     /// Vote for the validator you operate: `vote <proposal id> yes|no|abstain|no_with_veto`.
     Vote {
         proposal_id: u64,
@@ -142,6 +152,18 @@ pub async fn run(g: &Global, cmd: GovTx) -> Result<()> {
                 amount: coins.iter().map(|c| c.to_proto()).collect(),
             };
             (from, any(estuary_gov::MSG_DEPOSIT, &msg), tx)
+        }
+        GovTx::CancelProposal {
+            proposal_id,
+            from,
+            tx,
+        } => {
+            let proposer = super::genesis::resolve_address(&from, &tx.keyring.open(&g.home()))?;
+            let msg = pb::MsgCancelProposal {
+                proposal_id,
+                proposer: proposer.to_bech32(),
+            };
+            (from, any(estuary_gov::MSG_CANCEL_PROPOSAL, &msg), tx)
         }
         GovTx::Vote {
             proposal_id,

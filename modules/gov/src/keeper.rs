@@ -269,6 +269,43 @@ pub fn refund_deposits(state: &mut dyn StateWrite, id: u64) -> TxResult<Vec<Even
     Ok(events)
 }
 
+/// The SDK's `ChargeDeposit`, for a cancelled proposal: `ratio` of every deposit (coin by coin,
+/// rounded down) is burnt, or sent to `dest`; the rest goes back to its depositor.
+pub fn charge_deposits(
+    state: &mut dyn StateWrite,
+    id: u64,
+    ratio: crate::dec::Dec,
+    dest: Option<&Address>,
+) -> TxResult<Vec<Event>> {
+    let mut events = Vec::new();
+    let mut charged = Vec::new();
+    for d in state.deposits_on(id)? {
+        let depositor = Address::parse(&d.depositor)?;
+        let mut back = Vec::new();
+        for coin in coins_of(&d.amount)? {
+            let charge = crate::dec::mul_floor(coin.amount, ratio).min(coin.amount);
+            let rest = coin.amount.saturating_sub(charge);
+            if charge > 0 {
+                charged = add_coins(&charged, &[Coin::new(charge, coin.denom.as_str())?])?;
+            }
+            if rest > 0 {
+                back.extend(Coin::new(rest, coin.denom.as_str()));
+            }
+        }
+        if !back.is_empty() {
+            events.extend(state.send(&gov_authority(), &depositor, &back)?);
+        }
+        state.delete(state_key::deposit(id, &depositor))?;
+    }
+    if !charged.is_empty() {
+        events.extend(match dest {
+            Some(to) => state.send(&gov_authority(), to, &charged)?,
+            None => state.burn(&gov_authority(), &charged)?,
+        });
+    }
+    Ok(events)
+}
+
 /// Destroys every deposit on `id`.
 pub fn burn_deposits(state: &mut dyn StateWrite, id: u64) -> TxResult<Vec<Event>> {
     let mut total = Vec::new();

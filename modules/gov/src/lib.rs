@@ -22,8 +22,8 @@ pub use genesis::GovGenesis;
 pub use keeper::GovReader;
 pub use lifecycle::tally_of;
 pub use msgs::{
-    MSG_DEPOSIT, MSG_DEPOSIT_V1BETA1, MSG_SUBMIT_PROPOSAL, MSG_UPDATE_PARAMS, MSG_VOTE,
-    MSG_VOTE_V1BETA1, MSG_VOTE_WEIGHTED, MSG_VOTE_WEIGHTED_V1BETA1,
+    MSG_CANCEL_PROPOSAL, MSG_DEPOSIT, MSG_DEPOSIT_V1BETA1, MSG_SUBMIT_PROPOSAL, MSG_UPDATE_PARAMS,
+    MSG_VOTE, MSG_VOTE_V1BETA1, MSG_VOTE_WEIGHTED, MSG_VOTE_WEIGHTED_V1BETA1,
 };
 pub use params::{GovParams, Params};
 pub use tally::{tally, CountedVote, Counts, Outcome};

@@ -1,5 +1,5 @@
 //! Gov's messages: `cosmos.gov.v1` `MsgSubmitProposal`, `MsgVote`, `MsgVoteWeighted`,
-//! `MsgDeposit`, `MsgUpdateParams`, and the `v1beta1` vote and deposit messages that wallets
+//! `MsgDeposit`, `MsgCancelProposal`, `MsgUpdateParams`, and the `v1beta1` vote and deposit messages that wallets
 //! built on cosmjs' default amino converters send.
 
 use cosmrs::proto::cosmos::gov::{v1 as pb, v1beta1 as pb1};
@@ -25,6 +25,7 @@ pub const MSG_VOTE: &str = "/cosmos.gov.v1.MsgVote";
 pub const MSG_VOTE_WEIGHTED: &str = "/cosmos.gov.v1.MsgVoteWeighted";
 pub const MSG_DEPOSIT: &str = "/cosmos.gov.v1.MsgDeposit";
 pub const MSG_UPDATE_PARAMS: &str = "/cosmos.gov.v1.MsgUpdateParams";
+pub const MSG_CANCEL_PROPOSAL: &str = "/cosmos.gov.v1.MsgCancelProposal";
 pub const MSG_VOTE_V1BETA1: &str = "/cosmos.gov.v1beta1.MsgVote";
 pub const MSG_VOTE_WEIGHTED_V1BETA1: &str = "/cosmos.gov.v1beta1.MsgVoteWeighted";
 pub const MSG_DEPOSIT_V1BETA1: &str = "/cosmos.gov.v1beta1.MsgDeposit";
@@ -35,6 +36,7 @@ pub const ALL: &[&str] = &[
     MSG_VOTE_WEIGHTED,
     MSG_DEPOSIT,
     MSG_UPDATE_PARAMS,
+    MSG_CANCEL_PROPOSAL,
     MSG_VOTE_V1BETA1,
     MSG_VOTE_WEIGHTED_V1BETA1,
     MSG_DEPOSIT_V1BETA1,
@@ -55,6 +57,7 @@ pub fn decode(msg: &Any, router: &ModuleManager) -> TxResult<Box<dyn Msg>> {
         MSG_SUBMIT_PROPOSAL => SubmitProposal::decode(msg, router).map(|m| Box::new(m) as _),
         MSG_UPDATE_PARAMS => UpdateParams::decode(msg).map(|m| Box::new(m) as _),
         MSG_DEPOSIT | MSG_DEPOSIT_V1BETA1 => Deposit::decode(msg).map(|m| Box::new(m) as _),
+        MSG_CANCEL_PROPOSAL => CancelProposal::decode(msg).map(|m| Box::new(m) as _),
         MSG_VOTE | MSG_VOTE_WEIGHTED | MSG_VOTE_V1BETA1 | MSG_VOTE_WEIGHTED_V1BETA1 => {
             Vote::decode(msg).map(|m| Box::new(m) as _)
         }
@@ -651,6 +654,108 @@ impl Msg for UpdateParams {
         ensure_authority(ctx, &self.authority, "change gov params")?;
         ctx.state.set_gov_params(&self.params)?;
         Ok(())
+    }
+
+    fn as_any(&self) -> &dyn std::any::Any {
+        self
+    }
+}
+
+/// `MsgCancelProposal`: the proposer withdraws a proposal still in its deposit or voting period;
+/// `proposal_cancel_ratio` of every deposit is burnt (or sent to `proposal_cancel_dest`), the
+/// rest refunded, and the proposal and its votes are gone — the SDK's `CancelProposal`.
+pub struct CancelProposal {
+    proposal_id: u64,
+    proposer: Address,
+    signers: Signers,
+}
+
+impl CancelProposal {
+    fn decode(msg: &Any) -> TxResult<CancelProposal> {
+        let raw: pb::MsgCancelProposal =
+            estuary_sdk::proto::decode_strict(&msg.value, "MsgCancelProposal")?;
+        let proposer = Address::parse(&raw.proposer)?;
+        Ok(CancelProposal {
+            proposal_id: raw.proposal_id,
+            proposer,
+            signers: Signers::one(proposer),
+        })
+    }
+}
+
+impl Msg for CancelProposal {
+    fn signers(&self) -> &Signers {
+        &self.signers
+    }
+
+    fn execute(&self, ctx: &mut TxContext<'_>) -> TxResult {
+        let id = self.proposal_id;
+        let proposal = ctx.state().existing_proposal(id)?;
+        let proposer = self.proposer.to_bech32();
+        if proposal.proposer.is_empty() {
+            return Err(gov_error(
+                INVALID_PROPOSAL,
+                format!(
+                    "proposal {id} doesn't have proposer {proposer}, so cannot be canceled: \
+                     invalid proposal"
+                ),
+            ));
+        }
+        if proposal.proposer != proposer {
+            return Err(gov_error(
+                INVALID_PROPOSER,
+                format!("invalid proposer {proposer}: invalid proposer"),
+            ));
+        }
+        if proposal.status != STATUS_DEPOSIT && proposal.status != STATUS_VOTING {
+            return Err(gov_error(
+                INVALID_PROPOSAL,
+                "proposal should be in the deposit or voting period: invalid proposal",
+            ));
+        }
+        let now = ctx.block.time_unix_nanos;
+        if proposal.voting_end_time.is_some()
+            && crate::keeper::nanos_of(proposal.voting_end_time.as_ref()) < now
+        {
+            return Err(gov_error(
+                VOTING_PERIOD_ENDED,
+                format!(
+                    "voting period is already ended for this proposal {id}: voting period \
+                     already ended"
+                ),
+            ));
+        }
+        let params = ctx.state().gov_params()?;
+        let events = crate::keeper::charge_deposits(
+            ctx.state,
+            id,
+            params.proposal_cancel_ratio,
+            params.proposal_cancel_dest.as_ref(),
+        )?;
+        for e in events {
+            ctx.emit(e);
+        }
+        ctx.state.delete_votes(id)?;
+        ctx.state.delete(state_key::proposal(id))?;
+        ctx.state.delete(state_key::deposit_queue(id))?;
+        ctx.state.delete(state_key::voting_queue(id))?;
+        ctx.emit(
+            Event::new("cancel_proposal")
+                .attr("sender", &proposer)
+                .attr("proposal_id", id),
+        );
+        Ok(())
+    }
+
+    /// Amino JSON (`cosmos-sdk/v1/MsgCancelProposal`).
+    fn amino_json(&self) -> Option<TxResult<Value>> {
+        Some(Ok(estuary_sdk::amino::msg(
+            "cosmos-sdk/v1/MsgCancelProposal",
+            json!({
+                "proposal_id": self.proposal_id.to_string(),
+                "proposer": self.proposer.to_bech32(),
+            }),
+        )))
     }
 
     fn as_any(&self) -> &dyn std::any::Any {

@@ -23,6 +23,10 @@ pub struct GovParams {
     pub burn_vote_quorum: bool,
     pub burn_proposal_deposit_prevote: bool,
     pub burn_vote_veto: bool,
+    /// The share of every deposit a proposer's cancellation costs (`MsgCancelProposal`).
+    pub proposal_cancel_ratio: String,
+    /// Where that share goes: an account, or burnt when empty.
+    pub proposal_cancel_dest: String,
 }
 
 /// The SDK's defaults: 10000000stake, two days to deposit and two to vote, quorum 0.334,
@@ -40,6 +44,8 @@ impl Default for GovParams {
             burn_vote_quorum: false,
             burn_proposal_deposit_prevote: false,
             burn_vote_veto: true,
+            proposal_cancel_ratio: "0.500000000000000000".into(),
+            proposal_cancel_dest: String::new(),
         }
     }
 }
@@ -57,9 +63,10 @@ impl GovParams {
             burn_vote_quorum: self.burn_vote_quorum,
             burn_proposal_deposit_prevote: self.burn_proposal_deposit_prevote,
             burn_vote_veto: self.burn_vote_veto,
+            proposal_cancel_ratio: self.proposal_cancel_ratio.clone(),
+            proposal_cancel_dest: self.proposal_cancel_dest.clone(),
             // What Estuary does not use, at the SDK's defaults so that clients that read
             // them see the usual values.
-            proposal_cancel_ratio: "0.500000000000000000".into(),
             expedited_voting_period: Some(prost_types_duration::Duration {
                 seconds: 86_400,
                 nanos: 0,
@@ -89,6 +96,8 @@ impl GovParams {
             burn_vote_quorum: p.burn_vote_quorum,
             burn_proposal_deposit_prevote: p.burn_proposal_deposit_prevote,
             burn_vote_veto: p.burn_vote_veto,
+            proposal_cancel_ratio: p.proposal_cancel_ratio.clone(),
+            proposal_cancel_dest: p.proposal_cancel_dest.clone(),
         }
     }
 }
@@ -108,6 +117,9 @@ pub struct Params {
     pub burn_vote_quorum: bool,
     pub burn_proposal_deposit_prevote: bool,
     pub burn_vote_veto: bool,
+    pub proposal_cancel_ratio: Dec,
+    /// `None`: cancellation charges are burnt.
+    pub proposal_cancel_dest: Option<estuary_sdk::Address>,
 }
 
 impl Params {
@@ -168,6 +180,18 @@ impl Params {
             burn_vote_quorum: p.burn_vote_quorum,
             burn_proposal_deposit_prevote: p.burn_proposal_deposit_prevote,
             burn_vote_veto: p.burn_vote_veto,
+            proposal_cancel_ratio: match p.proposal_cancel_ratio.as_str() {
+                "" => Dec(0),
+                r => dec(r, "proposal cancel ratio")?,
+            },
+            proposal_cancel_dest: match p.proposal_cancel_dest.as_str() {
+                "" => None,
+                a => {
+                    Some(estuary_sdk::Address::parse(a).map_err(|_| {
+                        bad(&format!("deposits destination address is invalid: {a}"))
+                    })?)
+                }
+            },
         };
         if params.threshold == Dec(0) {
             return Err(bad("threshold must be positive"));
