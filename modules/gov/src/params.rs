@@ -74,7 +74,6 @@ impl GovParams {
             expedited_threshold: "0.667000000000000000".into(),
             expedited_min_deposit: vec![],
             min_deposit_ratio: "0.010000000000000000".into(),
-            ..Default::default()
         };
         Params::check(&p)?;
         Ok(p)
