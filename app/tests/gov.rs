@@ -858,7 +858,8 @@ fn the_proposer_cancels_a_proposal_for_half_its_deposits() {
     assert!(g.state().votes_on(id).unwrap().is_empty(), "and its votes");
     assert!(g.state().deposits_on(id).unwrap().is_empty());
     // DEPOSIT + 1 deposited: half of it, rounded down, burnt; the rest back.
-    let burnt = (DEPOSIT + 1) / 2;
+    let deposited = DEPOSIT + 1;
+    let burnt = deposited / 2;
     assert_eq!(g.chain.balance(&proposer), before - burnt);
     assert_eq!(g.chain.supply(), supply - burnt);
     assert_eq!(g.chain.balance(&gov_authority()), 0);
