@@ -385,12 +385,17 @@ impl Chain {
 
     /// The raw value at an ICS-24 path (latest state).
     pub async fn ibc_value(&self, path: &str) -> Result<Vec<u8>> {
+        self.value_in("ibc", path).await
+    }
+
+    /// The raw value of `key` in substore `store` (latest state; empty when absent).
+    pub async fn value_in(&self, store: &str, key: &str) -> Result<Vec<u8>> {
         let res = self
             .node
             .rpc
             .abci_query(
-                Some("store/ibc/key".into()),
-                path.as_bytes().to_vec(),
+                Some(format!("store/{store}/key")),
+                key.as_bytes().to_vec(),
                 None,
                 false,
             )

@@ -47,18 +47,19 @@ pub async fn upgrade_if_due(src: &Chain, dst: &Chain, client_id: &str) -> Result
         return Ok(false);
     }
     let client_path = format!("upgradedIBCState/{h}/upgradedClient");
-    let (client_any, proof_client) = src.proven_in("upgrade", &client_path, last).await?;
-    if client_any.is_empty() {
+    if src.value_in("upgrade", &client_path).await?.is_empty() {
         return Ok(false); // an upgrade that leaves IBC clients as they are
     }
-    let upgraded = Any::decode(client_any.as_slice()).context("the upgraded client state")?;
-    let new_chain_id = tm::ClientState::decode(upgraded.value.as_slice())
-        .context("the upgraded client state")?
-        .chain_id;
     let cs = client_state(dst, client_id).await?;
     if cs.chain_id != src.id() {
         return Ok(false); // upgraded already, or a client of another chain
     }
+    // The committed value, with its proof from the last state (checked against header h).
+    let (client_any, proof_client) = src.proven_in("upgrade", &client_path, last).await?;
+    let upgraded = Any::decode(client_any.as_slice()).context("the upgraded client state")?;
+    let new_chain_id = tm::ClientState::decode(upgraded.value.as_slice())
+        .context("the upgraded client state")?
+        .chain_id;
     let cons_path = format!("upgradedIBCState/{h}/upgradedConsState");
     let (cons_any, proof_cons) = src.proven_in("upgrade", &cons_path, last).await?;
     let cons = Any::decode(cons_any.as_slice()).context("the upgraded consensus state")?;
