@@ -646,6 +646,11 @@ fn governance_changes_its_own_params() {
         seconds: 3,
         nanos: 0,
     });
+    // The expedited period must stay shorter (the SDK's rule).
+    params.expedited_voting_period = Some(cosmrs::proto::tendermint::google::protobuf::Duration {
+        seconds: 2,
+        nanos: 0,
+    });
     let update = any(
         estuary_gov::MSG_UPDATE_PARAMS,
         pb::MsgUpdateParams {
@@ -890,4 +895,115 @@ fn a_finished_proposal_cannot_be_cancelled() {
         "{}",
         out.tx_results[0].log
     );
+}
+
+/// An expedited proposal, as the SDK's: five times the deposit (the default), half the voting
+/// period here (the SDK's day, shorter than this genesis' 10 s voting period), a 0.667
+/// threshold.
+fn propose_expedited(g: &mut Gov, msgs: Vec<Any>, deposit: u128) -> u64 {
+    let id = g.state().next_proposal_id().unwrap();
+    let proposer = key(g.proposer);
+    let mut msg = submit(&addr(&proposer), msgs, deposit);
+    let mut raw = pb::MsgSubmitProposal::decode(msg.value.as_slice()).unwrap();
+    raw.expedited = true;
+    msg.value = raw.encode_to_vec();
+    ok(&g.chain.submit(&proposer, vec![msg]));
+    id
+}
+
+#[test]
+fn an_expedited_proposal_needs_more_deposit_and_votes_and_passes_sooner() {
+    let mut g = Gov::new();
+    let params = g.state().gov_params().unwrap();
+    assert_eq!(params.expedited_min_deposit[0].amount, 5 * DEPOSIT);
+    assert_eq!(params.expedited_voting_period_nanos, 5_000_000_000);
+    // The regular minimum is not enough for an expedited proposal.
+    let id = propose_expedited(&mut g, vec![set_power(&gov_authority(), 9, 7)], DEPOSIT);
+    assert_eq!(
+        g.proposal(id).status,
+        pb::ProposalStatus::DepositPeriod as i32
+    );
+    let proposer = key(g.proposer);
+    let more = any(
+        estuary_gov::MSG_DEPOSIT,
+        pb::MsgDeposit {
+            proposal_id: id,
+            depositor: addr(&proposer).to_bech32(),
+            amount: coins(4 * DEPOSIT),
+        },
+    );
+    ok(&g.chain.submit(&proposer, vec![more]));
+    let p = g.proposal(id);
+    assert_eq!(p.status, pb::ProposalStatus::VotingPeriod as i32);
+    assert!(p.expedited);
+    let started = estuary_gov_nanos(p.voting_start_time.as_ref());
+    assert_eq!(
+        estuary_gov_nanos(p.voting_end_time.as_ref()) - started,
+        5_000_000_000,
+        "the expedited voting period"
+    );
+    for op in 0..3 {
+        ok(&g.vote(op, id, pb::VoteOption::Yes));
+    }
+    g.run_to_end(id);
+    let p = g.proposal(id);
+    assert_eq!(
+        p.status,
+        pb::ProposalStatus::Passed as i32,
+        "3 of 4 > 0.667"
+    );
+    assert_eq!(g.power_of(9), Some(7));
+    assert!(
+        estuary_gov_nanos(p.voting_end_time.as_ref()) - started < 10_000_000_000,
+        "before a regular proposal would have ended"
+    );
+}
+
+#[test]
+fn an_expedited_proposal_short_of_its_threshold_goes_on_as_a_regular_one() {
+    let mut g = Gov::new();
+    let id = propose_expedited(&mut g, vec![set_power(&gov_authority(), 9, 7)], 5 * DEPOSIT);
+    let started = estuary_gov_nanos(g.proposal(id).voting_start_time.as_ref());
+    // Two yes and one no of four: 2/3 of the votes cast, short of 0.667.
+    ok(&g.vote(0, id, pb::VoteOption::Yes));
+    ok(&g.vote(1, id, pb::VoteOption::Yes));
+    ok(&g.vote(2, id, pb::VoteOption::No));
+    let proposer = addr(&key(g.proposer));
+    let held = g.chain.balance(&gov_authority());
+    let mut converted = None;
+    for _ in 0..10 {
+        let out = g.chain.block(vec![]);
+        if let Some(r) = event_attr(&out, "active_proposal", "proposal_result") {
+            converted = Some(r);
+            break;
+        }
+    }
+    assert_eq!(converted.as_deref(), Some("expedited_proposal_rejected"));
+    let p = g.proposal(id);
+    assert_eq!(p.status, pb::ProposalStatus::VotingPeriod as i32);
+    assert!(!p.expedited);
+    assert_eq!(
+        estuary_gov_nanos(p.voting_end_time.as_ref()) - started,
+        10_000_000_000,
+        "the regular voting period from its start"
+    );
+    assert_eq!(g.chain.balance(&gov_authority()), held, "the deposits stay");
+    assert!(
+        g.state().votes_on(id).unwrap().is_empty(),
+        "votes are cast again"
+    );
+    // Regular rules now: the same votes pass it (2/3 > 0.5).
+    ok(&g.vote(0, id, pb::VoteOption::Yes));
+    ok(&g.vote(1, id, pb::VoteOption::Yes));
+    ok(&g.vote(2, id, pb::VoteOption::No));
+    g.run_to_end(id);
+    assert_eq!(g.proposal(id).status, pb::ProposalStatus::Passed as i32);
+    assert_eq!(g.power_of(9), Some(7));
+    assert_eq!(g.chain.balance(&gov_authority()), 0, "deposits refunded");
+    assert!(g.chain.balance(&proposer) > 0);
+}
+
+fn estuary_gov_nanos(t: Option<&cosmrs::proto::Timestamp>) -> i128 {
+    let t = t.expect("time");
+    i128::from(t.seconds) * 1_000_000_000 + i128::from(t.nanos)
 }

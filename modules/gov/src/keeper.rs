@@ -193,7 +193,7 @@ pub fn add_deposit(
             format!("{id}: inactive proposal"),
         ));
     }
-    let params = state.gov_params()?;
+    let params = state.gov_params()?.for_proposal(proposal.expedited);
     if let Some(c) = coins
         .iter()
         .find(|c| !params.min_deposit.iter().any(|m| m.denom == c.denom))

@@ -81,13 +81,27 @@ pub fn end_block(
             continue;
         }
         let params = state.gov_params()?;
-        let outcome = tally_of(state, id, &params)?;
-        events.extend(if outcome.burn_deposits {
-            burn_deposits(state, id)?
-        } else {
-            refund_deposits(state, id)?
-        });
-        let (result, log) = if outcome.passes {
+        let outcome = tally_of(state, id, &params.for_proposal(p.expedited))?;
+        // An expedited proposal that does not pass becomes a regular one, voted on until the
+        // regular voting period from its start ends: its deposits stay (the SDK's EndBlocker).
+        let converted = p.expedited && !outcome.passes;
+        if !converted {
+            events.extend(if outcome.burn_deposits {
+                burn_deposits(state, id)?
+            } else {
+                refund_deposits(state, id)?
+            });
+        }
+        let (result, log) = if converted {
+            p.expedited = false;
+            p.voting_end_time = Some(crate::keeper::timestamp(
+                nanos_of(p.voting_start_time.as_ref()).saturating_add(params.voting_period_nanos),
+            ));
+            (
+                "expedited_proposal_rejected",
+                "expedited proposal converted to regular".to_string(),
+            )
+        } else if outcome.passes {
             match execute(router, state, &p.messages, block) {
                 Ok(msg_events) => {
                     events.extend(msg_events);
@@ -106,8 +120,11 @@ pub fn end_block(
         };
         p.final_tally_result = Some(outcome.counts.to_proto());
         state.set_proposal(&p)?;
+        // The SDK's tally removes the votes it counts: a converted proposal is voted on afresh.
         state.delete_votes(id)?;
-        state.delete(state_key::voting_queue(id))?;
+        if !converted {
+            state.delete(state_key::voting_queue(id))?;
+        }
         let mut event = Event::new("active_proposal")
             .attr("proposal_id", id)
             .attr("proposal_result", result);

@@ -189,12 +189,6 @@ impl SubmitProposal {
                 ),
             ));
         }
-        if raw.expedited {
-            return Err(gov_error(
-                INVALID_PROPOSAL,
-                "expedited proposals are not supported: invalid proposal",
-            ));
-        }
         // A proposal that runs nothing (a text proposal) must say something (the SDK's rule).
         if raw.messages.is_empty() && raw.metadata.is_empty() {
             return Err(gov_error(
@@ -237,8 +231,9 @@ impl Msg for SubmitProposal {
     }
 
     fn execute(&self, ctx: &mut TxContext<'_>) -> TxResult {
-        let params = ctx.state().gov_params()?;
-        // The SDK's `validateInitialDeposit`: at least min_initial_deposit_ratio of the minimum.
+        let params = ctx.state().gov_params()?.for_proposal(self.raw.expedited);
+        // The SDK's `validateInitialDeposit`: at least min_initial_deposit_ratio of the minimum
+        // (the expedited minimum for an expedited proposal).
         let needed = params.share_of_min_deposit(params.min_initial_deposit_ratio);
         if !covers(&self.deposit, &needed) {
             return Err(gov_error(
@@ -271,7 +266,7 @@ impl Msg for SubmitProposal {
             title: self.raw.title.clone(),
             summary: self.raw.summary.clone(),
             proposer: self.proposer.to_bech32(),
-            expedited: false,
+            expedited: self.raw.expedited,
             failed_reason: String::new(),
         };
         ctx.state.set_proposal(&proposal)?;
@@ -386,7 +381,11 @@ impl Msg for Deposit {
         let now = ctx.block.time_unix_nanos;
         // The SDK's `min_deposit_ratio` (0.01 by default): a later deposit brings at least
         // that share of the minimum, so a proposal cannot be kept alive with dust.
-        let params = ctx.state().gov_params()?;
+        let expedited = ctx
+            .state()
+            .proposal(self.proposal_id)?
+            .is_some_and(|p| p.expedited);
+        let params = ctx.state().gov_params()?.for_proposal(expedited);
         let needed = params.share_of_min_deposit(params.min_deposit_ratio);
         if !covers(&self.amount, &needed) {
             return Err(gov_error(

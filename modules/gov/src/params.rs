@@ -27,6 +27,16 @@ pub struct GovParams {
     pub proposal_cancel_ratio: String,
     /// Where that share goes: an account, or burnt when empty.
     pub proposal_cancel_dest: String,
+    /// An expedited proposal's voting period. Unset: the SDK's day, or half the voting period
+    /// when that is shorter (the SDK requires it shorter; a genesis written before expedited
+    /// proposals, with a short voting period, stays valid).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expedited_voting_period: Option<String>,
+    /// The yes share an expedited proposal needs (the SDK's 0.667).
+    pub expedited_threshold: String,
+    /// The deposit an expedited proposal needs. Unset: five times `min_deposit`, the SDK's ratio.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expedited_min_deposit: Option<Vec<Coin>>,
 }
 
 /// The SDK's defaults: 10000000stake, two days to deposit and two to vote, quorum 0.334,
@@ -46,16 +56,36 @@ impl Default for GovParams {
             burn_vote_veto: true,
             proposal_cancel_ratio: "0.500000000000000000".into(),
             proposal_cancel_dest: String::new(),
+            expedited_voting_period: None,
+            expedited_threshold: "0.667000000000000000".into(),
+            expedited_min_deposit: None,
         }
     }
 }
 
 impl GovParams {
     pub fn to_proto(&self) -> TxResult<pb::Params> {
+        let voting_period = parse_duration(&self.voting_period)?;
+        let expedited_voting_period = match &self.expedited_voting_period {
+            Some(d) => parse_duration(d)?,
+            None => {
+                let day: i128 = 86_400 * 1_000_000_000;
+                let half = duration_nanos(&voting_period).unwrap_or(0) / 2;
+                nanos_duration(day.min(half))
+            }
+        };
+        let expedited_min_deposit = match &self.expedited_min_deposit {
+            Some(coins) => coins.clone(),
+            None => self
+                .min_deposit
+                .iter()
+                .map(|c| Coin::new(c.amount.saturating_mul(5), c.denom.as_str()))
+                .collect::<TxResult<_>>()?,
+        };
         let p = pb::Params {
             min_deposit: self.min_deposit.iter().map(Coin::to_proto).collect(),
             max_deposit_period: Some(parse_duration(&self.max_deposit_period)?),
-            voting_period: Some(parse_duration(&self.voting_period)?),
+            voting_period: Some(voting_period),
             quorum: self.quorum.clone(),
             threshold: self.threshold.clone(),
             veto_threshold: self.veto_threshold.clone(),
@@ -65,14 +95,11 @@ impl GovParams {
             burn_vote_veto: self.burn_vote_veto,
             proposal_cancel_ratio: self.proposal_cancel_ratio.clone(),
             proposal_cancel_dest: self.proposal_cancel_dest.clone(),
-            // What Estuary does not use, at the SDK's defaults so that clients that read
-            // them see the usual values.
-            expedited_voting_period: Some(prost_types_duration::Duration {
-                seconds: 86_400,
-                nanos: 0,
-            }),
-            expedited_threshold: "0.667000000000000000".into(),
-            expedited_min_deposit: vec![],
+            expedited_voting_period: Some(expedited_voting_period),
+            expedited_threshold: self.expedited_threshold.clone(),
+            expedited_min_deposit: expedited_min_deposit.iter().map(Coin::to_proto).collect(),
+            // What Estuary does not use, at the SDK's default so that clients that read it see
+            // the usual value.
             min_deposit_ratio: "0.010000000000000000".into(),
         };
         Params::check(&p)?;
@@ -97,6 +124,14 @@ impl GovParams {
             burn_vote_veto: p.burn_vote_veto,
             proposal_cancel_ratio: p.proposal_cancel_ratio.clone(),
             proposal_cancel_dest: p.proposal_cancel_dest.clone(),
+            expedited_voting_period: Some(format_duration(p.expedited_voting_period.as_ref())),
+            expedited_threshold: p.expedited_threshold.clone(),
+            expedited_min_deposit: Some(
+                p.expedited_min_deposit
+                    .iter()
+                    .filter_map(|c| Coin::from_proto(c).ok())
+                    .collect(),
+            ),
         }
     }
 }
@@ -119,9 +154,25 @@ pub struct Params {
     pub proposal_cancel_ratio: Dec,
     /// `None`: cancellation charges are burnt.
     pub proposal_cancel_dest: Option<estuary_sdk::Address>,
+    pub expedited_voting_period_nanos: i128,
+    pub expedited_threshold: Dec,
+    pub expedited_min_deposit: Vec<Coin>,
 }
 
 impl Params {
+    /// The rules a proposal runs under: an expedited one needs the expedited deposit, votes for
+    /// the expedited period and passes with the expedited threshold (the SDK's
+    /// `GetMinDepositFromParams`, `ExpeditedVotingPeriod` and `ExpeditedThreshold`).
+    pub fn for_proposal(&self, expedited: bool) -> Params {
+        let mut p = self.clone();
+        if expedited {
+            p.min_deposit = self.expedited_min_deposit.clone();
+            p.voting_period_nanos = self.expedited_voting_period_nanos;
+            p.threshold = self.expedited_threshold;
+        }
+        p
+    }
+
     /// `ratio` of the minimum deposit, coin by coin, rounded down; coins that round to nothing
     /// are left out (they ask for nothing).
     pub fn share_of_min_deposit(&self, ratio: Dec) -> Vec<Coin> {
@@ -191,7 +242,43 @@ impl Params {
                     })?)
                 }
             },
+            expedited_voting_period_nanos: period(
+                p.expedited_voting_period.as_ref(),
+                "expedited voting period",
+            )?,
+            expedited_threshold: dec(&p.expedited_threshold, "expedited threshold")?,
+            expedited_min_deposit: p
+                .expedited_min_deposit
+                .iter()
+                .map(Coin::from_proto)
+                .collect::<TxResult<_>>()?,
         };
+        // The SDK's checks of the expedited parameters against the regular ones.
+        let exp = &params.expedited_min_deposit;
+        if exp.is_empty() || exp.iter().any(|c| c.amount == 0) {
+            return Err(bad("invalid expedited minimum deposit"));
+        }
+        let all_lte = exp.iter().all(|e| {
+            params
+                .min_deposit
+                .iter()
+                .any(|m| m.denom == e.denom && e.amount <= m.amount)
+        });
+        if all_lte {
+            return Err(bad(
+                "expedited minimum deposit must be greater than minimum deposit",
+            ));
+        }
+        if params.expedited_threshold <= params.threshold {
+            return Err(bad(
+                "expedited vote threshold must be greater than the regular threshold",
+            ));
+        }
+        if params.expedited_voting_period_nanos >= params.voting_period_nanos {
+            return Err(bad(
+                "expedited voting period must be strictly less than the regular voting period",
+            ));
+        }
         if params.threshold == Dec(0) {
             return Err(bad("threshold must be positive"));
         }
@@ -204,6 +291,15 @@ impl Params {
 
 mod prost_types_duration {
     pub use cosmrs::proto::tendermint::google::protobuf::Duration;
+}
+
+/// Nanoseconds (non-negative, below 2^63 seconds) as a protobuf Duration.
+fn nanos_duration(nanos: i128) -> prost_types_duration::Duration {
+    let nanos = nanos.max(0);
+    prost_types_duration::Duration {
+        seconds: i64::try_from(nanos / 1_000_000_000).unwrap_or(i64::MAX),
+        nanos: i32::try_from(nanos % 1_000_000_000).unwrap_or(0),
+    }
 }
 
 pub fn duration_nanos(d: &prost_types_duration::Duration) -> Option<i128> {

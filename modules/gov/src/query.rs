@@ -167,7 +167,7 @@ fn tally_result(
 ) -> TxResult<pb::QueryTallyResultResponse> {
     let p = found(ctx.state, req.proposal_id)?;
     let tally = if p.status == STATUS_VOTING {
-        let params = ctx.state.gov_params()?;
+        let params = ctx.state.gov_params()?.for_proposal(p.expedited);
         crate::lifecycle::tally_of(ctx.state, p.id, &params)?
             .counts
             .to_proto()
