@@ -126,6 +126,23 @@ impl Gov {
         panic!("proposal {id} never ended");
     }
 
+    /// Three of the four operators vote yes, the voting period runs out, and the proposal must
+    /// have passed; it is returned.
+    fn pass_with_three_yes(&mut self, id: u64) -> pb::Proposal {
+        for op in 0..3 {
+            ok(&self.vote(op, id, pb::VoteOption::Yes));
+        }
+        self.run_to_end(id);
+        let p = self.proposal(id);
+        assert_eq!(
+            p.status,
+            pb::ProposalStatus::Passed as i32,
+            "{}",
+            p.failed_reason
+        );
+        p
+    }
+
     fn power_of(&self, n: u8) -> Option<u64> {
         self.state()
             .validator(&consensus_key(n))
@@ -790,17 +807,7 @@ fn a_passed_proposal_schedules_an_ibc_upgrade() {
         vec![any("/ibc.core.client.v1.MsgIBCSoftwareUpgrade", msg)],
         DEPOSIT,
     );
-    for op in 0..3 {
-        ok(&g.vote(op, id, pb::VoteOption::Yes));
-    }
-    g.run_to_end(id);
-    let p = g.proposal(id);
-    assert_eq!(
-        p.status,
-        pb::ProposalStatus::Passed as i32,
-        "{}",
-        p.failed_reason
-    );
+    g.pass_with_three_yes(id);
     use estuary_upgrade::UpgradeReader;
     let plan = g.state().upgrade_plan().unwrap().expect("scheduled");
     assert_eq!((plan.name.as_str(), plan.height), ("v2", height));
@@ -942,16 +949,8 @@ fn an_expedited_proposal_needs_more_deposit_and_votes_and_passes_sooner() {
         5_000_000_000,
         "the expedited voting period"
     );
-    for op in 0..3 {
-        ok(&g.vote(op, id, pb::VoteOption::Yes));
-    }
-    g.run_to_end(id);
-    let p = g.proposal(id);
-    assert_eq!(
-        p.status,
-        pb::ProposalStatus::Passed as i32,
-        "3 of 4 > 0.667"
-    );
+    // 3 of 4 > 0.667.
+    let p = g.pass_with_three_yes(id);
     assert_eq!(g.power_of(9), Some(7));
     assert!(
         estuary_gov_nanos(p.voting_end_time.as_ref()) - started < 10_000_000_000,

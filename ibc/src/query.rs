@@ -149,16 +149,8 @@ fn upgraded_client_state(
     _req: client::QueryUpgradedClientStateRequest,
 ) -> TxResult<client::QueryUpgradedClientStateResponse> {
     use estuary_upgrade::UpgradeReader;
-    let plan = ctx
-        .state
-        .upgrade_plan()?
-        .ok_or_else(|| TxError::NotFound("upgrade plan".into()))?;
-    let bytes = ctx
-        .state
-        .upgraded_client(plan.height)?
-        .ok_or_else(|| TxError::NotFound(format!("upgraded client at height {}", plan.height)))?;
     Ok(client::QueryUpgradedClientStateResponse {
-        upgraded_client_state: Some(any(&bytes)?),
+        upgraded_client_state: Some(of_the_plan(ctx, "client", |s, h| s.upgraded_client(h))?),
     })
 }
 
@@ -169,22 +161,27 @@ fn upgraded_consensus_state(
     _req: client::QueryUpgradedConsensusStateRequest,
 ) -> TxResult<client::QueryUpgradedConsensusStateResponse> {
     use estuary_upgrade::UpgradeReader;
+    Ok(client::QueryUpgradedConsensusStateResponse {
+        upgraded_consensus_state: Some(of_the_plan(ctx, "consensus state", |s, h| {
+            s.upgraded_consensus_state(h)
+        })?),
+    })
+}
+
+/// The upgraded `what` (read by `read` at a height) of the scheduled upgrade plan.
+fn of_the_plan(
+    ctx: &QueryContext<'_>,
+    what: &str,
+    read: impl Fn(&dyn StateRead, u64) -> TxResult<Option<Vec<u8>>>,
+) -> TxResult<Any> {
+    use estuary_upgrade::UpgradeReader;
     let plan = ctx
         .state
         .upgrade_plan()?
         .ok_or_else(|| TxError::NotFound("upgrade plan".into()))?;
-    let bytes = ctx
-        .state
-        .upgraded_consensus_state(plan.height)?
-        .ok_or_else(|| {
-            TxError::NotFound(format!(
-                "upgraded consensus state at height {}",
-                plan.height
-            ))
-        })?;
-    Ok(client::QueryUpgradedConsensusStateResponse {
-        upgraded_consensus_state: Some(any(&bytes)?),
-    })
+    let bytes = read(ctx.state, plan.height)?
+        .ok_or_else(|| TxError::NotFound(format!("upgraded {what} at height {}", plan.height)))?;
+    any(&bytes)
 }
 
 fn client_states(
