@@ -299,6 +299,9 @@ fn rest_answers_have_the_shape_of_the_sdk_gateway() {
         "/cosmos/tx/v1beta1/txs/0000000000000000000000000000000000000000000000000000000000000000",
         "/cosmos/base/tendermint/v1beta1/blocks/999999999",
         "/ibc/core/client/v1/client_states/07-tendermint-99",
+        // No upgrade scheduled: both chains answer NotFound.
+        "/ibc/core/client/v1/upgraded_client_states",
+        "/ibc/core/client/v1/upgraded_consensus_states",
         "/ibc/core/channel/v1/channels/channel-9/ports/transfer",
     ];
     // An account that exists nowhere, valid bech32 on each chain.
@@ -493,4 +496,52 @@ fn rest_answers_have_the_shape_of_the_sdk_gateway() {
         failures.len(),
         failures.join("\n")
     );
+}
+
+/// The rate-limiting queries (`ibc.applications.rate_limiting.v1.Query`, ibc-go v11's module)
+/// against ibc-go v11.2.0's simd, with no rate limit set on either chain: every route answers
+/// with the same status and shape.
+#[test]
+fn rate_limit_rest_answers_have_the_shape_of_ibc_go_v11() {
+    if estuary_interop::skip_without(
+        "rate_limit_rest_answers_have_the_shape_of_ibc_go_v11",
+        &[
+            estuary_interop::Tool::Cometbft,
+            estuary_interop::Tool::SimdV11,
+        ],
+    ) {
+        return;
+    }
+    let net = Localnet::up(Options {
+        simd: true,
+        simd_v11: true,
+        relayer: false,
+        ..Options::new()
+    });
+    let paths = [
+        "/ibc/apps/rate-limiting/v1/ratelimits",
+        "/ibc/apps/rate-limiting/v1/ratelimit/ratelimit/channel-0/by_denom?denom=stake",
+        "/ibc/apps/rate-limiting/v1/ratelimit/ratelimits/channel-0",
+        "/ibc/apps/rate-limiting/v1/ratelimit/ratelimits/some-chain-1",
+        "/ibc/apps/rate-limiting/v1/ratelimit/blacklisted_denoms",
+        "/ibc/apps/rate-limiting/v1/ratelimit/whitelisted_addresses",
+    ];
+    let mut failures = Vec::new();
+    for p in paths {
+        let ours = call("GET", &format!("{}{p}", rest(&net, EST)), None, &[]);
+        let theirs = call("GET", &format!("{}{p}", rest(&net, SIMD)), None, &[]);
+        if ours.0 != theirs.0 {
+            failures.push(format!(
+                "GET {p}: HTTP {} from Estuary ({}), {} from simd v11 ({})",
+                ours.0, ours.1, theirs.0, theirs.1
+            ));
+            continue;
+        }
+        let mut diffs = Vec::new();
+        shape_diff("", &ours.1, &theirs.1, &mut diffs);
+        if !diffs.is_empty() {
+            failures.push(format!("GET {p}: {}", diffs.join("; ")));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
 }

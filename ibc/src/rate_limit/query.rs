@@ -1,10 +1,9 @@
-//! `ibc.applications.rate_limiting.v1.Query`, as ibc-go answers it.
+//! `ibc.applications.rate_limiting.v1.Query`, as ibc-go v11 answers it: whole lists, no pages
+//! (what they list is set by the chain's authority, so they stay short).
 
-use estuary_sdk::page::paginate;
 use estuary_sdk::query::{QueryContext, QueryRegistry};
 use estuary_sdk::store::StateRead;
 use estuary_sdk::{TxError, TxResult};
-use ibc_proto::cosmos::base::query::v1beta1::{PageRequest, PageResponse};
 use prost::Message;
 
 use super::state::{RateLimitReader, PREFIX_BLACKLIST, PREFIX_LIMIT, PREFIX_WHITELIST};
@@ -20,33 +19,37 @@ pub fn register(registry: &mut QueryRegistry) {
         .register(whitelisted);
 }
 
-/// One page of the limits `keep` accepts.
-fn limits_page(
+/// Every entry under `prefix`, as `item` reads it (from the key after the prefix and the value);
+/// `None` leaves it out.
+fn all_under<T>(
     state: &dyn StateRead,
-    page: Option<&PageRequest>,
-    keep: impl Fn(&RateLimit) -> bool,
-) -> TxResult<(Vec<RateLimit>, Option<PageResponse>)> {
-    let (list, out) = paginate(
-        state,
-        PREFIX_LIMIT.as_bytes(),
-        page.map(Into::into).as_ref(),
-        |_, v| {
-            let r = RateLimit::decode(v.as_slice())
-                .map_err(|e| TxError::Internal(format!("corrupt rate limit: {e}")))?;
-            Ok(keep(&r).then_some(r))
-        },
-    )?;
-    Ok((list, Some(out.into())))
+    prefix: &str,
+    item: impl Fn(&[u8], &[u8]) -> TxResult<Option<T>>,
+) -> TxResult<Vec<T>> {
+    let mut out = Vec::new();
+    for (k, v) in state.prefix_raw(prefix.as_bytes())? {
+        if let Some(t) = item(k.get(prefix.len()..).unwrap_or_default(), &v)? {
+            out.push(t);
+        }
+    }
+    Ok(out)
+}
+
+/// The limits `keep` accepts.
+fn limits(state: &dyn StateRead, keep: impl Fn(&RateLimit) -> bool) -> TxResult<Vec<RateLimit>> {
+    all_under(state, PREFIX_LIMIT, |_, v| {
+        let r = RateLimit::decode(v)
+            .map_err(|e| TxError::Internal(format!("corrupt rate limit: {e}")))?;
+        Ok(keep(&r).then_some(r))
+    })
 }
 
 fn all_rate_limits(
     ctx: &QueryContext<'_>,
-    req: QueryAllRateLimitsRequest,
+    _req: QueryAllRateLimitsRequest,
 ) -> TxResult<QueryAllRateLimitsResponse> {
-    let (rate_limits, pagination) = limits_page(ctx.state, req.pagination.as_ref(), |_| true)?;
     Ok(QueryAllRateLimitsResponse {
-        rate_limits,
-        pagination,
+        rate_limits: limits(ctx.state, |_| true)?,
     })
 }
 
@@ -96,12 +99,10 @@ fn by_chain_id(
         return Err(TxError::InvalidRequest("chain_id cannot be empty".into()));
     }
     let state = ctx.state;
-    let (rate_limits, pagination) = limits_page(state, req.pagination.as_ref(), |r| {
-        chain_id_of(state, channel_of(r)).as_deref() == Some(req.chain_id.as_str())
-    })?;
     Ok(QueryRateLimitsByChainIdResponse {
-        rate_limits,
-        pagination,
+        rate_limits: limits(state, |r| {
+            chain_id_of(state, channel_of(r)).as_deref() == Some(req.chain_id.as_str())
+        })?,
     })
 }
 
@@ -114,47 +115,31 @@ fn by_channel(
             "channel_or_client_id cannot be empty".into(),
         ));
     }
-    let (rate_limits, pagination) = limits_page(ctx.state, req.pagination.as_ref(), |r| {
-        channel_of(r) == req.channel_or_client_id
-    })?;
     Ok(QueryRateLimitsByChannelOrClientIdResponse {
-        rate_limits,
-        pagination,
+        rate_limits: limits(ctx.state, |r| channel_of(r) == req.channel_or_client_id)?,
     })
 }
 
 fn blacklisted(
     ctx: &QueryContext<'_>,
-    req: QueryAllBlacklistedDenomsRequest,
+    _req: QueryAllBlacklistedDenomsRequest,
 ) -> TxResult<QueryAllBlacklistedDenomsResponse> {
-    let (denoms, out) = paginate(
-        ctx.state,
-        PREFIX_BLACKLIST.as_bytes(),
-        req.pagination.as_ref().map(Into::into).as_ref(),
-        |k, _| Ok(Some(String::from_utf8_lossy(k).into_owned())),
-    )?;
     Ok(QueryAllBlacklistedDenomsResponse {
-        denoms,
-        pagination: Some(out.into()),
+        denoms: all_under(ctx.state, PREFIX_BLACKLIST, |k, _| {
+            Ok(Some(String::from_utf8_lossy(k).into_owned()))
+        })?,
     })
 }
 
 fn whitelisted(
     ctx: &QueryContext<'_>,
-    req: QueryAllWhitelistedAddressesRequest,
+    _req: QueryAllWhitelistedAddressesRequest,
 ) -> TxResult<QueryAllWhitelistedAddressesResponse> {
-    let (address_pairs, out) = paginate(
-        ctx.state,
-        PREFIX_WHITELIST.as_bytes(),
-        req.pagination.as_ref().map(Into::into).as_ref(),
-        |_, v| {
-            WhitelistedAddressPair::decode(v.as_slice())
+    Ok(QueryAllWhitelistedAddressesResponse {
+        address_pairs: all_under(ctx.state, PREFIX_WHITELIST, |_, v| {
+            WhitelistedAddressPair::decode(v)
                 .map(Some)
                 .map_err(|e| TxError::Internal(format!("corrupt allowlist entry: {e}")))
-        },
-    )?;
-    Ok(QueryAllWhitelistedAddressesResponse {
-        address_pairs,
-        pagination: Some(out.into()),
+        })?,
     })
 }

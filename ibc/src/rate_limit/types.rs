@@ -3,7 +3,6 @@
 //! messages and queries are the ones ibc-go chains take and answer.
 
 use estuary_sdk::query::QueryRequest;
-use ibc_proto::cosmos::base::query::v1beta1::{PageRequest, PageResponse};
 
 const PACKAGE: &str = "ibc.applications.rate_limiting.v1";
 
@@ -96,16 +95,11 @@ pub struct MsgRemoveRateLimit {
 pub type MsgResetRateLimit = MsgRemoveRateLimit;
 
 #[derive(Clone, PartialEq, prost::Message)]
-pub struct QueryAllRateLimitsRequest {
-    #[prost(message, optional, tag = "1")]
-    pub pagination: Option<PageRequest>,
-}
+pub struct QueryAllRateLimitsRequest {}
 #[derive(Clone, PartialEq, prost::Message)]
 pub struct QueryAllRateLimitsResponse {
     #[prost(message, repeated, tag = "1")]
     pub rate_limits: Vec<RateLimit>,
-    #[prost(message, optional, tag = "2")]
-    pub pagination: Option<PageResponse>,
 }
 
 #[derive(Clone, PartialEq, prost::Message)]
@@ -125,56 +119,38 @@ pub struct QueryRateLimitResponse {
 pub struct QueryRateLimitsByChainIdRequest {
     #[prost(string, tag = "1")]
     pub chain_id: String,
-    #[prost(message, optional, tag = "2")]
-    pub pagination: Option<PageRequest>,
 }
 #[derive(Clone, PartialEq, prost::Message)]
 pub struct QueryRateLimitsByChainIdResponse {
     #[prost(message, repeated, tag = "1")]
     pub rate_limits: Vec<RateLimit>,
-    #[prost(message, optional, tag = "2")]
-    pub pagination: Option<PageResponse>,
 }
 
 #[derive(Clone, PartialEq, prost::Message)]
 pub struct QueryRateLimitsByChannelOrClientIdRequest {
     #[prost(string, tag = "1")]
     pub channel_or_client_id: String,
-    #[prost(message, optional, tag = "2")]
-    pub pagination: Option<PageRequest>,
 }
 #[derive(Clone, PartialEq, prost::Message)]
 pub struct QueryRateLimitsByChannelOrClientIdResponse {
     #[prost(message, repeated, tag = "1")]
     pub rate_limits: Vec<RateLimit>,
-    #[prost(message, optional, tag = "2")]
-    pub pagination: Option<PageResponse>,
 }
 
 #[derive(Clone, PartialEq, prost::Message)]
-pub struct QueryAllBlacklistedDenomsRequest {
-    #[prost(message, optional, tag = "1")]
-    pub pagination: Option<PageRequest>,
-}
+pub struct QueryAllBlacklistedDenomsRequest {}
 #[derive(Clone, PartialEq, prost::Message)]
 pub struct QueryAllBlacklistedDenomsResponse {
     #[prost(string, repeated, tag = "1")]
     pub denoms: Vec<String>,
-    #[prost(message, optional, tag = "2")]
-    pub pagination: Option<PageResponse>,
 }
 
 #[derive(Clone, PartialEq, prost::Message)]
-pub struct QueryAllWhitelistedAddressesRequest {
-    #[prost(message, optional, tag = "1")]
-    pub pagination: Option<PageRequest>,
-}
+pub struct QueryAllWhitelistedAddressesRequest {}
 #[derive(Clone, PartialEq, prost::Message)]
 pub struct QueryAllWhitelistedAddressesResponse {
     #[prost(message, repeated, tag = "1")]
     pub address_pairs: Vec<WhitelistedAddressPair>,
-    #[prost(message, optional, tag = "2")]
-    pub pagination: Option<PageResponse>,
 }
 
 named!(
