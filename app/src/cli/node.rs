@@ -224,7 +224,7 @@ pub fn export(g: &Global, a: ExportArgs) -> Result<()> {
         },
     };
     let original = GenesisDoc::load(&home.genesis())?;
-    let (doc, _) = exported(&storage, last, &original)?;
+    let doc = exported(&storage, last, &original)?;
     let text = serde_json::to_string_pretty(&doc)? + "\n";
     match a.out {
         Some(path) => {
@@ -236,13 +236,13 @@ pub fn export(g: &Global, a: ExportArgs) -> Result<()> {
     Ok(())
 }
 
-/// The genesis document of the state after block `last` (a chain restarted from it goes on at
-/// the next height with the same state), and that state, for callers that read more of it.
+/// The genesis document of the state after block `last`: a chain restarted from it goes on at
+/// the next height with the same state.
 pub(super) fn exported(
     storage: &Storage,
     last: estuary_sdk::store::CommitInfo,
     original: &GenesisDoc,
-) -> Result<(GenesisDoc, estuary_sdk::store::MemState)> {
+) -> Result<GenesisDoc> {
     // The state of that version, listed from its trees (the latest is listed the same way).
     let state = estuary_sdk::store::MemState(
         storage
@@ -267,7 +267,7 @@ pub(super) fn exported(
         app_state: serde_json::from_value(app_state)
             .context("exported state does not fit the genesis types")?,
     };
-    Ok((doc, state))
+    Ok(doc)
 }
 
 /// `rollback`: undoes the last committed block in estuaryd's store and (unless `--app-only`)

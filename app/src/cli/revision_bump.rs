@@ -50,16 +50,20 @@ pub fn prepare(home: &Home) -> Result<Option<Bumped>> {
     let Some(last) = storage.latest() else {
         return Ok(None);
     };
+    // Everything that decides whether to bump is read from the latest state directly: the
+    // export (the whole state) is made only for a bump.
     let latest = storage
         .snapshot()
         .map_err(|e| anyhow!("reading the state: {e}"))?;
+    let read = |what: &str, r: estuary_sdk::TxResult<Option<Vec<u8>>>| {
+        r.map_err(|e| anyhow!("reading the {what}: {e}"))
+    };
     let Some(plan) = latest
         .upgrade_plan()
         .map_err(|e| anyhow!("reading the upgrade plan: {e}"))?
     else {
         return Ok(None);
     };
-    drop(latest);
     if last.version.checked_add(1) != Some(plan.height)
         || !estuary_genesis::upgrade_handlers()
             .iter()
@@ -67,35 +71,33 @@ pub fn prepare(home: &Home) -> Result<Option<Bumped>> {
     {
         return Ok(None);
     }
-    let original = GenesisDoc::load(&home.genesis())?;
-    let (mut doc, state) = super::node::exported(&storage, last, &original)?;
-    let Some(client) = state
-        .upgraded_client(plan.height)
-        .map_err(|e| anyhow!("{e}"))?
-    else {
+    let Some(client) = read("upgraded client", latest.upgraded_client(plan.height))? else {
         return Ok(None);
     };
+    let original = GenesisDoc::load(&home.genesis())?;
     let new_chain_id = chain_id_of(&client)?;
-    let old_chain_id = doc.chain_id.clone();
+    let old_chain_id = original.chain_id.clone();
     if new_chain_id == old_chain_id {
         return Ok(None);
     }
-    let cons = state
-        .upgraded_consensus_state(plan.height)
-        .map_err(|e| anyhow!("{e}"))?
-        .ok_or_else(|| {
-            anyhow!(
-                "upgrade {:?} moves {old_chain_id} to {new_chain_id}, but block {} wrote no \
-                 upgraded consensus state",
-                plan.name,
-                last.version
-            )
-        })?;
+    let cons = read(
+        "upgraded consensus state",
+        latest.upgraded_consensus_state(plan.height),
+    )?
+    .ok_or_else(|| {
+        anyhow!(
+            "upgrade {:?} moves {old_chain_id} to {new_chain_id}, but block {} wrote no \
+             upgraded consensus state",
+            plan.name,
+            last.version
+        )
+    })?;
+    drop(latest);
+    let mut doc = super::node::exported(&storage, last, &original)?;
     doc.genesis_time = genesis_time_after(&cons)?;
     doc.chain_id = new_chain_id.clone();
     // The state differs from the old chain's (its chain id is part of it): no app hash to match.
     doc.app_hash = String::new();
-    drop(state);
     drop(storage);
 
     let kept_data = home.0.join(format!("data.{old_chain_id}"));
