@@ -107,16 +107,8 @@ fn store_query(
     height: u64,
     prove: bool,
 ) -> TxResult<(Vec<u8>, Option<MerkleProof>)> {
-    let substore = match substore {
-        "ibc" => Substore::Ibc,
-        "main" => Substore::Main,
-        "upgrade" => Substore::Upgrade,
-        other => {
-            return Err(TxError::UnknownRequest(format!(
-                "no substore named {other:?}"
-            )))
-        }
-    };
+    let substore = Substore::named(substore)
+        .ok_or_else(|| TxError::UnknownRequest(format!("no substore named {substore:?}")))?;
     let full_key = substore.full_key(key);
     if prove {
         let (value, proof) = app.storage().get_with_proof(&full_key, height)?;

@@ -30,6 +30,11 @@ impl Substore {
         }
     }
 
+    /// The substore called `name` (as ABCI's `store/<name>/key` queries name it).
+    pub fn named(name: &str) -> Option<Substore> {
+        Substore::ALL.into_iter().find(|s| s.name() == name)
+    }
+
     /// One byte that namespaces this substore's rows in the database.
     #[cfg_attr(not(feature = "db"), allow(dead_code))]
     pub(crate) fn tag(self) -> u8 {
