@@ -1,9 +1,8 @@
-use estuary_sdk::store::{StateRead, StateReadExt, StateWrite, StateWriteExt};
+use estuary_sdk::store::{StateRead, StateReadExt, StateWrite, StateWriteExt, Substore};
 use estuary_sdk::{BlockInfo, Component, Event, TxResult};
 
 use crate::genesis::{GenesisHostHeader, GenesisStoreEntry, IbcGenesis, IbcParams};
 use crate::host::{self, HostHeader, HostHistory};
-use estuary_sdk::store::Substore;
 use estuary_sdk::TxError;
 
 const PARAMS_KEY: &[u8] = b"ibc-host/params";

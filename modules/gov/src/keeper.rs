@@ -8,6 +8,7 @@ use estuary_sdk::store::{StateRead, StateReadExt, StateWrite, StateWriteExt};
 use estuary_sdk::{Address, Coin, Event, TxError, TxResult};
 use estuary_validators::gov_authority;
 
+use crate::dec::Dec;
 use crate::errors::{gov_error, INACTIVE_PROPOSAL, INVALID_DEPOSIT_DENOM, UNKNOWN_PROPOSAL};
 use crate::params::{GovParams, Params};
 use crate::state_key;
@@ -260,21 +261,21 @@ pub fn activate_voting(
 
 /// Returns every deposit on `id` to its depositor.
 pub fn refund_deposits(state: &mut dyn StateWrite, id: u64) -> TxResult<Vec<Event>> {
-    let mut events = Vec::new();
-    for d in state.deposits_on(id)? {
-        let depositor = Address::parse(&d.depositor)?;
-        events.extend(state.send(&gov_authority(), &depositor, &coins_of(&d.amount)?)?);
-        state.delete(state_key::deposit(id, &depositor))?;
-    }
-    Ok(events)
+    charge_deposits(state, id, Dec(0), None)
 }
 
-/// The SDK's `ChargeDeposit`, for a cancelled proposal: `ratio` of every deposit (coin by coin,
-/// rounded down) is burnt, or sent to `dest`; the rest goes back to its depositor.
+/// Destroys every deposit on `id`.
+pub fn burn_deposits(state: &mut dyn StateWrite, id: u64) -> TxResult<Vec<Event>> {
+    charge_deposits(state, id, Dec::ONE, None)
+}
+
+/// The SDK's `ChargeDeposit`: `ratio` of every deposit on `id` (coin by coin, rounded down) is
+/// burnt, or sent to `dest`; the rest goes back to its depositor. A cancelled proposal pays the
+/// cancel ratio; a refund is ratio 0, a burn ratio 1.
 pub fn charge_deposits(
     state: &mut dyn StateWrite,
     id: u64,
-    ratio: crate::dec::Dec,
+    ratio: Dec,
     dest: Option<&Address>,
 ) -> TxResult<Vec<Event>> {
     let mut events = Vec::new();
@@ -289,7 +290,7 @@ pub fn charge_deposits(
                 charged = add_coins(&charged, &[Coin::new(charge, coin.denom.as_str())?])?;
             }
             if rest > 0 {
-                back.extend(Coin::new(rest, coin.denom.as_str()));
+                back.push(Coin::new(rest, coin.denom.as_str())?);
             }
         }
         if !back.is_empty() {
@@ -304,18 +305,4 @@ pub fn charge_deposits(
         });
     }
     Ok(events)
-}
-
-/// Destroys every deposit on `id`.
-pub fn burn_deposits(state: &mut dyn StateWrite, id: u64) -> TxResult<Vec<Event>> {
-    let mut total = Vec::new();
-    for d in state.deposits_on(id)? {
-        let depositor = Address::parse(&d.depositor)?;
-        total = add_coins(&total, &coins_of(&d.amount)?)?;
-        state.delete(state_key::deposit(id, &depositor))?;
-    }
-    if total.is_empty() {
-        return Ok(Vec::new());
-    }
-    state.burn(&gov_authority(), &total)
 }

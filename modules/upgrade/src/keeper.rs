@@ -28,17 +28,7 @@ pub trait UpgradeReader: StateRead {
 
     /// Every applied upgrade and its height, by name.
     fn applied_upgrades(&self) -> TxResult<Vec<(String, u64)>> {
-        let prefix = state_key::PREFIX_DONE.as_bytes();
-        let mut out = Vec::new();
-        for (key, bytes) in self.prefix_raw(prefix)? {
-            let name =
-                String::from_utf8_lossy(key.get(prefix.len()..).unwrap_or_default()).into_owned();
-            let h: u64 = borsh::from_slice(&bytes).map_err(|e| {
-                estuary_sdk::TxError::Internal(format!("corrupt applied upgrade {name}: {e}"))
-            })?;
-            out.push((name, h));
-        }
-        Ok(out)
+        named_numbers(self, state_key::PREFIX_DONE, "applied upgrade")
     }
 
     /// The upgraded client state (a proto `Any`) scheduled with the upgrade at `height`.
@@ -53,20 +43,28 @@ pub trait UpgradeReader: StateRead {
 
     /// The module versions upgrades recorded, by module name.
     fn module_versions(&self) -> TxResult<Vec<(String, u64)>> {
-        let prefix = state_key::PREFIX_VERSION.as_bytes();
-        let mut out = Vec::new();
-        for (key, bytes) in self.prefix_raw(prefix)? {
-            let name =
-                String::from_utf8_lossy(key.get(prefix.len()..).unwrap_or_default()).into_owned();
-            let v: u64 = borsh::from_slice(&bytes).map_err(|e| {
-                estuary_sdk::TxError::Internal(format!("corrupt module version of {name}: {e}"))
-            })?;
-            out.push((name, v));
-        }
-        Ok(out)
+        named_numbers(self, state_key::PREFIX_VERSION, "module version")
     }
 }
 impl<S: StateRead + ?Sized> UpgradeReader for S {}
+
+/// The numbers stored under `prefix`, each by the name that follows the prefix in its key.
+fn named_numbers<S: StateRead + ?Sized>(
+    state: &S,
+    prefix: &str,
+    what: &str,
+) -> TxResult<Vec<(String, u64)>> {
+    let prefix = prefix.as_bytes();
+    let mut out = Vec::new();
+    for (key, bytes) in state.prefix_raw(prefix)? {
+        let name =
+            String::from_utf8_lossy(key.get(prefix.len()..).unwrap_or_default()).into_owned();
+        let n: u64 = borsh::from_slice(&bytes)
+            .map_err(|e| estuary_sdk::TxError::Internal(format!("corrupt {what} {name}: {e}")))?;
+        out.push((name, n));
+    }
+    Ok(out)
+}
 
 pub trait UpgradeKeeper: StateWrite {
     fn set_upgrade_plan(&mut self, plan: &Plan) -> TxResult {
