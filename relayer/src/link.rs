@@ -255,10 +255,19 @@ async fn check_trusted_state(
     // Both reads at once: this runs before every client update, on the relay's critical path.
     let height = tendermint::block::Height::try_from(trusted)?;
     let (held, header) = tokio::join!(dst.ibc_value(&path), src.node.rpc.header(height));
-    let held = held.ok().filter(|b| !b.is_empty()).and_then(|bytes| {
-        let any = Any::decode(bytes.as_slice()).ok()?;
-        tm::ConsensusState::decode(any.value.as_slice()).ok()
-    });
+    // Pruned or absent: nothing to check (ibc-rs will say so when the update is tried). What is
+    // there must decode.
+    let held = match held {
+        Ok(bytes) if !bytes.is_empty() => {
+            let any =
+                Any::decode(bytes.as_slice()).with_context(|| format!("{path} on {}", dst.id()))?;
+            Some(
+                tm::ConsensusState::decode(any.value.as_slice())
+                    .with_context(|| format!("{path} on {}", dst.id()))?,
+            )
+        }
+        _ => None,
+    };
     let root = held
         .as_ref()
         .and_then(|h| h.root.as_ref())
@@ -272,7 +281,7 @@ async fn check_trusted_state(
         .with_context(|| format!("header {trusted} of {}", src.id()))?
         .header;
     let Some(held) = held else {
-        return Ok(header.into()); // pruned or absent: ibc-rs will say so when the update is tried
+        return Ok(header.into());
     };
     if root == header.app_hash.as_bytes()
         && held.next_validators_hash == header.next_validators_hash.as_bytes()
