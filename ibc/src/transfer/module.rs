@@ -194,14 +194,20 @@ impl<'a> TransferModule<'a> {
         packet: &Packet,
         data: &PacketData,
     ) -> Result<Vec<ModuleEvent>, TransferError> {
-        if !self.params.receive_enabled {
-            return Err(TransferError::ReceiveDisabled);
-        }
-        validate_packet_data(data)?;
+        self.check_receivable(data)?;
         let receiver = Address::parse(&data.receiver)
             .map_err(|_| TransferError::InvalidReceiver(data.receiver.clone()))?;
         let mut guard = self.state.borrow_mut();
         credit(&mut **guard, packet, data, &receiver)
+    }
+
+    /// What every arriving packet must pass, whether it stays here or is forwarded: receiving
+    /// enabled, and packet data ICS-20 accepts.
+    fn check_receivable(&self, data: &PacketData) -> Result<(), TransferError> {
+        if !self.params.receive_enabled {
+            return Err(TransferError::ReceiveDisabled);
+        }
+        validate_packet_data(data)
     }
 }
 
@@ -213,55 +219,52 @@ pub(super) fn credit(
     data: &PacketData,
     receiver: &Address,
 ) -> Result<Vec<ModuleEvent>, TransferError> {
-    let receiver = *receiver;
-    {
-        let amount = parse_amount(&data.amount)?;
-        let source = hop_prefix(packet.port_id_on_a.as_str(), packet.chan_id_on_a.as_str());
-        let (port_b, chan_b) = (packet.port_id_on_b.as_str(), packet.chan_id_on_b.as_str());
-        // The rate limiter first (a refusal is this packet's error acknowledgement), its count
-        // written only once the tokens are credited.
-        let counted = rate_limit::check_recv(
-            state,
-            &rate_limit::PacketFlow {
-                channel: chan_b,
-                denom: rate_limit::recv_denom(
-                    &data.denom,
-                    (packet.port_id_on_a.as_str(), packet.chan_id_on_a.as_str()),
-                    (port_b, chan_b),
-                ),
-                amount,
-                sender: &data.sender,
-                receiver: &data.receiver,
-            },
-        )?;
-        let mut events = Vec::new();
-        if let Some(unprefixed) = data.denom.strip_prefix(&source) {
-            // The tokens are coming home: release what this channel holds in escrow.
-            let coin = local_coin(unprefixed, amount)?;
-            release_escrow(state, port_b, chan_b, unprefixed, &receiver, &coin)?;
-        } else {
-            let prefixed = format!("{}{}", hop_prefix(port_b, chan_b), data.denom);
-            let trace = DenomTrace::parse(&prefixed);
-            if trace.base_denom.is_empty() {
-                return Err(TransferError::InvalidDenom(data.denom.clone()));
-            }
-            let coin = local_coin(&prefixed, amount)?;
-            // Mint first: it is the step that can refuse (supply overflow) and then wrote nothing.
-            state.mint(&receiver, std::slice::from_ref(&coin))?;
-            if state.denom_trace(&trace.hash_hex())?.is_none() {
-                set_denom_trace(state, &trace)?;
-                events.push(event(
-                    "denomination_trace",
-                    &[
-                        ("trace_hash", trace.hash_hex()),
-                        ("denom", coin.denom.to_string()),
-                    ],
-                ));
-            }
+    let amount = parse_amount(&data.amount)?;
+    let source = hop_prefix(packet.port_id_on_a.as_str(), packet.chan_id_on_a.as_str());
+    let (port_b, chan_b) = (packet.port_id_on_b.as_str(), packet.chan_id_on_b.as_str());
+    // The rate limiter first (a refusal is this packet's error acknowledgement), its count
+    // written only once the tokens are credited.
+    let counted = rate_limit::check_recv(
+        state,
+        &rate_limit::PacketFlow {
+            channel: chan_b,
+            denom: rate_limit::recv_denom(
+                &data.denom,
+                (packet.port_id_on_a.as_str(), packet.chan_id_on_a.as_str()),
+                (port_b, chan_b),
+            ),
+            amount,
+            sender: &data.sender,
+            receiver: &data.receiver,
+        },
+    )?;
+    let mut events = Vec::new();
+    if let Some(unprefixed) = data.denom.strip_prefix(&source) {
+        // The tokens are coming home: release what this channel holds in escrow.
+        let coin = local_coin(unprefixed, amount)?;
+        release_escrow(state, port_b, chan_b, unprefixed, receiver, &coin)?;
+    } else {
+        let prefixed = format!("{}{}", hop_prefix(port_b, chan_b), data.denom);
+        let trace = DenomTrace::parse(&prefixed);
+        if trace.base_denom.is_empty() {
+            return Err(TransferError::InvalidDenom(data.denom.clone()));
         }
-        rate_limit::commit_recv(state, counted)?;
-        Ok(events)
+        let coin = local_coin(&prefixed, amount)?;
+        // Mint first: it is the step that can refuse (supply overflow) and then wrote nothing.
+        state.mint(receiver, std::slice::from_ref(&coin))?;
+        if state.denom_trace(&trace.hash_hex())?.is_none() {
+            set_denom_trace(state, &trace)?;
+            events.push(event(
+                "denomination_trace",
+                &[
+                    ("trace_hash", trace.hash_hex()),
+                    ("denom", coin.denom.to_string()),
+                ],
+            ));
+        }
     }
+    rate_limit::commit_recv(state, counted)?;
+    Ok(events)
 }
 
 impl<'a> TransferModule<'a> {
@@ -275,10 +278,7 @@ impl<'a> TransferModule<'a> {
         f: &Forward,
     ) -> Result<Vec<ModuleEvent>, TransferError> {
         use estuary_sdk::store::{GasMeter, StateRead, TxOverlay};
-        if !self.params.receive_enabled {
-            return Err(TransferError::ReceiveDisabled);
-        }
-        validate_packet_data(data)?;
+        self.check_receivable(data)?;
         let amount = parse_amount(&data.amount)?;
         let intermediate =
             forward::intermediate_account(packet.chan_id_on_b.as_str(), &data.sender);
