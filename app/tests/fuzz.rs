@@ -790,6 +790,20 @@ const BUILDERS: &[Builder] = &[
                 threshold: "0.5".into(),
                 veto_threshold: f.s[2].clone(),
                 min_initial_deposit_ratio: "0".into(),
+                // The expedited and cancellation parameters, checked against the regular ones.
+                expedited_voting_period: Some(
+                    cosmrs::proto::tendermint::google::protobuf::Duration {
+                        seconds: (f.n[1] % 20) as i64,
+                        nanos: 0,
+                    },
+                ),
+                expedited_threshold: f.s[3].clone(),
+                expedited_min_deposit: vec![cosmrs::proto::cosmos::base::v1beta1::Coin {
+                    denom: f.s[1].clone(),
+                    amount: f.amount.clone(),
+                }],
+                proposal_cancel_ratio: f.s[0].clone(),
+                proposal_cancel_dest: f.s[2].clone(),
                 ..Default::default()
             }),
         }

@@ -653,6 +653,17 @@ fn cases(alice: &str, bob: &str) -> Vec<(&'static str, Case)> {
             )]),
         ),
         (
+            "gov cancellation of proposal u64::MAX",
+            Msgs(vec![any(
+                "/cosmos.gov.v1.MsgCancelProposal",
+                cosmrs::proto::cosmos::gov::v1::MsgCancelProposal {
+                    proposal_id: u64::MAX,
+                    proposer: alice.into(),
+                }
+                .encode_to_vec(),
+            )]),
+        ),
+        (
             "rate limit of 255% on channel-18446744073709551615 for u64::MAX hours",
             Msgs(vec![any(
                 "/ibc.applications.rate_limiting.v1.MsgAddRateLimit",
